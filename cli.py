@@ -1,0 +1,253 @@
+"""The akhbar command line: parse options, call one function of index/ or search/, print the result."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from index import config
+from index.errors import AkhbarError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="akhbar: semantic search for news. What else has been written about this?")
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [default: $AKHBAR_INDEX, else ./akhbar-index]")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
+KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
+PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto (bf16 where the CPU supports it), bf16 or fp32")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD)")]
+
+
+def fails_cleanly(fn: Callable) -> Callable:
+    """Turn domain errors into one line on stderr and exit status 1, in one place."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AkhbarError as exc:
+            err.print(f"Error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("Error: interrupted; the index is as it was before", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def emit(rows: Sequence[dict], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
+    """Every command prints through here: a table for people, JSON Lines for scripts."""
+    if as_json:
+        for row in rows:
+            sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.flush()
+        return
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold", justify="right" if c in ("#", "score", "value") else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c, "")) for c in columns))
+    out.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def _filters(lang, source, since, until):
+    from search.query import Filters
+
+    for name, day in (("--since", since), ("--until", until)):
+        if day:
+            try:
+                from datetime import date
+
+                date.fromisoformat(day[:10])
+            except ValueError:
+                raise AkhbarError(f"{name} '{day}' is not a day (YYYY-MM-DD)") from None
+    return Filters(lang, source, since, until)
+
+
+def _hit_rows(hits) -> list[dict]:
+    rows = []
+    for i, h in enumerate(hits, 1):
+        d = h.as_dict()
+        d["#"] = i
+        d["day"] = h.date[:10]
+        d["also in"] = [f"{c['source'] or c['id']} ({c['date'][:10]})" if c["date"] else (c["source"] or c["id"]) for c in h.also]
+        rows.append(d)
+    return rows
+
+
+HIT_COLUMNS = ("#", "score", "day", "source", "lang", "title", "also in")
+
+
+@app.command()
+@fails_cleanly
+def build(
+    sources: Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")] = False,
+    precision: PrecisionOpt = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a new index from files or folders; the old index stays live until the new one is complete.
+
+    Example: akhbar build seeds/ --index news-index
+    """
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from index.build import build as run_build
+
+    root = config.index_dir(str(index) if index else None)
+    with Progress(SpinnerColumn(), TextColumn("embedding articles"), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("build", total=None, rate="")
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            t = progress.tasks[0]
+            progress.update(task, rate=f"{t.completed / max(t.elapsed or 1e-9, 1e-9):.1f}/s")
+
+        summary = run_build(sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
+                            on_problem=lambda p: err.print(f"warning: {p}", markup=False), on_progress=advance)
+    d = summary.as_dict()
+    if as_json:
+        emit([d], (), True)
+        return
+    rows = [{"what": k, "value": v} for k, v in d.items() if k != "problems"]
+    rows += [{"what": f"problem {k}", "value": v} for k, v in summary.problems.items()]
+    emit(rows, ("what", "value"), False, title=f"built {root}")
+
+
+@app.command()
+@fails_cleanly
+def similar(
+    article_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="An indexed article's id")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="A new article's text, from a file")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="A new article's text")] = None,
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    lang: LangOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    window: Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The similar-articles box: other stories like this one, each story once, copies folded.
+
+    Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
+    """
+    from search import query
+    from search.reader import open_index, query_embedder
+
+    if sum(x is not None for x in (article_id, file, text)) != 1:
+        raise AkhbarError("give exactly one of ID, --file or --text")
+    idx = open_index(config.index_dir(str(index) if index else None))
+    filters = _filters(lang, source, since, until)
+    if article_id is not None:
+        box = query.similar_to_id(idx, article_id, k, filters, window)
+    else:
+        if file is not None:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
+        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters)
+    rows = _hit_rows(box.hits)
+    if as_json:
+        emit(rows, (), True)
+        return
+    a = box.article
+    head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
+    out.print(head, markup=False)
+    if box.copies:
+        out.print("Same article also published by: " + ", ".join(f"{c['source'] or c['id']} ({c['date'][:10]})" for c in box.copies), markup=False)
+    if box.filters.since or box.filters.until:
+        out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}", markup=False)
+    emit(rows, HIT_COLUMNS, False)
+
+
+@app.command()
+@fails_cleanly
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for, in any language")],
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    lang: LangOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search by meaning, in any language.
+
+    Example: akhbar search "NATO support for Ukraine" --lang ar
+    """
+    from search import query
+    from search.reader import open_index, query_embedder
+
+    idx = open_index(config.index_dir(str(index) if index else None))
+    hits = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until))
+    emit(_hit_rows(hits), HIT_COLUMNS, as_json)
+
+
+@app.command()
+@fails_cleanly
+def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """What an index holds and how it was built."""
+    from search.stats import stats as index_stats
+
+    d = index_stats(config.index_dir(str(index) if index else None))
+    emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
+
+
+@app.command(name="eval")
+@fails_cleanly
+def evaluate(
+    ground_truth: Annotated[Path, typer.Argument(help="JSON Lines: clusters ({members}) or pairs ({id1, id2, score|stance})")],
+    index: IndexOpt = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Cut-off for recall@k")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an index against ground truth: recall@k and MRR, or correlation for graded pairs.
+
+    Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
+    """
+    from search.evaluate import evaluate as run_eval
+    from search.reader import open_index
+
+    result = run_eval(open_index(config.index_dir(str(index) if index else None)), ground_truth, k)
+    emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

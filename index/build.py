@@ -1,0 +1,128 @@
+"""ingest → embed → store: build a new index version from sources, atomically."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index import config, layout, store, vectors
+from index.article import Article
+from index.embed import Embedder
+from index.errors import AkhbarError
+from index.ingest import Problem, read
+from index.manifest import Manifest
+from index.model import Precision, article_prompt, load, resolve, used_precision
+
+
+@dataclass
+class BuildSummary:
+    """What a build read, indexed and skipped, and why."""
+
+    read: int = 0
+    indexed: int = 0
+    skipped: int = 0
+    reused_vectors: int = 0  # identical texts embedded once
+    problems: Counter = field(default_factory=Counter)  # "field: reason" → count
+    version: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"read": self.read, "indexed": self.indexed, "skipped": self.skipped,
+                "reused_vectors": self.reused_vectors, "problems": dict(self.problems),
+                "version": self.version, "seconds": round(self.seconds, 2)}
+
+
+def _reason(p: Problem) -> str:
+    reason = p.error.reason.split(" (first at")[0].split(": ")[0]
+    return f"{p.error.field}: {reason.split(' at column')[0]}"
+
+
+def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
+          precision: Precision = "auto", method: str = config.CHUNK_METHOD,
+          on_problem: Callable[[Problem], None] | None = None,
+          on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+    """Build a new index at `root`; the previous version stays live until this one is complete.
+
+    Args:
+        sources: files and folders to ingest.
+        root: the index directory.
+        strict: the first bad record aborts the build (and nothing changes).
+        on_problem: told of each bad record as it is found.
+        on_progress: told how many articles were just indexed.
+    Returns:
+        The summary of what was read, indexed and skipped.
+    """
+    started = time.perf_counter()
+    ref = resolve(model_name)
+    model = load(ref, precision)
+    embedder = Embedder(model, article_prompt(model), method=method)
+    stage = layout.staging(root)
+    summary = BuildSummary()
+    try:
+        con = store.create(stage)
+        by_hash: dict[str, int] = {}  # identical text → position of its vector
+        with open(stage / vectors.VECTORS, "wb") as vf:
+            batch: list[Article] = []
+
+            def flush() -> None:
+                fresh = [a for a in batch if a.content_hash not in by_hash]
+                unique = list({a.content_hash: a for a in fresh}.values())
+                emb = embedder.encode([a.text for a in unique])
+                new = dict(zip((a.content_hash for a in unique), emb))
+                rows = np.empty((len(batch), embedder.dim), np.float32)
+                old = vectors.open_vectors(stage, embedder.dim) if len(fresh) < len(batch) else None
+                for i, a in enumerate(batch):
+                    if a.content_hash in new:
+                        rows[i] = new[a.content_hash]
+                    else:
+                        rows[i] = old[by_hash[a.content_hash]]
+                        summary.reused_vectors += 1
+                for i, a in enumerate(batch):
+                    by_hash.setdefault(a.content_hash, summary.indexed + i)
+                vectors.append(vf, rows)
+                vf.flush()
+                store.insert(con, summary.indexed, batch)
+                summary.indexed += len(batch)
+                if on_progress:
+                    on_progress(len(batch))
+                batch.clear()
+
+            for item in read(sources):
+                if isinstance(item, Problem):
+                    if strict:
+                        raise item.error
+                    summary.problems[_reason(item)] += 1
+                    summary.read += item.skipped
+                    summary.skipped += item.skipped
+                    if on_problem:
+                        on_problem(item)
+                    continue
+                summary.read += 1
+                batch.append(item)
+                if len(batch) >= config.INGEST_BATCH:
+                    flush()
+            if batch:
+                flush()
+        con.commit()
+        con.close()
+        if summary.indexed == 0:
+            raise AkhbarError("no article could be indexed; the index was left as it was")
+        vectors.build_faiss(vectors.open_vectors(stage, embedder.dim), stage)
+        Manifest(
+            model=ref.name, model_checksum=ref.checksum, dimension=embedder.dim, prompt=embedder.prompt,
+            chunking={"method": embedder.method, "window_tokens": embedder.window_tokens},
+            precision=used_precision(model), faiss=vectors.FACTORY, articles=summary.indexed,
+            counts={"read": summary.read, "skipped": summary.skipped, "reused_vectors": summary.reused_vectors},
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        ).save(stage)
+        summary.version = layout.publish(root, stage).name
+    except BaseException:
+        layout.discard(stage)
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary

