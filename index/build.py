@@ -16,7 +16,7 @@ from index.embed import Embedder
 from index.errors import AkhbarError
 from index.ingest import Problem, read
 from index.manifest import Manifest
-from index.model import Precision, article_prompt, load, resolve, used_precision
+from index.model import Precision, article_prompt, choose_precision, load, resolve
 
 
 @dataclass
@@ -59,8 +59,8 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
     """
     started = time.perf_counter()
     ref = resolve(model_name)
-    model = load(ref, precision)
-    embedder = Embedder(model, article_prompt(model), method=method)
+    model = load(ref)
+    embedder = Embedder(model, article_prompt(model), method=method, precision=choose_precision(precision))
     stage = layout.staging(root)
     summary = BuildSummary()
     try:
@@ -116,7 +116,7 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
         Manifest(
             model=ref.name, model_checksum=ref.checksum, dimension=embedder.dim, prompt=embedder.prompt,
             chunking={"method": embedder.method, "window_tokens": embedder.window_tokens},
-            precision=used_precision(model), faiss=vectors.FACTORY, articles=summary.indexed,
+            precision=embedder.precision, faiss=vectors.FACTORY, articles=summary.indexed,
             counts={"read": summary.read, "skipped": summary.skipped, "reused_vectors": summary.reused_vectors},
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         ).save(stage)

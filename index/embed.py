@@ -53,14 +53,14 @@ class Embedder:
     """A loaded model plus how articles are prompted, windowed and combined."""
 
     def __init__(self, model, prompt: str, method: Method = config.CHUNK_METHOD,
-                 window_tokens: int = config.WINDOW_TOKENS) -> None:
-        self.model, self.prompt, self.method = model, prompt, method
+                 window_tokens: int = config.WINDOW_TOKENS, precision: str = "fp32") -> None:
+        self.model, self.prompt, self.method, self.precision = model, prompt, method, precision
         self.tokenizer = model.tokenizer
         self.window_tokens = min(window_tokens, model.get_max_seq_length() or window_tokens)
         self.prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
         special = self.tokenizer("", add_special_tokens=True)["input_ids"]
         self.bos, self.eos = special[:1], special[1:]
-        self.dim = model.get_sentence_embedding_dimension()
+        self.dim = model.get_embedding_dimension()
 
     def encode(self, texts: Sequence[str], on_windows: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed texts (prompt added here); returns float32 rows of unit length."""
@@ -79,7 +79,7 @@ class Embedder:
         out = np.zeros((len(wins), self.dim), np.float32)
         pad = self.tokenizer.pad_token_id
         start = 0
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             while start < len(order):
                 longest = len(wins[order[start]])
                 stop = start + 1

@@ -52,33 +52,45 @@ def resolve(name: str | None = None) -> ModelRef:
     return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
 
 
+def quiet_libraries() -> None:
+    """No network, and no library progress bars or notices in our output: we report progress ourselves."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def bf16_supported() -> bool:
     import torch
 
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def load(ref: ModelRef, precision: Precision = "auto"):
-    """Load with no network access; bf16 where the CPU has native support (3x faster here)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
+def load(ref: ModelRef):
+    """Load in fp32 with no network access; Embedder runs it under bf16 autocast where chosen."""
+    quiet_libraries()
+    import torch  # noqa: F401 - imported before sentence-transformers on purpose
     from sentence_transformers import SentenceTransformer
 
     try:
         model = SentenceTransformer(ref.path, device="cpu", model_kwargs={"dtype": torch.float32}, local_files_only=True)
     except Exception as exc:  # any loader failure means the same thing to the user
         raise ModelError(f"cannot load model '{ref.name}' offline: {exc}") from exc
-    if precision == "bf16" or (precision == "auto" and bf16_supported()):
-        model = model.to(torch.bfloat16)
     model.eval()
     return model
 
 
-def used_precision(model) -> str:
-    import torch
-
-    return "bf16" if next(model.parameters()).dtype == torch.bfloat16 else "fp32"
+def choose_precision(precision: Precision) -> str:
+    """bf16 autocast where the CPU has native bf16 (2-3x faster, cosine to fp32 >= 0.9999), else fp32."""
+    if precision == "auto":
+        return "bf16" if bf16_supported() else "fp32"
+    if precision not in ("bf16", "fp32"):
+        raise ModelError(f"precision '{precision}' is not one of auto, bf16, fp32")
+    return precision
 
 
 def article_prompt(model) -> str:

@@ -194,6 +194,9 @@ def convert(source: Path, target: Path) -> None:
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, PreTrainedTokenizerFast
 
+    from index.model import quiet_libraries
+
+    quiet_libraries()
     e5 = read_e5(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))

@@ -45,7 +45,7 @@ def open_index(root: Path) -> OpenIndex:
 def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
     """An Embedder equal to the build's, or ModelMismatch when the model differs."""
     from index.embed import Embedder
-    from index.model import load, resolve
+    from index.model import choose_precision, load, resolve
 
     ref = resolve(model_name or manifest.model)
     if ref.name != manifest.model or ref.checksum != manifest.model_checksum:
@@ -53,6 +53,6 @@ def query_embedder(manifest: Manifest, model_name: str | None = None, precision:
             f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "
             f"not '{ref.name}' (checksum {ref.checksum[:12] or '-'}); query with the same model or rebuild"
         )
-    model = load(ref, precision)  # type: ignore[arg-type]
-    return Embedder(model, manifest.prompt, method=str(manifest.chunking["method"]),
-                    window_tokens=int(manifest.chunking["window_tokens"]))
+    return Embedder(load(ref), manifest.prompt, method=str(manifest.chunking["method"]),
+                    window_tokens=int(manifest.chunking["window_tokens"]),
+                    precision=choose_precision(precision))  # type: ignore[arg-type]
