@@ -40,10 +40,10 @@ def fails_cleanly(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except AkhbarError as exc:
-            err.print(f"Error: {exc}", markup=False)
+            typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err.print("Error: interrupted; the index is as it was before", markup=False)
+            typer.echo("Error: interrupted; the index is as it was before", err=True)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -131,7 +131,7 @@ def build(
             progress.update(task, rate=f"{t.completed / max(t.elapsed or 1e-9, 1e-9):.1f}/s")
 
         summary = run_build(sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
-                            on_problem=lambda p: err.print(f"warning: {p}", markup=False), on_progress=advance)
+                            on_problem=lambda p: progress.console.print(f"warning: {p}", markup=False, soft_wrap=True, highlight=False), on_progress=advance)
     d = summary.as_dict()
     if as_json:
         emit([d], (), True)

@@ -156,7 +156,7 @@ def files_of(sources: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
             for f in sorted(src.rglob("*")):
                 if f.is_file() and f.name.endswith(RECORD_SUFFIXES + TEXT_SUFFIXES):
                     yield f, src
-        elif src.is_file():
+        elif src.exists():  # a file, or a pipe streaming one
             yield src, src
         else:
             raise BadInput(str(src), 0, "path", "no such file or folder")

@@ -32,12 +32,29 @@ def current_version(root: Path) -> Path:
     return folder
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def staging(root: Path) -> Path:
-    """A fresh folder inside the index root, on the same filesystem so the final rename is atomic."""
+    """A fresh folder inside the index root, on the same filesystem so the final rename is atomic.
+
+    Staging folders left by killed builds (their pid is gone) are removed first.
+    """
     if root.exists() and not (root / CURRENT).exists() and any(p for p in root.iterdir() if not p.name.startswith(STAGING_PREFIX)):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    for old in root.glob(f"{STAGING_PREFIX}*"):
+        pid = old.name[len(STAGING_PREFIX):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=root))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,119 @@
+"""Building through the CLI with the real model: bad input, strict mode, and atomic replacement."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from cli import app
+from index.layout import CURRENT, current_version
+
+runner = CliRunner()
+WARNING = re.compile(r"warning: (?P<file>.+?):(?P<line>\d+): field '(?P<field>[^']+)': (?P<reason>.+) \((?P<fate>skipped|kept)\)")
+
+
+def _write(path: Path, rows: list) -> Path:
+    path.write_bytes(b"".join(r if isinstance(r, bytes) else orjson.dumps(r) + b"\n" for r in rows))
+    return path
+
+
+GOOD = [
+    {"id": "g1", "title": "NATO summit", "body": "NATO leaders met in Vilnius to discuss Ukraine.", "lang": "en", "source": "A"},
+    {"id": "g2", "title": "قمة الناتو", "body": "اجتمع قادة الناتو في فيلنيوس لبحث ملف أوكرانيا.", "source": "B", "author": "someone"},
+    {"id": "g3", "title": "Séisme", "body": "Un séisme a frappé le Maroc, faisant des centaines de victimes.", "source": "C"},
+]
+
+
+def test_build_reports_every_bad_input_and_goes_on(tmp_path):
+    corpus = _write(tmp_path / "corpus.jsonl", [
+        GOOD[0],
+        b'{"id": "broken", "body": \n',  # line 2: malformed
+        {"id": "nobody", "title": "t"},  # line 3: missing body
+        {"id": "blank", "body": " "},  # line 4: empty body
+        GOOD[1],  # line 5: unknown field 'author'
+        {"id": "g1", "body": "again"},  # line 6: duplicate id
+        b'{"id": "latin1", "body": "caf\xe9"}\n',  # line 7: invalid UTF-8
+        GOOD[2],
+    ])
+    index = tmp_path / "idx"
+    result = runner.invoke(app, ["build", str(corpus), "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.output
+    warnings = [WARNING.fullmatch(line) for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert all(warnings) and {w["file"] for w in warnings} == {str(corpus)}
+    assert [(int(w["line"]), w["field"], w["fate"]) for w in warnings] == [
+        (2, "json", "skipped"), (3, "body", "skipped"), (4, "body", "skipped"), (5, "author", "kept"),
+        (6, "id", "skipped"), (7, "body", "skipped"),
+    ]
+    summary = orjson.loads(result.stdout)
+    assert (summary["read"], summary["indexed"], summary["skipped"]) == (8, 3, 5)
+    assert summary["problems"]["author: unknown field; kept as extra"] == 1
+    stats = orjson.loads(runner.invoke(app, ["stats", "--index", str(index), "--json"]).stdout)
+    assert stats["articles"] == 3 and stats["dimension"] == 384
+    import sqlite3
+
+    con = sqlite3.connect(current_version(index) / "articles.sqlite")
+    assert con.execute("SELECT extra FROM articles WHERE id = 'g2'").fetchone()[0] == '{"author":"someone"}'
+
+
+def test_strict_stops_at_first_problem_and_keeps_the_old_index(tmp_path):
+    index = tmp_path / "idx"
+    assert runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
+    before = (index / CURRENT).read_text()
+    bad = _write(tmp_path / "bad.jsonl", [GOOD[0], {"id": "x", "body": ""}])
+    result = runner.invoke(app, ["build", str(bad), "--index", str(index), "--strict"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {bad}:2: field 'body': empty"
+    assert (index / CURRENT).read_text() == before
+    assert [p.name for p in index.iterdir() if p.name.startswith(".staging")] == []
+    assert orjson.loads(runner.invoke(app, ["stats", "--index", str(index), "--json"]).stdout)["articles"] == 3
+
+
+def test_nothing_indexable_fails_and_keeps_the_old_index(tmp_path):
+    index = tmp_path / "idx"
+    runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(index)])
+    before = (index / CURRENT).read_text()
+    result = runner.invoke(app, ["build", str(_write(tmp_path / "bad.jsonl", [{"id": "x"}])), "--index", str(index)])
+    assert result.exit_code == 1 and "no article could be indexed" in result.stderr
+    assert (index / CURRENT).read_text() == before
+
+
+def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("keep me")
+    result = runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(folder)])
+    assert result.exit_code == 1 and "not an akhbar index" in result.stderr
+    assert [p.name for p in folder.iterdir()] == ["precious.txt"]
+
+
+def test_killed_build_leaves_the_previous_index_queryable(tmp_path, copy_of, seed_index):
+    index = copy_of(seed_index)
+    before = (index / CURRENT).read_text()
+    corpus = _write(tmp_path / "many.jsonl", [
+        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
+        for i in range(3000)
+    ])
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "build", str(corpus), "--index", str(index)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 240
+    written = lambda: any(p.stat().st_size > 0 for p in index.glob(".staging-*/vectors.f16"))  # noqa: E731
+    while not written() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the build finished before it could be interrupted"
+    assert written(), "the build never started writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (index / CURRENT).read_text() == before
+    result = runner.invoke(app, ["similar", "ar-nato-01", "--index", str(index), "--json"])
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 10
+    # the next build clears the dead build's staging folder and succeeds
+    assert runner.invoke(app, ["build", str(_write(tmp_path / "g.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
+    assert not list(index.glob(".staging-*")) and (index / CURRENT).read_text() != before
