@@ -18,8 +18,9 @@ from index.errors import AkhbarError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="akhbar: semantic search for news. What else has been written about this?")
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False)
-err = Console(stderr=True, highlight=False)
+# markup and emoji off: titles like "[Video] …" or ":100:" are text, not rich syntax
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [default: $AKHBAR_INDEX, else ./akhbar-index]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
@@ -131,7 +132,7 @@ def build(
             progress.update(task, rate=f"{t.completed / max(t.elapsed or 1e-9, 1e-9):.1f}/s")
 
         summary = run_build(sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
-                            on_problem=lambda p: progress.console.print(f"warning: {p}", markup=False, soft_wrap=True, highlight=False), on_progress=advance)
+                            on_problem=lambda p: progress.console.print(f"warning: {p}", soft_wrap=True), on_progress=advance)
     d = summary.as_dict()
     if as_json:
         emit([d], (), True)
@@ -183,11 +184,11 @@ def similar(
         return
     a = box.article
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
-    out.print(head, markup=False)
+    out.print(head)
     if box.copies:
-        out.print("Same article also published by: " + ", ".join(f"{c['source'] or c['id']} ({c['date'][:10]})" for c in box.copies), markup=False)
+        out.print("Same article also published by: " + ", ".join(f"{c['source'] or c['id']} ({c['date'][:10]})" for c in box.copies))
     if box.filters.since or box.filters.until:
-        out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}", markup=False)
+        out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(rows, HIT_COLUMNS, False)
 
 
