@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import config, layout, store, vectors
+from index import centering, config, layout, store, vectors
 from index.article import Article
 from index.embed import Embedder
 from index.errors import AkhbarError
@@ -109,13 +109,24 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
             if batch:
                 flush()
         con.commit()
-        con.close()
         if summary.indexed == 0:
             raise AkhbarError("no article could be indexed; the index was left as it was")
-        vectors.build_faiss(vectors.open_vectors(stage, embedder.dim), stage)
+        raw = vectors.open_vectors(stage, embedder.dim)
+
+        def chunks():
+            step = 65536
+            for i in range(0, len(raw), step):
+                yield raw[i : i + step], store.languages(con, i, i + step)
+
+        centers = centering.fit(chunks())
+        centering.save(stage, centers)
+        vectors.build_faiss((centering.apply(v, langs, centers) for v, langs in chunks()), embedder.dim, stage)
+        con.close()
         Manifest(
             model=ref.name, model_checksum=ref.checksum, dimension=embedder.dim, prompt=embedder.prompt,
             chunking={"method": embedder.method, "window_tokens": embedder.window_tokens},
+            centering={"by": "language", "min_articles": centering.MIN_ARTICLES,
+                       "languages": sorted(k for k in centers if k != centering.ALL)},
             precision=embedder.precision, faiss=vectors.FACTORY, articles=summary.indexed,
             counts={"read": summary.read, "skipped": summary.skipped, "reused_vectors": summary.reused_vectors},
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),

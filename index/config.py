@@ -10,9 +10,15 @@ FORMAT_VERSION = 1
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Windows of at most this many tokens (with <s> and </s>) cover an article; 512 is e5's limit.
 WINDOW_TOKENS = 512
-CHUNK_METHOD = "mean"  # how window vectors combine; chosen by bench/eval_chunking.py
+CHUNK_METHOD = "mean"  # how window vectors combine; chosen by bench/eval_all.py --method
 EMBED_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory, keeps batches full
 INGEST_BATCH = 256  # articles embedded and written per step of a build
+# Two articles at or above this cosine (centered space) are one story: one row in a result list.
+# bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
+# boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
+DUPLICATE_COSINE = 0.90
+# `similar ID` looks this many days either side of the article's date unless told otherwise.
+SIMILAR_WINDOW_DAYS = 90
 
 
 def index_dir(given: str | None) -> Path:
@@ -26,8 +32,3 @@ def cache_dir() -> Path:
         return Path(os.environ["AKHBAR_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "akhbar"
-# Two articles at or above this cosine are copies of one story (one row in a result list).
-# Calibrated per model on SaudiNewsNet by bench/calibrate_duplicates.py.
-DUPLICATE_COSINE = 0.97
-# `similar ID` looks this many days either side of the article's date unless told otherwise.
-SIMILAR_WINDOW_DAYS = 90

@@ -23,6 +23,7 @@ class Manifest:
     dimension: int
     prompt: str
     chunking: dict[str, object]
+    centering: dict[str, object]
     precision: str
     faiss: str
     articles: int

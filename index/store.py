@@ -89,6 +89,11 @@ def positions_where(con: sqlite3.Connection, lang: str | None = None, source: st
     return [r[0] for r in con.execute(sql, args)]
 
 
+def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:
+    """Languages of positions start..stop-1, in position order."""
+    return [r[0] for r in con.execute("SELECT lang FROM articles WHERE pos >= ? AND pos < ? ORDER BY pos", (start, stop))]
+
+
 def summary(con: sqlite3.Connection) -> dict[str, object]:
     """Counts by language and source, and the date range, for `akhbar stats`."""
     langs = dict(con.execute("SELECT lang, COUNT(*) FROM articles GROUP BY lang ORDER BY 2 DESC").fetchall())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,13 +26,13 @@ def open_vectors(folder: Path, dim: int) -> np.ndarray:
     return np.memmap(path, dtype=np.float16, mode="r", shape=(n, dim))
 
 
-def build_faiss(vectors: np.ndarray, folder: Path, batch: int = 65536) -> None:
-    """Exact inner-product index over the stored vectors; FAISS ids are row positions."""
+def build_faiss(chunks: Iterable[np.ndarray], dim: int, folder: Path) -> None:
+    """Exact inner-product index over unit vectors added in order: FAISS ids are row positions."""
     import faiss
 
-    index = faiss.index_factory(vectors.shape[1], FACTORY, faiss.METRIC_INNER_PRODUCT)
-    for i in range(0, len(vectors), batch):
-        index.add(np.asarray(vectors[i : i + batch], dtype=np.float32))
+    index = faiss.index_factory(dim, FACTORY, faiss.METRIC_INNER_PRODUCT)
+    for chunk in chunks:
+        index.add(np.ascontiguousarray(chunk, dtype=np.float32))
     faiss.write_index(index, str(folder / FAISS))
 
 

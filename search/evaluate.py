@@ -46,7 +46,7 @@ def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
 
 def _ranked(idx: OpenIndex, pos: list[int], depth: int) -> np.ndarray:
     """Top `depth` positions for each query article, itself excluded."""
-    q = np.asarray(idx.vectors[pos], dtype=np.float32)
+    q = idx.vectors_at(pos)
     _, found = idx.faiss.search(q, min(depth + 1, idx.manifest.articles))
     return np.asarray([[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found, pos)])
 
@@ -94,8 +94,8 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
     rows = [r for r in rows if r["id1"] in where and r["id2"] in where]
     if not rows:
         raise AkhbarError("no pair has both articles in this index")
-    vec = lambda i: np.asarray(idx.vectors[where[i]], dtype=np.float32)  # noqa: E731
-    cos = np.asarray([float(vec(r["id1"]) @ vec(r["id2"])) for r in rows])
+    a, b = idx.vectors_at([where[r["id1"]] for r in rows]), idx.vectors_at([where[r["id2"]] for r in rows])
+    cos = (a * b).sum(1)
     if "score" in rows[0]:
         gold = np.asarray([float(r["score"]) for r in rows])
         return {"pairs": len(rows), "pearson": round(float(np.corrcoef(cos, gold)[0, 1]), 4),

@@ -96,10 +96,10 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         hits: list[Hit] = []
         copies: list[dict] = []
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, target hit, score)
-        for score, pos in zip(scores.tolist(), positions.tolist()):
+        vecs = idx.vectors_at(positions.tolist()) if len(positions) else np.zeros((0, len(qvec)), np.float32)
+        for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
             if pos in exclude:
                 continue
-            vec = idx.vector(pos)
             if query_is_article and float(vec @ qvec) >= threshold:
                 plan.append(("copy", pos, -1, score))
                 continue
@@ -152,8 +152,7 @@ def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: F
     """The box for an article that is not in the index (a draft, a page from elsewhere)."""
     if not text.strip():
         raise AkhbarError("the article text is empty")
-    qvec = embedder.encode([text])[0]
-    hits, copies = rank(idx, qvec, k, filters)
+    hits, copies = rank(idx, idx.query_vector(embedder, text), k, filters)
     lead = text.strip().split("\n", 1)[0]
     return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters)
 
@@ -162,4 +161,4 @@ def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = 
     """Search by meaning; copies of one story fold into one row."""
     if not text.strip():
         raise AkhbarError("the search text is empty")
-    return rank(idx, embedder.encode([text])[0], k, filters, query_is_article=False)[0]
+    return rank(idx, idx.query_vector(embedder, text), k, filters, query_is_article=False)[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import layout, store, vectors
+from index import centering, layout, store, vectors
 from index.errors import ModelMismatch
 from index.manifest import Manifest
 
@@ -24,15 +24,30 @@ class OpenIndex:
     con: sqlite3.Connection
 
     @cached_property
-    def vectors(self) -> np.ndarray:
+    def raw_vectors(self) -> np.ndarray:
+        """The model's vectors as embedded (float16), before centering."""
         return vectors.open_vectors(self.folder, self.manifest.dimension)
 
     @cached_property
     def faiss(self):
         return vectors.load_faiss(self.folder)
 
+    @cached_property
+    def centers(self) -> dict[str, np.ndarray]:
+        return centering.load(self.folder)
+
     def vector(self, pos: int) -> np.ndarray:
-        return np.asarray(self.vectors[pos], dtype=np.float32)
+        """An article's vector in the space the index ranks in (centered, unit length)."""
+        return self.faiss.reconstruct(int(pos))
+
+    def vectors_at(self, positions: list[int]) -> np.ndarray:
+        return self.faiss.reconstruct_batch(np.asarray(positions, dtype=np.int64))
+
+    def query_vector(self, embedder, text: str) -> np.ndarray:
+        """Embed a text the way articles were, centered by its (guessed) language."""
+        from index import langdetect
+
+        return centering.apply(embedder.encode([text]), [langdetect.guess(text)], self.centers)[0]
 
 
 def open_index(root: Path) -> OpenIndex:

@@ -1,0 +1,91 @@
+"""Calibrate the two score thresholds of the default model, in the index's (centered) space.
+
+Usage: python bench/calibrate.py ../shared/data [--work /tmp/akhbar-calibrate] [-n 2000]
+
+1. DUPLICATE_COSINE (one row per story copy): on SaudiNewsNet, every member of the 734
+   exact-duplicate groups (same body; titles and outlets differ) plus the next n articles as
+   distractors. Positives: pairs inside a group. Hard negatives: each article's 5 nearest
+   neighbours outside its group. For each threshold: share of positive pairs folded, share
+   of hard negatives folded (some of these are genuine near copies the groups do not list,
+   so a few samples at the chosen threshold are printed to read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index.build import build  # noqa: E402
+from index.errors import IndexNotFound  # noqa: E402
+from search.reader import open_index  # noqa: E402
+
+
+def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
+    groups = [json.loads(line)["members"] for line in gzip.open(data / "saudinewsnet/exact_duplicate_groups.jsonl.gz")]
+    wanted = {m for g in groups for m in g}
+    extra = 0
+    with gzip.open(data / "saudinewsnet/articles.jsonl.gz", "rt", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
+        for line in f:
+            a = json.loads(line)
+            if a["id"] in wanted or (extra < n and a["body"].strip()):
+                extra += a["id"] not in wanted
+                o.write(line)
+    return groups
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-calibrate"))
+    ap.add_argument("-n", type=int, default=2000)
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    corpus = args.work / "snn-subset.jsonl"
+    groups = snn_subset(args.data, corpus, args.n)
+    root = args.work / "snn-index"
+    try:
+        idx = open_index(root)
+    except IndexNotFound:
+        build([corpus], root)
+        idx = open_index(root)
+    ids = [r[0] for r in idx.con.execute("SELECT id FROM articles ORDER BY pos")]
+    titles = [r[0] for r in idx.con.execute("SELECT title FROM articles ORDER BY pos")]
+    pos = {i: p for p, i in enumerate(ids)}
+    X = idx.vectors_at(list(range(len(ids))))
+    group_of = {}
+    for g_i, g in enumerate(groups):
+        for m in g:
+            if m in pos:
+                group_of[pos[m]] = g_i
+    positives = []
+    for g in groups:
+        ps = [pos[m] for m in g if m in pos]
+        positives += [float(X[a] @ X[b]) for i, a in enumerate(ps) for b in ps[i + 1 :]]
+    sims, nn = idx.faiss.search(X, 7)
+    negatives, samples = [], []
+    for a, (row_s, row_n) in enumerate(zip(sims, nn)):
+        outside = [(s, b) for s, b in zip(row_s, row_n) if b != a and (a not in group_of or group_of.get(int(b)) != group_of[a])][:5]
+        negatives += [s for s, _ in outside]
+        samples += [(float(s), a, int(b)) for s, b in outside]
+    positives_arr, negatives_arr = np.asarray(positives), np.asarray(negatives)
+    print(f"{len(ids)} articles, {len(positives)} duplicate pairs, {len(negatives)} hard negatives")
+    print("| threshold | duplicate pairs folded | hard negatives folded |")
+    print("|---|---|---|")
+    for t in (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.95, 0.97):
+        print(f"| {t} | {(positives_arr >= t).mean():.3f} | {(negatives_arr >= t).mean():.4f} |")
+    print("positive pair cosine percentiles 1/5/50:", np.percentile(positives_arr, [1, 5, 50]).round(3))
+    print("hard negative cosine percentiles 50/99/99.9:", np.percentile(negatives_arr, [50, 99, 99.9]).round(3))
+    print("\nhard negatives just above and below 0.85 (to read):")
+    for s, a, b in sorted((x for x in samples if 0.8 <= x[0] < 0.9), reverse=True)[:12]:
+        print(f"{s:.3f} | {titles[a][:70]} | {titles[b][:70]}")
+
+
+if __name__ == "__main__":
+    main()
