@@ -32,9 +32,10 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--method", default=None, help="chunk method to build with (first, mean, lead)")
+    ap.add_argument("--sets", default="ECB+,MEANTIME,ANS", help="comma-separated data sets to run")
     args = ap.parse_args()
     rows = []
-    for name, articles, truth, k, ref in SETS:
+    for name, articles, truth, k, ref in [s for s in SETS if s[0] in args.sets.split(",")]:
         root = args.work / (name.lower().replace("+", "plus") + (f"-{args.method}" if args.method else ""))
         try:
             if args.rebuild:

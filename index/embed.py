@@ -19,12 +19,15 @@ Method = Literal["first", "mean", "lead"]
 METHODS: tuple[str, ...] = ("first", "mean", "lead")
 
 
-def windows(ids: list[int], prompt_ids: list[int], content: int) -> list[list[int]]:
-    """Split content ids into ceil(n/content) windows of near-equal size, each prompt-prefixed."""
+def windows(ids: list[int], prompt_ids: list[int], content: int, first_only: bool = False) -> list[list[int]]:
+    """Split content ids into ceil(n/content) windows of near-equal size, each prompt-prefixed.
+
+    first_only: just the first `content` tokens, which is what truncation embeds.
+    """
     body = ids[len(prompt_ids):] if prompt_ids and ids[: len(prompt_ids)] == prompt_ids else ids
-    if not body:
-        return [list(prompt_ids)]
     room = content - len(prompt_ids)
+    if not body or first_only:
+        return [list(prompt_ids) + body[:room]]
     k = -(-len(body) // room)
     size = -(-len(body) // k)
     return [list(prompt_ids) + body[i : i + size] for i in range(0, len(body), size)]
@@ -72,7 +75,7 @@ class Embedder:
         ids = self.tokenizer([self.prompt + t for t in texts], add_special_tokens=False, verbose=False)["input_ids"]
         owner, wins = [], []
         for i, seq in enumerate(ids):
-            for w in windows(seq, self.prompt_ids, content) if self.method != "first" else windows(seq, self.prompt_ids, content)[:1]:
+            for w in windows(seq, self.prompt_ids, content, first_only=self.method == "first"):
                 owner.append(i)
                 wins.append(self.bos + w + self.eos)
         order = np.argsort([len(w) for w in wins], kind="stable")

@@ -1,0 +1,71 @@
+"""Whole-article embedding: windows cover every token once; the tail of a long article counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index import centering
+from index.embed import combine, windows
+
+FILLER = ("The league match ended in a draw after a goalless first half, and the coach praised "
+          "the defence while fans filled the stadium despite the heat. ") * 40
+TAIL = ("A volcano erupted on the Reykjanes peninsula in Iceland, sending lava towards the town of "
+        "Grindavik, which was evacuated as scientists warned of further eruptions. ") * 3
+
+
+@pytest.mark.parametrize("n", [0, 1, 505, 506, 1200, 5000])
+def test_windows_cover_every_token_once(n):
+    prompt = [41, 1294, 12]
+    ids = prompt + list(range(100, 100 + n))
+    ws = windows(ids, prompt, 510)
+    assert all(w[:3] == prompt and len(w) <= 510 for w in ws)
+    assert [t for w in ws for t in w[3:]] == ids[3:]
+    assert len(ws) == max(1, -(-n // 507))
+    sizes = [len(w) for w in ws]
+    assert max(sizes) - min(sizes) <= 1  # balanced: no tiny last window
+    assert windows(ids, prompt, 510, first_only=True) == [ids[:510]]
+
+
+def test_combine_methods():
+    v = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], np.float32)
+    lengths = np.array([100, 100, 50], np.float32)
+    assert np.allclose(combine(v, lengths, "first"), [1, 0])
+    assert np.allclose(combine(v, lengths, "mean"), np.array([100, 150]) / np.hypot(100, 150))
+    assert np.allclose(combine(v, lengths, "lead"), np.array([1, 1]) / np.sqrt(2))
+    with pytest.raises(ValueError):
+        combine(v, lengths, "median")
+
+
+def test_the_end_of_a_long_article_is_embedded(st_model):
+    from index.embed import Embedder
+
+    article = "Weekend sport round-up\n" + FILLER + TAIL
+    mean = Embedder(st_model, "query: ", method="mean")
+    first = Embedder(st_model, "query: ", method="first")
+    assert len(st_model.tokenizer(article)["input_ids"]) > 1000
+    query = mean.encode(["volcanic eruption in Iceland, Grindavik evacuated"])[0]
+    whole, truncated = mean.encode([article])[0], first.encode([article])[0]
+    assert float(query @ whole) > float(query @ truncated) + 0.03
+
+
+def test_batching_does_not_change_vectors(embedder):
+    texts = ["قصير", "A somewhat longer English sentence about markets and prices.", FILLER[:3000]]
+    together = embedder.encode(texts)
+    alone = np.stack([embedder.encode([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=2e-2) and (together * alone).sum(1).min() > 0.999
+
+
+def test_centering_removes_each_language_mean():
+    rng = np.random.default_rng(0)
+    ar = rng.normal(size=(30, 8)) + 5
+    en = rng.normal(size=(30, 8)) - 5
+    rare = rng.normal(size=(3, 8))
+    vecs = np.vstack([ar, en, rare]).astype(np.float32)
+    langs = ["ar"] * 30 + ["en"] * 30 + ["sw"] * 3
+    centers = centering.fit([(vecs[:40], langs[:40]), (vecs[40:], langs[40:])], min_articles=20)
+    assert set(centers) == {"ar", "en", centering.ALL}  # 'sw' has too few articles: uses the overall mean
+    assert np.allclose(centers["ar"], ar.mean(0), atol=1e-5) and np.allclose(centers[centering.ALL], vecs.mean(0), atol=1e-5)
+    out = centering.apply(vecs, langs, centers)
+    assert np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
+    assert abs(float(out[:30].mean(0) @ out[30:60].mean(0))) < 0.5  # the language offset is gone
