@@ -8,6 +8,11 @@ Usage: python bench/calibrate.py ../shared/data [--work /tmp/akhbar-calibrate] [
    neighbours outside its group. For each threshold: share of positive pairs folded, share
    of hard negatives folded (some of these are genuine near copies the groups do not list,
    so a few samples at the chosen threshold are printed to read).
+2. MIN_SIMILARITY (below it, an article is not "similar" and the box ends early): on the
+   ECB+ and MEANTIME indexes that bench/eval_all.py builds, the cosine of same-event pairs
+   (ECB+ clusters), translations (MEANTIME), same-topic-other-event pairs (ECB+'s hard
+   negatives) and pairs from different topics. The floor is the 99th percentile of
+   different-topic pairs: what share of related pairs stays above it is printed.
 """
 
 from __future__ import annotations
@@ -40,12 +45,47 @@ def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
     return groups
 
 
+def pair_scores(root: Path, truth: Path) -> dict[str, np.ndarray]:
+    """Cosines of all article pairs of an eval index, split by relation."""
+    idx = open_index(root)
+    ids = [r[0] for r in idx.con.execute("SELECT id FROM articles ORDER BY pos")]
+    X = idx.vectors_at(list(range(len(ids))))
+    cluster, topic = {}, {}
+    for line in gzip.open(truth):
+        r = json.loads(line)
+        for m in r["members"]:
+            cluster[m], topic[m] = r.get("cluster") or r.get("translation_group"), r.get("topic")
+    c = np.asarray([cluster.get(i) for i in ids], dtype=object)
+    t = np.asarray([topic.get(i) for i in ids], dtype=object)
+    S = X @ X.T
+    upper = np.triu(np.ones_like(S, dtype=bool), 1)
+    same_c, same_t = c[:, None] == c[None, :], t[:, None] == t[None, :]
+    return {"same event": S[upper & same_c], "same topic, other event": S[upper & same_t & ~same_c],
+            "other topic": S[upper & ~same_t]}
+
+
+def relevance_floor(ecb: Path, meantime: Path, data: Path) -> None:
+    ecb_s = pair_scores(ecb, data / "ecbplus/clusters.jsonl.gz")
+    mt_s = pair_scores(meantime, data / "meantime/clusters.jsonl.gz")
+    floor = float(np.percentile(np.concatenate([ecb_s["other topic"], mt_s["other topic"]]), 99))
+    print(f"\nMIN_SIMILARITY: 99th percentile of different-topic pairs = {floor:.3f}")
+    print("| pairs | n | median cosine | share at or above the floor |")
+    print("|---|---|---|---|")
+    for name, scores in [("ECB+ " + k, v) for k, v in ecb_s.items()] + [("MEANTIME translations", mt_s["same event"]), ("MEANTIME other topic", mt_s["other topic"])]:
+        print(f"| {name} | {len(scores)} | {np.median(scores):.3f} | {(scores >= floor).mean():.3f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-calibrate"))
     ap.add_argument("-n", type=int, default=2000)
+    ap.add_argument("--eval-work", type=Path, default=Path("/tmp/akhbar-eval"), help="where bench/eval_all.py built its indexes")
+    ap.add_argument("--floor-only", action="store_true")
     args = ap.parse_args()
+    if args.floor_only:
+        relevance_floor(args.eval_work / "ecbplus-lead", args.eval_work / "meantime-lead", args.data)
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     corpus = args.work / "snn-subset.jsonl"
     groups = snn_subset(args.data, corpus, args.n)
@@ -85,6 +125,7 @@ def main() -> None:
     print("\nhard negatives just above and below 0.85 (to read):")
     for s, a, b in sorted((x for x in samples if 0.8 <= x[0] < 0.9), reverse=True)[:12]:
         print(f"{s:.3f} | {titles[a][:70]} | {titles[b][:70]}")
+    relevance_floor(args.eval_work / "ecbplus-lead", args.eval_work / "meantime-lead", args.data)
 
 
 if __name__ == "__main__":

@@ -32,18 +32,20 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--method", default=None, help="chunk method to build with (first, mean, lead)")
+    ap.add_argument("--window-tokens", type=int, default=None, help="window size to build with")
     ap.add_argument("--sets", default="ECB+,MEANTIME,ANS", help="comma-separated data sets to run")
     args = ap.parse_args()
     rows = []
     for name, articles, truth, k, ref in [s for s in SETS if s[0] in args.sets.split(",")]:
-        root = args.work / (name.lower().replace("+", "plus") + (f"-{args.method}" if args.method else ""))
+        tag = "".join(f"-{v}" for v in (args.method, args.window_tokens) if v)
+        root = args.work / (name.lower().replace("+", "plus") + tag)
         try:
             if args.rebuild:
                 raise IndexNotFound
             idx = open_index(root)
         except IndexNotFound:
             t = time.perf_counter()
-            kw = {"method": args.method} if args.method else {}
+            kw = {k: v for k, v in (("method", args.method), ("window_tokens", args.window_tokens)) if v}
             s = build([args.data / articles], root, **kw)
             print(f"{name}: built {s.indexed} articles in {time.perf_counter() - t:.0f}s", file=sys.stderr)
             idx = open_index(root)

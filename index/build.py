@@ -43,7 +43,7 @@ def _reason(p: Problem) -> str:
 
 
 def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-          precision: Precision = "auto", method: str = config.CHUNK_METHOD,
+          precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
           on_problem: Callable[[Problem], None] | None = None,
           on_progress: Callable[[int], None] | None = None) -> BuildSummary:
     """Build a new index at `root`; the previous version stays live until this one is complete.
@@ -60,7 +60,8 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
     started = time.perf_counter()
     ref = resolve(model_name)
     model = load(ref)
-    embedder = Embedder(model, article_prompt(model), method=method, precision=choose_precision(precision))
+    embedder = Embedder(model, article_prompt(model), method=method,  # type: ignore[arg-type]
+                        window_tokens=window_tokens, precision=choose_precision(precision))
     stage = layout.staging(root)
     summary = BuildSummary()
     try:

@@ -10,13 +10,17 @@ FORMAT_VERSION = 1
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Windows of at most this many tokens (with <s> and </s>) cover an article; 512 is e5's limit.
 WINDOW_TOKENS = 512
-CHUNK_METHOD = "mean"  # how window vectors combine; chosen by bench/eval_all.py --method
+CHUNK_METHOD = "lead"  # title+lead window weighs as much as the rest; bench/eval_all.py --method (README)
 EMBED_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory, keeps batches full
 INGEST_BATCH = 256  # articles embedded and written per step of a build
 # Two articles at or above this cosine (centered space) are one story: one row in a result list.
 # bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
 # boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
 DUPLICATE_COSINE = 0.90
+# Below this cosine (centered space) an article is not "similar": the box ends early rather than
+# fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
+# on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
+MIN_SIMILARITY = 0.23
 # `similar ID` looks this many days either side of the article's date unless told otherwise.
 SIMILAR_WINDOW_DAYS = 90
 

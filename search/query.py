@@ -78,7 +78,8 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     """Top-k distinct stories for a unit query vector.
 
     A candidate within DUPLICATE_COSINE of a kept row is folded into that row. When the
-    query is an article, a candidate that close to it is a copy of it, returned apart.
+    query is an article, a candidate that close to it is a copy of it, returned apart, and
+    candidates under MIN_SIMILARITY are not similar at all: the list ends there.
     Returns:
         (rows, copies of the query)
     """
@@ -97,7 +98,10 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         copies: list[dict] = []
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, target hit, score)
         vecs = idx.vectors_at(positions.tolist()) if len(positions) else np.zeros((0, len(qvec)), np.float32)
+        floor = config.MIN_SIMILARITY if query_is_article else -1.0
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
+            if score < floor:
+                break
             if pos in exclude:
                 continue
             if query_is_article and float(vec @ qvec) >= threshold:
@@ -110,7 +114,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
             elif len(kept) < k:
                 kept.append((len(kept), vec))
                 plan.append(("hit", pos, len(kept) - 1, score))
-        if len(kept) >= k or fetch >= total:
+        if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
             break
         fetch = min(total, fetch * 4)
     rows = store.by_positions(idx.con, [p for _, p, _, _ in plan])

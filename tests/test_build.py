@@ -113,7 +113,7 @@ def test_killed_build_leaves_the_previous_index_queryable(tmp_path, copy_of, see
     proc.wait()
     assert (index / CURRENT).read_text() == before
     result = runner.invoke(app, ["similar", "ar-nato-01", "--index", str(index), "--json"])
-    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 10
+    assert result.exit_code == 0 and orjson.loads(result.stdout.splitlines()[0])["id"] in ("en-nato-01", "fr-nato-01")
     # the next build clears the dead build's staging folder and succeeds
     assert runner.invoke(app, ["build", str(_write(tmp_path / "g.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
     assert not list(index.glob(".staging-*")) and (index / CURRENT).read_text() != before
