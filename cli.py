@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import orjson
 import typer
 from rich.console import Console
@@ -46,6 +48,13 @@ def fails_cleanly(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             typer.echo("Error: interrupted; the index is as it was before", err=True)
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug or an environment fault: still one line, details on demand
+            if os.environ.get("AKHBAR_DEBUG"):
+                raise
+            typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (AKHBAR_DEBUG=1 shows the traceback)", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper
 
@@ -78,15 +87,13 @@ def _cell(value: object) -> str:
 def _filters(lang, source, since, until):
     from search.query import Filters
 
-    for name, day in (("--since", since), ("--until", until)):
-        if day:
-            try:
-                from datetime import date
-
-                date.fromisoformat(day[:10])
-            except ValueError:
-                raise AkhbarError(f"{name} '{day}' is not a day (YYYY-MM-DD)") from None
     return Filters(lang, source, since, until)
+
+
+def _outlet(copy: dict) -> str:
+    """'source (day)' for a folded copy, the way the box names other outlets."""
+    name = copy["source"] or copy["id"]
+    return f"{name} ({copy['date'][:10]})" if copy["date"] else name
 
 
 def _hit_rows(hits) -> list[dict]:
@@ -95,7 +102,7 @@ def _hit_rows(hits) -> list[dict]:
         d = h.as_dict()
         d["#"] = i
         d["day"] = h.date[:10]
-        d["also in"] = [f"{c['source'] or c['id']} ({c['date'][:10]})" if c["date"] else (c["source"] or c["id"]) for c in h.also]
+        d["also in"] = [_outlet(c) for c in h.also]
         rows.append(d)
     return rows
 
@@ -186,7 +193,7 @@ def similar(
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
     if box.copies:
-        out.print("Same article also published by: " + ", ".join(f"{c['source'] or c['id']} ({c['date'][:10]})" for c in box.copies))
+        out.print("Same article also published by: " + ", ".join(_outlet(c) for c in box.copies))
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(rows, HIT_COLUMNS, False)

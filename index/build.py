@@ -71,20 +71,19 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
             batch: list[Article] = []
 
             def flush() -> None:
-                fresh = [a for a in batch if a.content_hash not in by_hash]
-                unique = list({a.content_hash: a for a in fresh}.values())
-                emb = embedder.encode([a.text for a in unique])
-                new = dict(zip((a.content_hash for a in unique), emb))
+                """Embed each distinct new text once; copies reuse the vector already written."""
+                unique = list({a.content_hash: a for a in batch if a.content_hash not in by_hash}.values())
+                new = dict(zip((a.content_hash for a in unique), embedder.encode([a.text for a in unique])))
+                summary.reused_vectors += len(batch) - len(unique)
+                written = vectors.open_vectors(stage, embedder.dim)
                 rows = np.empty((len(batch), embedder.dim), np.float32)
-                old = vectors.open_vectors(stage, embedder.dim) if len(fresh) < len(batch) else None
                 for i, a in enumerate(batch):
                     if a.content_hash in new:
-                        rows[i] = new[a.content_hash]
-                    else:
-                        rows[i] = old[by_hash[a.content_hash]]
-                        summary.reused_vectors += 1
-                for i, a in enumerate(batch):
-                    by_hash.setdefault(a.content_hash, summary.indexed + i)
+                        rows[i] = new.pop(a.content_hash)
+                        by_hash[a.content_hash] = summary.indexed + i
+                    else:  # a copy: of a row in this batch, or of one already on disk
+                        p = by_hash[a.content_hash]
+                        rows[i] = rows[p - summary.indexed] if p >= summary.indexed else written[p]
                 vectors.append(vf, rows)
                 vf.flush()
                 store.insert(con, summary.indexed, batch)

@@ -14,7 +14,7 @@ DEFAULT_INDEX_DIR = "akhbar-index"
 # (recall@10 0.918 vs 0.919) and beats mean/512 (0.917), at 1.2x the speed of 512-token windows.
 WINDOW_TOKENS = 256
 CHUNK_METHOD = "lead"
-EMBED_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory, keeps batches full
+EMBED_BATCH_TOKENS = 4096  # padded tokens per forward pass: 2-4k ran fastest here (1.7x vs 1.65x at 8k)
 INGEST_BATCH = 256  # articles embedded and written per step of a build
 # Two articles at or above this cosine (centered space) are one story: one row in a result list.
 # bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a

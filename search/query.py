@@ -21,6 +21,14 @@ class Filters:
     since: str | None = None
     until: str | None = None
 
+    def __post_init__(self) -> None:
+        for name, day in (("--since", self.since), ("--until", self.until)):
+            if day:
+                try:
+                    date.fromisoformat(day[:10])
+                except ValueError:
+                    raise AkhbarError(f"{name} '{day}' is not a day (YYYY-MM-DD)") from None
+
     def any(self) -> bool:
         return any((self.lang, self.source, self.since, self.until))
 
@@ -93,10 +101,8 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     threshold = config.DUPLICATE_COSINE
     while True:
         scores, positions = _candidates(idx, qvec, fetch, allowed)
-        kept: list[tuple[int, np.ndarray]] = []  # (hit index, vector)
-        hits: list[Hit] = []
-        copies: list[dict] = []
-        plan: list[tuple[str, int, int, float]] = []  # (kind, pos, target hit, score)
+        kept: list[np.ndarray] = []  # vectors of the rows so far
+        plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
         vecs = idx.vectors_at(positions.tolist()) if len(positions) else np.zeros((0, len(qvec)), np.float32)
         floor = config.MIN_SIMILARITY if query_is_article else -1.0
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
@@ -107,17 +113,18 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
             if query_is_article and float(vec @ qvec) >= threshold:
                 plan.append(("copy", pos, -1, score))
                 continue
-            sims = [float(vec @ v) for _, v in kept]
-            best = int(np.argmax(sims)) if sims else -1
-            if best >= 0 and sims[best] >= threshold:
-                plan.append(("fold", pos, kept[best][0], score))
+            sims = np.asarray(kept) @ vec if kept else np.zeros(0)
+            if len(sims) and sims.max() >= threshold:
+                plan.append(("fold", pos, int(sims.argmax()), score))
             elif len(kept) < k:
-                kept.append((len(kept), vec))
-                plan.append(("hit", pos, len(kept) - 1, score))
+                kept.append(vec)
+                plan.append(("hit", pos, -1, score))
         if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
             break
         fetch = min(total, fetch * 4)
     rows = store.by_positions(idx.con, [p for _, p, _, _ in plan])
+    hits: list[Hit] = []
+    copies: list[dict] = []
     for kind, pos, target, score in plan:
         row = rows[pos]
         if kind == "hit":

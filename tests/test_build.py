@@ -117,3 +117,18 @@ def test_killed_build_leaves_the_previous_index_queryable(tmp_path, copy_of, see
     # the next build clears the dead build's staging folder and succeeds
     assert runner.invoke(app, ["build", str(_write(tmp_path / "g.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
     assert not list(index.glob(".staging-*")) and (index / CURRENT).read_text() != before
+
+
+def test_identical_articles_are_embedded_once(tmp_path, monkeypatch):
+    from index import config
+    from search.reader import open_index
+
+    monkeypatch.setattr(config, "INGEST_BATCH", 2)  # copies both inside one batch and across batches
+    text = {"title": "Same wire copy", "body": "Oil prices rose after OPEC+ agreed to extend output cuts."}
+    rows = [{"id": "a", **text}, {"id": "b", **text}, GOOD[0], {"id": "c", **text}, GOOD[2]]
+    index = tmp_path / "idx"
+    result = runner.invoke(app, ["build", str(_write(tmp_path / "c.jsonl", rows)), "--index", str(index), "--json"])
+    assert orjson.loads(result.stdout)["reused_vectors"] == 2
+    idx = open_index(index)
+    raw = idx.raw_vectors
+    assert (raw[0] == raw[1]).all() and (raw[0] == raw[3]).all() and not (raw[0] == raw[2]).all()

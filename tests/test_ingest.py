@@ -104,6 +104,14 @@ def test_unknown_csv_column_and_ragged_row(tmp_path):
     assert {(p.error.line, p.error.field, p.skipped) for p in probs} == {(2, "mood", False), (3, "row", True)}
 
 
+def test_csv_invalid_utf8_names_the_field(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,title,body\n1,ok,fine\n2,caf\xe9,body\n")
+    arts, probs = _split(list(read([path])))
+    assert [a.id for a in arts] == ["1"]
+    assert (probs[0].error.line, probs[0].error.field, probs[0].error.reason) == (3, "title", "invalid UTF-8")
+
+
 def test_bad_date_is_dropped_not_the_article(tmp_path):
     path = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "x", "date": "yesterday"}])
     arts, probs = _split(list(read([path])))
