@@ -20,6 +20,14 @@ INGEST_BATCH = 256  # articles embedded and written per step of a build
 # bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
 # boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
 DUPLICATE_COSINE = 0.90
+# Two different write-ups are one story, one row, when their headlines read alike (character-
+# trigram Jaccard of normalised titles), their texts agree, and (when both are dated) they
+# appeared within STORY_DAYS of each other. Read on SaudiNewsNet neighbours (bench/calibrate.py):
+# this pairs the same event across outlets; without the day limit it also paired weekly
+# weather bulletins and two executions a week apart.
+STORY_TITLE_JACCARD = 0.6
+STORY_COSINE = 0.6
+STORY_DAYS = 2
 # Below this cosine (centered space) an article is not "similar": the box ends early rather than
 # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
 # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.

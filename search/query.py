@@ -9,6 +9,7 @@ import numpy as np
 
 from index import config, store
 from index.errors import AkhbarError, ArticleNotFound
+from index.textnorm import trigram_jaccard
 from search.reader import OpenIndex
 
 
@@ -81,6 +82,17 @@ def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, allowed: np.ndarra
     return scores[0][keep], ids[0][keep]
 
 
+def same_story(cosine: float, a: dict, b: dict) -> bool:
+    """Copies of one article, or two write-ups of one event with headlines that read alike."""
+    if cosine >= config.DUPLICATE_COSINE:
+        return True
+    if cosine < config.STORY_COSINE or not (a["title"] and b["title"]):
+        return False
+    if a["day"] and b["day"] and abs((date.fromisoformat(a["day"]) - date.fromisoformat(b["day"])).days) > config.STORY_DAYS:
+        return False
+    return trigram_jaccard(a["title"], b["title"]) >= config.STORY_TITLE_JACCARD
+
+
 def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: set[int] = frozenset(),
          query_is_article: bool = True) -> tuple[list[Hit], list[dict]]:
     """Top-k distinct stories for a unit query vector.
@@ -98,31 +110,30 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
             return [], []
     total = idx.manifest.articles if allowed is None else len(allowed)
     fetch = min(total, 4 * k + 16)
-    threshold = config.DUPLICATE_COSINE
+    floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
         scores, positions = _candidates(idx, qvec, fetch, allowed)
-        kept: list[np.ndarray] = []  # vectors of the rows so far
+        rows = store.by_positions(idx.con, positions.tolist(), "pos, id, title, body, source, date, day, lang, url")
+        kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
         vecs = idx.vectors_at(positions.tolist()) if len(positions) else np.zeros((0, len(qvec)), np.float32)
-        floor = config.MIN_SIMILARITY if query_is_article else -1.0
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
             if score < floor:
                 break
             if pos in exclude:
                 continue
-            if query_is_article and float(vec @ qvec) >= threshold:
+            if query_is_article and float(vec @ qvec) >= config.DUPLICATE_COSINE:
                 plan.append(("copy", pos, -1, score))
                 continue
-            sims = np.asarray(kept) @ vec if kept else np.zeros(0)
-            if len(sims) and sims.max() >= threshold:
-                plan.append(("fold", pos, int(sims.argmax()), score))
+            same = next((i for i, (v, r) in enumerate(kept) if same_story(float(vec @ v), rows[pos], r)), -1)
+            if same >= 0:
+                plan.append(("fold", pos, same, score))
             elif len(kept) < k:
-                kept.append(vec)
+                kept.append((vec, rows[pos]))
                 plan.append(("hit", pos, -1, score))
         if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
             break
         fetch = min(total, fetch * 4)
-    rows = store.by_positions(idx.con, [p for _, p, _, _ in plan])
     hits: list[Hit] = []
     copies: list[dict] = []
     for kind, pos, target, score in plan:
