@@ -110,43 +110,90 @@ def _hit_rows(hits) -> list[dict]:
 HIT_COLUMNS = ("#", "score", "day", "source", "lang", "title", "also in")
 
 
-@app.command()
-@fails_cleanly
-def build(
-    sources: Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")],
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")] = False,
-    precision: PrecisionOpt = "auto",
-    as_json: JsonOpt = False,
-) -> None:
-    """Build a new index from files or folders; the old index stays live until the new one is complete.
-
-    Example: akhbar build seeds/ --index news-index
-    """
+def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
+    """Run a writer with a progress bar and warnings on stderr, then print its summary."""
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from index.build import build as run_build
-
-    root = config.index_dir(str(index) if index else None)
     with Progress(SpinnerColumn(), TextColumn("embedding articles"), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                   TimeElapsedColumn(), console=err, transient=True) as progress:
-        task = progress.add_task("build", total=None, rate="")
+        task = progress.add_task("write", total=None, rate="")
 
         def advance(n: int) -> None:
             progress.advance(task, n)
             t = progress.tasks[0]
             progress.update(task, rate=f"{t.completed / max(t.elapsed or 1e-9, 1e-9):.1f}/s")
 
-        summary = run_build(sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
-                            on_problem=lambda p: progress.console.print(f"warning: {p}", soft_wrap=True), on_progress=advance)
+        summary = run(on_problem=lambda p: progress.console.print(f"warning: {p}", soft_wrap=True), on_progress=advance)
     d = summary.as_dict()
     if as_json:
         emit([d], (), True)
         return
-    rows = [{"what": k, "value": v} for k, v in d.items() if k != "problems"]
+    rows = [{"what": k, "value": v} for k, v in d.items() if k != "problems" and v != 0]
     rows += [{"what": f"problem {k}", "value": v} for k, v in summary.problems.items()]
-    emit(rows, ("what", "value"), False, title=f"built {root}")
+    emit(rows, ("what", "value"), False, title=title)
+
+
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
+SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+
+
+@app.command()
+@fails_cleanly
+def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
+          precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+    """Build a new index from files or folders; the old index stays live until the new one is complete.
+
+    A killed build resumes where it stopped when the same command is run again.
+    Example: akhbar build seeds/ --index news-index
+    """
+    from index.build import build as run
+
+    root = config.index_dir(str(index) if index else None)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+                         as_json, f"built {root}")
+
+
+@app.command()
+@fails_cleanly
+def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
+        precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+    """Add articles to an index; an id already there is updated when its content changed.
+
+    Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
+    """
+    from index.build import add as run
+
+    root = config.index_dir(str(index) if index else None)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+                         as_json, f"added to {root}")
+
+
+@app.command()
+@fails_cleanly
+def remove(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID...", help="Ids of articles to take out")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="A file of ids, one per line")] = None,
+    index: IndexOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if an id is not in the index")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take articles out of an index (retractions). Needs no model.
+
+    Example: akhbar remove ar-nato-02 --index news-index ; akhbar remove --file retracted.txt
+    """
+    from index.build import remove as run
+
+    wanted = list(ids or [])
+    if file is not None:
+        try:
+            wanted += [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AkhbarError(f"{file}: cannot read ids ({exc})") from None
+    if not wanted:
+        raise AkhbarError("give ids to remove, or --file")
+    root = config.index_dir(str(index) if index else None)
+    _write_with_progress(lambda on_problem, on_progress: run(wanted, root, strict=strict, on_problem=on_problem),
+                         as_json, f"removed from {root}")
 
 
 @app.command()

@@ -1,7 +1,19 @@
-"""ingest → embed → store: build a new index version from sources, atomically."""
+"""ingest → embed → store: write a new index version (build, add, remove), atomically and resumably.
+
+Every writer works the same way: under the index's lock, in a staging folder named after
+the job, starting from the live version (add, remove) or from nothing (build). Each batch
+of articles is embedded, appended and committed together with the count of input articles
+handled, so a killed run leaves a consistent checkpoint: the same command run again skips
+what was handled and embeds nothing twice. At the end, dropped rows are compacted away,
+centering is refitted and FAISS rebuilt from the stored vectors (never re-embedding), and
+the folder is published. The live version is untouched until then.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -13,28 +25,44 @@ import numpy as np
 from index import centering, config, layout, store, vectors
 from index.article import Article
 from index.embed import Embedder
-from index.errors import AkhbarError
-from index.ingest import Problem, read
+from index.errors import AkhbarError, BadInput, ModelMismatch
+from index.ingest import Problem, files_of, read
 from index.manifest import Manifest
 from index.model import Precision, article_prompt, choose_precision, load, resolve
 
 
 @dataclass
 class BuildSummary:
-    """What a build read, indexed and skipped, and why."""
+    """What a writer read, indexed, updated, removed and skipped, and why."""
 
     read: int = 0
-    indexed: int = 0
+    indexed: int = 0  # new or changed articles written by this run
+    unchanged: int = 0  # re-ingested with the same content: nothing to do
+    updated: int = 0  # re-ingested with new content: replaced
+    removed: int = 0
     skipped: int = 0
-    reused_vectors: int = 0  # identical texts embedded once
+    embedded: int = 0  # texts this run embedded
+    reused_vectors: int = 0  # identical texts: embedded once
+    resumed: int = 0  # input articles a killed run had already handled
+    articles: int = 0  # in the new version
     problems: Counter = field(default_factory=Counter)  # "field: reason" → count
     version: str = ""
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
-        return {"read": self.read, "indexed": self.indexed, "skipped": self.skipped,
-                "reused_vectors": self.reused_vectors, "problems": dict(self.problems),
-                "version": self.version, "seconds": round(self.seconds, 2)}
+        d = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        d["problems"] = dict(self.problems)
+        d["seconds"] = round(self.seconds, 2)
+        return d
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How articles are embedded; fixed by the first build, then read from its manifest."""
+
+    model: str | None
+    method: str
+    window_tokens: int
 
 
 def _reason(p: Problem) -> str:
@@ -42,56 +70,154 @@ def _reason(p: Problem) -> str:
     return f"{p.error.field}: {reason.split(' at column')[0]}"
 
 
-def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-          precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
-          on_problem: Callable[[Problem], None] | None = None,
-          on_progress: Callable[[int], None] | None = None) -> BuildSummary:
-    """Build a new index at `root`; the previous version stays live until this one is complete.
+def _job(kind: str, base: Path | None, sources: list[Path], removals: list[str], settings: Settings, strict: bool) -> str:
+    """Names a job by everything that decides its result, so only the same job resumes."""
+    h = hashlib.sha256(repr((kind, base.name if base else "", settings, strict, sorted(removals))).encode())
+    for f, _ in files_of(sources):
+        st = f.stat()
+        h.update(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
 
-    Args:
-        sources: files and folders to ingest.
-        root: the index directory.
-        strict: the first bad record aborts the build (and nothing changes).
-        on_problem: told of each bad record as it is found.
-        on_progress: told how many articles were just indexed.
-    Returns:
-        The summary of what was read, indexed and skipped.
-    """
+
+class _Writer:
+    """The state of one writer run over its staging folder."""
+
+    def __init__(self, stage: Path, base: Path | None, base_dim: int, settings: Settings, precision: Precision,
+                 summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
+        self.stage, self.settings, self.precision, self.summary = stage, settings, precision, summary
+        self.on_progress = on_progress
+        self.con = store.open_stage(stage, base)
+        self.consumed, written_dim = store.progress(self.con)
+        self.dim = base_dim or written_dim  # 0 until a fresh build embeds its first batch
+        self.position = store.next_position(self.con)
+        path = stage / vectors.VECTORS
+        if not path.exists():
+            if base is not None:
+                shutil.copyfile(base / vectors.VECTORS, path)
+            else:
+                path.touch()
+        self.vf = open(path, "r+b")
+        self.vf.truncate(self.position * 2 * self.dim)  # drop rows written after the last commit
+        self.vf.seek(0, os.SEEK_END)
+        self.by_hash = store.hashes(self.con)
+        self.batch: list[Article] = []
+        self._embedder: Embedder | None = None
+        self.ref = None
+
+    def embedder(self) -> Embedder:
+        """Loaded on first need: remove, and add of unchanged articles, never import the model."""
+        if self._embedder is None:
+            ref = resolve(self.settings.model)
+            model = load(ref)
+            self._embedder = Embedder(model, article_prompt(model), method=self.settings.method,  # type: ignore[arg-type]
+                                      window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
+            self.ref = ref
+        return self._embedder
+
+    def offer(self, art: Article) -> None:
+        """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
+        old = store.current(self.con, art.id)
+        if old is not None and old[1] == art.content_hash:
+            self.summary.unchanged += 1
+        else:
+            if old is not None:
+                store.drop(self.con, old[0])
+                self.summary.updated += 1
+            self.batch.append(art)
+
+    def flush(self, consumed: int) -> None:
+        """Embed each distinct new text once, append vectors and rows, and checkpoint."""
+        batch = self.batch
+        unique = list({a.content_hash: a for a in batch if a.content_hash not in self.by_hash}.values())
+        emb = self.embedder().encode([a.text for a in unique]) if unique else np.zeros((0, self.dim), np.float32)
+        self.dim = emb.shape[1] or self.dim
+        new = dict(zip((a.content_hash for a in unique), emb))
+        self.summary.embedded += len(unique)
+        self.summary.reused_vectors += len(batch) - len(unique)
+        if batch:
+            written = vectors.open_vectors(self.stage, self.dim)
+            rows = np.empty((len(batch), self.dim), np.float32)
+            for i, a in enumerate(batch):
+                if a.content_hash in new:
+                    rows[i] = new.pop(a.content_hash)
+                    self.by_hash[a.content_hash] = self.position + i
+                else:  # a copy: of a row in this batch, or of one already on disk
+                    p = self.by_hash[a.content_hash]
+                    rows[i] = rows[p - self.position] if p >= self.position else written[p]
+            vectors.append(self.vf, rows)
+            self.vf.flush()
+            os.fsync(self.vf.fileno())
+            store.insert(self.con, self.position, batch)
+            self.position += len(batch)
+            self.summary.indexed += len(batch)
+        store.checkpoint(self.con, consumed, self.dim)
+        if self.on_progress and batch:
+            self.on_progress(len(batch))
+        batch.clear()
+
+    def finish(self, root: Path, base_manifest: Manifest | None) -> tuple[str, int]:
+        """Compact, refit centering, rebuild FAISS from stored vectors, write the manifest, publish."""
+        self.vf.close()
+        kept = store.compact(self.con)
+        n = store.count(self.con)
+        if n == 0:
+            raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
+                              else "the index would be empty; the index was left as it was")
+        if kept is not None:
+            old = vectors.open_vectors(self.stage, self.dim)
+            with open(self.stage / "vectors.compact", "wb") as f:
+                for i in range(0, len(kept), 65536):
+                    vectors.append(f, old[np.asarray(kept[i : i + 65536])])
+            del old
+            os.replace(self.stage / "vectors.compact", self.stage / vectors.VECTORS)
+        store.finish(self.con)
+        raw = vectors.open_vectors(self.stage, self.dim)
+
+        def chunks():
+            step = 65536
+            for i in range(0, len(raw), step):
+                yield raw[i : i + step], store.languages(self.con, i, i + step)
+
+        centers = centering.fit(chunks())
+        centering.save(self.stage, centers)
+        vectors.build_faiss((centering.apply(v, langs, centers) for v, langs in chunks()), self.dim, self.stage)
+        self.con.close()
+        if base_manifest is not None:
+            m = base_manifest
+            manifest = Manifest(m.model, m.model_checksum, m.dimension, m.prompt, m.chunking, m.centering | {
+                "languages": sorted(k for k in centers if k != centering.ALL)}, m.precision, m.faiss, n)
+        else:
+            e = self.embedder()
+            manifest = Manifest(self.ref.name, self.ref.checksum, e.dim, e.prompt,
+                                {"method": e.method, "window_tokens": e.window_tokens},
+                                {"by": "language", "min_articles": centering.MIN_ARTICLES,
+                                 "languages": sorted(k for k in centers if k != centering.ALL)},
+                                e.precision, vectors.FACTORY, n)
+        s = self.summary
+        manifest = Manifest(**{**manifest.__dict__, "counts": {"read": s.read, "skipped": s.skipped, "updated": s.updated,
+                                                                "removed": s.removed, "reused_vectors": s.reused_vectors},
+                               "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        manifest.save(self.stage)
+        return layout.publish(root, self.stage).name, n
+
+
+def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
+           strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
+           on_progress: Callable[[int], None] | None) -> BuildSummary:
     started = time.perf_counter()
-    ref = resolve(model_name)
-    model = load(ref)
-    embedder = Embedder(model, article_prompt(model), method=method,  # type: ignore[arg-type]
-                        window_tokens=window_tokens, precision=choose_precision(precision))
-    stage = layout.staging(root)
+    sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
-    try:
-        con = store.create(stage)
-        by_hash: dict[str, int] = {}  # identical text → position of its vector
-        with open(stage / vectors.VECTORS, "wb") as vf:
-            batch: list[Article] = []
-
-            def flush() -> None:
-                """Embed each distinct new text once; copies reuse the vector already written."""
-                unique = list({a.content_hash: a for a in batch if a.content_hash not in by_hash}.values())
-                new = dict(zip((a.content_hash for a in unique), embedder.encode([a.text for a in unique])))
-                summary.reused_vectors += len(batch) - len(unique)
-                written = vectors.open_vectors(stage, embedder.dim)
-                rows = np.empty((len(batch), embedder.dim), np.float32)
-                for i, a in enumerate(batch):
-                    if a.content_hash in new:
-                        rows[i] = new.pop(a.content_hash)
-                        by_hash[a.content_hash] = summary.indexed + i
-                    else:  # a copy: of a row in this batch, or of one already on disk
-                        p = by_hash[a.content_hash]
-                        rows[i] = rows[p - summary.indexed] if p >= summary.indexed else written[p]
-                vectors.append(vf, rows)
-                vf.flush()
-                store.insert(con, summary.indexed, batch)
-                summary.indexed += len(batch)
-                if on_progress:
-                    on_progress(len(batch))
-                batch.clear()
-
+    with layout.writer_lock(root):
+        base = layout.current_version(root) if kind != "build" else None
+        base_manifest = Manifest.load(base) if base else None
+        if base_manifest is not None:
+            if settings.model and resolve(settings.model).name != base_manifest.model:
+                raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
+            settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
+        stage, resumed = layout.staging(root, _job(kind, base, sources, removals, settings, strict))
+        try:
+            w = _Writer(stage, base, base_manifest.dimension if base_manifest else 0, settings, precision, summary, on_progress)
+            handled = 0
             for item in read(sources):
                 if isinstance(item, Problem):
                     if strict:
@@ -103,37 +229,67 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
                         on_problem(item)
                     continue
                 summary.read += 1
-                batch.append(item)
-                if len(batch) >= config.INGEST_BATCH:
-                    flush()
-            if batch:
-                flush()
-        con.commit()
-        if summary.indexed == 0:
-            raise AkhbarError("no article could be indexed; the index was left as it was")
-        raw = vectors.open_vectors(stage, embedder.dim)
-
-        def chunks():
-            step = 65536
-            for i in range(0, len(raw), step):
-                yield raw[i : i + step], store.languages(con, i, i + step)
-
-        centers = centering.fit(chunks())
-        centering.save(stage, centers)
-        vectors.build_faiss((centering.apply(v, langs, centers) for v, langs in chunks()), embedder.dim, stage)
-        con.close()
-        Manifest(
-            model=ref.name, model_checksum=ref.checksum, dimension=embedder.dim, prompt=embedder.prompt,
-            chunking={"method": embedder.method, "window_tokens": embedder.window_tokens},
-            centering={"by": "language", "min_articles": centering.MIN_ARTICLES,
-                       "languages": sorted(k for k in centers if k != centering.ALL)},
-            precision=embedder.precision, faiss=vectors.FACTORY, articles=summary.indexed,
-            counts={"read": summary.read, "skipped": summary.skipped, "reused_vectors": summary.reused_vectors},
-            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
-        ).save(stage)
-        summary.version = layout.publish(root, stage).name
-    except BaseException:
-        layout.discard(stage)
-        raise
+                handled += 1
+                if handled <= w.consumed:
+                    summary.resumed += 1
+                    continue
+                w.offer(item)
+                if len(w.batch) >= config.INGEST_BATCH:
+                    w.flush(handled)
+            w.flush(handled)
+            for article_id in removals:
+                old = store.current(w.con, article_id)
+                if old is None:
+                    problem = Problem(BadInput("(remove)", 0, "id", f"'{article_id}' is not in the index"), True)
+                    if strict:
+                        raise problem.error
+                    summary.problems[_reason(problem)] += 1
+                    if on_problem:
+                        on_problem(problem)
+                    continue
+                store.drop(w.con, old[0])
+                summary.removed += 1
+            summary.version, summary.articles = w.finish(root, base_manifest)
+        except KeyboardInterrupt:
+            raise  # the staging folder is the checkpoint: the same command resumes
+        except BaseException:
+            layout.discard(stage)
+            raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
+          precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
+          on_problem: Callable[[Problem], None] | None = None,
+          on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+    """A new index at `root` from the sources; the previous version stays live until it is complete.
+
+    Args:
+        sources: files and folders to ingest.
+        root: the index directory.
+        strict: the first bad record aborts the build (and nothing changes).
+        on_problem: told of each bad record as it is found.
+        on_progress: told how many articles were just written.
+    Returns:
+        What was read, indexed and skipped.
+    """
+    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, precision, on_problem, on_progress)
+
+
+def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
+        precision: Precision = "auto", on_problem: Callable[[Problem], None] | None = None,
+        on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+    """New articles into the live index; an id already there is updated if its content changed.
+
+    Only new or changed texts are embedded, the way the index was built (its manifest).
+    """
+    return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
+                  precision, on_problem, on_progress)
+
+
+def remove(ids: Iterable[str], root: Path, strict: bool = False,
+           on_problem: Callable[[Problem], None] | None = None) -> BuildSummary:
+    """Take articles out of the live index (retractions); never loads the model."""
+    return _write(root, "remove", [], ids, Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict, "auto",
+                  on_problem, None)

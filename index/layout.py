@@ -1,16 +1,20 @@
 """An index directory holds complete versions; the file CURRENT names the live one.
 
-A build writes a staging folder, then renames it into place and swaps CURRENT with
-os.replace, which is atomic: readers see the old version or the new, never half of one,
-and a failed or interrupted build leaves the old version untouched.
+A writer (build, add, remove) holds LOCK, fills a staging folder named after its job, then
+renames it into place and swaps CURRENT with os.replace, which is atomic: readers see the
+old version or the new, never half of one, and a failed or killed writer leaves the old
+version untouched. A killed writer's staging folder is its checkpoint: the same job run
+again resumes from it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from index.errors import AkhbarError, IndexNotFound
@@ -32,29 +36,44 @@ def current_version(root: Path) -> Path:
     return folder
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+LOCK = "LOCK"
 
 
-def staging(root: Path) -> Path:
-    """A fresh folder inside the index root, on the same filesystem so the final rename is atomic.
-
-    Staging folders left by killed builds (their pid is gone) are removed first.
-    """
-    if root.exists() and not (root / CURRENT).exists() and any(p for p in root.iterdir() if not p.name.startswith(STAGING_PREFIX)):
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """One writer at a time per index; a second one gets a clear error, not a corrupt index."""
+    if root.exists() and not (root / CURRENT).exists() and any(p for p in root.iterdir() if p.name != LOCK and not p.name.startswith(STAGING_PREFIX)):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     root.mkdir(parents=True, exist_ok=True)
-    for old in root.glob(f"{STAGING_PREFIX}*"):
-        pid = old.name[len(STAGING_PREFIX):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=root))
+    with open(root / LOCK, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise AkhbarError(f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; "
+                              "try again when it has finished") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def staging(root: Path, job: str) -> tuple[Path, bool]:
+    """The staging folder of this job, and whether a killed run of the same job left it to resume.
+
+    Called under the writer lock, so any other staging folder is a dead run's: it is removed.
+    """
+    path = root / f"{STAGING_PREFIX}{job}"
+    for other in root.glob(f"{STAGING_PREFIX}*"):
+        if other != path:
+            shutil.rmtree(other, ignore_errors=True)
+    resumed = path.is_dir() and any(path.iterdir())
+    path.mkdir(exist_ok=True)
+    return path, resumed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -71,6 +90,8 @@ def publish(root: Path, stage: Path) -> Path:
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     version = root / f"{VERSION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{stage.name[-8:]}"
+    while version.exists():  # two versions in one second from the same job
+        version = version.with_name(version.name + "x")
     os.rename(stage, version)
     tmp = root / f"{CURRENT}.tmp-{os.getpid()}"
     tmp.write_text(version.name + "\n")

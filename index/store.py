@@ -25,10 +25,86 @@ CREATE INDEX articles_lang ON articles(lang);
 JSON_COLUMNS = ("keywords", "related", "extra")
 
 
-def create(folder: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(folder / DB)
-    con.executescript(SCHEMA)
+# Checkpoint tables of a writer's staging copy, dropped before it is published.
+CHECKPOINT = """
+CREATE TABLE IF NOT EXISTS job (consumed INTEGER NOT NULL, dim INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS replaced (pos INTEGER PRIMARY KEY);
+"""
+
+
+def open_stage(folder: Path, base: Path | None) -> sqlite3.Connection:
+    """The staging database: resumed as left, else a copy of the base version's (or empty)."""
+    path = folder / DB
+    fresh = not path.exists()
+    con = sqlite3.connect(path)
+    if fresh:
+        if base is not None:
+            with sqlite3.connect(f"file:{base / DB}?mode=ro", uri=True) as src:
+                src.backup(con)
+        else:
+            con.executescript(SCHEMA)
+    con.executescript(CHECKPOINT)
+    if con.execute("SELECT COUNT(*) FROM job").fetchone()[0] == 0:
+        con.execute("INSERT INTO job VALUES (0, 0)")
+    con.commit()
     return con
+
+
+def progress(con: sqlite3.Connection) -> tuple[int, int]:
+    """(input articles a killed run of this job already handled, vector dimension it wrote)."""
+    return con.execute("SELECT consumed, dim FROM job").fetchone()
+
+
+def checkpoint(con: sqlite3.Connection, consumed_total: int, dim: int) -> None:
+    """Commit the batch and the count of input articles handled, in one transaction."""
+    con.execute("UPDATE job SET consumed = ?, dim = ?", (consumed_total, dim))
+    con.commit()
+
+
+def next_position(con: sqlite3.Connection) -> int:
+    """One past the highest position used, live or dropped: how many vector rows must exist."""
+    return con.execute("SELECT MAX(IFNULL((SELECT MAX(pos) FROM articles), -1), "
+                       "IFNULL((SELECT MAX(pos) FROM replaced), -1)) + 1").fetchone()[0]
+
+
+def hashes(con: sqlite3.Connection) -> dict[str, int]:
+    """Content hash → a position holding its vector (for texts embedded before)."""
+    return {h: p for p, h in con.execute("SELECT pos, hash FROM articles")}
+
+
+def current(con: sqlite3.Connection, article_id: str) -> tuple[int, str] | None:
+    """(position, content hash) of an id in this version, or None."""
+    return con.execute("SELECT pos, hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+
+
+def drop(con: sqlite3.Connection, pos: int) -> None:
+    """Take an article out; its vector row goes at compaction."""
+    con.execute("DELETE FROM articles WHERE pos = ?", (pos,))
+    con.execute("INSERT OR IGNORE INTO replaced VALUES (?)", (pos,))
+
+
+def compact(con: sqlite3.Connection) -> list[int] | None:
+    """Renumber positions 0..n-1 in order; returns the old positions kept, or None if nothing moved."""
+    if con.execute("SELECT COUNT(*) FROM replaced").fetchone()[0] == 0:
+        return None
+    kept = [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+    con.execute("CREATE TEMP TABLE renumber AS SELECT pos AS old, ROW_NUMBER() OVER (ORDER BY pos) - 1 AS new FROM articles")
+    # via negative numbers, so no intermediate value collides with a live primary key
+    con.execute("UPDATE articles SET pos = -1 - (SELECT new FROM renumber WHERE old = articles.pos)")
+    con.execute("UPDATE articles SET pos = -1 - pos")
+    con.execute("DROP TABLE renumber")
+    return kept
+
+
+def finish(con: sqlite3.Connection) -> None:
+    """Drop the checkpoint tables: what is published is a plain index."""
+    con.executescript("DROP TABLE IF EXISTS job; DROP TABLE IF EXISTS replaced;")
+    con.commit()
+    con.execute("VACUUM")
+
+
+def count(con: sqlite3.Connection) -> int:
+    return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
 
 def connect_readonly(folder: Path) -> sqlite3.Connection:

@@ -94,31 +94,6 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
     assert [p.name for p in folder.iterdir()] == ["precious.txt"]
 
 
-def test_killed_build_leaves_the_previous_index_queryable(tmp_path, copy_of, seed_index):
-    index = copy_of(seed_index)
-    before = (index / CURRENT).read_text()
-    corpus = _write(tmp_path / "many.jsonl", [
-        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
-        for i in range(3000)
-    ])
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "build", str(corpus), "--index", str(index)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-    deadline = time.time() + 240
-    written = lambda: any(p.stat().st_size > 0 for p in index.glob(".staging-*/vectors.f16"))  # noqa: E731
-    while not written() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert proc.poll() is None, "the build finished before it could be interrupted"
-    assert written(), "the build never started writing"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert (index / CURRENT).read_text() == before
-    result = runner.invoke(app, ["similar", "ar-nato-01", "--index", str(index), "--json"])
-    assert result.exit_code == 0 and orjson.loads(result.stdout.splitlines()[0])["id"] in ("en-nato-01", "fr-nato-01")
-    # the next build clears the dead build's staging folder and succeeds
-    assert runner.invoke(app, ["build", str(_write(tmp_path / "g.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
-    assert not list(index.glob(".staging-*")) and (index / CURRENT).read_text() != before
-
-
 def test_identical_articles_are_embedded_once(tmp_path, monkeypatch):
     from index import config
     from search.reader import open_index
