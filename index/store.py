@@ -170,6 +170,13 @@ def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:
     return [r[0] for r in con.execute("SELECT lang FROM articles WHERE pos >= ? AND pos < ? ORDER BY pos", (start, stop))]
 
 
+def languages_at(con: sqlite3.Connection, positions: Sequence[int]) -> list[str]:
+    """Languages of the given positions, in the given order (one indexed lookup each)."""
+    found = {r[0]: r[1] for r in con.execute(
+        f"SELECT pos, lang FROM articles WHERE pos IN ({','.join('?' * len(positions))})", [int(p) for p in positions])}
+    return [found[int(p)] for p in positions]
+
+
 def summary(con: sqlite3.Connection) -> dict[str, object]:
     """Counts by language and source, and the date range, for `akhbar stats`."""
     langs = dict(con.execute("SELECT lang, COUNT(*) FROM articles GROUP BY lang ORDER BY 2 DESC").fetchall())

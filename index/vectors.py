@@ -1,8 +1,14 @@
-"""Embeddings on disk (float16, so an index can be rebuilt without re-embedding) and the FAISS index."""
+"""Embeddings on disk (float16, so an index can be rebuilt without re-embedding) and the FAISS index.
+
+Index kinds: exact `flat` for small corpora; the IVF family (`ivf-flat`, `ivf-sq8`, `ivf-pq`)
+for large ones (they support removal and memory-mapping); `hnsw` only on request. The
+manifest records the kind, the FAISS factory string and the search parameters.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -10,7 +16,9 @@ import numpy as np
 
 VECTORS = "vectors.f16"
 FAISS = "faiss.index"
-FACTORY = "Flat"  # exact inner product on unit vectors = cosine
+KINDS = ("flat", "ivf-flat", "ivf-sq8", "ivf-pq", "hnsw")
+EXACT_UP_TO = 50_000  # below this, exact search is fast enough (< 5 ms) and needs no training
+TRAIN_MAX = 200_000
 
 
 def append(f: BinaryIO, vectors: np.ndarray) -> None:
@@ -20,23 +28,68 @@ def append(f: BinaryIO, vectors: np.ndarray) -> None:
 def open_vectors(folder: Path, dim: int) -> np.ndarray:
     """A read-only (n, dim) float16 memory map: nothing is loaded until rows are read."""
     path = folder / VECTORS
-    n = path.stat().st_size // (2 * dim)
+    n = path.stat().st_size // (2 * dim) if dim else 0
     if n == 0:
         return np.zeros((0, dim), np.float16)
     return np.memmap(path, dtype=np.float16, mode="r", shape=(n, dim))
 
 
-def build_faiss(chunks: Iterable[np.ndarray], dim: int, folder: Path) -> None:
-    """Exact inner-product index over unit vectors added in order: FAISS ids are row positions."""
+def auto_kind(n: int) -> str:
+    return "flat" if n < EXACT_UP_TO else "ivf-sq8"
+
+
+def plan(kind: str, n: int, dim: int) -> dict[str, object]:
+    """The FAISS factory string and search parameters for a kind at this corpus size."""
+    nlist = max(1, min(65536, int(4 * math.sqrt(n)), n))
+    pq_bits = 8 if n >= 10_000 else 4  # 256 codes per sub-quantizer need ~10k training vectors
+    factories = {"flat": "Flat", "ivf-flat": f"IVF{nlist},Flat", "ivf-sq8": f"IVF{nlist},SQ8",
+                 "ivf-pq": f"IVF{nlist},PQ{dim // 8}x{pq_bits}", "hnsw": "HNSW32"}
+    if kind not in factories:
+        from index.errors import AkhbarError
+
+        raise AkhbarError(f"index kind '{kind}' is not one of {', '.join(KINDS)}")
+    params: dict[str, int] = {}
+    if kind.startswith("ivf"):
+        params["nprobe"] = min(nlist, max(16, nlist // 16))
+    elif kind == "hnsw":
+        params["efSearch"] = 128
+    return {"kind": kind, "factory": factories[kind], "params": params}
+
+
+def build_faiss(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, folder: Path, kind: str | None = None) -> dict[str, object]:
+    """Build the index over unit vectors added in order (FAISS ids are row positions).
+
+    `chunks` is called once more to draw a training sample when the kind needs training.
+    Returns the manifest entry: kind, factory, search parameters.
+    """
     import faiss
 
-    index = faiss.index_factory(dim, FACTORY, faiss.METRIC_INNER_PRODUCT)
-    for chunk in chunks:
+    entry = plan(kind or auto_kind(n), n, dim)
+    index = faiss.index_factory(dim, str(entry["factory"]), faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        step = max(1, n // TRAIN_MAX)
+        sample = np.concatenate([c[::step] for c in chunks()])[:TRAIN_MAX]
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    for chunk in chunks():
         index.add(np.ascontiguousarray(chunk, dtype=np.float32))
     faiss.write_index(index, str(folder / FAISS))
+    return entry
 
 
 def load_faiss(folder: Path):
+    """Memory-mapped where FAISS can: a cold query reads only the lists it probes."""
     import faiss
 
-    return faiss.read_index(str(folder / FAISS))
+    return faiss.read_index(str(folder / FAISS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+
+
+def search_parameters(entry: dict, selector=None):
+    """FAISS search parameters of the index kind, with an optional id selector (filters)."""
+    import faiss
+
+    kind, params = entry["kind"], entry.get("params", {})
+    if str(kind).startswith("ivf"):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=int(params["nprobe"]))
+    if kind == "hnsw":
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=int(params["efSearch"]))
+    return faiss.SearchParameters(sel=selector) if selector is not None else None

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index import config, store
+from index import config, store, vectors
 from index.errors import AkhbarError, ArticleNotFound
 from index.textnorm import trigram_jaccard
 from search.reader import OpenIndex
@@ -76,7 +76,7 @@ def _copy(row: dict, score: float) -> dict:
 def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     import faiss
 
-    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+    params = vectors.search_parameters(idx.manifest.faiss, faiss.IDSelectorBatch(allowed) if allowed is not None else None)
     scores, ids = idx.faiss.search(qvec[None, :].astype(np.float32), fetch, params=params)
     keep = ids[0] >= 0
     return scores[0][keep], ids[0][keep]
@@ -116,7 +116,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         rows = store.by_positions(idx.con, positions.tolist(), "pos, id, title, body, source, date, day, lang, url")
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
-        vecs = idx.vectors_at(positions.tolist()) if len(positions) else np.zeros((0, len(qvec)), np.float32)
+        vecs = idx.vectors_at(positions.tolist())
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
             if score < floor:
                 break

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index import store
-from search.reader import open_index
+import numpy as np
+
+from index import store, vectors
+from search.reader import OpenIndex, open_index
 
 
-def stats(root: Path) -> dict[str, object]:
+def recall_at_k(idx: OpenIndex, sample: int = 200, k: int = 10) -> float:
+    """recall@k of the index against exact search, for `sample` articles as queries."""
+    import functools
+
+    from index import centering
+    from index.vectors import search_parameters
+
+    n = idx.manifest.articles
+    queries = np.sort(np.random.default_rng(0).choice(n, min(sample, n), replace=False))
+    q = idx.vectors_at(queries.tolist())
+    _, ann = idx.faiss.search(q, min(k, n), params=search_parameters(idx.manifest.faiss))
+    best_s = np.full((len(q), 0), -np.inf, np.float32)
+    best_i = np.zeros((len(q), 0), np.int64)
+    languages = functools.partial(store.languages, idx.con)
+    start = 0
+    for chunk in centering.centered_chunks(idx.raw_vectors, languages, idx.centers):
+        s = q @ chunk.T
+        best_s = np.concatenate([best_s, s], axis=1)
+        best_i = np.concatenate([best_i, np.broadcast_to(np.arange(start, start + len(chunk)), s.shape)], axis=1)
+        top = np.argsort(-best_s, axis=1)[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, top, 1), np.take_along_axis(best_i, top, 1)
+        start += len(chunk)
+    return float(np.mean([len(set(a) & set(e)) / len(e) for a, e in zip(ann.tolist(), best_i.tolist())]))
+
+
+def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
     idx = open_index(root)
     m = idx.manifest
-    size = sum(f.stat().st_size for f in idx.folder.iterdir() if f.is_file())
+    sizes = {f.name: f.stat().st_size for f in idx.folder.iterdir() if f.is_file()}
     return {
         "articles": m.articles,
         "model": m.model,
@@ -20,10 +47,16 @@ def stats(root: Path) -> dict[str, object]:
         "prompt": m.prompt,
         "chunking": m.chunking,
         "precision": m.precision,
-        "faiss": m.faiss,
+        "index_kind": m.faiss["kind"],
+        "faiss": m.faiss["factory"],
+        "search_params": m.faiss.get("params", {}),
         "created": m.created,
         "version": idx.folder.name,
-        "size_mb": round(size / 1e6, 2),
+        "size_mb": round(sum(sizes.values()) / 1e6, 2),
+        "faiss_mb": round(sizes.get(vectors.FAISS, 0) / 1e6, 2),
+        "vectors_mb": round(sizes.get(vectors.VECTORS, 0) / 1e6, 2),
+        "sqlite_mb": round(sizes.get(store.DB, 0) / 1e6, 2),
         **m.counts,
         **store.summary(idx.con),
+        **({"recall@10_vs_exact": round(recall_at_k(idx), 4)} if check_recall else {}),
     }

@@ -152,7 +152,7 @@ def test_index_defaults_to_env(seed_index, monkeypatch):
     assert stats["languages"] == {"ar": 41, "en": 20, "fr": 20}
 
 
-@pytest.mark.parametrize("command", ["build", "similar", "search", "stats", "eval"])
+@pytest.mark.parametrize("command", ["build", "add", "remove", "reindex", "similar", "search", "stats", "eval"])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.stdout and "--index" in result.stdout

@@ -1,0 +1,47 @@
+"""One scenario against every index kind: reindex from stored vectors, query, add, remove."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from index.vectors import KINDS
+from search.query import similar_to_id
+from search.reader import open_index
+from tests.conftest import SEED_PAGE_ID
+
+runner = CliRunner()
+
+
+def _cli(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return orjson.loads(result.stdout)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
+    index = copy_of(seed_index)
+    exact = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
+    done = _cli("reindex", "--kind", kind, "--index", str(index))
+    assert done["embedded"] == 0 and done["articles"] == 81
+    stats = _cli("stats", "--index", str(index), "--check-recall")
+    assert stats["index_kind"] == kind and stats["articles"] == 81
+    assert stats["recall@10_vs_exact"] >= (1.0 if kind == "flat" else 0.8)
+    got = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
+    assert len(set(got) & set(exact)) >= 4, (got, exact)
+    # the kind survives add and remove, which rebuild it from stored vectors
+    new = tmp_path / "new.jsonl"
+    new.write_bytes(orjson.dumps({"id": "late", "title": "NATO", "body": "NATO ministers met in Brussels on Ukraine aid."}) + b"\n")
+    _cli("add", str(new), "--index", str(index))
+    _cli("remove", "ar-nato-03", "--index", str(index))
+    after = _cli("stats", "--index", str(index))
+    assert after["index_kind"] == kind and after["articles"] == 81
+
+
+def test_unknown_kind_is_refused(seed_index):
+    result = runner.invoke(app, ["reindex", "--kind", "lsh", "--index", str(seed_index)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: index kind 'lsh' is not one of flat, ivf-flat, ivf-sq8, ivf-pq, hnsw"
