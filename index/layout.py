@@ -85,13 +85,17 @@ def _fsync_dir(path: Path) -> None:
 
 
 def publish(root: Path, stage: Path) -> Path:
-    """Make a finished staging folder the live version, then drop the versions before it."""
+    """Make a finished staging folder the live version; keep the one it replaces, drop older ones."""
     for f in stage.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     version = root / f"{VERSION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{stage.name[-8:]}"
     while version.exists():  # two versions in one second from the same job
         version = version.with_name(version.name + "x")
+    try:
+        previous = (root / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        previous = ""
     os.rename(stage, version)
     tmp = root / f"{CURRENT}.tmp-{os.getpid()}"
     tmp.write_text(version.name + "\n")
@@ -99,10 +103,16 @@ def publish(root: Path, stage: Path) -> Path:
         os.fsync(fh.fileno())
     os.replace(tmp, root / CURRENT)
     _fsync_dir(root)
-    for old in root.iterdir():
-        if old.is_dir() and old.name.startswith(VERSION_PREFIX) and old != version:
-            shutil.rmtree(old, ignore_errors=True)
+    _drop_old_versions(root, keep={version.name, previous})
     return version
+
+
+def _drop_old_versions(root: Path, keep: set[str]) -> None:
+    """Versions older than the one just replaced: a reader that opened the previous one a
+    moment ago still finds it whole; anything older has had a whole publish to finish."""
+    for old in root.iterdir():
+        if old.is_dir() and old.name.startswith(VERSION_PREFIX) and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def discard(stage: Path) -> None:

@@ -60,7 +60,11 @@ def open_index(root: Path) -> OpenIndex:
     """The version CURRENT names; loading checks the manifest before anything else."""
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
-    return OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+    idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+    # open every file now (memory maps: cheap), so this reader keeps its version even after
+    # later writers have published newer ones and deleted this one
+    idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
+    return idx
 
 
 def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):

@@ -129,3 +129,16 @@ def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
     result = runner.invoke(app, ["remove", "--file", str(ids), "--index", str(index)])
     assert result.exit_code == 1 and "the index would be empty" in result.stderr
     assert open_index(index).manifest.articles == 81
+
+
+def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
+    index = copy_of(seed_index)
+    first = (index / CURRENT).read_text().strip()
+    reader = open_index(index)
+    before = [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits]
+    _cli("remove", "fr-nato-01", "--index", str(index))
+    assert (index / first).is_dir()  # the version just replaced stays for readers that opened it
+    _cli("remove", "ar-nato-04", "--index", str(index))
+    assert not (index / first).exists()  # older ones go
+    assert [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits] == before
+    assert "fr-nato-01" in before and "fr-nato-01" not in [h.id for h in similar_to_id(open_index(index), "en-nato-01", k=5, window_days=0).hits]
