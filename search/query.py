@@ -33,6 +33,13 @@ class Filters:
     def any(self) -> bool:
         return any((self.lang, self.source, self.since, self.until))
 
+    def match(self, row: dict) -> bool:
+        """The same test as store.positions_where, on one fetched row."""
+        day = row["day"]
+        return ((not self.lang or row["lang"] == self.lang) and (not self.source or row["source"] == self.source)
+                and (not self.since or (day != "" and day >= self.since[:10]))
+                and (not self.until or (day != "" and day <= self.until[:10])))
+
 
 @dataclass
 class Hit:
@@ -73,6 +80,9 @@ def _copy(row: dict, score: float) -> dict:
     return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(score, 4)}
 
 
+POST_FILTER_MAX = 1024  # candidates to filter after the search before asking FAISS to filter
+
+
 def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     import faiss
 
@@ -103,12 +113,8 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     Returns:
         (rows, copies of the query)
     """
-    allowed = None
-    if filters.any():
-        allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
-        if len(allowed) == 0:
-            return [], []
-    total = idx.manifest.articles if allowed is None else len(allowed)
+    allowed = None  # positions passing the filters, once post-filtering has proved too slow
+    total = idx.manifest.articles
     fetch = min(total, 4 * k + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
@@ -120,7 +126,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
             if score < floor:
                 break
-            if pos in exclude:
+            if pos in exclude or not filters.match(rows[pos]):
                 continue
             if query_is_article and float(vec @ qvec) >= config.DUPLICATE_COSINE:
                 plan.append(("copy", pos, -1, score))
@@ -133,6 +139,14 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
                 plan.append(("hit", pos, -1, score))
         if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
             break
+        if filters.any() and allowed is None and fetch * 4 > POST_FILTER_MAX:
+            # a selective filter: let FAISS skip what it excludes rather than fetch ever more
+            allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
+            if len(allowed) == 0:
+                return [], []
+            total = len(allowed)
+            fetch = min(total, 4 * k + 16)
+            continue
         fetch = min(total, fetch * 4)
     hits: list[Hit] = []
     copies: list[dict] = []

@@ -164,3 +164,14 @@ def test_window_day_arithmetic():
 
     assert _window("2024-01-10", 20) == ("2023-12-21", "2024-01-30")
     assert date.fromisoformat(_window("2024-02-28", 1)[1]) == date(2024, 2, 29)
+
+
+def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
+    """Selective filters move into FAISS (an id selector); the rows must be the same either way."""
+    import search.query as q
+
+    cases = [Filters(lang="fr"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
+    after = [[h.id for h in similar_to_id(idx, SEED_PAGE_ID, k=10, filters=f).hits] for f in cases]
+    monkeypatch.setattr(q, "POST_FILTER_MAX", 0)
+    inside = [[h.id for h in similar_to_id(idx, SEED_PAGE_ID, k=10, filters=f).hits] for f in cases]
+    assert after == inside and all(after)
