@@ -147,9 +147,7 @@ def by_positions(con: sqlite3.Connection, positions: Iterable[int], columns: str
     return out
 
 
-def positions_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
-                    since: str | None = None, until: str | None = None) -> list[int]:
-    """Positions of articles matching every given filter (dates compare by day, inclusive)."""
+def _where(lang: str | None, source: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
     clauses, args = [], []
     for column, value in (("lang", lang), ("source", source)):
         if value:
@@ -161,8 +159,20 @@ def positions_where(con: sqlite3.Connection, lang: str | None = None, source: st
     if until:
         clauses.append("day != '' AND day <= ?")
         args.append(until[:10])
-    sql = "SELECT pos FROM articles" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    return [r[0] for r in con.execute(sql, args)]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def positions_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
+                    since: str | None = None, until: str | None = None) -> list[int]:
+    """Positions of articles matching every given filter (dates compare by day, inclusive)."""
+    where, args = _where(lang, source, since, until)
+    return [r[0] for r in con.execute("SELECT pos FROM articles" + where, args)]
+
+
+def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
+                since: str | None = None, until: str | None = None) -> int:
+    where, args = _where(lang, source, since, until)
+    return con.execute("SELECT COUNT(*) FROM articles" + where, args).fetchone()[0]
 
 
 def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:

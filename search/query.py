@@ -81,12 +81,17 @@ def _copy(row: dict, score: float) -> dict:
 
 
 POST_FILTER_MAX = 1024  # candidates to filter after the search before asking FAISS to filter
+SELECTIVE = 0.1  # ... which it does only when fewer than this share of the articles pass
 
 
-def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def faiss_selector(allowed: np.ndarray):
     import faiss
 
-    params = vectors.search_parameters(idx.manifest.faiss, faiss.IDSelectorBatch(allowed) if allowed is not None else None)
+    return faiss.IDSelectorBatch(allowed)
+
+
+def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, selector) -> tuple[np.ndarray, np.ndarray]:
+    params = vectors.search_parameters(idx.manifest.faiss, selector)
     scores, ids = idx.faiss.search(qvec[None, :].astype(np.float32), fetch, params=params)
     keep = ids[0] >= 0
     return scores[0][keep], ids[0][keep]
@@ -113,12 +118,12 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     Returns:
         (rows, copies of the query)
     """
-    allowed = None  # positions passing the filters, once post-filtering has proved too slow
+    selector = None  # FAISS-side filter, once post-filtering a selective filter has proved too slow
     total = idx.manifest.articles
     fetch = min(total, 4 * k + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
-        scores, positions = _candidates(idx, qvec, fetch, allowed)
+        scores, positions = _candidates(idx, qvec, fetch, selector)
         rows = store.by_positions(idx.con, positions.tolist(), "pos, id, title, body, source, date, day, lang, url")
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
@@ -139,12 +144,13 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
                 plan.append(("hit", pos, -1, score))
         if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
             break
-        if filters.any() and allowed is None and fetch * 4 > POST_FILTER_MAX:
+        if selector is None and filters.any() and fetch * 4 > POST_FILTER_MAX and \
+                store.count_where(idx.con, filters.lang, filters.source, filters.since, filters.until) < SELECTIVE * total:
             # a selective filter: let FAISS skip what it excludes rather than fetch ever more
             allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
             if len(allowed) == 0:
                 return [], []
-            total = len(allowed)
+            selector, total = faiss_selector(allowed), len(allowed)
             fetch = min(total, 4 * k + 16)
             continue
         fetch = min(total, fetch * 4)

@@ -169,9 +169,22 @@ def test_window_day_arithmetic():
 def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     """Selective filters move into FAISS (an id selector); the rows must be the same either way."""
     import search.query as q
+    from index import store
 
-    cases = [Filters(lang="fr"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
-    after = [[h.id for h in similar_to_id(idx, SEED_PAGE_ID, k=10, filters=f).hits] for f in cases]
+    qvec = idx.vector(0)
+    cases = [Filters(lang="ar"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
+    # ask for every matching article; where one round of fetching cannot find them all, FAISS filters
+    wanted = [len(store.positions_where(idx.con, f.lang, f.source, f.since, f.until)) for f in cases]
+    after = [[h.id for h in q.rank(idx, qvec, n, f, query_is_article=False)[0]] for f, n in zip(cases, wanted)]
     monkeypatch.setattr(q, "POST_FILTER_MAX", 0)
-    inside = [[h.id for h in similar_to_id(idx, SEED_PAGE_ID, k=10, filters=f).hits] for f in cases]
+    monkeypatch.setattr(q, "SELECTIVE", 1.01)
+    used, real = [], q.faiss_selector
+
+    def counting(allowed):
+        used.append(len(allowed))
+        return real(allowed)
+
+    monkeypatch.setattr(q, "faiss_selector", counting)
+    inside = [[h.id for h in q.rank(idx, qvec, n, f, query_is_article=False)[0]] for f, n in zip(cases, wanted)]
     assert after == inside and all(after)
+    assert 7 in used  # the Reuters query (7 of 81 articles) filtered inside FAISS, over exactly those
