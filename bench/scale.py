@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -99,7 +98,10 @@ def child_query(root: Path, ids: list[str]) -> dict:
     pct = lambda xs, p: float(np.percentile(np.asarray(xs) * 1000, p))  # noqa: E731
     return {"first_query_s": cold, "similar_p50_ms": pct(lat, 50), "similar_p99_ms": pct(lat, 99),
             "vector_search_p50_ms": pct(ann, 50), "vector_search_p99_ms": pct(ann, 99),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            # VmHWM, not ru_maxrss: after fork+exec, ru_maxrss can still report the parent's size.
+            # Of the resident memory at the end, file-backed pages are the memory-mapped index (reclaimable).
+            **{f"{k.lower()}_mb": int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+               if k in ("VmHWM", "RssAnon", "RssFile")},
             "torch_loaded": "torch" in sys.modules}
 
 
