@@ -127,7 +127,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         rows = store.by_positions(idx.con, positions.tolist(), "pos, id, title, body, source, date, day, lang, url")
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
-        vecs = idx.vectors_at(positions.tolist())
+        vecs = idx.vectors_at(positions.tolist(), [rows[p]["lang"] for p in positions.tolist()])
         for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
             if score < floor:
                 break
@@ -185,7 +185,7 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
     if window_days and row["day"] and not (filters.since or filters.until):
         since, until = _window(row["day"], window_days)
         filters = Filters(filters.lang, filters.source, since, until)
-    hits, copies = rank(idx, idx.vector(row["pos"]), k, filters, exclude={row["pos"]})
+    hits, copies = rank(idx, idx.vector(row["pos"], row["lang"]), k, filters, exclude={row["pos"]})
     return Box({"id": row["id"], "title": _display_title(row), "source": row["source"], "date": row["date"],
                 "lang": row["lang"], "related": row["related"]}, copies, hits, filters)
 

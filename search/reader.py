@@ -36,17 +36,21 @@ class OpenIndex:
     def centers(self) -> dict[str, np.ndarray]:
         return centering.load(self.folder)
 
-    def vector(self, pos: int) -> np.ndarray:
+    def vector(self, pos: int, lang: str | None = None) -> np.ndarray:
         """An article's vector in the space the index ranks in (centered, unit length)."""
-        return self.vectors_at([pos])[0]
+        return self.vectors_at([pos], None if lang is None else [lang])[0]
 
-    def vectors_at(self, positions: list[int]) -> np.ndarray:
-        """Centered unit vectors from the stored float16 rows: O(1) each, any index kind."""
+    def vectors_at(self, positions: list[int], langs: list[str] | None = None) -> np.ndarray:
+        """Centered unit vectors from the stored float16 rows: O(1) each, any index kind.
+
+        `langs` (of those positions) saves the lookup when the caller has the rows already.
+        """
         if not len(positions):
             return np.zeros((0, self.manifest.dimension), np.float32)
-        langs: list[str] = []
-        for i in range(0, len(positions), 500):
-            langs += store.languages_at(self.con, positions[i : i + 500])
+        if langs is None:
+            langs = []
+            for i in range(0, len(positions), 500):
+                langs += store.languages_at(self.con, positions[i : i + 500])
         return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
 
     def query_vector(self, embedder, text: str) -> np.ndarray:
