@@ -83,9 +83,11 @@ def _job(kind: str, base: Path | None, sources: list[Path], removals: list[str],
 class _Writer:
     """The state of one writer run over its staging folder."""
 
-    def __init__(self, stage: Path, base: Path | None, base_dim: int, settings: Settings, precision: Precision,
-                 summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
+    def __init__(self, stage: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
+                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
         self.stage, self.settings, self.precision, self.summary = stage, settings, precision, summary
+        self.base_manifest = base_manifest
+        base_dim = base_manifest.dimension if base_manifest else 0
         self.on_progress = on_progress
         self.con = store.open_stage(stage, base)
         self.consumed, written_dim = store.progress(self.con)
@@ -109,6 +111,10 @@ class _Writer:
         """Loaded on first need: remove, and add of unchanged articles, never import the model."""
         if self._embedder is None:
             ref = resolve(self.settings.model)
+            m = self.base_manifest
+            if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
+                raise ModelMismatch(f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
+                                    f"this machine has checksum {ref.checksum[:12]}")
             model = load(ref)
             self._embedder = Embedder(model, article_prompt(model), method=self.settings.method,  # type: ignore[arg-type]
                                       window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
@@ -219,19 +225,23 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
-        stage, resumed = layout.staging(root, _job(kind, base, sources, removals, settings, strict))
+        stage = layout.staging(root, _job(kind, base, sources, removals, settings, strict))
         try:
-            w = _Writer(stage, base, base_manifest.dimension if base_manifest else 0, settings, precision, summary, on_progress)
+            w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+
+            def report(problem: Problem) -> None:
+                if strict:
+                    raise problem.error
+                summary.problems[_reason(problem)] += 1
+                if on_problem:
+                    on_problem(problem)
+
             handled = 0
             for item in read(sources):
                 if isinstance(item, Problem):
-                    if strict:
-                        raise item.error
-                    summary.problems[_reason(item)] += 1
+                    report(item)
                     summary.read += item.skipped
                     summary.skipped += item.skipped
-                    if on_problem:
-                        on_problem(item)
                     continue
                 summary.read += 1
                 handled += 1
@@ -245,12 +255,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             for article_id in removals:
                 old = store.current(w.con, article_id)
                 if old is None:
-                    problem = Problem(BadInput("(remove)", 0, "id", f"'{article_id}' is not in the index"), True)
-                    if strict:
-                        raise problem.error
-                    summary.problems[_reason(problem)] += 1
-                    if on_problem:
-                        on_problem(problem)
+                    report(Problem(BadInput("(remove)", 0, "id", f"'{article_id}' is not in the index"), True))
                     continue
                 store.drop(w.con, old[0])
                 summary.removed += 1
@@ -307,7 +312,7 @@ def reindex(root: Path, kind: str) -> BuildSummary:
     with layout.writer_lock(root):
         base = layout.current_version(root)
         m = Manifest.load(base)
-        stage, _ = layout.staging(root, hashlib.sha256(f"reindex:{base.name}:{kind}".encode()).hexdigest()[:16])
+        stage = layout.staging(root, hashlib.sha256(f"reindex:{base.name}:{kind}".encode()).hexdigest()[:16])
         try:
             for name in (vectors.VECTORS, store.DB, centering.CENTERS):  # published versions never change: share the files
                 if not (stage / name).exists():

@@ -62,8 +62,8 @@ def writer_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def staging(root: Path, job: str) -> tuple[Path, bool]:
-    """The staging folder of this job, and whether a killed run of the same job left it to resume.
+def staging(root: Path, job: str) -> Path:
+    """The staging folder of this job: a killed run of the same job left its checkpoint there.
 
     Called under the writer lock, so any other staging folder is a dead run's: it is removed.
     """
@@ -71,9 +71,8 @@ def staging(root: Path, job: str) -> tuple[Path, bool]:
     for other in root.glob(f"{STAGING_PREFIX}*"):
         if other != path:
             shutil.rmtree(other, ignore_errors=True)
-    resumed = path.is_dir() and any(path.iterdir())
     path.mkdir(exist_ok=True)
-    return path, resumed
+    return path
 
 
 def _fsync_dir(path: Path) -> None:
