@@ -8,7 +8,7 @@ combine each article's window vectors (see `combine`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -16,7 +16,6 @@ import numpy as np
 from index import config
 
 Method = Literal["first", "mean", "lead"]
-METHODS: tuple[str, ...] = ("first", "mean", "lead")
 
 
 def windows(ids: list[int], prompt_ids: list[int], content: int, first_only: bool = False) -> list[list[int]]:
@@ -65,7 +64,7 @@ class Embedder:
         self.bos, self.eos = special[:1], special[1:]
         self.dim = model.get_embedding_dimension()
 
-    def encode(self, texts: Sequence[str], on_windows: Callable[[int], None] | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts (prompt added here); returns float32 rows of unit length."""
         import torch
 
@@ -98,8 +97,6 @@ class Embedder:
                 features = {"input_ids": input_ids, "attention_mask": mask}
                 emb = self.model.forward(features)["sentence_embedding"]
                 out[order[start:stop]] = emb.float().numpy()
-                if on_windows:
-                    on_windows(stop - start)
                 start = stop
         owner_arr = np.asarray(owner)
         lengths = np.asarray([len(w) for w in wins], np.float32)
