@@ -27,7 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index import centering, layout, store, vectors  # noqa: E402
+from index import layout, store, vectors  # noqa: E402
+from index.build import index_vectors  # noqa: E402
 from index.article import Article  # noqa: E402
 from index.manifest import Manifest  # noqa: E402
 from search.reader import open_index  # noqa: E402
@@ -56,20 +57,16 @@ def synthesize(src_root: Path, root: Path, n: int, kind: str | None, sigma: floa
                 store.insert(con, start, batch)
                 con.commit()
         t_rows = time.perf_counter() - t0
-        store.finish(con)
-        raw_all = vectors.open_vectors(stage, raw.shape[1])
-        langs = lambda a, b: store.languages(con, a, b)  # noqa: E731
-        centers = centering.fit((raw_all[i : i + 65536], langs(i, i + 65536)) for i in range(0, n, 65536))
-        centering.save(stage, centers)
+        store.finish(con, vacuum=False)
         t1 = time.perf_counter()
-        entry = vectors.build_faiss(lambda: centering.centered_chunks(raw_all, langs, centers), n, raw.shape[1], stage, kind)
+        _, entry = index_vectors(stage, con, raw.shape[1], kind)
         t_faiss = time.perf_counter() - t1
         con.close()
         mf = src.manifest
         Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
                  created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(stage)
         layout.publish(root, stage)
-    return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "faiss_s": t_faiss, "kind": entry["kind"],
+    return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss, "kind": entry["kind"],
             "factory": entry["factory"], "params": entry["params"]}
 
 

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import os
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -177,39 +178,45 @@ class _Writer:
                     vectors.append(f, old[np.asarray(kept[i : i + 65536])])
             del old
             os.replace(self.stage / "vectors.compact", self.stage / vectors.VECTORS)
-        store.finish(self.con)
-        raw = vectors.open_vectors(self.stage, self.dim)
-
-        def chunks():
-            step = 65536
-            for i in range(0, len(raw), step):
-                yield raw[i : i + step], store.languages(self.con, i, i + step)
-
-        centers = centering.fit(chunks())
-        centering.save(self.stage, centers)
+        store.finish(self.con, vacuum=kept is not None)
         kind = None if base_manifest is None else str(base_manifest.faiss["kind"])
         if kind == "flat" and n >= vectors.EXACT_UP_TO:
             kind = None  # an index that grew past exact search moves to the automatic kind
-        languages = functools.partial(store.languages, self.con)
-        faiss_entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), n, self.dim, self.stage, kind)
+        centers, faiss_entry = index_vectors(self.stage, self.con, self.dim, kind)
         self.con.close()
         if base_manifest is not None:
             m = base_manifest
-            manifest = Manifest(m.model, m.model_checksum, m.dimension, m.prompt, m.chunking, m.centering | {
-                "languages": sorted(k for k in centers if k != centering.ALL)}, m.precision, faiss_entry, n)
+            model, checksum, prompt, chunking, precision = m.model, m.model_checksum, m.prompt, m.chunking, m.precision
         else:
             e = self.embedder()
-            manifest = Manifest(self.ref.name, self.ref.checksum, e.dim, e.prompt,
-                                {"method": e.method, "window_tokens": e.window_tokens},
-                                {"by": "language", "min_articles": centering.MIN_ARTICLES,
-                                 "languages": sorted(k for k in centers if k != centering.ALL)},
-                                e.precision, faiss_entry, n)
+            model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
+            chunking = {"method": e.method, "window_tokens": e.window_tokens}
         s = self.summary
-        manifest = Manifest(**{**manifest.__dict__, "counts": {"read": s.read, "skipped": s.skipped, "updated": s.updated,
-                                                                "removed": s.removed, "reused_vectors": s.reused_vectors},
-                               "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
-        manifest.save(self.stage)
+        Manifest(model, checksum, self.dim, prompt, chunking,
+                 {"by": "language", "min_articles": centering.MIN_ARTICLES,
+                  "languages": sorted(k for k in centers if k != centering.ALL)},
+                 precision, faiss_entry, n,
+                 counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
+                         "reused_vectors": s.reused_vectors},
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(self.stage)
         return layout.publish(root, self.stage).name, n
+
+
+def index_vectors(stage: Path, con: sqlite3.Connection, dim: int, kind: str | None,
+                  centers: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Fit per-language centers over the stored rows (unless given), then build FAISS on the centered rows.
+
+    Returns:
+        (centers, the manifest's FAISS entry)
+    """
+    raw = vectors.open_vectors(stage, dim)
+    languages = functools.partial(store.languages, con)
+    if centers is None:
+        step = 65536
+        centers = centering.fit((raw[i : i + step], languages(i, i + step)) for i in range(0, len(raw), step))
+        centering.save(stage, centers)
+    entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), len(raw), dim, stage, kind)
+    return centers, entry
 
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
@@ -318,9 +325,7 @@ def reindex(root: Path, kind: str) -> BuildSummary:
                 if not (stage / name).exists():
                     os.link(base / name, stage / name)
             con = store.connect_readonly(stage)
-            raw, centers = vectors.open_vectors(stage, m.dimension), centering.load(stage)
-            languages = functools.partial(store.languages, con)
-            entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), m.articles, m.dimension, stage, kind)
+            _, entry = index_vectors(stage, con, m.dimension, kind, centering.load(stage))
             con.close()
             Manifest(**{**m.__dict__, "faiss": entry, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}).save(stage)
             summary = BuildSummary(articles=m.articles, version=layout.publish(root, stage).name)

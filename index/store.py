@@ -96,11 +96,13 @@ def compact(con: sqlite3.Connection) -> list[int] | None:
     return kept
 
 
-def finish(con: sqlite3.Connection) -> None:
-    """Drop the checkpoint tables: what is published is a plain index."""
+def finish(con: sqlite3.Connection, vacuum: bool) -> None:
+    """Drop the checkpoint tables: what is published is a plain index. Vacuum after deletions only:
+    on a large index it rewrites the whole file."""
     con.executescript("DROP TABLE IF EXISTS job; DROP TABLE IF EXISTS replaced;")
     con.commit()
-    con.execute("VACUUM")
+    if vacuum:
+        con.execute("VACUUM")
 
 
 def count(con: sqlite3.Connection) -> int:

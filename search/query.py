@@ -123,12 +123,13 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     fetch = min(total, 4 * k + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
-        scores, positions = _candidates(idx, qvec, fetch, selector)
-        rows = store.by_positions(idx.con, positions.tolist(), "pos, id, title, body, source, date, day, lang, url")
+        scores, found = _candidates(idx, qvec, fetch, selector)
+        positions = found.tolist()
+        rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, day, lang, url")
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
-        vecs = idx.vectors_at(positions.tolist(), [rows[p]["lang"] for p in positions.tolist()])
-        for score, pos, vec in zip(scores.tolist(), positions.tolist(), vecs):
+        vecs = idx.vectors_at(positions, [rows[p]["lang"] for p in positions])
+        for score, pos, vec in zip(scores.tolist(), positions, vecs):
             if score < floor:
                 break
             if pos in exclude or not filters.match(rows[pos]):
