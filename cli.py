@@ -148,7 +148,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     """
     from index.build import build as run
 
-    root = config.index_dir(str(index) if index else None)
+    root = config.index_dir(index)
     _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
                          as_json, f"built {root}")
 
@@ -163,7 +163,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     """
     from index.build import add as run
 
-    root = config.index_dir(str(index) if index else None)
+    root = config.index_dir(index)
     _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
                          as_json, f"added to {root}")
 
@@ -191,7 +191,7 @@ def remove(
             raise AkhbarError(f"{file}: cannot read ids ({exc})") from None
     if not wanted:
         raise AkhbarError("give ids to remove, or --file")
-    root = config.index_dir(str(index) if index else None)
+    root = config.index_dir(index)
     _write_with_progress(lambda on_problem, on_progress: run(wanted, root, strict=strict, on_problem=on_problem),
                          as_json, f"removed from {root}")
 
@@ -221,7 +221,7 @@ def similar(
 
     if sum(x is not None for x in (article_id, file, text)) != 1:
         raise AkhbarError("give exactly one of ID, --file or --text")
-    idx = open_index(config.index_dir(str(index) if index else None))
+    idx = open_index(config.index_dir(index))
     filters = _filters(lang, source, since, until)
     if article_id is not None:
         box = query.similar_to_id(idx, article_id, k, filters, window)
@@ -266,7 +266,7 @@ def search(
     from search import query
     from search.reader import open_index, query_embedder
 
-    idx = open_index(config.index_dir(str(index) if index else None))
+    idx = open_index(config.index_dir(index))
     hits = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until))
     emit(_hit_rows(hits), HIT_COLUMNS, as_json)
 
@@ -284,7 +284,7 @@ def reindex(
     """
     from index.build import reindex as run
 
-    root = config.index_dir(str(index) if index else None)
+    root = config.index_dir(index)
     _write_with_progress(lambda on_problem, on_progress: run(root, kind), as_json, f"reindexed {root}")
 
 
@@ -298,7 +298,7 @@ def stats(
     """What an index holds, how it was built, and its size on disk."""
     from search.stats import stats as index_stats
 
-    d = index_stats(config.index_dir(str(index) if index else None), check_recall)
+    d = index_stats(config.index_dir(index), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
 
 
@@ -317,7 +317,7 @@ def evaluate(
     from search.evaluate import evaluate as run_eval
     from search.reader import open_index
 
-    result = run_eval(open_index(config.index_dir(str(index) if index else None)), ground_truth, k)
+    result = run_eval(open_index(config.index_dir(index)), ground_truth, k)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 

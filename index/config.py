@@ -36,7 +36,7 @@ MIN_SIMILARITY = 0.23
 SIMILAR_WINDOW_DAYS = 90
 
 
-def index_dir(given: str | None) -> Path:
+def index_dir(given: str | Path | None) -> Path:
     """--index, else $AKHBAR_INDEX, else ./akhbar-index."""
     return Path(given or os.environ.get("AKHBAR_INDEX") or DEFAULT_INDEX_DIR)
 
