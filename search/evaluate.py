@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from index import config
+from index import config, store
 from index.errors import AkhbarError
 from search.reader import OpenIndex
 
@@ -36,12 +36,9 @@ def _lines(path: Path) -> list[dict]:
 
 
 def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
-    out = {}
-    for i in ids:
-        row = idx.con.execute("SELECT pos FROM articles WHERE id = ?", (i,)).fetchone()
-        if row:
-            out[i] = row[0]
-    return out
+    """Positions of the ids that are in the index (ground truth may name others)."""
+    found = {i: store.current(idx.con, i) for i in ids}
+    return {i: row[0] for i, row in found.items() if row is not None}
 
 
 def _ranked(idx: OpenIndex, pos: list[int], depth: int) -> np.ndarray:
