@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def synthesize(src_root: Path, root: Path, n: int, kind: str | None, sigma: floa
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     with layout.writer_lock(root):
-        stage = layout.staging(root, f"scale{n}")
+        stage = layout.staging(root, f"scale{n}-{os.getpid()}")  # a fresh folder: this bench does not resume
         con = store.open_stage(stage, None)
         with open(stage / vectors.VECTORS, "wb") as vf:
             for start in range(0, n, 50_000):
