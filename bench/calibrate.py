@@ -108,7 +108,7 @@ def main() -> None:
     for g in groups:
         ps = [pos[m] for m in g if m in pos]
         positives += [float(X[a] @ X[b]) for i, a in enumerate(ps) for b in ps[i + 1 :]]
-    sims, nn = idx.faiss.search(X, 7)
+    sims, nn = idx.search(X, 7)
     negatives, samples = [], []
     for a, (row_s, row_n) in enumerate(zip(sims, nn)):
         outside = [(s, b) for s, b in zip(row_s, row_n) if b != a and (a not in group_of or group_of.get(int(b)) != group_of[a])][:5]

@@ -8,8 +8,11 @@ unit vectors; rows keep their source article's title, language, source and day, 
 suffixed ids). Measured: build time from stored vectors (SQLite, centering, FAISS),
 size on disk, similar-ID latency in-process (p50/p99, and of the vector search alone),
 text-query latency with the model warm, recall@10 against exact search on 200 queries, cold
-start of `akhbar similar ID --json` in a fresh process and its peak RSS, and `akhbar add` of
-1,000 articles whose texts are already in the index (so nothing is embedded).
+start of `akhbar similar ID --json` in a fresh process and its peak RSS. Then the writes:
+`add` of 1,000 articles whose texts are already in the index (so nothing is embedded: the
+write path alone), twice, and `remove` of 100 (all delta writes); the query measurements again
+over base + delta; how far the frozen centering drifts from a refit (top-10 overlap of exact
+search, 200 queries); and a merge (`reindex` into the same kind).
 """
 
 from __future__ import annotations
@@ -28,47 +31,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index import layout, store, vectors  # noqa: E402
-from index.build import index_vectors  # noqa: E402
-from index.article import Article  # noqa: E402
-from index.manifest import Manifest  # noqa: E402
+from index import layout  # noqa: E402
+from index.synthetic import replicate  # noqa: E402
 from search.reader import open_index  # noqa: E402
-
-
-def synthesize(src_root: Path, root: Path, n: int, kind: str | None, sigma: float) -> dict:
-    """Write an index of n rows replicated from src's stored vectors; returns timings."""
-    src = open_index(src_root)
-    raw = np.asarray(src.raw_vectors, dtype=np.float32)
-    rows = src.con.execute("SELECT id, title, lang, date, source FROM articles ORDER BY pos").fetchall()
-    m = len(rows)
-    rng = np.random.default_rng(0)
-    t0 = time.perf_counter()
-    with layout.writer_lock(root):
-        stage = layout.staging(root, f"scale{n}-{os.getpid()}")  # a fresh folder: this bench does not resume
-        con = store.open_stage(stage, None)
-        with open(stage / vectors.VECTORS, "wb") as vf:
-            for start in range(0, n, 50_000):
-                idx = np.arange(start, min(n, start + 50_000))
-                v = raw[idx % m] + rng.normal(0, sigma, (len(idx), raw.shape[1])).astype(np.float32)
-                vectors.append(vf, v / np.linalg.norm(v, axis=1, keepdims=True))
-                batch = []
-                for i in idx.tolist():
-                    rid, title, lang, date, source = rows[i % m]
-                    batch.append(Article(id=f"{rid}~{i // m}", title=title, body=title, lang=lang, date=date, source=source))
-                store.insert(con, start, batch)
-                con.commit()
-        t_rows = time.perf_counter() - t0
-        store.finish(con, vacuum=False)
-        t1 = time.perf_counter()
-        _, entry = index_vectors(stage, con, raw.shape[1], kind)
-        t_faiss = time.perf_counter() - t1
-        con.close()
-        mf = src.manifest
-        Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(stage)
-        layout.publish(root, stage)
-    return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss, "kind": entry["kind"],
-            "factory": entry["factory"], "params": entry["params"]}
 
 
 def child_query(root: Path, ids: list[str]) -> dict:
@@ -80,15 +45,12 @@ def child_query(root: Path, ids: list[str]) -> dict:
     similar_to_id(idx, ids[0], k=10)
     cold = time.perf_counter() - t
     lat, ann = [], []
-    from index.vectors import search_parameters
-
-    params = search_parameters(idx.manifest.faiss)
     for i in ids[1:]:
         t = time.perf_counter()
         row = idx.con.execute("SELECT pos FROM articles WHERE id = ?", (i,)).fetchone()
         q = idx.vector(row[0])[None, :]
         t_ann = time.perf_counter()
-        idx.faiss.search(q, 10, params=params)
+        idx.search(q, 10)
         ann.append(time.perf_counter() - t_ann)
         similar_to_id(idx, i, k=10)
         lat.append(time.perf_counter() - t)
@@ -100,6 +62,33 @@ def child_query(root: Path, ids: list[str]) -> dict:
             **{f"{k.lower()}_mb": int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
                if k in ("VmHWM", "RssAnon", "RssFile")},
             "torch_loaded": "torch" in sys.modules}
+
+
+def child(root: Path, args: argparse.Namespace, ids: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "-n", str(args.n), "--work", str(args.work), "--child", ",".join(ids)]
+                         + (["--kind", args.kind] if args.kind else []), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
+    """Top-k overlap of exact search under the index's (frozen) centers and under centers refitted
+    on its live articles now: what a delta write gives up against a merge."""
+    from index import centering
+
+    rows = idx.con.execute("SELECT pos, lang FROM articles ORDER BY pos").fetchall()
+    pos = np.asarray([r[0] for r in rows])
+    langs = np.asarray([r[1] for r in rows])
+    step = 65536
+    refit = centering.fit((idx.raw_vectors[pos[i : i + step]], langs[i : i + step].tolist()) for i in range(0, len(pos), step))
+    q = np.random.default_rng(2).choice(len(pos), sample, replace=False)
+    tops = []
+    for centers in (idx.centers, refit):
+        qv = centering.apply(idx.raw_vectors[pos[q]], langs[q].tolist(), centers)
+        scores = np.concatenate([qv @ centering.apply(idx.raw_vectors[pos[i : i + step]], langs[i : i + step].tolist(), centers).T
+                                 for i in range(0, len(pos), step)], axis=1)
+        tops.append(np.argpartition(-scores, k, axis=1)[:, :k])
+    shift = max(float(np.linalg.norm(refit[c] - idx.centers[c])) for c in refit if c in idx.centers)
+    return {"top10_overlap": float(np.mean([len(set(a) & set(b)) / k for a, b in zip(*tops)])), "max_center_shift": shift}
 
 
 def text_queries(root: Path) -> dict:
@@ -133,14 +122,12 @@ def main() -> None:
         print(json.dumps(child_query(root, args.child.split(","))))
         return
     result: dict = {"n": args.n}
-    result.update(synthesize(args.from_index, root, args.n, args.kind, args.sigma))
+    result.update(replicate(args.from_index, root, args.n, args.kind, args.sigma))
     result["disk_mb"] = {f.name: round(f.stat().st_size / 1e6, 1) for f in layout.current_version(root).iterdir()}
     idx = open_index(root)
     rng = np.random.default_rng(1)
     ids = [idx.con.execute("SELECT id FROM articles WHERE pos = ?", (int(p),)).fetchone()[0] for p in rng.choice(args.n, 201, replace=False)]
-    out = subprocess.run([sys.executable, __file__, "-n", str(args.n), "--work", str(args.work), "--child", ",".join(ids)]
-                         + (["--kind", args.kind] if args.kind else []), capture_output=True, text=True, check=True)
-    result.update(json.loads(out.stdout.strip().splitlines()[-1]))
+    result.update(child(root, args, ids))
     walls = []
     for i in ids[:3]:
         t = time.perf_counter()
@@ -152,17 +139,27 @@ def main() -> None:
 
     result["recall@10_vs_exact"] = recall_at_k(idx)
     result.update(text_queries(root))
-    # add 1,000 articles whose texts are already indexed: the add path without embedding
-    rows = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles LIMIT 1000").fetchall()
-    new = args.work / "add-1000.jsonl"
-    new.write_text("".join(json.dumps({"id": f"{r[0]}+new", "title": r[1], "body": r[2], "lang": r[3], "date": r[4], "source": r[5]},
-                                      ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    from index.build import add
+    from index.build import add, reindex, remove
 
+    for name, first in (("add_1000", 0), ("add_1000_again", 1000)):  # texts already indexed: the write path alone
+        rows = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles LIMIT 1000 OFFSET ?", (first,)).fetchall()
+        new = args.work / f"{name}.jsonl"
+        new.write_text("".join(json.dumps({"id": f"{r[0]}+new", "title": r[1], "body": r[2], "lang": r[3], "date": r[4],
+                                           "source": r[5]}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        t = time.perf_counter()
+        s = add([new], root)
+        result[f"{name}_s"], result[f"{name}_embedded"] = time.perf_counter() - t, s.embedded
     t = time.perf_counter()
-    s = add([new], root)
-    result["add_1000_s"] = time.perf_counter() - t
-    result["add_1000_embedded"] = s.embedded
+    remove(ids[-100:], root)
+    result["remove_100_s"] = time.perf_counter() - t
+    after = {k: v for k, v in child(root, args, ids[1:-100]).items() if "ms" in k or k == "vmhwm_mb"}
+    result.update({f"after_writes_{k}": v for k, v in after.items()})
+    written = open_index(root)
+    result["after_writes_recall@10_vs_exact"] = recall_at_k(written)
+    result["after_writes_centering_drift"] = centering_drift(written)
+    t = time.perf_counter()
+    reindex(root, written.manifest.faiss["kind"])
+    result["merge_s"] = time.perf_counter() - t
     print(json.dumps(result, indent=1))
 
 

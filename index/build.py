@@ -1,12 +1,15 @@
-"""ingest → embed → store: write a new index version (build, add, remove), atomically and resumably.
+"""ingest → embed → store: write a new index version (build, add, remove, reindex), atomically and resumably.
 
 Every writer works the same way: under the index's lock, in a staging folder named after
-the job, starting from the live version (add, remove) or from nothing (build). Each batch
-of articles is embedded, appended and committed together with the count of input articles
-handled, so a killed run leaves a consistent checkpoint: the same command run again skips
-what was handled and embeds nothing twice. At the end, dropped rows are compacted away,
-centering is refitted and FAISS rebuilt from the stored vectors (never re-embedding), and
-the folder is published. The live version is untouched until then.
+the job, over the live version (or nothing, for build). The stage shares the live base
+files through hard links and copies its small delta (index/store.py, index/vectors.py).
+Each batch of articles is embedded, appended to the delta and committed together with the
+count of input articles handled, so a killed run leaves a consistent checkpoint: the same
+command run again skips what was handled and embeds nothing twice. At the end the stage is
+published as it is (a delta write: seconds at any size) or, when the index is small or the
+delta has grown past its share, merged into a new base: rows renumbered, centering refitted,
+FAISS rebuilt from the stored vectors (never re-embedding). The live version is untouched
+until the publish.
 """
 
 from __future__ import annotations
@@ -81,29 +84,44 @@ def _job(kind: str, base: Path | None, sources: list[Path], removals: list[str],
     return h.hexdigest()[:16]
 
 
+def _copy_aside(src: Path, dst: Path) -> None:
+    """Copy then rename: a killed copy never looks like a finished one on resume."""
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
 class _Writer:
-    """The state of one writer run over its staging folder."""
+    """The state of one writer run over its staging folder.
+
+    The stage shares the base version's base files (hard links, never written: see
+    index/store.py) and copies its small delta; new rows go to the delta. `finish` then
+    either publishes the stage as it is (a delta write) or merges everything into a new base.
+    """
 
     def __init__(self, stage: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
                  precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
         self.stage, self.settings, self.precision, self.summary = stage, settings, precision, summary
         self.base_manifest = base_manifest
-        base_dim = base_manifest.dimension if base_manifest else 0
         self.on_progress = on_progress
         self.con = store.open_stage(stage, base)
-        self.consumed, written_dim = store.progress(self.con)
-        self.dim = base_dim or written_dim  # 0 until a fresh build embeds its first batch
-        self.position = store.next_position(self.con)
-        path = stage / vectors.VECTORS
-        if not path.exists():
-            if base is not None:
-                shutil.copyfile(base / vectors.VECTORS, path)
+        for name in (vectors.VECTORS, vectors.FAISS, centering.CENTERS):
+            if base is not None and not (stage / name).exists():
+                os.link(base / name, stage / name)
+        (stage / vectors.VECTORS).touch()
+        delta = stage / vectors.DELTA_VECTORS
+        if not delta.exists():
+            if base is not None and (base / vectors.DELTA_VECTORS).exists():
+                _copy_aside(base / vectors.DELTA_VECTORS, delta)
             else:
-                path.touch()
-        self.vf = open(path, "r+b")
-        self.vf.truncate(self.position * 2 * self.dim)  # drop rows written after the last commit
+                delta.touch()
+        self.consumed, written_dim = store.progress(self.con)
+        self.dim = (base_manifest.dimension if base_manifest else 0) or written_dim  # 0 until a fresh build embeds
+        self.base_rows = len(vectors.open_vectors(stage, self.dim))
+        self.position = store.next_position(self.con, self.base_rows)
+        self.vf = open(delta, "r+b")
+        self.vf.truncate((self.position - self.base_rows) * 2 * self.dim)  # drop rows written after the last commit
         self.vf.seek(0, os.SEEK_END)
-        self.by_hash = store.hashes(self.con)
         self.batch: list[Article] = []
         self._embedder: Embedder | None = None
         self.ref = None
@@ -136,22 +154,26 @@ class _Writer:
     def flush(self, consumed: int) -> None:
         """Embed each distinct new text once, append vectors and rows, and checkpoint."""
         batch = self.batch
-        unique = list({a.content_hash: a for a in batch if a.content_hash not in self.by_hash}.values())
-        emb = self.embedder().encode([a.text for a in unique]) if unique else np.zeros((0, self.dim), np.float32)
+        stored: dict[str, int] = {}  # text hash → a position already holding its vector
+        new: dict[str, Article] = {}  # text hash → its first article, to embed
+        for a in batch:
+            h = a.content_hash
+            if h not in stored and h not in new:
+                p = store.position_of_hash(self.con, h)
+                if p is None:
+                    new[h] = a
+                else:
+                    stored[h] = p
+        emb = self.embedder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
         self.dim = emb.shape[1] or self.dim
-        new = dict(zip((a.content_hash for a in unique), emb))
-        self.summary.embedded += len(unique)
-        self.summary.reused_vectors += len(batch) - len(unique)
+        fresh = dict(zip(new, emb))
+        self.summary.embedded += len(new)
+        self.summary.reused_vectors += len(batch) - len(new)
         if batch:
-            written = vectors.open_vectors(self.stage, self.dim)
-            rows = np.empty((len(batch), self.dim), np.float32)
-            for i, a in enumerate(batch):
-                if a.content_hash in new:
-                    rows[i] = new.pop(a.content_hash)
-                    self.by_hash[a.content_hash] = self.position + i
-                else:  # a copy: of a row in this batch, or of one already on disk
-                    p = self.by_hash[a.content_hash]
-                    rows[i] = rows[p - self.position] if p >= self.position else written[p]
+            if stored:
+                old = vectors.Rows(self.stage, self.dim)[list(stored.values())]
+                fresh.update(zip(stored, old))
+            rows = np.stack([fresh[a.content_hash] for a in batch]).astype(np.float32)
             vectors.append(self.vf, rows)
             self.vf.flush()
             os.fsync(self.vf.fileno())
@@ -163,26 +185,23 @@ class _Writer:
             self.on_progress(len(batch))
         batch.clear()
 
-    def finish(self, root: Path, base_manifest: Manifest | None) -> tuple[str, int]:
-        """Compact, refit centering, rebuild FAISS from stored vectors, write the manifest, publish."""
+    def finish(self, root: Path, base_manifest: Manifest | None, reindex_kind: str | None = None) -> tuple[str, int]:
+        """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
         self.vf.close()
-        kept = store.compact(self.con)
         n = store.count(self.con)
         if n == 0:
             raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
                               else "the index would be empty; the index was left as it was")
-        if kept is not None:
-            old = vectors.open_vectors(self.stage, self.dim)
-            with open(self.stage / "vectors.compact", "wb") as f:
-                for i in range(0, len(kept), 65536):
-                    vectors.append(f, old[np.asarray(kept[i : i + 65536])])
-            del old
-            os.replace(self.stage / "vectors.compact", self.stage / vectors.VECTORS)
-        store.finish(self.con, vacuum=kept is not None)
-        kind = None if base_manifest is None else str(base_manifest.faiss["kind"])
-        if kind == "flat" and n >= vectors.EXACT_UP_TO:
-            kind = None  # an index that grew past exact search moves to the automatic kind
-        centers, faiss_entry = index_vectors(self.stage, self.con, self.dim, kind)
+        merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
+                 or store.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
+        if merge:
+            folder, faiss_entry = self.merge(base_manifest, reindex_kind)
+        else:
+            folder, faiss_entry = self.stage, base_manifest.faiss
+            positions, langs = store.delta_rows(self.con)
+            centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centering.load(folder))
+            vectors.build_delta_faiss(folder, positions, centered)
+            store.finish(self.con)
         self.con.close()
         if base_manifest is not None:
             m = base_manifest
@@ -192,36 +211,61 @@ class _Writer:
             model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
         s = self.summary
+        centers = centering.load(folder)
         Manifest(model, checksum, self.dim, prompt, chunking,
                  {"by": "language", "min_articles": centering.MIN_ARTICLES,
                   "languages": sorted(k for k in centers if k != centering.ALL)},
                  precision, faiss_entry, n,
                  counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                          "reused_vectors": s.reused_vectors},
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(self.stage)
-        return layout.publish(root, self.stage).name, n
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(folder)
+        version = layout.publish(root, folder).name
+        if folder != self.stage:
+            layout.discard(self.stage)
+        return version, n
+
+    def merge(self, base_manifest: Manifest | None, reindex_kind: str | None) -> tuple[Path, dict[str, object]]:
+        """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
+        delta, centering refitted (kept by reindex) and FAISS rebuilt: a fresh build's result, without embedding.
+        """
+        folder = self.stage / "merged"
+        shutil.rmtree(folder, ignore_errors=True)  # a killed merge starts over
+        folder.mkdir()
+        kept = store.merge_into(self.con, folder / store.DB)
+        rows = vectors.Rows(self.stage, self.dim)
+        with open(folder / vectors.VECTORS, "wb") as f:
+            for i in range(0, len(kept), 65536):
+                vectors.append(f, rows[kept[i : i + 65536]])
+        store.create(folder / store.DELTA_DB, store.DELTA_SCHEMA)
+        kind = reindex_kind or (None if base_manifest is None else str(base_manifest.faiss["kind"]))
+        if kind == "flat" and len(kept) >= vectors.EXACT_UP_TO and reindex_kind is None:
+            kind = None  # an index that grew past exact search moves to the automatic kind
+        con = store.connect_base(folder)
+        _, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
+        con.close()
+        return folder, entry
 
 
-def index_vectors(stage: Path, con: sqlite3.Connection, dim: int, kind: str | None,
+def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | None,
                   centers: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """Fit per-language centers over the stored rows (unless given), then build FAISS on the centered rows.
+    """Fit per-language centers over a base's rows 0..n-1 (unless given), then build FAISS on the centered rows.
 
     Returns:
         (centers, the manifest's FAISS entry)
     """
-    raw = vectors.open_vectors(stage, dim)
+    raw = vectors.open_vectors(folder, dim)
     languages = functools.partial(store.languages, con)
     if centers is None:
         step = 65536
         centers = centering.fit((raw[i : i + step], languages(i, i + step)) for i in range(0, len(raw), step))
-        centering.save(stage, centers)
-    entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), len(raw), dim, stage, kind)
+    centering.save(folder, centers)
+    entry = vectors.build_faiss(lambda: centering.centered_chunks(raw, languages, centers), len(raw), dim, folder, kind)
     return centers, entry
 
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
            strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
-           on_progress: Callable[[int], None] | None) -> BuildSummary:
+           on_progress: Callable[[int], None] | None, reindex_kind: str | None = None) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -232,7 +276,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
-        stage = layout.staging(root, _job(kind, base, sources, removals, settings, strict))
+        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
         try:
             w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
 
@@ -266,7 +310,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
                     continue
                 store.drop(w.con, old[0])
                 summary.removed += 1
-            summary.version, summary.articles = w.finish(root, base_manifest)
+            summary.version, summary.articles = w.finish(root, base_manifest, reindex_kind)
         except KeyboardInterrupt:
             raise  # the staging folder is the checkpoint: the same command resumes
         except BaseException:
@@ -313,24 +357,8 @@ def remove(ids: Iterable[str], root: Path, strict: bool = False,
 
 
 def reindex(root: Path, kind: str) -> BuildSummary:
-    """The live index again with another FAISS kind, from the stored vectors: nothing is embedded."""
-    started = time.perf_counter()
+    """The live index merged into one base with another FAISS kind, from the stored vectors and with
+    the same centering: nothing is embedded, and results differ only by the kind's approximation."""
     vectors.plan(kind, 1, 8)  # an unknown kind fails before any work
-    with layout.writer_lock(root):
-        base = layout.current_version(root)
-        m = Manifest.load(base)
-        stage = layout.staging(root, hashlib.sha256(f"reindex:{base.name}:{kind}".encode()).hexdigest()[:16])
-        try:
-            for name in (vectors.VECTORS, store.DB, centering.CENTERS):  # published versions never change: share the files
-                if not (stage / name).exists():
-                    os.link(base / name, stage / name)
-            con = store.connect_readonly(stage)
-            _, entry = index_vectors(stage, con, m.dimension, kind, centering.load(stage))
-            con.close()
-            Manifest(**{**m.__dict__, "faiss": entry, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}).save(stage)
-            summary = BuildSummary(articles=m.articles, version=layout.publish(root, stage).name)
-        except BaseException:
-            layout.discard(stage)
-            raise
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return _write(root, "reindex", [], [], Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), False, "auto",
+                  None, None, reindex_kind=kind)

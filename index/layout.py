@@ -88,9 +88,7 @@ def publish(root: Path, stage: Path) -> Path:
     for f in stage.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
-    version = root / f"{VERSION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{stage.name[-8:]}"
-    while version.exists():  # two versions in one second from the same job
-        version = version.with_name(version.name + "x")
+    version = root / f"{VERSION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{os.urandom(4).hex()}"
     try:
         previous = (root / CURRENT).read_text().strip()
     except FileNotFoundError:

@@ -1,7 +1,15 @@
-"""All SQL: article metadata in SQLite, keyed by the FAISS position of each vector."""
+"""All SQL: article metadata in SQLite, keyed by the FAISS id (position) of each vector.
+
+A version holds two databases. The base (`articles.sqlite`) never changes once published, so
+later versions share it through a hard link; the delta (`delta.sqlite`) holds the articles
+added since and the base positions removed since. Connections read both through one TEMP
+VIEW named `articles`, so every query below sees the version's articles whatever their file.
+Writes go to the delta only (`main.articles`, `main.removed`).
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -11,6 +19,7 @@ import orjson
 from index.article import Article
 
 DB = "articles.sqlite"
+DELTA_DB = "delta.sqlite"
 COLUMNS = ("pos", "id", "title", "body", "lang", "date", "day", "source", "url", "keywords", "related", "extra", "origin", "hash")
 SCHEMA = """
 CREATE TABLE articles (
@@ -21,28 +30,49 @@ CREATE TABLE articles (
 CREATE INDEX articles_day ON articles(day);
 CREATE INDEX articles_source ON articles(source);
 CREATE INDEX articles_lang ON articles(lang);
+CREATE INDEX articles_hash ON articles(hash);
 """
+DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
+VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
+        "UNION ALL SELECT * FROM main.articles")
 JSON_COLUMNS = ("keywords", "related", "extra")
 
 
-# Checkpoint tables of a writer's staging copy, dropped before it is published.
-CHECKPOINT = """
-CREATE TABLE IF NOT EXISTS job (consumed INTEGER NOT NULL, dim INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS replaced (pos INTEGER PRIMARY KEY);
-"""
+# Checkpoint table of a writer's staging delta, dropped before it is published.
+CHECKPOINT = "CREATE TABLE IF NOT EXISTS job (consumed INTEGER NOT NULL, dim INTEGER NOT NULL);"
+
+
+def create(path: Path, schema: str = SCHEMA, source: Path | None = None) -> None:
+    """A new database file (a copy of `source`, else empty), written aside and renamed: never half made."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(tmp) as con:
+        if source is not None:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
+                src.backup(con)
+        else:
+            con.executescript(schema)
+    con.close()
+    os.replace(tmp, path)
+
+
+def _connect(folder: Path, readonly: bool) -> sqlite3.Connection:
+    con = sqlite3.connect(f"file:{folder / DELTA_DB}{'?mode=ro' if readonly else ''}", uri=True, check_same_thread=False)
+    con.execute("ATTACH ? AS base", (f"file:{folder / DB}?mode=ro",))
+    con.execute(VIEW)
+    return con
 
 
 def open_stage(folder: Path, base: Path | None) -> sqlite3.Connection:
-    """The staging database: resumed as left, else a copy of the base version's (or empty)."""
-    path = folder / DB
-    fresh = not path.exists()
-    con = sqlite3.connect(path)
-    if fresh:
+    """A writer's connection: the base version's databases (shared base, copied delta), resumed as left."""
+    if not (folder / DB).exists():
         if base is not None:
-            with sqlite3.connect(f"file:{base / DB}?mode=ro", uri=True) as src:
-                src.backup(con)
+            os.link(base / DB, folder / DB)  # read-only here: attached with mode=ro, replaced only by rename
         else:
-            con.executescript(SCHEMA)
+            create(folder / DB)
+    if not (folder / DELTA_DB).exists():
+        create(folder / DELTA_DB, DELTA_SCHEMA, base / DELTA_DB if base is not None else None)
+    con = _connect(folder, readonly=False)
     con.executescript(CHECKPOINT)
     if con.execute("SELECT COUNT(*) FROM job").fetchone()[0] == 0:
         con.execute("INSERT INTO job VALUES (0, 0)")
@@ -61,15 +91,16 @@ def checkpoint(con: sqlite3.Connection, consumed_total: int, dim: int) -> None:
     con.commit()
 
 
-def next_position(con: sqlite3.Connection) -> int:
+def next_position(con: sqlite3.Connection, base_rows: int) -> int:
     """One past the highest position used, live or dropped: how many vector rows must exist."""
-    return con.execute("SELECT MAX(IFNULL((SELECT MAX(pos) FROM articles), -1), "
-                       "IFNULL((SELECT MAX(pos) FROM replaced), -1)) + 1").fetchone()[0]
+    return con.execute("SELECT MAX(?, IFNULL((SELECT MAX(pos) FROM main.articles), -1) + 1, "
+                       "IFNULL((SELECT MAX(pos) FROM main.removed), -1) + 1)", (base_rows,)).fetchone()[0]
 
 
-def hashes(con: sqlite3.Connection) -> dict[str, int]:
-    """Content hash → a position holding its vector (for texts embedded before)."""
-    return {h: p for p, h in con.execute("SELECT pos, hash FROM articles")}
+def position_of_hash(con: sqlite3.Connection, content_hash: str) -> int | None:
+    """A position holding the vector of this text, if it was embedded before."""
+    r = con.execute("SELECT pos FROM articles WHERE hash = ? LIMIT 1", (content_hash,)).fetchone()
+    return r[0] if r else None
 
 
 def current(con: sqlite3.Connection, article_id: str) -> tuple[int, str] | None:
@@ -78,31 +109,41 @@ def current(con: sqlite3.Connection, article_id: str) -> tuple[int, str] | None:
 
 
 def drop(con: sqlite3.Connection, pos: int) -> None:
-    """Take an article out; its vector row goes at compaction."""
-    con.execute("DELETE FROM articles WHERE pos = ?", (pos,))
-    con.execute("INSERT OR IGNORE INTO replaced VALUES (?)", (pos,))
+    """Take an article out; the base keeps its row, the view hides it, the next merge drops it."""
+    con.execute("DELETE FROM main.articles WHERE pos = ?", (pos,))
+    con.execute("INSERT OR IGNORE INTO main.removed VALUES (?)", (pos,))
 
 
-def compact(con: sqlite3.Connection) -> list[int] | None:
-    """Renumber positions 0..n-1 in order; returns the old positions kept, or None if nothing moved."""
-    if con.execute("SELECT COUNT(*) FROM replaced").fetchone()[0] == 0:
-        return None
-    kept = [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
-    con.execute("CREATE TEMP TABLE renumber AS SELECT pos AS old, ROW_NUMBER() OVER (ORDER BY pos) - 1 AS new FROM articles")
-    # via negative numbers, so no intermediate value collides with a live primary key
-    con.execute("UPDATE articles SET pos = -1 - (SELECT new FROM renumber WHERE old = articles.pos)")
-    con.execute("UPDATE articles SET pos = -1 - pos")
-    con.execute("DROP TABLE renumber")
-    return kept
+def delta_size(con: sqlite3.Connection) -> int:
+    """Rows the delta adds or hides: what a query pays for not having merged."""
+    return con.execute("SELECT (SELECT COUNT(*) FROM main.articles) + (SELECT COUNT(*) FROM main.removed)").fetchone()[0]
 
 
-def finish(con: sqlite3.Connection, vacuum: bool) -> None:
-    """Drop the checkpoint tables: what is published is a plain index. Vacuum after deletions only:
-    on a large index it rewrites the whole file."""
-    con.executescript("DROP TABLE IF EXISTS job; DROP TABLE IF EXISTS replaced;")
+def delta_rows(con: sqlite3.Connection) -> tuple[list[int], list[str]]:
+    """(positions, languages) of the articles in the delta, in position order."""
+    rows = con.execute("SELECT pos, lang FROM main.articles ORDER BY pos").fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
+    """Write the version's articles as one new base database, renumbered 0..n-1 in position order.
+
+    Returns:
+        the old position of each new one (to carry the vectors along).
+    """
+    create(path)
+    con.execute("ATTACH ? AS merged", (str(path),))
+    others = ", ".join(COLUMNS[1:])
+    con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
     con.commit()
-    if vacuum:
-        con.execute("VACUUM")
+    con.execute("DETACH merged")
+    return [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+
+
+def finish(con: sqlite3.Connection) -> None:
+    """Drop the checkpoint table: what is published is a plain index."""
+    con.execute("DROP TABLE IF EXISTS main.job")
+    con.commit()
 
 
 def count(con: sqlite3.Connection) -> int:
@@ -110,9 +151,14 @@ def count(con: sqlite3.Connection) -> int:
 
 
 def connect_readonly(folder: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(f"file:{folder / DB}?mode=ro", uri=True, check_same_thread=False)
+    con = _connect(folder, readonly=True)
     con.row_factory = sqlite3.Row
     return con
+
+
+def connect_base(folder: Path) -> sqlite3.Connection:
+    """The base database alone, read-only: a freshly merged base, before it has a delta."""
+    return sqlite3.connect(f"file:{folder / DB}?mode=ro", uri=True)
 
 
 def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article]) -> None:
@@ -122,7 +168,7 @@ def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article])
          a.origin, a.content_hash)
         for i, a in enumerate(articles)
     ]
-    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
+    con.executemany(f"INSERT INTO main.articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
 
 
 def _row(r: sqlite3.Row) -> dict:

@@ -1,4 +1,9 @@
-"""Embeddings on disk (float16, so an index can be rebuilt without re-embedding) and the FAISS index.
+"""Embeddings on disk (float16, so an index can be rebuilt without re-embedding) and the FAISS indexes.
+
+Like the databases (index/store.py), a version has a base and a delta: `vectors.f16` and
+`faiss.index` are shared with later versions through hard links and never written again;
+`delta.f16` holds the rows added since (positions from the base's row count on) and
+`delta.faiss` an exact index of them, keyed by position. Queries search both.
 
 Index kinds: exact `flat` for small corpora; the IVF family (`ivf-flat`, `ivf-sq8`, `ivf-pq`)
 for large ones (they support removal and memory-mapping); `hnsw` only on request. The
@@ -16,6 +21,8 @@ import numpy as np
 
 VECTORS = "vectors.f16"
 FAISS = "faiss.index"
+DELTA_VECTORS = "delta.f16"
+DELTA_FAISS = "delta.faiss"
 KINDS = ("flat", "ivf-flat", "ivf-sq8", "ivf-pq", "hnsw")
 EXACT_UP_TO = 50_000  # below this, exact search is fast enough (< 5 ms) and needs no training
 TRAIN_MAX = 200_000
@@ -25,13 +32,35 @@ def append(f: BinaryIO, vectors: np.ndarray) -> None:
     f.write(np.ascontiguousarray(vectors, dtype=np.float16).tobytes())
 
 
-def open_vectors(folder: Path, dim: int) -> np.ndarray:
+def open_vectors(folder: Path, dim: int, name: str = VECTORS) -> np.ndarray:
     """A read-only (n, dim) float16 memory map: nothing is loaded until rows are read."""
-    path = folder / VECTORS
-    n = path.stat().st_size // (2 * dim) if dim else 0
+    path = folder / name
+    n = path.stat().st_size // (2 * dim) if dim and path.exists() else 0
     if n == 0:
         return np.zeros((0, dim), np.float16)
     return np.memmap(path, dtype=np.float16, mode="r", shape=(n, dim))
+
+
+class Rows:
+    """A version's stored vectors by position: base rows first, then the delta's."""
+
+    def __init__(self, folder: Path, dim: int) -> None:
+        self.base = open_vectors(folder, dim)
+        self.delta = open_vectors(folder, dim, DELTA_VECTORS)
+        self.base_rows, self.dim = len(self.base), dim
+
+    def __len__(self) -> int:
+        return self.base_rows + len(self.delta)
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, np.int64)
+        if positions.ndim == 0:
+            return self[positions[None]][0]
+        out = np.empty((len(positions), self.dim), np.float16)
+        in_base = positions < self.base_rows
+        out[in_base] = self.base[positions[in_base]]
+        out[~in_base] = self.delta[positions[~in_base] - self.base_rows]
+        return out
 
 
 def auto_kind(n: int) -> str:
@@ -76,11 +105,42 @@ def build_faiss(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, fo
     return entry
 
 
-def load_faiss(folder: Path):
-    """Memory-mapped where FAISS can: a cold query reads only the lists it probes."""
+def build_delta_faiss(folder: Path, positions: list[int], centered: np.ndarray) -> None:
+    """An exact index of the delta's rows, keyed by position (none when the delta adds nothing)."""
     import faiss
 
-    return faiss.read_index(str(folder / FAISS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    (folder / DELTA_FAISS).unlink(missing_ok=True)
+    if positions:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(centered.shape[1]))
+        index.add_with_ids(np.ascontiguousarray(centered, dtype=np.float32), np.asarray(positions, np.int64))
+        faiss.write_index(index, str(folder / DELTA_FAISS))
+
+
+def load_faiss(folder: Path) -> tuple[object, object | None]:
+    """(base, delta) indexes. The base is memory-mapped where FAISS can: a cold query reads only
+    the lists it probes."""
+    import faiss
+
+    base = faiss.read_index(str(folder / FAISS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    delta = faiss.read_index(str(folder / DELTA_FAISS)) if (folder / DELTA_FAISS).exists() else None
+    return base, delta
+
+
+def search(indexes: tuple[object, object | None], entry: dict, queries: np.ndarray, k: int,
+           selector=None) -> tuple[np.ndarray, np.ndarray]:
+    """Top k (scores, positions) per query over base and delta; -1 pads missing places."""
+    base, delta = indexes
+    q = np.ascontiguousarray(queries, dtype=np.float32)
+    scores, ids = base.search(q, k, params=search_parameters(entry, selector))
+    if delta is None:
+        return scores, ids
+    import faiss
+
+    d_scores, d_ids = delta.search(q, min(k, delta.ntotal), params=faiss.SearchParameters(sel=selector) if selector else None)
+    scores, ids = np.concatenate([scores, d_scores], axis=1), np.concatenate([ids, d_ids], axis=1)
+    scores[ids < 0] = -np.inf
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, top, 1), np.take_along_axis(ids, top, 1)
 
 
 def search_parameters(entry: dict, selector=None):

@@ -43,10 +43,7 @@ def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
 
 def _ranked(idx: OpenIndex, pos: list[int], depth: int) -> np.ndarray:
     """Top `depth` positions for each query article, itself excluded."""
-    from index.vectors import search_parameters
-
-    q = idx.vectors_at(pos)
-    _, found = idx.faiss.search(q, min(depth + 1, idx.manifest.articles), params=search_parameters(idx.manifest.faiss))
+    _, found = idx.search(idx.vectors_at(pos), depth + 1)
     return np.asarray([[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found, pos)])
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index import config, store, vectors
+from index import config, store
 from index.errors import AkhbarError, ArticleNotFound
 from index.textnorm import trigram_jaccard
 from search.reader import OpenIndex
@@ -90,11 +90,12 @@ def faiss_selector(allowed: np.ndarray):
     return faiss.IDSelectorBatch(allowed)
 
 
-def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, selector) -> tuple[np.ndarray, np.ndarray]:
-    params = vectors.search_parameters(idx.manifest.faiss, selector)
-    scores, ids = idx.faiss.search(qvec[None, :].astype(np.float32), fetch, params=params)
-    keep = ids[0] >= 0
-    return scores[0][keep], ids[0][keep]
+def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, selector) -> tuple[list[float], list[int], dict[int, dict]]:
+    """(scores, positions, rows) of the nearest live articles (removed ones have no row)."""
+    scores, ids = idx.search(qvec[None, :], fetch, selector)
+    rows = store.by_positions(idx.con, [p for p in ids[0].tolist() if p >= 0], "pos, id, title, body, source, date, day, lang, url")
+    keep = [i for i, p in enumerate(ids[0].tolist()) if p in rows]
+    return scores[0][keep].tolist(), ids[0][keep].tolist(), rows
 
 
 def same_story(cosine: float, a: dict, b: dict) -> bool:
@@ -119,17 +120,15 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
         (rows, copies of the query)
     """
     selector = None  # FAISS-side filter, once post-filtering a selective filter has proved too slow
-    total = idx.manifest.articles
+    total = idx.searchable
     fetch = min(total, 4 * k + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
-        scores, found = _candidates(idx, qvec, fetch, selector)
-        positions = found.tolist()
-        rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, day, lang, url")
+        scores, positions, rows = _candidates(idx, qvec, fetch, selector)
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
         vecs = idx.vectors_at(positions, [rows[p]["lang"] for p in positions])
-        for score, pos, vec in zip(scores.tolist(), positions, vecs):
+        for score, pos, vec in zip(scores, positions, vecs):
             if score < floor:
                 break
             if pos in exclude or not filters.match(rows[pos]):
@@ -143,7 +142,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
             elif len(kept) < k:
                 kept.append((vec, rows[pos]))
                 plan.append(("hit", pos, -1, score))
-        if len(kept) >= k or fetch >= total or (len(scores) and scores[-1] < floor):
+        if len(kept) >= k or fetch >= total or (scores and scores[-1] < floor):
             break
         if selector is None and filters.any() and fetch * 4 > POST_FILTER_MAX and \
                 store.count_where(idx.con, filters.lang, filters.source, filters.since, filters.until) < SELECTIVE * total:

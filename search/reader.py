@@ -24,13 +24,25 @@ class OpenIndex:
     con: sqlite3.Connection
 
     @cached_property
-    def raw_vectors(self) -> np.ndarray:
-        """The model's vectors as embedded (float16), before centering."""
-        return vectors.open_vectors(self.folder, self.manifest.dimension)
+    def raw_vectors(self) -> vectors.Rows:
+        """The model's vectors as embedded (float16), before centering, by position."""
+        return vectors.Rows(self.folder, self.manifest.dimension)
 
     @cached_property
-    def faiss(self):
+    def faiss(self) -> tuple[object, object | None]:
+        """(base, delta) FAISS indexes."""
         return vectors.load_faiss(self.folder)
+
+    @property
+    def searchable(self) -> int:
+        """Vectors FAISS holds, live or hidden: the most a search can return."""
+        base, delta = self.faiss
+        return base.ntotal + (delta.ntotal if delta is not None else 0)
+
+    def search(self, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top k (scores, positions) per query. Positions removed since the base can appear: their
+        rows are gone, so callers that fetch rows drop them."""
+        return vectors.search(self.faiss, self.manifest.faiss, queries, min(k, self.searchable), selector)
 
     @cached_property
     def centers(self) -> dict[str, np.ndarray]:

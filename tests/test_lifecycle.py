@@ -75,7 +75,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
 
     def committed() -> int:
-        for db in index.glob(".staging-*/articles.sqlite"):
+        for db in index.glob(".staging-*/delta.sqlite"):
             try:
                 with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
                     return con.execute("SELECT consumed FROM job").fetchone()[0]
@@ -142,3 +142,56 @@ def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
     assert not (index / first).exists()  # older ones go
     assert [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits] == before
     assert "fr-nato-01" in before and "fr-nato-01" not in [h.id for h in similar_to_id(open_index(index), "en-nato-01", k=5, window_days=0).hits]
+
+
+def _box(idx, article_id: str) -> list[tuple[str, float]]:
+    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, k=8, window_days=0).hits]
+
+
+def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
+    """At MERGE_BELOW articles and more, add/update/remove write a small delta beside the shared base;
+    results equal those of the same articles merged into one base (same centering); past
+    DELTA_SHARE of the base, a write merges."""
+    import numpy as np
+
+    from index import config, store
+    from index.build import add, reindex, remove
+    from index.errors import ArticleNotFound
+    from index.synthetic import replicate
+
+    big = tmp_path / "big"
+    n = config.MERGE_BELOW + 2000  # stays above MERGE_BELOW after the removals below
+    replicate(seed_index, big, n, kind="flat")
+    before = layout.current_version(big)
+    inode = (before / store.DB).stat().st_ino
+    copy = {k: CORPUS[3][k] for k in ("lang", "date", "source")}
+    new = [{**copy, "id": "fresh-copy", "title": CORPUS[3]["title"], "body": CORPUS[3]["title"]},  # a replicated text: its vector is reused
+           {"id": "fresh-text", "lang": "en", "date": "2024-03-02", "title": "Desalination plant opens on the Red Sea coast",
+            "body": "A desalination plant on the Red Sea coast began supplying water to three towns on Saturday."}]
+    updated = {**CORPUS[7], "id": f"{CORPUS[7]['id']}~3", "body": CORPUS[7]["body"] + " The talks resume next week."}
+    s = add([_write(tmp_path / "new.jsonl", new + [updated])], big)
+    assert (s.indexed, s.updated, s.embedded) == (3, 1, 2)
+    gone = [f"{CORPUS[0]['id']}~{i}" for i in range(40)]
+    remove(gone, big)
+    live = layout.current_version(big)
+    assert (live / store.DB).stat().st_ino == inode  # the base is shared, not copied
+    delta = open_index(big)
+    assert delta.manifest.articles == n + 2 - len(gone)
+    assert store.delta_size(delta.con) == 3 + 1 + len(gone)
+    with __import__("pytest").raises(ArticleNotFound):
+        similar_to_id(delta, gone[0])
+    asked = ["fresh-text", "fresh-copy", updated["id"], f"{CORPUS[0]['id']}~41", f"{CORPUS[12]['id']}~2"]
+    boxes = {a: _box(delta, a) for a in asked}
+    assert all(i not in gone for box in boxes.values() for i, _ in box)
+    assert boxes["fresh-text"] and boxes["fresh-copy"]
+
+    reindex(big, "flat")  # the same articles merged into one base, centering kept
+    merged = open_index(big)
+    assert (merged.folder / store.DB).stat().st_ino != inode and store.delta_size(merged.con) == 0
+    assert {a: _box(merged, a) for a in asked} == boxes
+    assert np.allclose(merged.vectors_at([0]), delta.vectors_at([0]))
+
+    many = [r[0] for r in merged.con.execute("SELECT id FROM articles LIMIT ?", (int(config.DELTA_SHARE * n) + 1,))]
+    remove(many, big)  # a delta past DELTA_SHARE of the base: this write merges
+    after = open_index(big)
+    assert store.delta_size(after.con) == 0 and after.manifest.articles == merged.manifest.articles - len(many)
