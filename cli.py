@@ -32,6 +32,10 @@ PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto (bf16 where
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
+ModeOpt = Annotated[str, typer.Option("--mode", help="dense (meaning), lexical (words, BM25) or hybrid (both, fused)")]
+RecencyOpt = Annotated[int, typer.Option("--recency", min=0, help="Half-life in days: older results count less (0 = off)")]
+DiverseOpt = Annotated[bool, typer.Option("--diverse", help="Rows that differ from each other (MMR) rather than the closest ones")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Show each result's best-matching passage and shared terms (loads the model)")]
 UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD)")]
 
 
@@ -96,18 +100,31 @@ def _outlet(copy: dict) -> str:
     return f"{name} ({copy['date'][:10]})" if copy["date"] else name
 
 
-def _hit_rows(hits) -> list[dict]:
+def _hit_rows(box, idx, explain: bool, model: str | None) -> list[dict]:
     rows = []
-    for i, h in enumerate(hits, 1):
+    for i, h in enumerate(box.hits, 1):
         d = h.as_dict()
         d["#"] = i
         d["day"] = h.date[:10]
         d["also in"] = [_outlet(c) for c in h.also]
         rows.append(d)
+    if explain:
+        from search.explain import explain as why
+        from search.reader import query_embedder
+
+        for d, e in zip(rows, why(idx, box, query_embedder(idx.manifest, model))):
+            d.update(e)
+            d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
     return rows
 
 
-HIT_COLUMNS = ("#", "score", "day", "source", "lang", "title", "also in")
+def _ranking(mode: str, recency: int = 0, diverse: bool = False):
+    from search.query import Ranking
+
+    return Ranking(mode, recency, diverse)
+
+
+HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
@@ -209,6 +226,10 @@ def similar(
     since: SinceOpt = None,
     until: UntilOpt = None,
     window: Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
+    mode: ModeOpt = config.MODE,
+    recency: RecencyOpt = 0,
+    diverse: DiverseOpt = False,
+    explain: ExplainOpt = False,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -221,18 +242,19 @@ def similar(
 
     if sum(x is not None for x in (article_id, file, text)) != 1:
         raise AkhbarError("give exactly one of ID, --file or --text")
+    ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
     filters = _filters(lang, source, since, until)
     if article_id is not None:
-        box = query.similar_to_id(idx, article_id, k, filters, window)
+        box = query.similar_to_id(idx, article_id, k, filters, window, ranking)
     else:
         if file is not None:
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters)
-    rows = _hit_rows(box.hits)
+        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters, ranking)
+    rows = _hit_rows(box, idx, explain, model)
     if as_json:
         emit(rows, (), True)
         return
@@ -243,7 +265,7 @@ def similar(
         out.print("Same article also published by: " + ", ".join(_outlet(c) for c in box.copies))
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
-    emit(rows, HIT_COLUMNS, False)
+    emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
 
 
 @app.command()
@@ -256,19 +278,100 @@ def search(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    mode: ModeOpt = config.MODE,
+    recency: RecencyOpt = 0,
+    diverse: DiverseOpt = False,
+    explain: ExplainOpt = False,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search by meaning, in any language.
+    """Search by meaning and words, in any language.
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
     from search import query
     from search.reader import open_index, query_embedder
 
+    ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
-    hits = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until))
-    emit(_hit_rows(hits), HIT_COLUMNS, as_json)
+    box = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until), ranking)
+    emit(_hit_rows(box, idx, explain, model), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
+
+
+def _article_rows(idx, positions: list[int]) -> list[dict]:
+    from index import store
+
+    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
+    from search.query import _display_title
+
+    return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
+             "title": _display_title(rows[p])} for p in positions]
+
+
+@app.command()
+@fails_cleanly
+def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Groups of near-duplicate articles: one wire copy republished by several outlets.
+
+    Example: akhbar dups --index news-index
+    """
+    from search.dups import duplicate_groups
+    from search.reader import open_index
+
+    idx = open_index(config.index_dir(index))
+    groups = duplicate_groups(idx)
+    if as_json:
+        emit([{"group": i, "articles": _article_rows(idx, g)} for i, g in enumerate(groups, 1)], (), True)
+        return
+    rows = [{"group": i, **a} for i, g in enumerate(groups, 1) for a in _article_rows(idx, g)]
+    emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
+
+
+@app.command()
+@fails_cleanly
+def stories(
+    index: IndexOpt = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least this many articles")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """The corpus grouped into stories (events), largest first: articles, sources, languages, days.
+
+    Example: akhbar stories --index news-index --min-articles 3
+    """
+    from search.reader import open_index
+    from search.stories import stories as find
+
+    idx = open_index(config.index_dir(index))
+    rows = []
+    for i, s in enumerate(find(idx, min_articles), 1):
+        arts = _article_rows(idx, s.positions)
+        days = sorted(a["day"] for a in arts if a["day"])
+        rows.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
+                     "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
+                     "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
+    emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
+
+
+@app.command()
+@fails_cleanly
+def coverage(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="An indexed article's id")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole story of an article: its articles by date, with sources and languages.
+
+    Example: akhbar coverage ar-nato-01
+    """
+    from search.reader import open_index
+    from search.stories import coverage as story_of
+
+    idx = open_index(config.index_dir(index))
+    arts = _article_rows(idx, story_of(idx, article_id).positions)
+    if not as_json:
+        out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
+                  f"{', '.join(sorted({a['lang'] for a in arts}))}")
+    emit(arts, ("day", "source", "lang", "id", "title"), as_json)
 
 
 @app.command()
@@ -308,6 +411,7 @@ def evaluate(
     ground_truth: Annotated[Path, typer.Argument(help="JSON Lines: clusters ({members}) or pairs ({id1, id2, score|stance})")],
     index: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Cut-off for recall@k")] = 10,
+    mode: ModeOpt = config.MODE,
     as_json: JsonOpt = False,
 ) -> None:
     """Score an index against ground truth: recall@k and MRR, or correlation for graded pairs.
@@ -317,7 +421,7 @@ def evaluate(
     from search.evaluate import evaluate as run_eval
     from search.reader import open_index
 
-    result = run_eval(open_index(config.index_dir(index)), ground_truth, k)
+    result = run_eval(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 

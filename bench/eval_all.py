@@ -1,7 +1,9 @@
 """Build an index per evaluation data set and score it with `akhbar eval`'s code.
 
 Usage: python bench/eval_all.py ../shared/data [--work /tmp/akhbar-eval] [--rebuild]
-Prints a Markdown table beside the TF-IDF reference figures of data/README.md.
+                                [--modes dense,lexical,hybrid] [--fusion rrf | weighted:0.1]
+Prints a Markdown table, one column per ranking mode, beside the TF-IDF reference figures of
+data/README.md. --fusion sets how hybrid fuses (config.FUSION) for a comparison run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from index import config  # noqa: E402
 from index.build import build  # noqa: E402
 from index.errors import IndexNotFound  # noqa: E402
 from search.evaluate import evaluate  # noqa: E402
@@ -26,6 +29,41 @@ SETS = [
 ]
 
 
+def difference(a: list[float], b: list[float], rounds: int = 2000) -> tuple[float, float, float]:
+    """Mean of a − b over the same queries, with a paired bootstrap 95% interval: the noise to
+    compare a difference with."""
+    import numpy as np
+
+    d = np.asarray(a) - np.asarray(b)
+    means = d[np.random.default_rng(0).integers(0, len(d), (rounds, len(d)))].mean(1)
+    return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
+    """SaudiNewsNet's exact-duplicate groups (members plus 2,000 other articles, as bench/calibrate.py):
+    how many `akhbar dups` finds whole, and how many stay whole in one story."""
+    from bench.calibrate import snn_subset
+    from index import store
+    from search.dups import duplicate_groups, folded_share
+    from search.stories import assign
+
+    work.mkdir(parents=True, exist_ok=True)
+    groups = snn_subset(data, work / "snn-subset.jsonl", 2000)
+    root = work / "snn"
+    try:
+        if rebuild:
+            raise IndexNotFound
+        idx = open_index(root)
+    except IndexNotFound:
+        build([work / "snn-subset.jsonl"], root)
+        idx = open_index(root)
+    truth = [[r[0] for r in (store.current(idx.con, m) for m in g) if r] for g in groups]
+    truth = [g for g in truth if len(g) > 1]
+    story = assign(idx)
+    return {"copy_groups": len(truth), "copy_groups_found_whole_by_dups": round(folded_share(duplicate_groups(idx), truth), 4),
+            "copy_groups_whole_in_one_story": round(sum(len({story[p] for p in g}) == 1 for g in truth) / len(truth), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
@@ -33,8 +71,14 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--method", default=None, help="chunk method to build with (first, mean, lead)")
     ap.add_argument("--window-tokens", type=int, default=None, help="window size to build with")
-    ap.add_argument("--sets", default="ECB+,MEANTIME,ANS", help="comma-separated data sets to run")
+    ap.add_argument("--sets", default="ECB+,MEANTIME,ANS,SNN", help="comma-separated data sets to run")
+    ap.add_argument("--modes", default="dense,lexical,hybrid")
+    ap.add_argument("--fusion", default=None, help="rrf, or weighted:W")
     args = ap.parse_args()
+    modes = args.modes.split(",")
+    if args.fusion:
+        config.FUSION, _, w = args.fusion.partition(":")
+        config.LEXICAL_WEIGHT = float(w or config.LEXICAL_WEIGHT)
     rows = []
     for name, articles, truth, k, ref in [s for s in SETS if s[0] in args.sets.split(",")]:
         tag = "".join(f"-{v}" for v in (args.method, args.window_tokens) if v)
@@ -49,16 +93,32 @@ def main() -> None:
             s = build([args.data / articles], root, **kw)
             print(f"{name}: built {s.indexed} articles in {time.perf_counter() - t:.0f}s", file=sys.stderr)
             idx = open_index(root)
-        result = evaluate(idx, args.data / truth, k)
-        rows.append((name, result, ref))
-        print(name, result, file=sys.stderr)
-    print("| data set | measure | akhbar (dense) | TF-IDF reference |")
-    print("|---|---|---|---|")
-    for name, result, ref in rows:
-        for measure, value in result.items():
-            if measure in ("ground_truth", "kind", "queries", "pairs", "positive_pairs"):
+        results = {}
+        for mode in modes:
+            t = time.perf_counter()
+            results[mode] = evaluate(idx, args.data / truth, k, mode, per_query=True)
+            print(name, mode, f"{time.perf_counter() - t:.0f}s", {m: v for m, v in results[mode].items() if m != "per_query"},
+                  file=sys.stderr)
+        rows.append((name, results, ref))
+    if "SNN" in args.sets.split(","):
+        rows.append(("SaudiNewsNet", {m: r for m in modes for r in [snn_copies(args.data, args.work, args.rebuild)]}, {}))
+    paired = "dense" in modes and "hybrid" in modes
+    print(f"| data set | measure | {' | '.join(modes)} | TF-IDF reference |" + (" hybrid − dense, 95% CI |" if paired else ""))
+    print("|---|---|" + "---|" * len(modes) + "---|" + ("---|" if paired else ""))
+    for name, results, ref in rows:
+        for measure in results[modes[0]]:
+            if measure in ("ground_truth", "kind", "queries", "pairs", "positive_pairs", "copy_groups") or measure.endswith("_mean_cosine"):
                 continue
-            print(f"| {name} | {measure} | {value} | {ref.get(measure, '')} |")
+            if measure.endswith("_as_duplicate") or name == "SaudiNewsNet":  # cosine-based: the same in every mode
+                print(f"| {name} | {measure} | {results[modes[0]][measure]} (all modes) |" + " |" * len(modes))
+                continue
+            if measure == "per_query":
+                continue
+            ci = ""
+            if paired and measure in results["dense"].get("per_query", {}):
+                ci = " {:+.4f} [{:+.4f}, {:+.4f}] |".format(*difference(results["hybrid"]["per_query"][measure],
+                                                                         results["dense"]["per_query"][measure]))
+            print(f"| {name} | {measure} | {' | '.join(str(results[m][measure]) for m in modes)} | {ref.get(measure, '')} |{ci}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,19 @@ MIN_SIMILARITY = 0.23
 # under 2 s. The delta is searched exactly: 2% of 1M adds ~1 ms to a query.
 MERGE_BELOW = 50_000
 DELTA_SHARE = 0.02
+# Stories (search/stories.py): an article joins the story of its most similar earlier article
+# at this cosine or more, published within this many days of it.
+STORY_LINK_COSINE = 0.45
+STORY_WINDOW_DAYS = 7
+# Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
+# bench/eval_all.py --modes (README table). A whole article queries BM25 with its
+# ARTICLE_QUERY_TERMS most salient terms (tf-idf).
+MODE = "hybrid"  # the ranking `similar` and `search` use unless told otherwise
+FUSION = "centered"
+RRF_K = 60
+LEXICAL_WEIGHT = 0.2
+ARTICLE_QUERY_TERMS = 32
+MMR_LAMBDA = 0.7  # --diverse: relevance against redundancy with the rows already chosen
 # `similar ID` looks this many days either side of the article's date unless told otherwise.
 SIMILAR_WINDOW_DAYS = 90
 

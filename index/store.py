@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from index import lexical
 from index.article import Article
 
 DB = "articles.sqlite"
@@ -31,10 +32,16 @@ CREATE INDEX articles_day ON articles(day);
 CREATE INDEX articles_source ON articles(source);
 CREATE INDEX articles_lang ON articles(lang);
 CREATE INDEX articles_hash ON articles(hash);
+CREATE VIRTUAL TABLE terms USING fts5(words, detail=column);
 """
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
 VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
         "UNION ALL SELECT * FROM main.articles")
+# an article's lexical terms (index/lexical.py) under its position, and how many articles have a term
+TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
+              "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
+VOCAB = ("CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
+         "CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(main, terms, 'row');")
 JSON_COLUMNS = ("keywords", "related", "extra")
 
 
@@ -60,6 +67,8 @@ def _connect(folder: Path, readonly: bool) -> sqlite3.Connection:
     con = sqlite3.connect(f"file:{folder / DELTA_DB}{'?mode=ro' if readonly else ''}", uri=True, check_same_thread=False)
     con.execute("ATTACH ? AS base", (f"file:{folder / DB}?mode=ro",))
     con.execute(VIEW)
+    con.execute(TERMS_VIEW)
+    con.executescript(VOCAB)
     return con
 
 
@@ -111,6 +120,7 @@ def current(con: sqlite3.Connection, article_id: str) -> tuple[int, str] | None:
 def drop(con: sqlite3.Connection, pos: int) -> None:
     """Take an article out; the base keeps its row, the view hides it, the next merge drops it."""
     con.execute("DELETE FROM main.articles WHERE pos = ?", (pos,))
+    con.execute("DELETE FROM main.terms WHERE rowid = ?", (pos,))
     con.execute("INSERT OR IGNORE INTO main.removed VALUES (?)", (pos,))
 
 
@@ -135,6 +145,8 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
     con.execute("ATTACH ? AS merged", (str(path),))
     others = ", ".join(COLUMNS[1:])
     con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
+    con.execute("INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
+                "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos")
     con.commit()
     con.execute("DETACH merged")
     return [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
@@ -169,6 +181,36 @@ def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article])
         for i, a in enumerate(articles)
     ]
     con.executemany(f"INSERT INTO main.articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
+    con.executemany("INSERT INTO main.terms(rowid, words) VALUES (?, ?)",
+                    [(first_pos + i, lexical.document(a.title, a.body)) for i, a in enumerate(articles)])
+
+
+def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    """The k live articles with the highest BM25 for any of the terms, as (position, score), best first.
+
+    Base and delta are ranked by FTS5 apart, each with its own term statistics: after a merge
+    (and always below config.MERGE_BELOW articles) that is exact BM25 over the whole index.
+    """
+    if not terms:
+        return []
+    query = " OR ".join(f'"{t}"' for t in terms)
+    found = []
+    for table, extra in (("base.terms", "AND rowid NOT IN (SELECT pos FROM main.removed)"), ("main.terms", "")):
+        found += con.execute(f"SELECT rowid, -bm25(terms) FROM {table} WHERE terms MATCH ? {extra} "
+                             "ORDER BY bm25(terms) LIMIT ?", (query, k)).fetchall()
+    return sorted(found, key=lambda r: -r[1])[:k]
+
+
+def document_frequency(con: sqlite3.Connection, term: str) -> int:
+    """How many articles have the term (removed base articles included until the next merge)."""
+    return con.execute("SELECT IFNULL((SELECT doc FROM base_vocab WHERE term = ?), 0) + "
+                       "IFNULL((SELECT doc FROM delta_vocab WHERE term = ?), 0)", (term, term)).fetchone()[0]
+
+
+def terms_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, list[str]]:
+    """The stored terms of articles, by position."""
+    q = f"SELECT pos, words FROM article_terms WHERE pos IN ({','.join('?' * len(positions))})"
+    return {r[0]: r[1].split() for r in con.execute(q, [int(p) for p in positions])}
 
 
 def _row(r: sqlite3.Row) -> dict:
@@ -221,6 +263,11 @@ def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | 
                 since: str | None = None, until: str | None = None) -> int:
     where, args = _where(lang, source, since, until)
     return con.execute("SELECT COUNT(*) FROM articles" + where, args).fetchone()[0]
+
+
+def publication_order(con: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(position, day) of every article, oldest first, undated ones last in position order."""
+    return con.execute("SELECT pos, day FROM articles ORDER BY day = '', day, pos").fetchall()
 
 
 def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:

@@ -25,7 +25,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
     src = layout.current_version(src_root)
     mf = Manifest.load(src)
     raw = np.asarray(vectors.Rows(src, mf.dimension)[np.arange(mf.articles)], dtype=np.float32)
-    con = store.connect_readonly(src)
+    con = store.connect_base(src)  # a built index: everything is in its base
     rows = con.execute("SELECT id, title, body, lang, date, source FROM articles ORDER BY pos").fetchall()
     con.close()
     m = len(rows)

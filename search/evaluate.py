@@ -21,6 +21,7 @@ import orjson
 
 from index import config, store
 from index.errors import AkhbarError
+from search import hybrid
 from search.reader import OpenIndex
 
 POSITIVE = {"agree", "paraphrase", "duplicate", "same", "positive", "1", "true"}
@@ -41,10 +42,17 @@ def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
     return {i: row[0] for i, row in found.items() if row is not None}
 
 
-def _ranked(idx: OpenIndex, pos: list[int], depth: int) -> np.ndarray:
+def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str) -> list[list[int]]:
     """Top `depth` positions for each query article, itself excluded."""
-    _, found = idx.search(idx.vectors_at(pos), depth + 1)
-    return np.asarray([[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found, pos)])
+    if mode == "dense":  # one batched search
+        _, found = idx.search(idx.vectors_at(pos), depth + 1)
+        return [[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found.tolist(), pos)]
+    rows = store.by_positions(idx.con, pos, "pos, title, body, lang")
+    out = []
+    for me, q in zip(pos, idx.vectors_at(pos)):
+        terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True)
+        out.append([p for p, _, _ in hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"]) if p != me][:depth])
+    return out
 
 
 def _rankdata(x: np.ndarray) -> np.ndarray:
@@ -54,7 +62,7 @@ def _rankdata(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def clusters(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
+def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict[str, object]:
     members = [r["members"] for r in rows]
     where = _positions(idx, {m for ms in members for m in ms})
     cluster_of, topic_of = {}, {}
@@ -70,7 +78,7 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
     if not queries:
         raise AkhbarError("no cluster has two members in this index")
     depth = max(k, 100)
-    ranked = _ranked(idx, queries, depth)
+    ranked = _ranked(idx, queries, depth, mode)
     recall, rr, confused = [], [], []
     for p, found in zip(queries, ranked):
         rel = [cluster_of.get(int(f)) == cluster_of[p] for f in found]
@@ -79,13 +87,14 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
         rr.append(0.0 if first is None else 1.0 / (first + 1))
         if topic_of[p] is not None:
             confused.append(sum(1 for f in found[:k] if topic_of.get(int(f)) == topic_of[p] and cluster_of.get(int(f)) != cluster_of[p]))
-    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4), "mrr": round(float(np.mean(rr)), 4)}
+    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4), "mrr": round(float(np.mean(rr)), 4),
+                                 "per_query": {f"recall@{k}": recall, "mrr": rr}}
     if confused:
         result[f"other_event_in_top{k}"] = round(float(np.mean(confused)), 3)
     return result
 
 
-def pairs(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
+def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict[str, object]:
     where = _positions(idx, {r["id1"] for r in rows} | {r["id2"] for r in rows})
     rows = [r for r in rows if r["id1"] in where and r["id2"] in where]
     if not rows:
@@ -101,11 +110,14 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
     pos_rows = [r for r in rows if label(r) in POSITIVE]
     if pos_rows:
         depth = max(k, 100)
-        ranked = _ranked(idx, [where[r["id1"]] for r in pos_rows], depth)
+        ranked = _ranked(idx, [where[r["id1"]] for r in pos_rows], depth, mode)
         ranks = [next((i + 1 for i, f in enumerate(found) if f == where[r["id2"]]), None) for r, found in zip(pos_rows, ranked)]
         result["positive_pairs"] = len(pos_rows)
-        result[f"recall@{k}"] = round(float(np.mean([r is not None and r <= k for r in ranks])), 4)
-        result["mrr"] = round(float(np.mean([1.0 / r if r else 0.0 for r in ranks])), 4)
+        hit = [float(r is not None and r <= k) for r in ranks]
+        rr = [1.0 / r if r else 0.0 for r in ranks]
+        result[f"recall@{k}"] = round(float(np.mean(hit)), 4)
+        result["mrr"] = round(float(np.mean(rr)), 4)
+        result["per_query"] = {f"recall@{k}": hit, "mrr": rr}
     for name in sorted({label(r) for r in rows}):
         c = cos[[label(r) == name for r in rows]]
         result[f"{name}_mean_cosine"] = round(float(c.mean()), 4)
@@ -113,13 +125,18 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int) -> dict[str, object]:
     return result
 
 
-def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10) -> dict[str, object]:
-    """Clusters or pairs, told apart by the first line's keys."""
+def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False) -> dict[str, object]:
+    """Clusters or pairs, told apart by the first line's keys; `per_query` keeps each query's values
+    (for paired comparisons of two modes)."""
     rows = _lines(ground_truth)
     if not rows:
         raise AkhbarError(f"{ground_truth}: no ground truth lines")
     if "members" in rows[0]:
-        return {"ground_truth": ground_truth.name, "kind": "clusters", **clusters(idx, rows, k)}
-    if "id1" in rows[0] and "id2" in rows[0]:
-        return {"ground_truth": ground_truth.name, "kind": "pairs", **pairs(idx, rows, k)}
-    raise AkhbarError(f"{ground_truth}:1: expected 'members' (clusters) or 'id1'/'id2' (pairs)")
+        result = {"ground_truth": ground_truth.name, "kind": "clusters", **clusters(idx, rows, k, mode)}
+    elif "id1" in rows[0] and "id2" in rows[0]:
+        result = {"ground_truth": ground_truth.name, "kind": "pairs", **pairs(idx, rows, k, mode)}
+    else:
+        raise AkhbarError(f"{ground_truth}:1: expected 'members' (clusters) or 'id1'/'id2' (pairs)")
+    if not per_query:
+        result.pop("per_query", None)
+    return result

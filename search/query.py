@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index import config, store
+from index import config, langdetect, store
 from index.errors import AkhbarError, ArticleNotFound
 from index.textnorm import trigram_jaccard
+from search import hybrid
 from search.reader import OpenIndex
 
 
@@ -41,22 +42,40 @@ class Filters:
                 and (not self.until or (day != "" and day <= self.until[:10])))
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """How a result list is ordered: by which signals (search/hybrid.py), how much recency
+    counts, and whether rows should differ from each other."""
+
+    mode: str = config.MODE
+    half_life: int = 0  # days: a result this much older than the newest candidate counts half; 0 = off
+    diverse: bool = False  # maximal marginal relevance (MMR) over the rows
+
+    def __post_init__(self) -> None:
+        if self.mode not in hybrid.MODES:
+            raise AkhbarError(f"--mode '{self.mode}' is not one of {', '.join(hybrid.MODES)}")
+        if self.half_life < 0:
+            raise AkhbarError("--recency must be a number of days, 0 or more")
+
+
 @dataclass
 class Hit:
     """One row of a result list; `also` holds the copies folded into it."""
 
     id: str
     title: str
-    score: float
+    score: float  # what the mode ranks by: cosine (dense), BM25 (lexical), fused (hybrid)
+    cosine: float
     source: str
     date: str
     lang: str
     url: str
+    pos: int
     also: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "title": self.title, "score": round(self.score, 4), "source": self.source,
-                "date": self.date, "lang": self.lang, "url": self.url, "also": self.also}
+        return {"id": self.id, "title": self.title, "score": round(self.score, 4), "cosine": round(self.cosine, 4),
+                "source": self.source, "date": self.date, "lang": self.lang, "url": self.url, "also": self.also}
 
 
 @dataclass
@@ -67,6 +86,8 @@ class Box:
     copies: list[dict]
     hits: list[Hit]
     filters: Filters
+    query_vector: np.ndarray  # what --explain compares passages with
+    terms: list[str]  # the query's lexical terms, most salient first
 
 
 def _display_title(row: dict) -> str:
@@ -90,14 +111,6 @@ def faiss_selector(allowed: np.ndarray):
     return faiss.IDSelectorBatch(allowed)
 
 
-def _candidates(idx: OpenIndex, qvec: np.ndarray, fetch: int, selector) -> tuple[list[float], list[int], dict[int, dict]]:
-    """(scores, positions, rows) of the nearest live articles (removed ones have no row)."""
-    scores, ids = idx.search(qvec[None, :], fetch, selector)
-    rows = store.by_positions(idx.con, [p for p in ids[0].tolist() if p >= 0], "pos, id, title, body, source, date, day, lang, url")
-    keep = [i for i, p in enumerate(ids[0].tolist()) if p in rows]
-    return scores[0][keep].tolist(), ids[0][keep].tolist(), rows
-
-
 def same_story(cosine: float, a: dict, b: dict) -> bool:
     """Copies of one article, or two write-ups of one event with headlines that read alike."""
     if cosine >= config.DUPLICATE_COSINE:
@@ -109,9 +122,37 @@ def same_story(cosine: float, a: dict, b: dict) -> bool:
     return trigram_jaccard(a["title"], b["title"]) >= config.STORY_TITLE_JACCARD
 
 
-def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: set[int] = frozenset(),
-         query_is_article: bool = True) -> tuple[list[Hit], list[dict]]:
-    """Top-k distinct stories for a unit query vector.
+def _recency(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
+    """Scores decayed by age relative to the newest candidate (the ordering does not depend on
+    that reference); undated candidates count as old as the oldest dated one."""
+    days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
+    if not days:
+        return cands
+    newest, oldest = max(days), min(days)
+
+    def factor(day: str) -> float:
+        return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
+
+    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
+
+
+def _diverse(hits: list[Hit], vecs: np.ndarray, relevance: np.ndarray, k: int) -> list[Hit]:
+    """Maximal marginal relevance: each next row is the one most relevant to the query and least
+    similar to the rows already chosen (config.MMR_LAMBDA weighs the two)."""
+    chosen: list[int] = []
+    rest = list(range(len(hits)))
+    rel = relevance
+    while rest and len(chosen) < k:
+        redundancy = (vecs[rest] @ vecs[chosen].T).max(1) if chosen else np.zeros(len(rest))
+        best = rest[int(np.argmax(config.MMR_LAMBDA * rel[rest] - (1 - config.MMR_LAMBDA) * redundancy))]
+        chosen.append(best)
+        rest.remove(best)
+    return [hits[i] for i in chosen]
+
+
+def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
+         query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "") -> tuple[list[Hit], list[dict]]:
+    """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
 
     A candidate within DUPLICATE_COSINE of a kept row is folded into that row. When the
     query is an article, a candidate that close to it is a copy of it, returned apart, and
@@ -119,51 +160,64 @@ def rank(idx: OpenIndex, qvec: np.ndarray, k: int, filters: Filters, exclude: se
     Returns:
         (rows, copies of the query)
     """
+    mode = ranking.mode
+    by_cosine = mode == "dense" and not ranking.half_life  # candidates arrive in cosine order
+    want = 3 * k if ranking.diverse else k  # MMR picks k rows from more
     selector = None  # FAISS-side filter, once post-filtering a selective filter has proved too slow
-    total = idx.searchable
-    fetch = min(total, 4 * k + 16)
+    total = idx.searchable if mode != "lexical" else idx.manifest.articles
+    fetch = min(total, 4 * want + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
     while True:
-        scores, positions, rows = _candidates(idx, qvec, fetch, selector)
+        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector)
+        rows = store.by_positions(idx.con, [p for p, _, _ in found], "pos, id, title, body, source, date, day, lang, url")
+        cands = [c for c in found if c[0] in rows]  # removed since the base: no row
+        if ranking.half_life:
+            cands = _recency(cands, rows, ranking.half_life)
+        vecs = idx.vectors_at([p for p, _, _ in cands], [rows[p]["lang"] for p, _, _ in cands])
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
-        plan: list[tuple[str, int, int, float]] = []  # (kind, pos, row it folds into, score)
-        vecs = idx.vectors_at(positions, [rows[p]["lang"] for p in positions])
-        for score, pos, vec in zip(scores, positions, vecs):
-            if score < floor:
-                break
+        plan: list[tuple[str, int, int, float, float]] = []  # (kind, pos, row it folds into, score, cosine)
+        for (pos, score, cos), vec in zip(cands, vecs):
+            if cos < floor:
+                if by_cosine:
+                    break  # nothing further is similar
+                continue
             if pos in exclude or not filters.match(rows[pos]):
                 continue
-            if query_is_article and float(vec @ qvec) >= config.DUPLICATE_COSINE:
-                plan.append(("copy", pos, -1, score))
+            if query_is_article and cos >= config.DUPLICATE_COSINE:
+                plan.append(("copy", pos, -1, score, cos))
                 continue
             same = next((i for i, (v, r) in enumerate(kept) if same_story(float(vec @ v), rows[pos], r)), -1)
             if same >= 0:
-                plan.append(("fold", pos, same, score))
-            elif len(kept) < k:
+                plan.append(("fold", pos, same, score, cos))
+            elif len(kept) < want:
                 kept.append((vec, rows[pos]))
-                plan.append(("hit", pos, -1, score))
-        if len(kept) >= k or fetch >= total or (scores and scores[-1] < floor):
+                plan.append(("hit", pos, -1, score, cos))
+        exhausted = len(found) < fetch or (by_cosine and cands and cands[-1][2] < floor)
+        if len(kept) >= want or fetch >= total or exhausted:
             break
-        if selector is None and filters.any() and fetch * 4 > POST_FILTER_MAX and \
+        if selector is None and mode != "lexical" and filters.any() and fetch * 4 > POST_FILTER_MAX and \
                 store.count_where(idx.con, filters.lang, filters.source, filters.since, filters.until) < SELECTIVE * total:
             # a selective filter: let FAISS skip what it excludes rather than fetch ever more
             allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
             if len(allowed) == 0:
                 return [], []
             selector, total = faiss_selector(allowed), len(allowed)
-            fetch = min(total, 4 * k + 16)
+            fetch = min(total, 4 * want + 16)
             continue
         fetch = min(total, fetch * 4)
     hits: list[Hit] = []
     copies: list[dict] = []
-    for kind, pos, target, score in plan:
+    for kind, pos, target, score, cos in plan:
         row = rows[pos]
         if kind == "hit":
-            hits.append(Hit(row["id"], _display_title(row), score, row["source"], row["date"], row["lang"], row["url"]))
+            hits.append(Hit(row["id"], _display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
         elif kind == "fold":
-            hits[target].also.append(_copy(row, score))
+            hits[target].also.append(_copy(row, cos))
         else:
-            copies.append(_copy(row, score))
+            copies.append(_copy(row, cos))
+    if ranking.diverse:
+        relevance = np.asarray([h.cosine if mode == "lexical" else h.score for h in hits])  # BM25 is on another scale
+        hits = _diverse(hits, np.stack([v for v, _ in kept]) if kept else np.zeros((0, len(qvec))), relevance, k)
     return hits, copies
 
 
@@ -173,7 +227,7 @@ def _window(day: str, days: int) -> tuple[str, str]:
 
 
 def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
-                  window_days: int = config.SIMILAR_WINDOW_DAYS) -> Box:
+                  window_days: int = config.SIMILAR_WINDOW_DAYS, ranking: Ranking = Ranking()) -> Box:
     """The box under an indexed article: other stories, never the article or its copies.
 
     With no --since/--until, only articles within `window_days` of the article's date
@@ -185,22 +239,29 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
     if window_days and row["day"] and not (filters.since or filters.until):
         since, until = _window(row["day"], window_days)
         filters = Filters(filters.lang, filters.source, since, until)
-    hits, copies = rank(idx, idx.vector(row["pos"], row["lang"]), k, filters, exclude={row["pos"]})
+    terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True)
+    qvec = idx.vector(row["pos"], row["lang"])
+    hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"])
     return Box({"id": row["id"], "title": _display_title(row), "source": row["source"], "date": row["date"],
-                "lang": row["lang"], "related": row["related"]}, copies, hits, filters)
+                "lang": row["lang"], "related": row["related"]}, copies, hits, filters, qvec, terms)
 
 
-def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters()) -> Box:
+def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(),
+                    ranking: Ranking = Ranking()) -> Box:
     """The box for an article that is not in the index (a draft, a page from elsewhere)."""
     if not text.strip():
         raise AkhbarError("the article text is empty")
-    hits, copies = rank(idx, idx.query_vector(embedder, text), k, filters)
+    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True)
+    hits, copies = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text))
     lead = text.strip().split("\n", 1)[0]
-    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters)
+    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters,
+               qvec, terms)
 
 
-def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
-    """Search by meaning; copies of one story fold into one row."""
+def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking()) -> Box:
+    """Search by meaning and words; copies of one story fold into one row."""
     if not text.strip():
         raise AkhbarError("the search text is empty")
-    return rank(idx, idx.query_vector(embedder, text), k, filters, query_is_article=False)[0]
+    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
+    hits, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=langdetect.guess(text))
+    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], hits, filters, qvec, terms)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cli import app
 from index import layout
 from index.layout import CURRENT
-from search.query import similar_to_id
+from search.query import Ranking, similar_to_id
 from search.reader import open_index
 from tests.conftest import SEEDS
 
@@ -145,7 +145,8 @@ def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
 
 
 def _box(idx, article_id: str) -> list[tuple[str, float]]:
-    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, k=8, window_days=0).hits]
+    """Dense ranking: BM25 ranks base and delta each with its own term statistics until a merge."""
+    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, k=8, window_days=0, ranking=Ranking("dense")).hits]
 
 
 def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):

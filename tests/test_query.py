@@ -39,7 +39,7 @@ def test_seed_box_puts_the_story_first_across_languages_and_never_twice(idx):
     row = box.hits[ids.index(shown[0])]
     assert {c["id"] for c in row.also} == NATO_COPIES - {shown[0]}
     assert len(ids) == len(set(ids))
-    assert all(h.score >= config.MIN_SIMILARITY for h in box.hits)
+    assert all(h.cosine >= config.MIN_SIMILARITY for h in box.hits)
 
 
 def test_copies_of_the_article_itself_are_not_rows(idx):
@@ -73,10 +73,10 @@ def query_model(idx):
 
 
 def test_search_by_meaning_crosses_languages(idx, query_model):
-    hits = search(idx, query_model, "earthquake in Morocco, death toll rises in Atlas villages", k=6)
+    hits = search(idx, query_model, "earthquake in Morocco, death toll rises in Atlas villages", k=6).hits
     assert hits[0].id.split("-", 1)[1].startswith("quake-ma")
     assert len({h.lang for h in hits if "quake-ma" in h.id}) >= 2
-    arabic = search(idx, query_model, "OPEC+ oil production cut", k=3, filters=Filters(lang="ar"))
+    arabic = search(idx, query_model, "OPEC+ oil production cut", k=3, filters=Filters(lang="ar")).hits
     assert [h.lang for h in arabic] == ["ar"] * 3 and "oil" in arabic[0].id
 
 
@@ -97,7 +97,7 @@ def test_cli_similar_json_lines(seed_index):
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 4 and [r["#"] for r in rows] == [1, 2, 3, 4]
     for r in rows:
-        assert {"id", "title", "score", "source", "date", "lang", "also"} <= r.keys()
+        assert {"id", "title", "score", "cosine", "source", "date", "lang", "also"} <= r.keys()
     assert rows == sorted(rows, key=lambda r: -r["score"])
 
 
@@ -107,9 +107,9 @@ def test_cli_similar_table_for_people(seed_index):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Similar to: ستولتنبرغ: من المهام الرئيسية للناتو")
     assert lines[1].startswith("Same article also published by: ") and "سكاي نيوز عربية (2023-11-28)" in lines[1]
-    header = next(line for line in lines if " score " in line)
+    header = next(line for line in lines if " cosine " in line)
     cols = [c.strip() for c in header.strip("┃│ ").split("┃")]
-    assert cols == ["#", "score", "day", "source", "lang", "title", "also in"]
+    assert cols == ["#", "cosine", "day", "source", "lang", "title", "also in"]
 
 
 def test_cli_similar_for_new_text_and_file(seed_index, tmp_path):
@@ -175,7 +175,7 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     cases = [Filters(lang="ar"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
     # ask for every matching article; where one round of fetching cannot find them all, FAISS filters
     wanted = [len(store.positions_where(idx.con, f.lang, f.source, f.since, f.until)) for f in cases]
-    after = [[h.id for h in q.rank(idx, qvec, n, f, query_is_article=False)[0]] for f, n in zip(cases, wanted)]
+    after = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]] for f, n in zip(cases, wanted)]
     monkeypatch.setattr(q, "POST_FILTER_MAX", 0)
     monkeypatch.setattr(q, "SELECTIVE", 1.01)
     used, real = [], q.faiss_selector
@@ -185,6 +185,6 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
         return real(allowed)
 
     monkeypatch.setattr(q, "faiss_selector", counting)
-    inside = [[h.id for h in q.rank(idx, qvec, n, f, query_is_article=False)[0]] for f, n in zip(cases, wanted)]
+    inside = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]] for f, n in zip(cases, wanted)]
     assert after == inside and all(after)
     assert 7 in used  # the Reuters query (7 of 81 articles) filtered inside FAISS, over exactly those

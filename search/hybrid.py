@@ -1,0 +1,72 @@
+"""Candidates for a query, by meaning (dense), by words (lexical, BM25) or both (hybrid).
+
+Dense ranks by the cosine of centered embeddings (FAISS); it crosses languages but can
+prefer an unrelated article that shares the topic's vocabulary of meaning. Lexical ranks by
+BM25 over Arabic-aware terms (index/lexical.py, SQLite FTS5); it pins names, places and
+numbers but cannot cross languages. Hybrid fuses the two lists (config.FUSION, chosen with
+bench/eval_all.py): each candidate keeps its cosine, which the similar box's floor and the
+folding of copies use in every mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from index import config, lexical, store
+from search.reader import OpenIndex
+
+MODES = ("dense", "lexical", "hybrid")
+
+
+def query_terms(idx: OpenIndex, text: str, article: bool) -> list[str]:
+    """The terms to match: a whole article's most salient ones, or every term of a short query."""
+    if article:
+        return lexical.salient(text, lambda t: store.document_frequency(idx.con, t), idx.manifest.articles,
+                               config.ARTICLE_QUERY_TERMS)
+    return list(dict.fromkeys(lexical.tokens(text)))[: config.ARTICLE_QUERY_TERMS * 2]
+
+
+def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]], cosine: dict[int, float],
+         lang: dict[int, str], query_lang: str) -> list[tuple[int, float]]:
+    """One list from a dense and a lexical one, each (position, score) best first.
+
+    `rrf`: reciprocal-rank fusion, sum of 1 / (RRF_K + rank). `weighted`: cosine plus
+    LEXICAL_WEIGHT times BM25 over the query's best BM25 (0 when not in the lexical list).
+    `centered`: the same, but a candidate's lexical part is taken relative to the best one in
+    the query's language, and is 0 for other languages. Words can only match within a
+    language: they reorder it, and never lift an article above coverage in another language.
+    """
+    if config.FUSION == "rrf":
+        fused: dict[int, float] = {}
+        for ranked in (dense, words):
+            for r, (p, _) in enumerate(ranked):
+                fused[p] = fused.get(p, 0.0) + 1.0 / (config.RRF_K + r + 1)
+        return sorted(fused.items(), key=lambda x: -x[1])
+    top = words[0][1] if words and words[0][1] > 0 else 1.0
+    bm = {p: s / top for p, s in words}
+    lexical_part = {p: config.LEXICAL_WEIGHT * bm.get(p, 0.0) for p in cosine}
+    if config.FUSION == "centered":
+        best = max((v for p, v in lexical_part.items() if lang[p] == query_lang), default=0.0)
+        lexical_part = {p: (v - best if lang[p] == query_lang else 0.0) for p, v in lexical_part.items()}
+    return sorted(((p, cosine[p] + lexical_part[p]) for p in cosine), key=lambda x: -x[1])
+
+
+def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
+               selector=None) -> list[tuple[int, float, float]]:
+    """The top k (position, score, cosine) for the mode; removed positions may appear (no row) in dense mode."""
+    dense: list[tuple[int, float]] = []
+    if mode != "lexical":
+        scores, ids = idx.search(qvec[None, :], k, selector)
+        dense = [(p, s) for p, s in zip(ids[0].tolist(), scores[0].tolist()) if p >= 0]
+    if mode == "dense":
+        return [(p, s, s) for p, s in dense]
+    words = store.lexical_search(idx.con, terms, k)
+    rows = store.by_positions(idx.con, {p for p, _ in dense} | {p for p, _ in words}, "pos, lang")  # removed: none
+    live = list(rows)
+    lang = {p: rows[p]["lang"] for p in live}
+    cosine = dict(zip(live, (idx.vectors_at(live, [lang[p] for p in live]) @ qvec).tolist())) if live else {}
+    ranked = [(p, s) for p, s in words if p in cosine] if mode == "lexical" else \
+        fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang)
+    return [(p, s, cosine[p]) for p, s in ranked[:k]]
