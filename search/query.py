@@ -167,8 +167,9 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     total = idx.searchable if mode != "lexical" else idx.manifest.articles
     fetch = min(total, 4 * want + 16)
     floor = config.MIN_SIMILARITY if query_is_article else -1.0
+    words = hybrid.lexical_list(idx, terms) if mode == "hybrid" else None
     while True:
-        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector)
+        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words)
         rows = store.by_positions(idx.con, [p for p, _, _ in found], "pos, id, title, body, source, date, day, lang, url")
         cands = [c for c in found if c[0] in rows]  # removed since the base: no row
         if ranking.half_life:

@@ -112,9 +112,10 @@ def test_duplicate_groups_are_the_wire_copies(idx):
 
 def test_stories_keep_two_earthquakes_apart(idx):
     story = assign(idx)
-    pos = {i: store.current(idx.con, i)[0] for i in ("ar-quake-ma-01", "fr-quake-ma-01", "ar-quake-tr-01", "en-quake-tr-01")}
-    assert story[pos["ar-quake-ma-01"]] == story[pos["fr-quake-ma-01"]]  # one event across languages
-    assert story[pos["ar-quake-tr-01"]] != story[pos["ar-quake-ma-01"]]  # another country, months apart
+    pos = {i: store.current(idx.con, i)[0] for i in ("fr-quake-ma-01", "fr-quake-ma-02", "fr-quake-tr-01", "en-quake-tr-01")}
+    assert story[pos["fr-quake-ma-01"]] == story[pos["fr-quake-ma-02"]]  # one event, two outlets
+    assert story[pos["en-quake-tr-01"]] == story[pos["fr-quake-tr-01"]]  # one event across languages
+    assert story[pos["fr-quake-tr-01"]] != story[pos["fr-quake-ma-01"]]  # another country, months apart
     whole = coverage(idx, "ar-nato-01").positions
     ids = [store.by_positions(idx.con, [p])[p]["id"] for p in whole]
     assert {"ar-nato-01", "ar-nato-02", "ar-nato-03"} <= set(ids) and all("nato" in i or i[0].isdigit() for i in ids), ids

@@ -1,0 +1,56 @@
+"""Calibrate story assignment (search/stories.py): pairwise precision and recall of "same story"
+against the events of ECB+ (two events per topic: the hard case) and MEANTIME (an article and
+its translations are one story), for several link thresholds.
+
+Usage: python bench/stories.py ../shared/data [--work /tmp/akhbar-eval]   (indexes from bench/eval_all.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index import config, store  # noqa: E402
+from search.reader import open_index  # noqa: E402
+from search.stories import assign  # noqa: E402
+
+
+def pairwise(story: dict[int, int], event: dict[int, str]) -> tuple[float, float, float]:
+    same_story = {(a, b) for a, b in combinations(sorted(event), 2) if story[a] == story[b]}
+    same_event = {(a, b) for a, b in combinations(sorted(event), 2) if event[a] == event[b]}
+    tp = len(same_story & same_event)
+    p = tp / len(same_story) if same_story else 0.0
+    r = tp / len(same_event) if same_event else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
+    args = ap.parse_args()
+    print("| data set | link cosine | pairwise precision | recall | F1 |")
+    print("|---|---|---|---|---|")
+    for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
+        idx = open_index(args.work / folder)
+        event = {}
+        for line in gzip.open(args.data / truth):
+            r = json.loads(line)
+            for m in r["members"]:
+                row = store.current(idx.con, m)
+                if row:
+                    event[row[0]] = r.get("cluster") or str(r["members"])
+        for t in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
+            config.STORY_LINK_COSINE = t
+            p, r, f = pairwise(assign(idx), event)
+            print(f"| {name} | {t} | {p:.3f} | {r:.3f} | {f:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
