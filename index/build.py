@@ -108,7 +108,8 @@ class _Writer:
         for name in (vectors.VECTORS, vectors.FAISS, centering.CENTERS):
             if base is not None and not (stage / name).exists():
                 os.link(base / name, stage / name)
-        (stage / vectors.VECTORS).touch()
+        if not (stage / vectors.VECTORS).exists():
+            (stage / vectors.VECTORS).touch()  # a fresh build: everything goes to the delta, then merges
         delta = stage / vectors.DELTA_VECTORS
         if not delta.exists():
             if base is not None and (base / vectors.DELTA_VECTORS).exists():

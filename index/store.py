@@ -142,6 +142,7 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
         the old position of each new one (to carry the vectors along).
     """
     create(path)
+    con.commit()  # ATTACH cannot run inside a transaction
     con.execute("ATTACH ? AS merged", (str(path),))
     others = ", ".join(COLUMNS[1:])
     con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
