@@ -151,12 +151,14 @@ def _diverse(hits: list[Hit], vecs: np.ndarray, relevance: np.ndarray, k: int) -
 
 
 def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
-         query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "") -> tuple[list[Hit], list[dict]]:
+         query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
+         query_row: dict | None = None) -> tuple[list[Hit], list[dict]]:
     """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
 
-    A candidate within DUPLICATE_COSINE of a kept row is folded into that row. When the
-    query is an article, a candidate that close to it is a copy of it, returned apart, and
-    candidates under MIN_SIMILARITY are not similar at all: the list ends there.
+    A candidate of the same story as a kept row (same_story) is folded into that row. When
+    the query is an article, a candidate within DUPLICATE_COSINE of it (or, given its row, of
+    its own story) is a copy of it, returned apart, and candidates under MIN_SIMILARITY are
+    not similar at all: the list ends there.
     Returns:
         (rows, copies of the query)
     """
@@ -184,7 +186,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
                 continue
             if pos in exclude or not filters.match(rows[pos]):
                 continue
-            if query_is_article and cos >= config.DUPLICATE_COSINE:
+            if query_is_article and (cos >= config.DUPLICATE_COSINE or (query_row and same_story(cos, query_row, rows[pos]))):
                 plan.append(("copy", pos, -1, score, cos))
                 continue
             same = next((i for i, (v, r) in enumerate(kept) if same_story(float(vec @ v), rows[pos], r)), -1)
@@ -242,7 +244,8 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
         filters = Filters(filters.lang, filters.source, since, until)
     terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True)
     qvec = idx.vector(row["pos"], row["lang"])
-    hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"])
+    hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
+                         query_row=row)
     return Box({"id": row["id"], "title": _display_title(row), "source": row["source"], "date": row["date"],
                 "lang": row["lang"], "related": row["related"]}, copies, hits, filters, qvec, terms)
 

@@ -152,3 +152,28 @@ def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
     assert [h.id for h in recent.hits] != [h.id for h in plain.hits]
     assert max(h.date for h in recent.hits) >= max(h.date for h in plain.hits)
     assert sorted(h.date for h in recent.hits)[len(recent.hits) // 2] >= sorted(h.date for h in plain.hits)[len(plain.hits) // 2]
+
+
+def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy_of, tmp_path):
+    """Same outlet or another, same day, a headline that reads alike, a text that agrees but was
+    rewritten (cosine under the copy threshold): the seed page lists such a story twice; we name it above."""
+    from index.build import add
+
+    from tests.conftest import SEEDS
+
+    root = copy_of(seed_index)
+    original = next(r for r in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()) if r["id"] == "ar-nato-01")
+    first = "،".join(original["body"].split("،")[:3])  # its first three clauses, then new text
+    row = {"id": "ar-nato-01-update", "lang": "ar", "date": "2023-11-28", "source": "الجزيرة نت",
+           "title": "ستولتنبرغ: من المهام الرئيسية للناتو منع تحول الصراع في أوكرانيا إلى حرب واسعة مع روسيا",
+           "body": first + "\nوناقش اجتماع وزراء الخارجية في بروكسل إمدادات الذخيرة والدفاع الجوي قبل الشتاء، "
+                           "وقال دبلوماسيون إن الحلفاء يبحثون تمويل مصانع الذخيرة."}
+    (tmp_path / "update.jsonl").write_bytes(orjson.dumps(row) + b"\n")
+    add([tmp_path / "update.jsonl"], root)
+    idx = open_index(root)
+    a, b = (store.current(idx.con, i)[0] for i in ("ar-nato-01", "ar-nato-01-update"))
+    cos = float(idx.vector(a) @ idx.vector(b))
+    assert config.STORY_COSINE <= cos < config.DUPLICATE_COSINE, cos  # a rewrite, not a copy
+    box = similar_to_id(idx, "ar-nato-01", k=8, window_days=0)
+    assert "ar-nato-01-update" in {c["id"] for c in box.copies}
+    assert "ar-nato-01-update" not in {h.id for h in box.hits} | {c["id"] for h in box.hits for c in h.also}
