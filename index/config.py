@@ -45,6 +45,7 @@ DELTA_SHARE = 0.02
 # events (0.800; MEANTIME 0.789); dates add precision on dated news.
 STORY_LINK_COSINE = 0.55
 STORY_WINDOW_DAYS = 7
+COVERAGE_DAYS = 30  # `akhbar coverage ID` traces the story among articles this close to it
 # Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
 # bench/eval_all.py --modes (README table). A whole article queries BM25 with its
 # ARTICLE_QUERY_TERMS most salient terms (tf-idf).

@@ -269,9 +269,11 @@ def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | 
                        args + args).fetchone()[0]
 
 
-def publication_order(con: sqlite3.Connection) -> list[tuple[int, str]]:
-    """(position, day) of every article, oldest first, undated ones last in position order."""
-    return con.execute("SELECT pos, day FROM articles ORDER BY day = '', day, pos").fetchall()
+def publication_order(con: sqlite3.Connection, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
+    """(position, day) of every article (published since..until, if given), oldest first,
+    undated ones last in position order."""
+    where, args = _where(None, None, since, until)
+    return con.execute(f"SELECT pos, day FROM articles{where} ORDER BY day = '', day, pos", args).fetchall()
 
 
 def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:

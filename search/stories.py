@@ -12,7 +12,9 @@ two countries stay apart: same-topic articles of another event score lower (ECB+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+import numpy as np
 
 from index import config, store
 from search.reader import OpenIndex
@@ -33,15 +35,21 @@ def _days_apart(a: str, b: str) -> int:
     return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
 
 
-def assign(idx: OpenIndex, batch: int = 1024) -> dict[int, int]:
-    """Story of every live article: position → position of the story's first article."""
-    order = store.publication_order(idx.con)
+def assign(idx: OpenIndex, since: str | None = None, until: str | None = None, batch: int = 1024) -> dict[int, int]:
+    """Story of every live article (or of those published since..until, among themselves):
+    position → position of the story's first article."""
+    order = store.publication_order(idx.con, since, until)
     day = dict(order)
     story: dict[int, int] = {}
     positions = [p for p, _ in order]
+    selector = None
+    if since or until:
+        import faiss
+
+        selector = faiss.IDSelectorBatch(np.asarray(positions, np.int64))
     for i in range(0, len(positions), batch):
         chunk = positions[i : i + batch]
-        scores, ids = idx.search(idx.vectors_at(chunk), NEIGHBOURS)
+        scores, ids = idx.search(idx.vectors_at(chunk), NEIGHBOURS, selector)
         for a, row_s, row_i in zip(chunk, scores.tolist(), ids.tolist()):
             best = next((b for s, b in zip(row_s, row_i) if s >= config.STORY_LINK_COSINE and b in story
                          and _days_apart(day[a], day[b]) <= config.STORY_WINDOW_DAYS), None)
@@ -58,12 +66,21 @@ def stories(idx: OpenIndex, min_articles: int = 2) -> list[Story]:
 
 
 def coverage(idx: OpenIndex, article_id: str) -> Story:
-    """The whole story of an article, in publication order."""
+    """The story of an article, in publication order.
+
+    A dated article's story is traced among the articles published within COVERAGE_DAYS of
+    it, so the cost does not grow with the archive (a whole pass over 100k articles takes
+    ~20 s); a story whose chain of links reaches further is cut at that window.
+    """
     from index.errors import ArticleNotFound
 
     row = store.by_id(idx.con, article_id)
     if row is None:
         raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
-    story = assign(idx)
+    window = {}
+    if row["day"]:
+        d, span = date.fromisoformat(row["day"]), timedelta(days=config.COVERAGE_DAYS)
+        window = {"since": (d - span).isoformat(), "until": (d + span).isoformat()}
+    story = assign(idx, **window)
     mine = story[row["pos"]]
     return Story([p for p, s in story.items() if s == mine])

@@ -116,7 +116,9 @@ def test_stories_keep_two_earthquakes_apart(idx):
     assert story[pos["fr-quake-ma-01"]] == story[pos["fr-quake-ma-02"]]  # one event, two outlets
     assert story[pos["en-quake-tr-01"]] == story[pos["fr-quake-tr-01"]]  # one event across languages
     assert story[pos["fr-quake-tr-01"]] != story[pos["fr-quake-ma-01"]]  # another country, months apart
-    whole = coverage(idx, "ar-nato-01").positions
+    whole = coverage(idx, "ar-nato-01").positions  # traced within COVERAGE_DAYS: the same story as the whole pass
+    mine = story[store.current(idx.con, "ar-nato-01")[0]]
+    assert set(whole) == {p for p, s in story.items() if s == mine}
     ids = [store.by_positions(idx.con, [p])[p]["id"] for p in whole]
     assert {"ar-nato-01", "ar-nato-02", "ar-nato-03"} <= set(ids) and all("nato" in i or i[0].isdigit() for i in ids), ids
     days = [store.by_positions(idx.con, [p])[p]["day"] for p in whole]
