@@ -270,10 +270,11 @@ def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | 
 
 
 def publication_order(con: sqlite3.Connection, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
-    """(position, day) of every article (published since..until, if given), oldest first,
-    undated ones last in position order."""
-    where, args = _where(None, None, since, until)
-    return con.execute(f"SELECT pos, day FROM articles{where} ORDER BY day = '', day, pos", args).fetchall()
+    """(position, day) of every article (if given, of those published since..until and the
+    undated ones, which time cannot rule out), oldest first, undated ones last in position order."""
+    where = " WHERE day = '' OR (day >= ? AND day <= ?)" if since and until else ""
+    return con.execute(f"SELECT pos, day FROM articles{where} ORDER BY day = '', day, pos",
+                       (since[:10], until[:10]) if where else ()).fetchall()
 
 
 def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:

@@ -36,14 +36,14 @@ def _days_apart(a: str, b: str) -> int:
 
 
 def assign(idx: OpenIndex, since: str | None = None, until: str | None = None, batch: int = 1024) -> dict[int, int]:
-    """Story of every live article (or of those published since..until, among themselves):
-    position → position of the story's first article."""
+    """Story of every live article (or, given both days, of those published since..until and
+    the undated, among themselves): position → position of the story's first article."""
     order = store.publication_order(idx.con, since, until)
     day = dict(order)
     story: dict[int, int] = {}
     positions = [p for p, _ in order]
     selector = None
-    if since or until:
+    if since and until:
         import faiss
 
         selector = faiss.IDSelectorBatch(np.asarray(positions, np.int64))
