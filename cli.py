@@ -262,7 +262,7 @@ def similar(
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
     if box.copies:
-        out.print("Same article also published by: " + ", ".join(_outlet(c) for c in box.copies))
+        out.print("Same story also published by: " + ", ".join(_outlet(c) for c in box.copies))
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
@@ -300,12 +300,11 @@ def search(
 
 def _article_rows(idx, positions: list[int]) -> list[dict]:
     from index import store
+    from search.query import display_title
 
     rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
-    from search.query import _display_title
-
     return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
-             "title": _display_title(rows[p])} for p in positions]
+             "title": display_title(rows[p])} for p in positions]
 
 
 @app.command()

@@ -90,7 +90,8 @@ class Box:
     terms: list[str]  # the query's lexical terms, most salient first
 
 
-def _display_title(row: dict) -> str:
+def display_title(row: dict) -> str:
+    """The title, else (pages and .txt files without one) the lead sentence, cut at a word."""
     if row["title"]:
         return row["title"]
     lead = row["body"].split("\n", 1)[0]
@@ -213,7 +214,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     for kind, pos, target, score, cos in plan:
         row = rows[pos]
         if kind == "hit":
-            hits.append(Hit(row["id"], _display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
+            hits.append(Hit(row["id"], display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
         elif kind == "fold":
             hits[target].also.append(_copy(row, cos))
         else:
@@ -246,7 +247,7 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
     qvec = idx.vector(row["pos"], row["lang"])
     hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
                          query_row=row)
-    return Box({"id": row["id"], "title": _display_title(row), "source": row["source"], "date": row["date"],
+    return Box({"id": row["id"], "title": display_title(row), "source": row["source"], "date": row["date"],
                 "lang": row["lang"], "related": row["related"]}, copies, hits, filters, qvec, terms)
 
 

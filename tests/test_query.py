@@ -106,7 +106,7 @@ def test_cli_similar_table_for_people(seed_index):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Similar to: ستولتنبرغ: من المهام الرئيسية للناتو")
-    assert lines[1].startswith("Same article also published by: ") and "سكاي نيوز عربية (2023-11-28)" in lines[1]
+    assert lines[1].startswith("Same story also published by: ") and "سكاي نيوز عربية (2023-11-28)" in lines[1]
     header = next(line for line in lines if " cosine " in line)
     cols = [c.strip() for c in header.strip("┃│ ").split("┃")]
     assert cols == ["#", "cosine", "day", "source", "lang", "title", "also in"]
