@@ -15,7 +15,7 @@ from search.reader import OpenIndex
 NEIGHBOURS = 16  # per article; larger groups still join through their members' neighbours
 
 
-def duplicate_groups(idx: OpenIndex, threshold: float = config.DUPLICATE_COSINE, batch: int = 1024) -> list[list[int]]:
+def duplicate_groups(idx: OpenIndex, threshold: float = config.DUPLICATE_COSINE) -> list[list[int]]:
     """Positions of each group of copies (two or more), largest group first, each in position order."""
     live = store.positions_where(idx.con)
     parent = {p: p for p in live}
@@ -26,17 +26,14 @@ def duplicate_groups(idx: OpenIndex, threshold: float = config.DUPLICATE_COSINE,
             p = parent[p]
         return p
 
-    for i in range(0, len(live), batch):
-        chunk = live[i : i + batch]
-        scores, ids = idx.search(idx.vectors_at(chunk), NEIGHBOURS)
-        for a, row_s, row_i in zip(chunk, scores.tolist(), ids.tolist()):
-            for s, b in zip(row_s, row_i):
-                if s < threshold:
-                    break
-                if b != a and b in parent:
-                    ra, rb = root(a), root(b)
-                    if ra != rb:
-                        parent[max(ra, rb)] = min(ra, rb)
+    for a, row_s, row_i in idx.neighbours(live, NEIGHBOURS):
+        for s, b in zip(row_s, row_i):
+            if s < threshold:
+                break
+            if b != a and b in parent:
+                ra, rb = root(a), root(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
     groups: dict[int, list[int]] = {}
     for p in live:
         groups.setdefault(root(p), []).append(p)

@@ -44,6 +44,14 @@ class OpenIndex:
         rows are gone, so callers that fetch rows drop them."""
         return vectors.search(self.faiss, self.manifest.faiss, queries, min(k, self.searchable), selector)
 
+    def neighbours(self, positions: list[int], k: int, selector=None, batch: int = 1024):
+        """Each article's k nearest (scores, positions), searched a batch at a time: for passes over
+        the whole corpus (dups, stories). Yields (position, scores, positions)."""
+        for i in range(0, len(positions), batch):
+            chunk = positions[i : i + batch]
+            scores, ids = self.search(self.vectors_at(chunk), k, selector)
+            yield from zip(chunk, scores.tolist(), ids.tolist())
+
     @cached_property
     def centers(self) -> dict[str, np.ndarray]:
         return centering.load(self.folder)

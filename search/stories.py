@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from index import config, store
+from search.query import faiss_selector
 from search.reader import OpenIndex
 
 NEIGHBOURS = 16
@@ -35,25 +36,18 @@ def _days_apart(a: str, b: str) -> int:
     return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
 
 
-def assign(idx: OpenIndex, since: str | None = None, until: str | None = None, batch: int = 1024) -> dict[int, int]:
+def assign(idx: OpenIndex, since: str | None = None, until: str | None = None) -> dict[int, int]:
     """Story of every live article (or, given both days, of those published since..until and
     the undated, among themselves): position → position of the story's first article."""
     order = store.publication_order(idx.con, since, until)
     day = dict(order)
     story: dict[int, int] = {}
     positions = [p for p, _ in order]
-    selector = None
-    if since and until:
-        import faiss
-
-        selector = faiss.IDSelectorBatch(np.asarray(positions, np.int64))
-    for i in range(0, len(positions), batch):
-        chunk = positions[i : i + batch]
-        scores, ids = idx.search(idx.vectors_at(chunk), NEIGHBOURS, selector)
-        for a, row_s, row_i in zip(chunk, scores.tolist(), ids.tolist()):
-            best = next((b for s, b in zip(row_s, row_i) if s >= config.STORY_LINK_COSINE and b in story
-                         and _days_apart(day[a], day[b]) <= config.STORY_WINDOW_DAYS), None)
-            story[a] = a if best is None else story[best]
+    selector = faiss_selector(np.asarray(positions, np.int64)) if since and until else None
+    for a, row_s, row_i in idx.neighbours(positions, NEIGHBOURS, selector):
+        best = next((b for s, b in zip(row_s, row_i) if s >= config.STORY_LINK_COSINE and b in story
+                     and _days_apart(day[a], day[b]) <= config.STORY_WINDOW_DAYS), None)
+        story[a] = a if best is None else story[best]
     return story
 
 
