@@ -51,7 +51,7 @@ def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str) -> list[list[
     out = []
     for me, q in zip(pos, idx.vectors_at(pos)):
         terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True)
-        out.append([p for p, _, _ in hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"]) if p != me][:depth])
+        out.append([p for p, _, _ in hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"]).items if p != me][:depth])
     return out
 
 

@@ -11,6 +11,7 @@ folding of copies use in every mode.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,9 +74,18 @@ def lexical_list(idx: OpenIndex, terms: Sequence[str]) -> list[tuple[int, float]
     return store.lexical_search(idx.con, terms, config.LEXICAL_CANDIDATES)
 
 
+@dataclass
+class Candidates:
+    """A mode's top candidates that are live, best first, with what the box needs of each."""
+
+    items: list[tuple[int, float, float]]  # (position, score the mode ranks by, cosine)
+    vectors: np.ndarray  # their centered unit vectors, aligned with items
+    exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
+
+
 def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
-               selector=None, words: list[tuple[int, float]] | None = None) -> list[tuple[int, float, float]]:
-    """The top k (position, score, cosine) for the mode; removed positions may appear (no row) in dense mode.
+               selector=None, words: list[tuple[int, float]] | None = None) -> Candidates:
+    """The top k for the mode. Positions removed since the base (FAISS still holds them) are left out.
 
     `words`: the lexical list (hybrid), when the caller asks for several k with one query.
     """
@@ -84,13 +94,21 @@ def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, m
         scores, ids = idx.search(qvec[None, :], k, selector)
         dense = [(p, s) for p, s in zip(ids[0].tolist(), scores[0].tolist()) if p >= 0]
     if mode == "dense":
-        return [(p, s, s) for p, s in dense]
-    if words is None:
+        words = []
+    elif words is None:
         words = store.lexical_search(idx.con, terms, k) if mode == "lexical" else lexical_list(idx, terms)
-    rows = store.by_positions(idx.con, {p for p, _ in dense} | {p for p, _ in words}, "pos, lang")  # removed: none
-    live = list(rows)
+    pool = list(dict.fromkeys([p for p, _ in dense] + [p for p, _ in words]))
+    rows = store.by_positions(idx.con, pool, "pos, lang")  # removed: none
+    live = [p for p in pool if p in rows]
     lang = {p: rows[p]["lang"] for p in live}
-    cosine = dict(zip(live, (idx.vectors_at(live, [lang[p] for p in live]) @ qvec).tolist())) if live else {}
-    ranked = [(p, s) for p, s in words if p in cosine] if mode == "lexical" else \
-        fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang)
-    return [(p, s, cosine[p]) for p, s in ranked[:k]]
+    vecs = idx.vectors_at(live, [lang[p] for p in live])
+    cosine = dict(zip(live, (vecs @ qvec).tolist()))
+    if mode == "hybrid":
+        ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang)
+        exhausted = len(ranked) < k
+    else:
+        found = dense if mode == "dense" else words
+        ranked, exhausted = [(p, s) for p, s in found if p in cosine], len(found) < k
+    ranked = ranked[:k]
+    row = {p: i for i, p in enumerate(live)}
+    return Candidates([(p, s, cosine[p]) for p, s in ranked], vecs[[row[p] for p, _ in ranked]], exhausted)

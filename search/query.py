@@ -173,14 +173,13 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     words = hybrid.lexical_list(idx, terms) if mode == "hybrid" else None
     while True:
         found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words)
-        rows = store.by_positions(idx.con, [p for p, _, _ in found], "pos, id, title, body, source, date, day, lang, url")
-        cands = [c for c in found if c[0] in rows]  # removed since the base: no row
-        if ranking.half_life:
-            cands = _recency(cands, rows, ranking.half_life)
-        vecs = idx.vectors_at([p for p, _, _ in cands], [rows[p]["lang"] for p, _, _ in cands])
+        rows = store.by_positions(idx.con, [p for p, _, _ in found.items], "pos, id, title, body, source, date, day, lang, url")
+        vector_of = dict(zip((p for p, _, _ in found.items), found.vectors))
+        cands = _recency(found.items, rows, ranking.half_life) if ranking.half_life else found.items
         kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
         plan: list[tuple[str, int, int, float, float]] = []  # (kind, pos, row it folds into, score, cosine)
-        for (pos, score, cos), vec in zip(cands, vecs):
+        for pos, score, cos in cands:
+            vec = vector_of[pos]
             if cos < floor:
                 if by_cosine:
                     break  # nothing further is similar
@@ -196,7 +195,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
             elif len(kept) < want:
                 kept.append((vec, rows[pos]))
                 plan.append(("hit", pos, -1, score, cos))
-        exhausted = len(found) < fetch or (by_cosine and cands and cands[-1][2] < floor)
+        exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
         if len(kept) >= want or fetch >= total or exhausted:
             break
         if selector is None and mode != "lexical" and filters.any() and fetch * 4 > POST_FILTER_MAX and \
