@@ -33,13 +33,16 @@ def explain(idx: OpenIndex, box: Box, embedder) -> list[dict]:
         return []
     rows = store.by_positions(idx.con, positions, "pos, body, lang")
     terms = store.terms_at(idx.con, positions)
-    out = []
+    parts = {p: sentences(rows[p]["body"]) for p in positions}
+    every = [s for p in positions for s in parts[p]]  # one encode call: the embedder batches them
+    langs = [rows[p]["lang"] for p in positions for _ in parts[p]]
+    cos = centering.apply(embedder.encode(every), langs, idx.centers) @ box.query_vector
+    out, start = [], 0
     for p in positions:
-        parts = sentences(rows[p]["body"])
-        vecs = centering.apply(embedder.encode(parts), [rows[p]["lang"]] * len(parts), idx.centers)
-        cos = vecs @ box.query_vector
-        best = int(np.argmax(cos))
+        mine = cos[start : start + len(parts[p])]
+        best = int(np.argmax(mine))
+        start += len(parts[p])
         have = set(terms.get(p, []))
-        out.append({"passage": parts[best], "passage_cosine": round(float(cos[best]), 4),
+        out.append({"passage": parts[p][best], "passage_cosine": round(float(mine[best]), 4),
                     "shared_terms": [t for t in box.terms if t in have][:SHARED_TERMS]})
     return out
