@@ -196,11 +196,11 @@ class _Writer:
         merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
                  or store.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
         if merge:
-            folder, faiss_entry = self.merge(base_manifest, reindex_kind)
+            folder, faiss_entry, centers = self.merge(base_manifest, reindex_kind)
         else:
-            folder, faiss_entry = self.stage, base_manifest.faiss
+            folder, faiss_entry, centers = self.stage, base_manifest.faiss, centering.load(self.stage)
             positions, langs = store.delta_rows(self.con)
-            centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centering.load(folder))
+            centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             vectors.build_delta_faiss(folder, positions, centered)
             store.finish(self.con)
         self.con.close()
@@ -212,7 +212,6 @@ class _Writer:
             model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
         s = self.summary
-        centers = centering.load(folder)
         Manifest(model, checksum, self.dim, prompt, chunking,
                  {"by": "language", "min_articles": centering.MIN_ARTICLES,
                   "languages": sorted(k for k in centers if k != centering.ALL)},
@@ -225,7 +224,8 @@ class _Writer:
             layout.discard(self.stage)
         return version, n
 
-    def merge(self, base_manifest: Manifest | None, reindex_kind: str | None) -> tuple[Path, dict[str, object]]:
+    def merge(self, base_manifest: Manifest | None,
+              reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
         delta, centering refitted (kept by reindex) and FAISS rebuilt: a fresh build's result, without embedding.
         """
@@ -242,9 +242,9 @@ class _Writer:
         if kind == "flat" and len(kept) >= vectors.EXACT_UP_TO and reindex_kind is None:
             kind = None  # an index that grew past exact search moves to the automatic kind
         con = store.connect_base(folder)
-        _, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
+        centers, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
         con.close()
-        return folder, entry
+        return folder, entry, centers
 
 
 def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | None,

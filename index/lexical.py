@@ -12,6 +12,7 @@ stored in SQLite FTS5 (index/store.py), which ranks by BM25.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -19,7 +20,7 @@ from index.textnorm import normalize
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile("[\u0600-\u06ff]")
-# longest first; a prefix is stripped only if at least three letters remain
+# longest first; a prefix is stripped only if at least two letters remain
 _PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال")
 STOP = set("""
 في من على الى عن ان او ما لا لم لن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون قد ثم حيث كما بين بعد قبل عند كل
@@ -66,8 +67,6 @@ def document(title: str, body: str) -> str:
 
 def salient(text: str, document_frequency, documents: int, n: int = 32) -> list[str]:
     """The n terms of a text that say most about it (tf·idf), to query with a whole article."""
-    import math
-
     tf = Counter(tokens(text))
     weight = {t: c * math.log(1 + documents / (1 + document_frequency(t))) for t, c in tf.items()}
     return sorted(weight, key=lambda t: -weight[t])[:n]
