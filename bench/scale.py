@@ -8,7 +8,9 @@ unit vectors; rows keep their source article's title, language, source and day, 
 suffixed ids). Measured: build time from stored vectors (SQLite, centering, FAISS),
 size on disk, similar-ID latency in-process (p50/p99, and of the vector search alone),
 text-query latency with the model warm, recall@10 against exact search on 200 queries, cold
-start of `akhbar similar ID --json` in a fresh process and its peak RSS. Then the writes:
+start of `akhbar similar ID --json` in a fresh process and its peak RSS. Baselines in the
+same run: `similar ID` in dense mode beside the default hybrid, the same IVF index probing
+every list beside its tuned nprobe, and a merge beside each delta write. Then the writes:
 `add` of 1,000 articles whose texts are already in the index (so nothing is embedded: the
 write path alone), twice, and `remove` of 100 (all delta writes); the query measurements again
 over base + delta; how far the frozen centering drifts from a refit (top-10 overlap of exact
@@ -39,13 +41,19 @@ from search.reader import open_index  # noqa: E402
 def child_query(root: Path, ids: list[str]) -> dict:
     """In a fresh process: cold start of the first query, then warm latencies and peak RSS."""
     t = time.perf_counter()
-    from search.query import similar_to_id
+    from search.query import Ranking, similar_to_id
 
     idx = open_index(root)
     similar_to_id(idx, ids[0], k=10)
     cold = time.perf_counter() - t
-    lat, ann = [], []
-    for i in ids[1:]:
+    lat, ann, dense, scan = [], [], [], []
+    base, _ = idx.faiss
+    exhaustive = None
+    if hasattr(base, "nlist"):  # baseline: the same IVF index probing every list
+        import faiss
+
+        exhaustive = faiss.SearchParametersIVF(nprobe=base.nlist)
+    for n, i in enumerate(ids[1:]):
         t = time.perf_counter()
         row = idx.con.execute("SELECT pos FROM articles WHERE id = ?", (i,)).fetchone()
         q = idx.vector(row[0])[None, :]
@@ -54,9 +62,19 @@ def child_query(root: Path, ids: list[str]) -> dict:
         ann.append(time.perf_counter() - t_ann)
         similar_to_id(idx, i, k=10)
         lat.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        similar_to_id(idx, i, k=10, ranking=Ranking("dense"))
+        dense.append(time.perf_counter() - t)
+        if exhaustive is not None and n < 20:
+            t = time.perf_counter()
+            base.search(q, 10, params=exhaustive)
+            scan.append(time.perf_counter() - t)
     pct = lambda xs, p: float(np.percentile(np.asarray(xs) * 1000, p))  # noqa: E731
     return {"first_query_s": cold, "similar_p50_ms": pct(lat, 50), "similar_p99_ms": pct(lat, 99),
+            "similar_dense_p50_ms": pct(dense, 50), "similar_hybrid_vs_dense_p50": pct(lat, 50) / pct(dense, 50),
             "vector_search_p50_ms": pct(ann, 50), "vector_search_p99_ms": pct(ann, 99),
+            **({"all_lists_search_p50_ms": pct(scan, 50), "vector_search_vs_all_lists_p50": pct(ann, 50) / pct(scan, 50)}
+               if scan else {}),
             # VmHWM, not ru_maxrss: after fork+exec, ru_maxrss can still report the parent's size.
             # Of the resident memory at the end, file-backed pages are the memory-mapped index (reclaimable).
             **{f"{k.lower()}_mb": int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
@@ -160,6 +178,7 @@ def main() -> None:
     t = time.perf_counter()
     reindex(root, written.manifest.faiss["kind"])
     result["merge_s"] = time.perf_counter() - t
+    result["add_1000_vs_merge"] = result["add_1000_s"] / result["merge_s"]  # a merge is what every write did before deltas
     print(json.dumps(result, indent=1))
 
 
