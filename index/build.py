@@ -304,13 +304,18 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
                 if len(w.batch) >= config.INGEST_BATCH:
                     w.flush(handled)
             w.flush(handled)
-            for article_id in removals:
+            for article_id in removals:  # checkpointed like input: a resumed run does not remove twice
+                handled += 1
+                if handled <= w.consumed:
+                    summary.resumed += 1
+                    continue
                 old = store.current(w.con, article_id)
                 if old is None:
                     report(Problem(BadInput("(remove)", 0, "id", f"'{article_id}' is not in the index"), True))
                     continue
                 store.drop(w.con, old[0])
                 summary.removed += 1
+            store.checkpoint(w.con, handled, w.dim)
             summary.version, summary.articles = w.finish(root, base_manifest, reindex_kind)
         except KeyboardInterrupt:
             raise  # the staging folder is the checkpoint: the same command resumes

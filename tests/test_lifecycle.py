@@ -196,3 +196,34 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     remove(many, big)  # a delta past DELTA_SHARE of the base: this write merges
     after = open_index(big)
     assert store.delta_size(after.con) == 0 and after.manifest.articles == merged.manifest.articles - len(many)
+
+
+def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, seed_index):
+    """The removals are committed with the checkpoint before the merge starts: the same command
+    run again counts them as resumed, not as ids missing from the index, and loses none."""
+    from index import config, store
+    from index.synthetic import replicate
+
+    big = tmp_path / "big"
+    n = config.MERGE_BELOW + 2000
+    replicate(seed_index, big, n)
+    live = open_index(big)
+    ids = [r[0] for r in live.con.execute("SELECT id FROM articles LIMIT ?", (int(config.DELTA_SHARE * n) + 1,))]
+    (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
+    before = (big / CURRENT).read_text()
+    args = [sys.executable, "-m", "cli", "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 120
+    while not list(big.glob(".staging-*/merged/vectors.f16")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the merge finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (big / CURRENT).read_text() == before and open_index(big).manifest.articles == n  # untouched
+    again = subprocess.run(args, capture_output=True, text=True, env=os.environ.copy())
+    assert again.returncode == 0, again.stderr
+    summary = orjson.loads(again.stdout)
+    assert summary["problems"] == {} and summary["removed"] + summary["resumed"] == len(ids)
+    after = open_index(big)
+    assert after.manifest.articles == n - len(ids) and store.delta_size(after.con) == 0
+    assert store.current(after.con, ids[0]) is None
