@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from index import config
-from index.errors import AkhbarError
+from akhbar.index import config
+from akhbar.index.errors import AkhbarError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="akhbar: semantic search for news. What else has been written about this?")
@@ -89,7 +89,7 @@ def _cell(value: object) -> str:
 
 
 def _filters(lang, source, since, until):
-    from search.query import Filters
+    from akhbar.search.query import Filters
 
     return Filters(lang, source, since, until)
 
@@ -109,8 +109,8 @@ def _hit_rows(box, idx, explain: bool, model: str | None) -> list[dict]:
         d["also in"] = [_outlet(c) for c in h.also]
         rows.append(d)
     if explain:
-        from search.explain import explain as why
-        from search.reader import query_embedder
+        from akhbar.search.explain import explain as why
+        from akhbar.search.reader import query_embedder
 
         for d, e in zip(rows, why(idx, box, query_embedder(idx.manifest, model))):
             d.update(e)
@@ -119,7 +119,7 @@ def _hit_rows(box, idx, explain: bool, model: str | None) -> list[dict]:
 
 
 def _ranking(mode: str, recency: int = 0, diverse: bool = False):
-    from search.query import Ranking
+    from akhbar.search.query import Ranking
 
     return Ranking(mode, recency, diverse)
 
@@ -163,7 +163,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     A killed build resumes where it stopped when the same command is run again.
     Example: akhbar build seeds/ --index news-index
     """
-    from index.build import build as run
+    from akhbar.index.build import build as run
 
     root = config.index_dir(index)
     _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
@@ -178,7 +178,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
     """
-    from index.build import add as run
+    from akhbar.index.build import add as run
 
     root = config.index_dir(index)
     _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
@@ -198,7 +198,7 @@ def remove(
 
     Example: akhbar remove ar-nato-02 --index news-index ; akhbar remove --file retracted.txt
     """
-    from index.build import remove as run
+    from akhbar.index.build import remove as run
 
     wanted = list(ids or [])
     if file is not None:
@@ -237,8 +237,8 @@ def similar(
 
     Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
     """
-    from search import query
-    from search.reader import open_index, query_embedder
+    from akhbar.search import query
+    from akhbar.search.reader import open_index, query_embedder
 
     if sum(x is not None for x in (article_id, file, text)) != 1:
         raise AkhbarError("give exactly one of ID, --file or --text")
@@ -289,8 +289,8 @@ def search(
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
-    from search import query
-    from search.reader import open_index, query_embedder
+    from akhbar.search import query
+    from akhbar.search.reader import open_index, query_embedder
 
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
@@ -299,8 +299,8 @@ def search(
 
 
 def _article_rows(idx, positions: list[int]) -> list[dict]:
-    from index import store
-    from search.query import display_title
+    from akhbar.index import store
+    from akhbar.search.query import display_title
 
     rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
     return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
@@ -314,8 +314,8 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: akhbar dups --index news-index
     """
-    from search.dups import duplicate_groups
-    from search.reader import open_index
+    from akhbar.search.dups import duplicate_groups
+    from akhbar.search.reader import open_index
 
     idx = open_index(config.index_dir(index))
     groups = duplicate_groups(idx)
@@ -337,8 +337,8 @@ def stories(
 
     Example: akhbar stories --index news-index --min-articles 3
     """
-    from search.reader import open_index
-    from search.stories import stories as find
+    from akhbar.search.reader import open_index
+    from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
     rows = []
@@ -362,8 +362,8 @@ def coverage(
 
     Example: akhbar coverage ar-nato-01
     """
-    from search.reader import open_index
-    from search.stories import coverage as story_of
+    from akhbar.search.reader import open_index
+    from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
     arts = _article_rows(idx, story_of(idx, article_id).positions)
@@ -384,7 +384,7 @@ def reindex(
 
     Example: akhbar reindex --kind ivf-sq8 --index news-index
     """
-    from index.build import reindex as run
+    from akhbar.index.build import reindex as run
 
     root = config.index_dir(index)
     _write_with_progress(lambda on_problem, on_progress: run(root, kind), as_json, f"reindexed {root}")
@@ -398,7 +398,7 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """What an index holds, how it was built, and its size on disk."""
-    from search.stats import stats as index_stats
+    from akhbar.search.stats import stats as index_stats
 
     d = index_stats(config.index_dir(index), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
@@ -417,8 +417,8 @@ def evaluate(
 
     Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
     """
-    from search.evaluate import evaluate as run_eval
-    from search.reader import open_index
+    from akhbar.search.evaluate import evaluate as run_eval
+    from akhbar.search.reader import open_index
 
     result = run_eval(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)

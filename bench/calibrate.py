@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.build import build  # noqa: E402
-from index.errors import IndexNotFound  # noqa: E402
-from search.reader import open_index  # noqa: E402
+from akhbar.index.build import build
+from akhbar.index.errors import IndexNotFound
+from akhbar.search.reader import open_index
 
 
 def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:

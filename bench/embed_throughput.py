@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def articles(path: Path, n: int, skip: int) -> list[tuple[str, str]]:
@@ -41,8 +40,8 @@ def articles(path: Path, n: int, skip: int) -> list[tuple[str, str]]:
 
 
 def child(kind: str, path: Path, n: int, skip: int, precision: str) -> dict:
-    from index.embed import Embedder
-    from index.model import article_prompt, choose_precision, load, resolve
+    from akhbar.index.embed import Embedder
+    from akhbar.index.model import article_prompt, choose_precision, load, resolve
 
     arts = articles(path, n, skip)
     texts = [f"{t}\n{b}" if t else b for t, b in arts]
@@ -67,7 +66,7 @@ def child(kind: str, path: Path, n: int, skip: int, precision: str) -> dict:
         result["covered"] = 1.0
         result["precision"] = emb.precision
     else:  # a whole build: ingest, embed, SQLite, FAISS, atomic publish
-        from index.build import build
+        from akhbar.index.build import build
 
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "slice.jsonl"

@@ -13,13 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index import config  # noqa: E402
-from index.build import build  # noqa: E402
-from index.errors import IndexNotFound  # noqa: E402
-from search.evaluate import evaluate  # noqa: E402
-from search.reader import open_index  # noqa: E402
+from akhbar.index import config
+from akhbar.index.build import build
+from akhbar.index.errors import IndexNotFound
+from akhbar.search.evaluate import evaluate
+from akhbar.search.reader import open_index
 
 # (name, articles, ground truth, k, TF-IDF reference from data/README.md)
 SETS = [
@@ -43,9 +42,9 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     """SaudiNewsNet's exact-duplicate groups (members plus 2,000 other articles, as bench/calibrate.py):
     how many `akhbar dups` finds whole, and how many stay whole in one story."""
     from bench.calibrate import snn_subset
-    from index import store
-    from search.dups import duplicate_groups, folded_share
-    from search.stories import assign
+    from akhbar.index import store
+    from akhbar.search.dups import duplicate_groups, folded_share
+    from akhbar.search.stories import assign
 
     work.mkdir(parents=True, exist_ok=True)
     groups = snn_subset(data, work / "snn-subset.jsonl", 2000)

@@ -31,17 +31,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from index import layout  # noqa: E402
-from index.synthetic import replicate  # noqa: E402
-from search.reader import open_index  # noqa: E402
+from akhbar.index import layout
+from akhbar.index.synthetic import replicate
+from akhbar.search.reader import open_index
 
 
 def child_query(root: Path, ids: list[str]) -> dict:
     """In a fresh process: cold start of the first query, then warm latencies and peak RSS."""
     t = time.perf_counter()
-    from search.query import Ranking, similar_to_id
+    from akhbar.search.query import Ranking, similar_to_id
 
     idx = open_index(root)
     similar_to_id(idx, ids[0], k=10)
@@ -91,7 +90,7 @@ def child(root: Path, args: argparse.Namespace, ids: list[str]) -> dict:
 def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
     """Top-k overlap of exact search under the index's (frozen) centers and under centers refitted
     on its live articles now: what a delta write gives up against a merge."""
-    from index import centering
+    from akhbar.index import centering
 
     rows = idx.con.execute("SELECT pos, lang FROM articles ORDER BY pos").fetchall()
     pos = np.asarray([r[0] for r in rows])
@@ -110,8 +109,8 @@ def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
 
 
 def text_queries(root: Path) -> dict:
-    from search.query import search
-    from search.reader import query_embedder
+    from akhbar.search.query import search
+    from akhbar.search.reader import query_embedder
 
     idx = open_index(root)
     emb = query_embedder(idx.manifest)
@@ -153,11 +152,11 @@ def main() -> None:
                        capture_output=True, check=True)
         walls.append(time.perf_counter() - t)
     result["cli_cold_start_s"] = statistics.median(walls)
-    from search.stats import recall_at_k
+    from akhbar.search.stats import recall_at_k
 
     result["recall@10_vs_exact"] = recall_at_k(idx)
     result.update(text_queries(root))
-    from index.build import add, reindex, remove
+    from akhbar.index.build import add, reindex, remove
 
     for name, first in (("add_1000", 0), ("add_1000_again", 1000)):  # texts already indexed: the write path alone
         rows = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles LIMIT 1000 OFFSET ?", (first,)).fetchall()

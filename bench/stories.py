@@ -14,11 +14,10 @@ import sys
 from itertools import combinations
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index import config, store  # noqa: E402
-from search.reader import open_index  # noqa: E402
-from search.stories import assign  # noqa: E402
+from akhbar.index import config, store
+from akhbar.search.reader import open_index
+from akhbar.search.stories import assign
 
 
 def pairwise(story: dict[int, int], event: dict[int, str]) -> tuple[float, float, float]:

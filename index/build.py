@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index import centering, config, layout, store, vectors
-from index.article import Article
-from index.embed import Embedder
-from index.errors import AkhbarError, BadInput, ModelMismatch
-from index.ingest import Problem, files_of, read
-from index.manifest import Manifest
-from index.model import Precision, article_prompt, choose_precision, load, resolve
+from akhbar.index import centering, config, layout, store, vectors
+from akhbar.index.article import Article
+from akhbar.index.embed import Embedder
+from akhbar.index.errors import AkhbarError, BadInput, ModelMismatch
+from akhbar.index.ingest import Problem, files_of, read
+from akhbar.index.manifest import Manifest
+from akhbar.index.model import Precision, article_prompt, choose_precision, load, resolve
 
 
 @dataclass

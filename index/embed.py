@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from index import config
+from akhbar.index import config
 
 Method = Literal["first", "mean", "lead"]
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from index import langdetect
-from index.article import Article
-from index.errors import BadInput
-from index.page import is_page, parse_page
+from akhbar.index import langdetect
+from akhbar.index.article import Article
+from akhbar.index.errors import BadInput
+from akhbar.index.page import is_page, parse_page
 
 KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from index.errors import AkhbarError, IndexNotFound
+from akhbar.index.errors import AkhbarError, IndexNotFound
 
 CURRENT = "CURRENT"
 VERSION_PREFIX = "v-"

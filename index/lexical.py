@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 
-from index.textnorm import normalize
+from akhbar.index.textnorm import normalize
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile("[\u0600-\u06ff]")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import orjson
 
-from index import config
-from index.errors import IndexNotFound
+from akhbar.index import config
+from akhbar.index.errors import IndexNotFound
 
 MANIFEST = "manifest.json"
 

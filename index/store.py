@@ -16,8 +16,8 @@ from pathlib import Path
 
 import orjson
 
-from index import lexical
-from index.article import Article
+from akhbar.index import lexical
+from akhbar.index.article import Article
 
 DB = "articles.sqlite"
 DELTA_DB = "delta.sqlite"

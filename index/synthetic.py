@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index import layout, store, vectors
-from index.article import Article
-from index.build import index_vectors
-from index.manifest import Manifest
+from akhbar.index import layout, store, vectors
+from akhbar.index.article import Article
+from akhbar.index.build import index_vectors
+from akhbar.index.manifest import Manifest
 
 
 def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma: float = 0.01) -> dict[str, object]:

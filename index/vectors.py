@@ -74,7 +74,7 @@ def plan(kind: str, n: int, dim: int) -> dict[str, object]:
     factories = {"flat": "Flat", "ivf-flat": f"IVF{nlist},Flat", "ivf-sq8": f"IVF{nlist},SQ8",
                  "ivf-pq": f"IVF{nlist},PQ{dim // 8}x{pq_bits}", "hnsw": "HNSW32"}
     if kind not in factories:
-        from index.errors import AkhbarError
+        from akhbar.index.errors import AkhbarError
 
         raise AkhbarError(f"index kind '{kind}' is not one of {', '.join(KINDS)}")
     params: dict[str, int] = {}

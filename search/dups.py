@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index import config, store
-from search.reader import OpenIndex
+from akhbar.index import config, store
+from akhbar.search.reader import OpenIndex
 
 NEIGHBOURS = 16  # per article; larger groups still join through their members' neighbours
 

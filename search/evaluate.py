@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from index import config, store
-from index.errors import AkhbarError
-from search import hybrid
-from search.reader import OpenIndex
+from akhbar.index import config, store
+from akhbar.index.errors import AkhbarError
+from akhbar.search import hybrid
+from akhbar.search.reader import OpenIndex
 
 POSITIVE = {"agree", "paraphrase", "duplicate", "same", "positive", "1", "true"}
 

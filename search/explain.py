@@ -12,9 +12,9 @@ import re
 
 import numpy as np
 
-from index import centering, store
-from search.query import Box
-from search.reader import OpenIndex
+from akhbar.index import centering, store
+from akhbar.search.query import Box
+from akhbar.search.reader import OpenIndex
 
 _SENTENCE = re.compile(r"(?<=[.!?؟])\s+|\n+")
 MAX_SENTENCES = 40

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import config, lexical, store
-from search.reader import OpenIndex
+from akhbar.index import config, lexical, store
+from akhbar.search.reader import OpenIndex
 
 MODES = ("dense", "lexical", "hybrid")
 

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index import config, langdetect, store
-from index.errors import AkhbarError, ArticleNotFound
-from index.textnorm import trigram_jaccard
-from search import hybrid
-from search.reader import OpenIndex
+from akhbar.index import config, langdetect, store
+from akhbar.index.errors import AkhbarError, ArticleNotFound
+from akhbar.index.textnorm import trigram_jaccard
+from akhbar.search import hybrid
+from akhbar.search.reader import OpenIndex
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index import centering, layout, store, vectors
-from index.errors import ModelMismatch
-from index.manifest import Manifest
+from akhbar.index import centering, layout, store, vectors
+from akhbar.index.errors import ModelMismatch
+from akhbar.index.manifest import Manifest
 
 
 @dataclass
@@ -75,7 +75,7 @@ class OpenIndex:
 
     def query_vector(self, embedder, text: str) -> np.ndarray:
         """Embed a text the way articles were, centered by its (guessed) language."""
-        from index import langdetect
+        from akhbar.index import langdetect
 
         return centering.apply(embedder.encode([text]), [langdetect.guess(text)], self.centers)[0]
 
@@ -93,8 +93,8 @@ def open_index(root: Path) -> OpenIndex:
 
 def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
     """An Embedder equal to the build's, or ModelMismatch when the model differs."""
-    from index.embed import Embedder
-    from index.model import choose_precision, load, resolve
+    from akhbar.index.embed import Embedder
+    from akhbar.index.model import choose_precision, load, resolve
 
     ref = resolve(model_name or manifest.model)
     if ref.name != manifest.model or ref.checksum != manifest.model_checksum:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store, vectors
-from search.reader import OpenIndex, open_index
+from akhbar.index import store, vectors
+from akhbar.search.reader import OpenIndex, open_index
 
 
 def recall_at_k(idx: OpenIndex, sample: int = 200, k: int = 10) -> float:

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index import config, store
-from search.query import faiss_selector
-from search.reader import OpenIndex
+from akhbar.index import config, store
+from akhbar.search.query import faiss_selector
+from akhbar.search.reader import OpenIndex
 
 NEIGHBOURS = 16
 
@@ -66,7 +66,7 @@ def coverage(idx: OpenIndex, article_id: str) -> Story:
     it, so the cost does not grow with the archive (a whole pass over 100k articles takes
     ~20 s); a story whose chain of links reaches further is cut at that window.
     """
-    from index.errors import ArticleNotFound
+    from akhbar.index.errors import ArticleNotFound
 
     row = store.by_id(idx.con, article_id)
     if row is None:

@@ -24,22 +24,22 @@ def model_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def model_ref(model_cache):
-    from index.model import resolve
+    from akhbar.index.model import resolve
 
     return resolve()
 
 
 @pytest.fixture(scope="session")
 def st_model(model_ref):
-    from index.model import load
+    from akhbar.index.model import load
 
     return load(model_ref)
 
 
 @pytest.fixture(scope="session")
 def embedder(st_model):
-    from index.embed import Embedder
-    from index.model import article_prompt, choose_precision
+    from akhbar.index.embed import Embedder
+    from akhbar.index.model import article_prompt, choose_precision
 
     return Embedder(st_model, article_prompt(st_model), precision=choose_precision("auto"))
 
@@ -47,7 +47,7 @@ def embedder(st_model):
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, model_ref) -> Path:
     """A real index (SQLite, FAISS, vectors) over the bundled seeds."""
-    from index.build import build
+    from akhbar.index.build import build
 
     root = tmp_path_factory.mktemp("seed-index") / "idx"
     build([SEEDS], root)

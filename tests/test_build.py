@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from cli import app
-from index.layout import CURRENT, current_version
+from akhbar.cli import app
+from akhbar.index.layout import CURRENT, current_version
 
 runner = CliRunner()
 WARNING = re.compile(r"warning: (?P<file>.+?):(?P<line>\d+): field '(?P<field>[^']+)': (?P<reason>.+) \((?P<fate>skipped|kept)\)")
@@ -90,8 +90,8 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
 
 
 def test_identical_articles_are_embedded_once(tmp_path, monkeypatch):
-    from index import config
-    from search.reader import open_index
+    from akhbar.index import config
+    from akhbar.search.reader import open_index
 
     monkeypatch.setattr(config, "INGEST_BATCH", 2)  # copies both inside one batch and across batches
     text = {"title": "Same wire copy", "body": "Oil prices rose after OPEC+ agreed to extend output cuts."}

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from akhbar.cli import app
 
 runner = CliRunner()
 

@@ -9,15 +9,15 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from index import config, store
-from index.lexical import document, tokens
-from index.textnorm import normalize
-from search import hybrid
-from search.dups import duplicate_groups, folded_share
-from search.query import Ranking, similar_to_id
-from search.reader import open_index
-from search.stories import assign, coverage
+from akhbar.cli import app
+from akhbar.index import config, store
+from akhbar.index.lexical import document, tokens
+from akhbar.index.textnorm import normalize
+from akhbar.search import hybrid
+from akhbar.search.dups import duplicate_groups, folded_share
+from akhbar.search.query import Ranking, similar_to_id
+from akhbar.search.reader import open_index
+from akhbar.search.stories import assign, coverage
 
 runner = CliRunner()
 
@@ -58,7 +58,7 @@ def test_lexical_search_finds_arabic_by_other_word_forms(idx):
 
 
 def test_lexical_index_follows_add_and_remove(tmp_path, seed_index, copy_of):
-    from index.build import add, remove
+    from akhbar.index.build import add, remove
 
     root = copy_of(seed_index)
     row = {"id": "ar-desal-01", "lang": "ar", "date": "2024-01-10", "title": "افتتاح محطة تحلية على ساحل البحر الأحمر",
@@ -159,7 +159,7 @@ def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
 def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy_of, tmp_path):
     """Same outlet or another, same day, a headline that reads alike, a text that agrees but was
     rewritten (cosine under the copy threshold): the seed page lists such a story twice; we name it above."""
-    from index.build import add
+    from akhbar.index.build import add
 
     from tests.conftest import SEEDS
 

@@ -6,10 +6,10 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from index.vectors import KINDS
-from search.query import similar_to_id
-from search.reader import open_index
+from akhbar.cli import app
+from akhbar.index.vectors import KINDS
+from akhbar.search.query import similar_to_id
+from akhbar.search.reader import open_index
 from tests.conftest import SEED_PAGE_ID
 
 runner = CliRunner()

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from index.errors import BadInput
-from index.ingest import Problem, read
-from index.page import parse_page
+from akhbar.index.errors import BadInput
+from akhbar.index.ingest import Problem, read
+from akhbar.index.page import parse_page
 from tests.conftest import SEED_PAGE_ID, SEEDS
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from cli import app
-from index import layout
-from index.layout import CURRENT
-from search.query import Ranking, similar_to_id
-from search.reader import open_index
+from akhbar.cli import app
+from akhbar.index import layout
+from akhbar.index.layout import CURRENT
+from akhbar.search.query import Ranking, similar_to_id
+from akhbar.search.reader import open_index
 from tests.conftest import SEEDS
 
 runner = CliRunner()
@@ -71,7 +71,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
             for i in range(3000)]
     corpus = _write(tmp_path / "many.jsonl", rows)
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "build", str(corpus), "--index", str(index)],
+    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "build", str(corpus), "--index", str(index)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
 
     def committed() -> int:
@@ -114,7 +114,7 @@ def test_a_second_writer_is_refused(tmp_path, copy_of, seed_index):
 
 def test_remove_never_loads_the_model(copy_of, seed_index):
     index = copy_of(seed_index)
-    code = ("import sys\nfrom cli import app\n"
+    code = ("import sys\nfrom akhbar.cli import app\n"
             f"app(['remove', 'ar-nato-02', '--index', {str(index)!r}, '--json'], standalone_mode=False)\n"
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -155,10 +155,10 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     DELTA_SHARE of the base, a write merges."""
     import numpy as np
 
-    from index import config, store
-    from index.build import add, reindex, remove
-    from index.errors import ArticleNotFound
-    from index.synthetic import replicate
+    from akhbar.index import config, store
+    from akhbar.index.build import add, reindex, remove
+    from akhbar.index.errors import ArticleNotFound
+    from akhbar.index.synthetic import replicate
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000  # stays above MERGE_BELOW after the removals below
@@ -201,8 +201,8 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
 def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, seed_index):
     """The removals are committed with the checkpoint before the merge starts: the same command
     run again counts them as resumed, not as ids missing from the index, and loses none."""
-    from index import config, store
-    from index.synthetic import replicate
+    from akhbar.index import config, store
+    from akhbar.index.synthetic import replicate
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000
@@ -211,7 +211,7 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     ids = [r[0] for r in live.con.execute("SELECT id FROM articles LIMIT ?", (int(config.DELTA_SHARE * n) + 1,))]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     before = (big / CURRENT).read_text()
-    args = [sys.executable, "-m", "cli", "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
+    args = [sys.executable, "-m", "akhbar.cli", "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 120
     while not list(big.glob(".staging-*/merged/vectors.f16")) and time.time() < deadline and proc.poll() is None:

@@ -9,10 +9,10 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from index import config
-from search.query import Filters, search, similar_to_id
-from search.reader import open_index, query_embedder
+from akhbar.cli import app
+from akhbar.index import config
+from akhbar.search.query import Filters, search, similar_to_id
+from akhbar.search.reader import open_index, query_embedder
 from tests.conftest import SEED_PAGE_ID
 
 runner = CliRunner()
@@ -160,7 +160,7 @@ def test_every_command_has_help(command):
 
 def test_window_day_arithmetic():
     """The window crosses year ends and leap days correctly."""
-    from search.query import _window
+    from akhbar.search.query import _window
 
     assert _window("2024-01-10", 20) == ("2023-12-21", "2024-01-30")
     assert date.fromisoformat(_window("2024-02-28", 1)[1]) == date(2024, 2, 29)
@@ -168,8 +168,8 @@ def test_window_day_arithmetic():
 
 def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     """Selective filters move into FAISS (an id selector); the rows must be the same either way."""
-    import search.query as q
-    from index import store
+    import akhbar.search.query as q
+    from akhbar.index import store
 
     qvec = idx.vector(0)
     cases = [Filters(lang="ar"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.textnorm import normalize, trigram_jaccard
-from search.query import same_story, similar_to_id
-from search.reader import open_index
+from akhbar.index.textnorm import normalize, trigram_jaccard
+from akhbar.search.query import same_story, similar_to_id
+from akhbar.search.reader import open_index
 from tests.conftest import SEED_PAGE_ID
 
 

@@ -1,0 +1,432 @@
+"""The akhbar command line: parse options, call one function of index/ or search/, print the result."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from akhbar.index import config
+from akhbar.index.errors import AkhbarError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="akhbar: semantic search for news. What else has been written about this?")
+# markup and emoji off: titles like "[Video] …" or ":100:" are text, not rich syntax
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [default: $AKHBAR_INDEX, else ./akhbar-index]")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
+KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
+PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto (bf16 where the CPU supports it), bf16 or fp32")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
+ModeOpt = Annotated[str, typer.Option("--mode", help="dense (meaning), lexical (words, BM25) or hybrid (both, fused)")]
+RecencyOpt = Annotated[int, typer.Option("--recency", min=0, help="Half-life in days: older results count less (0 = off)")]
+DiverseOpt = Annotated[bool, typer.Option("--diverse", help="Rows that differ from each other (MMR) rather than the closest ones")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Show each result's best-matching passage and shared terms (loads the model)")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD)")]
+
+
+def fails_cleanly(fn: Callable) -> Callable:
+    """Turn domain errors into one line on stderr and exit status 1, in one place."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AkhbarError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("Error: interrupted; the index is as it was before", err=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug or an environment fault: still one line, details on demand
+            if os.environ.get("AKHBAR_DEBUG"):
+                raise
+            typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (AKHBAR_DEBUG=1 shows the traceback)", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def emit(rows: Sequence[dict], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
+    """Every command prints through here: a table for people, JSON Lines for scripts."""
+    if as_json:
+        for row in rows:
+            sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.flush()
+        return
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold", justify="right" if c in ("#", "score", "value") else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c, "")) for c in columns))
+    out.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def _filters(lang, source, since, until):
+    from akhbar.search.query import Filters
+
+    return Filters(lang, source, since, until)
+
+
+def _outlet(copy: dict) -> str:
+    """'source (day)' for a folded copy, the way the box names other outlets."""
+    name = copy["source"] or copy["id"]
+    return f"{name} ({copy['date'][:10]})" if copy["date"] else name
+
+
+def _hit_rows(box, idx, explain: bool, model: str | None) -> list[dict]:
+    rows = []
+    for i, h in enumerate(box.hits, 1):
+        d = h.as_dict()
+        d["#"] = i
+        d["day"] = h.date[:10]
+        d["also in"] = [_outlet(c) for c in h.also]
+        rows.append(d)
+    if explain:
+        from akhbar.search.explain import explain as why
+        from akhbar.search.reader import query_embedder
+
+        for d, e in zip(rows, why(idx, box, query_embedder(idx.manifest, model))):
+            d.update(e)
+            d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
+    return rows
+
+
+def _ranking(mode: str, recency: int = 0, diverse: bool = False):
+    from akhbar.search.query import Ranking
+
+    return Ranking(mode, recency, diverse)
+
+
+HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
+
+
+def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
+    """Run a writer with a progress bar and warnings on stderr, then print its summary."""
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("embedding articles"), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("write", total=None, rate="")
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            t = progress.tasks[0]
+            progress.update(task, rate=f"{t.completed / max(t.elapsed or 1e-9, 1e-9):.1f}/s")
+
+        summary = run(on_problem=lambda p: progress.console.print(f"warning: {p}", soft_wrap=True), on_progress=advance)
+    d = summary.as_dict()
+    if as_json:
+        emit([d], (), True)
+        return
+    rows = [{"what": k, "value": v} for k, v in d.items() if k != "problems" and v != 0]
+    rows += [{"what": f"problem {k}", "value": v} for k, v in summary.problems.items()]
+    emit(rows, ("what", "value"), False, title=title)
+
+
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
+SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+
+
+@app.command()
+@fails_cleanly
+def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
+          precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+    """Build a new index from files or folders; the old index stays live until the new one is complete.
+
+    A killed build resumes where it stopped when the same command is run again.
+    Example: akhbar build seeds/ --index news-index
+    """
+    from akhbar.index.build import build as run
+
+    root = config.index_dir(index)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+                         as_json, f"built {root}")
+
+
+@app.command()
+@fails_cleanly
+def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
+        precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+    """Add articles to an index; an id already there is updated when its content changed.
+
+    Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
+    """
+    from akhbar.index.build import add as run
+
+    root = config.index_dir(index)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+                         as_json, f"added to {root}")
+
+
+@app.command()
+@fails_cleanly
+def remove(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID...", help="Ids of articles to take out")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="A file of ids, one per line")] = None,
+    index: IndexOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if an id is not in the index")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take articles out of an index (retractions). Needs no model.
+
+    Example: akhbar remove ar-nato-02 --index news-index ; akhbar remove --file retracted.txt
+    """
+    from akhbar.index.build import remove as run
+
+    wanted = list(ids or [])
+    if file is not None:
+        try:
+            wanted += [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AkhbarError(f"{file}: cannot read ids ({exc})") from None
+    if not wanted:
+        raise AkhbarError("give ids to remove, or --file")
+    root = config.index_dir(index)
+    _write_with_progress(lambda on_problem, on_progress: run(wanted, root, strict=strict, on_problem=on_problem),
+                         as_json, f"removed from {root}")
+
+
+@app.command()
+@fails_cleanly
+def similar(
+    article_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="An indexed article's id")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="A new article's text, from a file")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="A new article's text")] = None,
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    lang: LangOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    window: Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
+    mode: ModeOpt = config.MODE,
+    recency: RecencyOpt = 0,
+    diverse: DiverseOpt = False,
+    explain: ExplainOpt = False,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The similar-articles box: other stories like this one, each story once, copies folded.
+
+    Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
+    """
+    from akhbar.search import query
+    from akhbar.search.reader import open_index, query_embedder
+
+    if sum(x is not None for x in (article_id, file, text)) != 1:
+        raise AkhbarError("give exactly one of ID, --file or --text")
+    ranking = _ranking(mode, recency, diverse)
+    idx = open_index(config.index_dir(index))
+    filters = _filters(lang, source, since, until)
+    if article_id is not None:
+        box = query.similar_to_id(idx, article_id, k, filters, window, ranking)
+    else:
+        if file is not None:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
+        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters, ranking)
+    rows = _hit_rows(box, idx, explain, model)
+    if as_json:
+        emit(rows, (), True)
+        return
+    a = box.article
+    head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
+    out.print(head)
+    if box.copies:
+        out.print("Same story also published by: " + ", ".join(_outlet(c) for c in box.copies))
+    if box.filters.since or box.filters.until:
+        out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
+    emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
+
+
+@app.command()
+@fails_cleanly
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for, in any language")],
+    index: IndexOpt = None,
+    k: KOpt = 10,
+    lang: LangOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    mode: ModeOpt = config.MODE,
+    recency: RecencyOpt = 0,
+    diverse: DiverseOpt = False,
+    explain: ExplainOpt = False,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search by meaning and words, in any language.
+
+    Example: akhbar search "NATO support for Ukraine" --lang ar
+    """
+    from akhbar.search import query
+    from akhbar.search.reader import open_index, query_embedder
+
+    ranking = _ranking(mode, recency, diverse)
+    idx = open_index(config.index_dir(index))
+    box = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until), ranking)
+    emit(_hit_rows(box, idx, explain, model), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
+
+
+def _article_rows(idx, positions: list[int]) -> list[dict]:
+    from akhbar.index import store
+    from akhbar.search.query import display_title
+
+    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
+    return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
+             "title": display_title(rows[p])} for p in positions]
+
+
+@app.command()
+@fails_cleanly
+def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Groups of near-duplicate articles: one wire copy republished by several outlets.
+
+    Example: akhbar dups --index news-index
+    """
+    from akhbar.search.dups import duplicate_groups
+    from akhbar.search.reader import open_index
+
+    idx = open_index(config.index_dir(index))
+    groups = duplicate_groups(idx)
+    if as_json:
+        emit([{"group": i, "articles": _article_rows(idx, g)} for i, g in enumerate(groups, 1)], (), True)
+        return
+    rows = [{"group": i, **a} for i, g in enumerate(groups, 1) for a in _article_rows(idx, g)]
+    emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
+
+
+@app.command()
+@fails_cleanly
+def stories(
+    index: IndexOpt = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least this many articles")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """The corpus grouped into stories (events), largest first: articles, sources, languages, days.
+
+    Example: akhbar stories --index news-index --min-articles 3
+    """
+    from akhbar.search.reader import open_index
+    from akhbar.search.stories import stories as find
+
+    idx = open_index(config.index_dir(index))
+    rows = []
+    for i, s in enumerate(find(idx, min_articles), 1):
+        arts = _article_rows(idx, s.positions)
+        days = sorted(a["day"] for a in arts if a["day"])
+        rows.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
+                     "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
+                     "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
+    emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
+
+
+@app.command()
+@fails_cleanly
+def coverage(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="An indexed article's id")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole story of an article: its articles by date, with sources and languages.
+
+    Example: akhbar coverage ar-nato-01
+    """
+    from akhbar.search.reader import open_index
+    from akhbar.search.stories import coverage as story_of
+
+    idx = open_index(config.index_dir(index))
+    arts = _article_rows(idx, story_of(idx, article_id).positions)
+    if not as_json:
+        out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
+                  f"{', '.join(sorted({a['lang'] for a in arts}))}")
+    emit(arts, ("day", "source", "lang", "id", "title"), as_json)
+
+
+@app.command()
+@fails_cleanly
+def reindex(
+    kind: Annotated[str, typer.Option("--kind", help="flat, ivf-flat, ivf-sq8, ivf-pq or hnsw")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the vector index as another kind from the stored vectors; nothing is embedded again.
+
+    Example: akhbar reindex --kind ivf-sq8 --index news-index
+    """
+    from akhbar.index.build import reindex as run
+
+    root = config.index_dir(index)
+    _write_with_progress(lambda on_problem, on_progress: run(root, kind), as_json, f"reindexed {root}")
+
+
+@app.command()
+@fails_cleanly
+def stats(
+    index: IndexOpt = None,
+    check_recall: Annotated[bool, typer.Option("--check-recall", help="Measure recall@10 against exact search on 200 articles")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """What an index holds, how it was built, and its size on disk."""
+    from akhbar.search.stats import stats as index_stats
+
+    d = index_stats(config.index_dir(index), check_recall)
+    emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
+
+
+@app.command(name="eval")
+@fails_cleanly
+def evaluate(
+    ground_truth: Annotated[Path, typer.Argument(help="JSON Lines: clusters ({members}) or pairs ({id1, id2, score|stance})")],
+    index: IndexOpt = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Cut-off for recall@k")] = 10,
+    mode: ModeOpt = config.MODE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an index against ground truth: recall@k and MRR, or correlation for graded pairs.
+
+    Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
+    """
+    from akhbar.search.evaluate import evaluate as run_eval
+    from akhbar.search.reader import open_index
+
+    result = run_eval(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
+    emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

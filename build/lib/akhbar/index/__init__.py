@@ -1,0 +1,1 @@
+"""Everything that builds and changes an akhbar index."""

@@ -1,0 +1,36 @@
+"""The one record type that flows from ingest through embedding into the store."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Article:
+    """A news article as ingested; `origin` is 'file:line' for messages."""
+
+    id: str
+    body: str
+    title: str = ""
+    lang: str = ""
+    date: str = ""  # ISO 8601, 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SS'
+    source: str = ""
+    url: str = ""
+    keywords: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # the page's own "similar articles" titles
+    extra: dict[str, object] = field(default_factory=dict)  # unknown input fields, kept verbatim
+    origin: str = ""
+
+    @property
+    def text(self) -> str:
+        """What gets embedded: the title leads, as on the page."""
+        return f"{self.title}\n{self.body}" if self.title else self.body
+
+    @property
+    def day(self) -> str:
+        return self.date[:10]
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]

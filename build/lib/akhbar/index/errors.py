@@ -1,0 +1,31 @@
+"""Domain errors: the CLI turns each into one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+
+class AkhbarError(Exception):
+    """Base of every error a user can act on."""
+
+
+class BadInput(AkhbarError):
+    """A record that cannot be indexed, located by file, line and field."""
+
+    def __init__(self, file: str, line: int, field: str, reason: str) -> None:
+        self.file, self.line, self.field, self.reason = file, line, field, reason
+        super().__init__(f"{file}:{line}: field '{field}': {reason}")
+
+
+class IndexNotFound(AkhbarError):
+    """No complete index at the given directory."""
+
+
+class ModelError(AkhbarError):
+    """A model cannot be found, loaded or verified."""
+
+
+class ModelMismatch(AkhbarError):
+    """The query model differs from the one the index was built with."""
+
+
+class ArticleNotFound(AkhbarError):
+    """An id that is not in the index."""

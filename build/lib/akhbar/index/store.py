@@ -1,0 +1,297 @@
+"""All SQL: article metadata in SQLite, keyed by the FAISS id (position) of each vector.
+
+A version holds two databases. The base (`articles.sqlite`) never changes once published, so
+later versions share it through a hard link; the delta (`delta.sqlite`) holds the articles
+added since and the base positions removed since. Connections read both through one TEMP
+VIEW named `articles`, so every query below sees the version's articles whatever their file.
+Writes go to the delta only (`main.articles`, `main.removed`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import orjson
+
+from akhbar.index import lexical
+from akhbar.index.article import Article
+
+DB = "articles.sqlite"
+DELTA_DB = "delta.sqlite"
+COLUMNS = ("pos", "id", "title", "body", "lang", "date", "day", "source", "url", "keywords", "related", "extra", "origin", "hash")
+SCHEMA = """
+CREATE TABLE articles (
+    pos INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, body TEXT NOT NULL,
+    lang TEXT NOT NULL, date TEXT NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL, url TEXT NOT NULL,
+    keywords TEXT NOT NULL, related TEXT NOT NULL, extra TEXT NOT NULL, origin TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX articles_day ON articles(day);
+CREATE INDEX articles_source ON articles(source);
+CREATE INDEX articles_lang ON articles(lang);
+CREATE INDEX articles_hash ON articles(hash);
+CREATE VIRTUAL TABLE terms USING fts5(words, detail=column);
+"""
+DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
+VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
+        "UNION ALL SELECT * FROM main.articles")
+# an article's lexical terms (index/lexical.py) under its position, and how many articles have a term
+TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
+              "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
+VOCAB = ("CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
+         "CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(main, terms, 'row');")
+JSON_COLUMNS = ("keywords", "related", "extra")
+
+
+# Checkpoint table of a writer's staging delta, dropped before it is published.
+CHECKPOINT = "CREATE TABLE IF NOT EXISTS job (consumed INTEGER NOT NULL, dim INTEGER NOT NULL);"
+
+
+def create(path: Path, schema: str = SCHEMA, source: Path | None = None) -> None:
+    """A new database file (a copy of `source`, else empty), written aside and renamed: never half made."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(tmp) as con:
+        if source is not None:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
+                src.backup(con)
+        else:
+            con.executescript(schema)
+    con.close()
+    os.replace(tmp, path)
+
+
+def _connect(folder: Path, readonly: bool) -> sqlite3.Connection:
+    con = sqlite3.connect(f"file:{folder / DELTA_DB}{'?mode=ro' if readonly else ''}", uri=True, check_same_thread=False)
+    con.execute("ATTACH ? AS base", (f"file:{folder / DB}?mode=ro",))
+    con.execute(VIEW)
+    con.execute(TERMS_VIEW)
+    con.executescript(VOCAB)
+    return con
+
+
+def open_stage(folder: Path, base: Path | None) -> sqlite3.Connection:
+    """A writer's connection: the base version's databases (shared base, copied delta), resumed as left."""
+    if not (folder / DB).exists():
+        if base is not None:
+            os.link(base / DB, folder / DB)  # read-only here: attached with mode=ro, replaced only by rename
+        else:
+            create(folder / DB)
+    if not (folder / DELTA_DB).exists():
+        create(folder / DELTA_DB, DELTA_SCHEMA, base / DELTA_DB if base is not None else None)
+    con = _connect(folder, readonly=False)
+    con.executescript(CHECKPOINT)
+    if con.execute("SELECT COUNT(*) FROM job").fetchone()[0] == 0:
+        con.execute("INSERT INTO job VALUES (0, 0)")
+    con.commit()
+    return con
+
+
+def progress(con: sqlite3.Connection) -> tuple[int, int]:
+    """(input articles a killed run of this job already handled, vector dimension it wrote)."""
+    return con.execute("SELECT consumed, dim FROM job").fetchone()
+
+
+def checkpoint(con: sqlite3.Connection, consumed_total: int, dim: int) -> None:
+    """Commit the batch and the count of input articles handled, in one transaction."""
+    con.execute("UPDATE job SET consumed = ?, dim = ?", (consumed_total, dim))
+    con.commit()
+
+
+def next_position(con: sqlite3.Connection, base_rows: int) -> int:
+    """One past the highest position used, live or dropped: how many vector rows must exist."""
+    return con.execute("SELECT MAX(?, IFNULL((SELECT MAX(pos) FROM main.articles), -1) + 1, "
+                       "IFNULL((SELECT MAX(pos) FROM main.removed), -1) + 1)", (base_rows,)).fetchone()[0]
+
+
+def position_of_hash(con: sqlite3.Connection, content_hash: str) -> int | None:
+    """A position holding the vector of this text, if it was embedded before."""
+    r = con.execute("SELECT pos FROM articles WHERE hash = ? LIMIT 1", (content_hash,)).fetchone()
+    return r[0] if r else None
+
+
+def current(con: sqlite3.Connection, article_id: str) -> tuple[int, str] | None:
+    """(position, content hash) of an id in this version, or None."""
+    return con.execute("SELECT pos, hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+
+
+def drop(con: sqlite3.Connection, pos: int) -> None:
+    """Take an article out; the base keeps its row, the view hides it, the next merge drops it."""
+    con.execute("DELETE FROM main.articles WHERE pos = ?", (pos,))
+    con.execute("DELETE FROM main.terms WHERE rowid = ?", (pos,))
+    con.execute("INSERT OR IGNORE INTO main.removed VALUES (?)", (pos,))
+
+
+def delta_size(con: sqlite3.Connection) -> int:
+    """Rows the delta adds or hides: what a query pays for not having merged."""
+    return con.execute("SELECT (SELECT COUNT(*) FROM main.articles) + (SELECT COUNT(*) FROM main.removed)").fetchone()[0]
+
+
+def delta_rows(con: sqlite3.Connection) -> tuple[list[int], list[str]]:
+    """(positions, languages) of the articles in the delta, in position order."""
+    rows = con.execute("SELECT pos, lang FROM main.articles ORDER BY pos").fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
+    """Write the version's articles as one new base database, renumbered 0..n-1 in position order.
+
+    Returns:
+        the old position of each new one (to carry the vectors along).
+    """
+    create(path)
+    con.commit()  # ATTACH cannot run inside a transaction
+    con.execute("ATTACH ? AS merged", (str(path),))
+    others = ", ".join(COLUMNS[1:])
+    con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
+    con.execute("INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
+                "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos")
+    con.commit()
+    con.execute("DETACH merged")
+    return [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+
+
+def finish(con: sqlite3.Connection) -> None:
+    """Drop the checkpoint table: what is published is a plain index."""
+    con.execute("DROP TABLE IF EXISTS main.job")
+    con.commit()
+
+
+def count(con: sqlite3.Connection) -> int:
+    return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+
+def connect_readonly(folder: Path) -> sqlite3.Connection:
+    con = _connect(folder, readonly=True)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def connect_base(folder: Path) -> sqlite3.Connection:
+    """The base database alone, read-only: a freshly merged base, before it has a delta."""
+    return sqlite3.connect(f"file:{folder / DB}?mode=ro", uri=True)
+
+
+def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article]) -> None:
+    rows = [
+        (first_pos + i, a.id, a.title, a.body, a.lang, a.date, a.day, a.source, a.url,
+         orjson.dumps(a.keywords).decode(), orjson.dumps(a.related).decode(), orjson.dumps(a.extra, default=str).decode(),
+         a.origin, a.content_hash)
+        for i, a in enumerate(articles)
+    ]
+    con.executemany(f"INSERT INTO main.articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
+    con.executemany("INSERT INTO main.terms(rowid, words) VALUES (?, ?)",
+                    [(first_pos + i, lexical.document(a.title, a.body)) for i, a in enumerate(articles)])
+
+
+def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    """The k live articles with the highest BM25 for any of the terms, as (position, score), best first.
+
+    Base and delta are ranked by FTS5 apart, each with its own term statistics: after a merge
+    (and always below config.MERGE_BELOW articles) that is exact BM25 over the whole index.
+    """
+    if not terms:
+        return []
+    query = " OR ".join(f'"{t}"' for t in terms)
+    found = []
+    for table, extra in (("base.terms", "AND rowid NOT IN (SELECT pos FROM main.removed)"), ("main.terms", "")):
+        found += con.execute(f"SELECT rowid, -bm25(terms) FROM {table} WHERE terms MATCH ? {extra} "
+                             "ORDER BY bm25(terms) LIMIT ?", (query, k)).fetchall()
+    return sorted(found, key=lambda r: -r[1])[:k]
+
+
+def document_frequency(con: sqlite3.Connection, term: str) -> int:
+    """How many articles have the term (removed base articles included until the next merge)."""
+    return con.execute("SELECT IFNULL((SELECT doc FROM base_vocab WHERE term = ?), 0) + "
+                       "IFNULL((SELECT doc FROM delta_vocab WHERE term = ?), 0)", (term, term)).fetchone()[0]
+
+
+def terms_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, list[str]]:
+    """The stored terms of articles, by position."""
+    q = f"SELECT pos, words FROM article_terms WHERE pos IN ({','.join('?' * len(positions))})"
+    return {r[0]: r[1].split() for r in con.execute(q, [int(p) for p in positions])}
+
+
+def _row(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    for c in JSON_COLUMNS:
+        if c in d:
+            d[c] = orjson.loads(d[c])
+    return d
+
+
+def by_id(con: sqlite3.Connection, article_id: str) -> dict | None:
+    r = con.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return _row(r) if r else None
+
+
+def by_positions(con: sqlite3.Connection, positions: Iterable[int], columns: str = "*") -> dict[int, dict]:
+    """Rows for the given positions, one indexed lookup each (O(k), never a scan)."""
+    ps = [int(p) for p in positions]
+    out: dict[int, dict] = {}
+    for i in range(0, len(ps), 500):
+        part = ps[i : i + 500]
+        sql = f"SELECT {columns} FROM articles WHERE pos IN ({','.join('?' * len(part))})"
+        out.update({r["pos"]: _row(r) for r in con.execute(sql, part)})
+    return out
+
+
+def _where(lang: str | None, source: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
+    clauses, args = [], []
+    for column, value in (("lang", lang), ("source", source)):
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if since:
+        clauses.append("day != '' AND day >= ?")
+        args.append(since[:10])
+    if until:
+        clauses.append("day != '' AND day <= ?")
+        args.append(until[:10])
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def positions_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
+                    since: str | None = None, until: str | None = None) -> list[int]:
+    """Positions of articles matching every given filter (dates compare by day, inclusive)."""
+    where, args = _where(lang, source, since, until)
+    return [r[0] for r in con.execute("SELECT pos FROM articles" + where, args)]
+
+
+def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
+                since: str | None = None, until: str | None = None) -> int:
+    """How many articles match; base and delta counted apart, so the indexes serve (not the view)."""
+    where, args = _where(lang, source, since, until)
+    hidden = (" AND " if where else " WHERE ") + "pos NOT IN (SELECT pos FROM main.removed)"
+    return con.execute(f"SELECT (SELECT COUNT(*) FROM base.articles{where}{hidden}) + (SELECT COUNT(*) FROM main.articles{where})",
+                       args + args).fetchone()[0]
+
+
+def publication_order(con: sqlite3.Connection, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
+    """(position, day) of every article (if given, of those published since..until and the
+    undated ones, which time cannot rule out), oldest first, undated ones last in position order."""
+    where = " WHERE day = '' OR (day >= ? AND day <= ?)" if since and until else ""
+    return con.execute(f"SELECT pos, day FROM articles{where} ORDER BY day = '', day, pos",
+                       (since[:10], until[:10]) if where else ()).fetchall()
+
+
+def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:
+    """Languages of positions start..stop-1, in position order."""
+    return [r[0] for r in con.execute("SELECT lang FROM articles WHERE pos >= ? AND pos < ? ORDER BY pos", (start, stop))]
+
+
+def languages_at(con: sqlite3.Connection, positions: Sequence[int]) -> list[str]:
+    """Languages of the given positions, in the given order (one indexed lookup each)."""
+    found = {r[0]: r[1] for r in con.execute(
+        f"SELECT pos, lang FROM articles WHERE pos IN ({','.join('?' * len(positions))})", [int(p) for p in positions])}
+    return [found[int(p)] for p in positions]
+
+
+def summary(con: sqlite3.Connection) -> dict[str, object]:
+    """Counts by language and source, and the date range, for `akhbar stats`."""
+    langs = dict(con.execute("SELECT lang, COUNT(*) FROM articles GROUP BY lang ORDER BY 2 DESC").fetchall())
+    sources = con.execute("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0]
+    first, last = con.execute("SELECT MIN(NULLIF(day, '')), MAX(NULLIF(day, '')) FROM articles").fetchone()
+    return {"languages": langs, "sources": sources, "first_day": first or "", "last_day": last or ""}

@@ -1,0 +1,26 @@
+"""Arabic-aware text normalisation for comparing headlines lexically.
+
+Folds what varies between outlets without changing meaning: NFKC, diacritics and tatweel,
+alef/hamza forms, alef maqsura, ta marbuta, punctuation and case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+
+
+def normalize(text: str) -> str:
+    text = _DIACRITICS.sub("", unicodedata.normalize("NFKC", text)).translate(_FOLD)
+    return _NON_WORD.sub(" ", text).strip().lower()
+
+
+def trigram_jaccard(a: str, b: str) -> float:
+    """Character-trigram Jaccard of two normalised texts: 1.0 for the same headline."""
+    grams = [{t[i : i + 3] for i in range(len(t) - 2)} for t in (f" {normalize(a)} ", f" {normalize(b)} ")]
+    union = grams[0] | grams[1]
+    return len(grams[0] & grams[1]) / len(union) if union else 0.0

@@ -1,0 +1,1 @@
+"""Everything that queries an akhbar index."""

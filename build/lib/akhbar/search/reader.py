@@ -1,0 +1,107 @@
+"""Open the live version of an index for reading, and embed queries the way it was built."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from akhbar.index import centering, layout, store, vectors
+from akhbar.index.errors import ModelMismatch
+from akhbar.index.manifest import Manifest
+
+
+@dataclass
+class OpenIndex:
+    """One complete index version: manifest, metadata, vectors and FAISS index."""
+
+    root: Path
+    folder: Path
+    manifest: Manifest
+    con: sqlite3.Connection
+
+    @cached_property
+    def raw_vectors(self) -> vectors.Rows:
+        """The model's vectors as embedded (float16), before centering, by position."""
+        return vectors.Rows(self.folder, self.manifest.dimension)
+
+    @cached_property
+    def faiss(self) -> tuple[object, object | None]:
+        """(base, delta) FAISS indexes."""
+        return vectors.load_faiss(self.folder)
+
+    @property
+    def searchable(self) -> int:
+        """Vectors FAISS holds, live or hidden: the most a search can return."""
+        base, delta = self.faiss
+        return base.ntotal + (delta.ntotal if delta is not None else 0)
+
+    def search(self, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top k (scores, positions) per query. Positions removed since the base can appear: their
+        rows are gone, so callers that fetch rows drop them."""
+        return vectors.search(self.faiss, self.manifest.faiss, queries, min(k, self.searchable), selector)
+
+    def neighbours(self, positions: list[int], k: int, selector=None, batch: int = 1024):
+        """Each article's k nearest (scores, positions), searched a batch at a time: for passes over
+        the whole corpus (dups, stories). Yields (position, scores, positions)."""
+        for i in range(0, len(positions), batch):
+            chunk = positions[i : i + batch]
+            scores, ids = self.search(self.vectors_at(chunk), k, selector)
+            yield from zip(chunk, scores.tolist(), ids.tolist())
+
+    @cached_property
+    def centers(self) -> dict[str, np.ndarray]:
+        return centering.load(self.folder)
+
+    def vector(self, pos: int, lang: str | None = None) -> np.ndarray:
+        """An article's vector in the space the index ranks in (centered, unit length)."""
+        return self.vectors_at([pos], None if lang is None else [lang])[0]
+
+    def vectors_at(self, positions: list[int], langs: list[str] | None = None) -> np.ndarray:
+        """Centered unit vectors from the stored float16 rows: O(1) each, any index kind.
+
+        `langs` (of those positions) saves the lookup when the caller has the rows already.
+        """
+        if not len(positions):
+            return np.zeros((0, self.manifest.dimension), np.float32)
+        if langs is None:
+            langs = []
+            for i in range(0, len(positions), 500):
+                langs += store.languages_at(self.con, positions[i : i + 500])
+        return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
+
+    def query_vector(self, embedder, text: str) -> np.ndarray:
+        """Embed a text the way articles were, centered by its (guessed) language."""
+        from akhbar.index import langdetect
+
+        return centering.apply(embedder.encode([text]), [langdetect.guess(text)], self.centers)[0]
+
+
+def open_index(root: Path) -> OpenIndex:
+    """The version CURRENT names; loading checks the manifest before anything else."""
+    folder = layout.current_version(root)
+    manifest = Manifest.load(folder)
+    idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+    # open every file now (memory maps: cheap), so this reader keeps its version even after
+    # later writers have published newer ones and deleted this one
+    idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
+    return idx
+
+
+def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
+    """An Embedder equal to the build's, or ModelMismatch when the model differs."""
+    from akhbar.index.embed import Embedder
+    from akhbar.index.model import choose_precision, load, resolve
+
+    ref = resolve(model_name or manifest.model)
+    if ref.name != manifest.model or ref.checksum != manifest.model_checksum:
+        raise ModelMismatch(
+            f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "
+            f"not '{ref.name}' (checksum {ref.checksum[:12] or '-'}); query with the same model or rebuild"
+        )
+    return Embedder(load(ref), manifest.prompt, method=str(manifest.chunking["method"]),
+                    window_tokens=int(manifest.chunking["window_tokens"]),
+                    precision=choose_precision(precision))  # type: ignore[arg-type]
