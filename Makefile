@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_INDEX ?= demo-index
 SHARED ?= ../shared
 
-.PHONY: install demo test bench eval clean
+.PHONY: install demo serve test browser-deps bench eval clean
 
 $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,19 @@ demo: install
 	$(BIN)/akhbar build seeds/ --index $(DEMO_INDEX)
 	$(BIN)/akhbar similar 000_2274472028061bc0 --index $(DEMO_INDEX)
 
-test: install
+serve: install
+	test -f $(DEMO_INDEX)/CURRENT || $(BIN)/akhbar build seeds/ --index $(DEMO_INDEX)
+	$(BIN)/akhbar serve --index $(DEMO_INDEX)   # http://127.0.0.1:8000/article/000_2274472028061bc0
+
+# The browser test needs Debian's chromium and an Arabic font; installed here when missing and
+# we are root with apt-get (as on CI), else the test skips and says why.
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=ar 2>/dev/null | grep -q Noto; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
+	else echo "note: chromium or fonts-noto-core missing and cannot be installed here: the browser test will skip"; fi
+
+test: install browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -56,19 +56,17 @@ def _ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
-def similar_to_id(ctx: Context, article_id: str, o: Options, window: int) -> tuple[dict, str]:
+def similar_to_id(ctx: Context, article_id: str, o: Options, window: int, explain) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
         box = query.similar_to_id(idx, article_id, o.k, query.Filters(o.lang, o.source, o.since, o.until), window,
                                   query.Ranking(o.mode, o.recency, o.diverse))
-        explain = ctx.embedder.for_index(version.manifest) if o.explain else None
         return {**present.box_head(box), "results": present.hit_rows(box, idx, explain)}, version.name
 
 
-def similar_to_text(ctx: Context, q: TextQuery, as_search: bool) -> tuple[dict, str]:
+def similar_to_text(ctx: Context, q: TextQuery, as_search: bool, embedder) -> tuple[dict, str]:
     version = ctx.live.current()
     filters, ranking = query.Filters(q.lang, q.source, q.since, q.until), query.Ranking(q.mode, q.recency, q.diverse)
-    embedder = ctx.embedder.for_index(version.manifest)
     with version.reader() as idx:
         run = query.search if as_search else query.similar_to_text
         box = run(idx, embedder, q.text, q.k, filters, ranking)
@@ -111,14 +109,16 @@ async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = 
     ctx = _ctx(request)
     o = Options(k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency, diverse=diverse,
                 explain=explain)
-    payload, version = await ctx.read(similar_to_id, ctx, article_id, o, window)
+    explain_with = await ctx.model(ctx.live.current().manifest) if explain else None
+    payload, version = await ctx.read(similar_to_id, ctx, article_id, o, window, explain_with)
     return json_response(payload, version=version)
 
 
 @router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text")
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = _ctx(request)
-    payload, version = await ctx.read(similar_to_text, ctx, body, False)
+    embedder = await ctx.model(ctx.live.current().manifest)
+    payload, version = await ctx.read(similar_to_text, ctx, body, False, embedder)
     return json_response(payload, version=version)
 
 
@@ -130,7 +130,8 @@ async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max
     ctx = _ctx(request)
     tq = TextQuery(text=q, k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency,
                    diverse=diverse, explain=explain)
-    payload, version = await ctx.read(similar_to_text, ctx, tq, True)
+    embedder = await ctx.model(ctx.live.current().manifest)
+    payload, version = await ctx.read(similar_to_text, ctx, tq, True, embedder)
     return json_response(payload, version=version)
 
 
@@ -175,8 +176,7 @@ async def api_add(request: Request, strict: Annotated[bool, Query(description="S
     ctx = _ctx(request)
     ctx.authorize(request)  # before reading a body the server would refuse anyway
     body = await request.body()
-    version = ctx.live.current()
-    embedder = await ctx.read(ctx.embedder.for_index, version.manifest) if body.strip() else None
+    embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
     summary = await ctx.write(request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
     return json_response(summary, version=summary["version"])
 

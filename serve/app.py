@@ -34,8 +34,8 @@ T = TypeVar("T")
 class Limits:
     """What one request may ask for. k as the CLI allows for a box; text sizes well above a long
     article (the longest SaudiNewsNet body is ~60k characters); a write body that embeds in about
-    a minute here (~12 articles/s, README "Benchmark"); 30 s for a read covers the model's
-    one-time load (~5 s here) under load, while `similar ID` takes ~35 ms at 100k articles."""
+    a minute here (~12 articles/s, README "Benchmark"); 30 s for a read, while `similar ID` takes
+    ~35 ms at 100k articles and `stories` (a whole pass) ~20 s."""
 
     max_k: int = 100
     max_query_chars: int = 1_000  # GET /api/search?q=
@@ -67,6 +67,11 @@ class Context:
         """Run a query in a worker thread within the read time limit (TimeoutError → 504)."""
         with anyio.fail_after(self.limits.read_seconds):
             return await anyio.to_thread.run_sync(fn, *args, limiter=self.readers, abandon_on_cancel=True)
+
+    async def model(self, manifest):
+        """The shared embedder for this index, loaded on first need. Outside the read time limit: the
+        one-time load took 25 s here with the CPU shared by several jobs, a query some milliseconds."""
+        return await anyio.to_thread.run_sync(self.embedder.for_index, manifest)
 
     async def write(self, request: Request, fn: Callable[..., T], *args) -> T:
         """Run a writer after checking the request's token; one write at a time."""

@@ -40,9 +40,8 @@ def _article(ctx: Context, article_id: str, k: int) -> dict:
                 "copies": [present.outlet(c) for c in box.copies], "rows": present.hit_rows(box, idx)}
 
 
-def _search(ctx: Context, q: str, lang: str | None) -> list[dict]:
+def _search(ctx: Context, q: str, lang: str | None, embedder) -> list[dict]:
     version = ctx.live.current()
-    embedder = ctx.embedder.for_index(version.manifest)
     with version.reader() as idx:
         box = query.search(idx, embedder, q, 20, query.Filters(lang or None))
         return present.hit_rows(box, idx)
@@ -95,7 +94,7 @@ async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
 async def search_page(request: Request, q: Annotated[str, Query(max_length=Limits().max_query_chars)] = "",
                       lang: Annotated[str, Query(max_length=16)] = "", ui: Ui = None) -> HTMLResponse:
     ctx = _ctx(request)
-    rows = await ctx.read(_search, ctx, q, lang) if q.strip() else None
+    rows = await ctx.read(_search, ctx, q, lang, await ctx.model(ctx.live.current().manifest)) if q.strip() else None
     return _render(request, "search.html", labels.choose(ui, *_accepted(request)), q=q, lang=lang, rows=rows)
 
 

@@ -64,3 +64,63 @@ def copy_of(tmp_path):
         return dst
 
     return _copy
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real `akhbar serve` process on 127.0.0.1 and a free port; its output goes to a log file."""
+
+    def __init__(self, root: Path, log: Path, token: str | None) -> None:
+        import subprocess
+        import sys
+
+        self.root, self.log, self.port = root, log, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "AKHBAR_TOKEN"} | ({"AKHBAR_TOKEN": token} if token else {})
+        self.proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(self.port)],
+                                     stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env)
+
+    def wait(self, seconds: float = 120) -> "Server":
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"akhbar serve exited: {self.log.read_text()}")
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2).read()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"akhbar serve did not answer within {seconds} s: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+SERVE_TOKEN = "test-token-4f1c"
+
+
+@pytest.fixture(scope="session")
+def served(seed_index, tmp_path_factory):
+    """`akhbar serve` over a private copy of the seed index, writes on with SERVE_TOKEN."""
+    root = tmp_path_factory.mktemp("served") / "idx"
+    shutil.copytree(seed_index, root)
+    server = Server(root, root.parent / "server.log", SERVE_TOKEN)
+    try:
+        yield server.wait()
+    finally:
+        server.stop()

@@ -21,7 +21,9 @@ def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_pa
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/", 1)[0] for n in names}
     assert tops == {"akhbar", next(t for t in tops if t.endswith(".dist-info"))}, tops
-    assert {"akhbar/cli.py", "akhbar/index/build.py", "akhbar/search/query.py"} <= set(names)
+    assert {"akhbar/cli.py", "akhbar/index/build.py", "akhbar/search/query.py", "akhbar/serve/app.py"} <= set(names)
+    templates = {p.name for p in (ROOT / "serve" / "templates").iterdir()}
+    assert templates and {n.rsplit("/", 1)[1] for n in names if n.startswith("akhbar/serve/templates/")} == templates
     assert not [n for n in names if "/tests/" in n or "/bench/" in n or "/seeds/" in n or n.startswith("akhbar/tests")]
 
     # A fresh environment: the wheel itself, installed without its dependencies, which it finds
@@ -40,7 +42,8 @@ def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_pa
     user.mkdir()
     for name in ("index.py", "search.py", "cli.py"):
         (user / name).write_text("raise SystemExit('the user module was imported')\n")
-    run = subprocess.run([str(py), "-c", "import akhbar.search.query, akhbar.cli; print(akhbar.search.query.__file__)"],
+    run = subprocess.run([str(py), "-c", "import akhbar.search.query, akhbar.cli, akhbar.serve.pages as p; "
+                          "p.TEMPLATES.get_template('article.html'); print(akhbar.search.query.__file__)"],
                          cwd=user, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().startswith(site)

@@ -1,0 +1,160 @@
+"""`akhbar serve` over HTTP against the same call in-process, at 100k articles.
+
+Usage: python bench/serve_http.py --from-index SRC [-n 100000] [--requests 400] [--work /tmp/akhbar-serve-bench]
+
+Builds (once) an index of n articles replicated from SRC's stored vectors (index/synthetic.py, as
+bench/scale.py does), then measures `similar ID` for random ids: in this process (the query and
+the JSON rows, what the endpoint computes) and as GET /api/similar/{id} from 1, 4 and 16
+concurrent clients (threads with keep-alive connections) to a real server on 127.0.0.1.
+In-process and single-client HTTP runs alternate, three rounds each, so load from other work on
+the machine falls on both; the ratio is of their medians. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from akhbar.index import layout
+from akhbar.index.errors import IndexNotFound
+from akhbar.index.synthetic import replicate
+from akhbar.search import present
+from akhbar.search.query import similar_to_id
+from akhbar.search.reader import open_index
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values) * 1000, q))
+
+
+def summary(latencies: list[float], seconds: float) -> dict:
+    return {"requests": len(latencies), "rps": round(len(latencies) / seconds, 1),
+            "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2)}
+
+
+def in_process(root: Path, ids: list[str]) -> dict:
+    idx = open_index(root)
+    lat = []
+    start = time.perf_counter()
+    for i in ids:
+        t = time.perf_counter()
+        present.hit_rows(similar_to_id(idx, i, 10), idx)
+        lat.append(time.perf_counter() - t)
+    return summary(lat, time.perf_counter() - start)
+
+
+def over_http(url: str, ids: list[str], clients: int) -> dict:
+    lat: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    share = [ids[c::clients] for c in range(clients)]
+
+    def client(mine: list[str]) -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for i in mine:
+                t = time.perf_counter()
+                r = http.get(f"/api/similar/{i}", params={"k": 10})
+                took = time.perf_counter() - t
+                with lock:
+                    lat.append(took)
+                    if r.status_code != 200:
+                        errors.append(r.status_code)
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in share]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {**summary(lat, time.perf_counter() - start), "clients": clients, "non_200": len(errors)}
+
+
+def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(url + "/healthz", timeout=2)
+            return proc, url
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise SystemExit(log.read_text())
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def cpu() -> dict:
+    info = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    return {"cpu": model, "cores": os.cpu_count(),
+            "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile"}),
+            "load_average_at_start": os.getloadavg()}
+
+
+def synthetic_index(src: Path, work: Path, n: int) -> Path:
+    root = work / f"n{n}"
+    try:
+        layout.current_version(root)
+    except IndexNotFound:
+        print(f"building {root} from {src} …", file=sys.stderr)
+        replicate(src, root, n)
+    return root
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--from-index", type=Path, required=True)
+    ap.add_argument("-n", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=400, help="per measurement")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-serve-bench"))
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    root = synthetic_index(args.from_index, args.work, args.n)
+    idx = open_index(root)
+    rng = np.random.default_rng(2)
+    positions = rng.choice(args.n, args.requests + 50, replace=False)
+    ids = [idx.con.execute("SELECT id FROM articles WHERE pos = ?", (int(p),)).fetchone()[0] for p in positions]
+    warm, ids = ids[:50], ids[50:]
+    result: dict = {"n": args.n, "requests_per_measurement": len(ids), **cpu()}
+    proc, url = start_server(root, args.work / "server.log")
+    try:
+        in_process(root, warm)
+        over_http(url, warm, 4)
+        rounds = []
+        for _ in range(3):
+            rounds.append({"in_process": in_process(root, ids), "http_1": over_http(url, ids, 1)})
+        result["rounds"] = rounds
+        for c in (4, 16):
+            result[f"http_{c}"] = over_http(url, ids, c)
+        result["server_rss_mb"] = round(int(next(line.split()[1] for line in open(f"/proc/{proc.pid}/status")
+                                                  if line.startswith("VmRSS"))) / 1024, 1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    p50_in = statistics.median(r["in_process"]["p50_ms"] for r in rounds)
+    p50_http = statistics.median(r["http_1"]["p50_ms"] for r in rounds)
+    result["in_process_p50_ms"], result["http_1_p50_ms"] = p50_in, p50_http
+    result["http_over_in_process_p50"] = round(p50_http / p50_in, 3)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Soak `akhbar serve` while `akhbar add` publishes new versions: no 5xx, no torn answer, flat memory.
+
+Usage: python bench/serve_soak.py --index ROOT [--requests 6000] [--clients 16] [--every 3] [--max-seconds 900]
+
+Works on a copy of ROOT (e.g. the 100k index bench/serve_http.py builds). A real server on
+127.0.0.1 answers GET /api/similar/{id} to `--clients` threads while a writer runs `akhbar add`
+every `--every` seconds with 200 new articles (new ids, texts already in the index, so nothing
+is embedded and each add is the write path alone: a delta publish, or a merge when the delta
+passes 2% of the base). Bounded: stops at `--requests` requests or `--max-seconds`, whichever
+comes first, and always stops the server. Checks, for every answer: the status is not 5xx; its
+version (X-Akhbar-Version) is one that was published; every id it returns (rows and folded
+copies) exists in a published version. The server's resident memory is read after every 1,000
+requests. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from akhbar.index import layout
+from akhbar.search.reader import open_index
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serve_http import cpu, start_server  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    return round(int(next(line.split()[1] for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS"))) / 1024, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--requests", type=int, default=6000)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--every", type=float, default=3.0, help="seconds between the end of one add and the next")
+    ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--max-seconds", type=float, default=900)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-serve-soak"))
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True)
+    root = args.work / "idx"
+    shutil.copytree(args.index, root, ignore=shutil.ignore_patterns(".staging-*", "LOCK"))
+    idx = open_index(root)
+    published_ids = {r[0] for r in idx.con.execute("SELECT id FROM articles")}
+    sources = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles ORDER BY pos LIMIT 5000").fetchall()
+    query_ids = sorted(published_ids)
+    published_versions = {idx.folder.name}
+    del idx
+
+    proc, url = start_server(root, args.work / "server.log")
+    lock = threading.Lock()
+    stop = threading.Event()
+    statuses: dict[int, int] = {}
+    torn: list[str] = []
+    unknown_versions: set[str] = set()
+    answers: list[tuple[str, list[str]]] = []  # (version, ids) checked at the end against every publish
+    memory: list[tuple[int, float]] = []
+    count = [0]
+    writes: list[dict] = []
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            rows = sources[(n * args.batch) % len(sources):][: args.batch]
+            new = args.work / f"add-{n}.jsonl"
+            new.write_text("".join(json.dumps({"id": f"{r[0]}+soak{n}", "title": r[1], "body": r[2], "lang": r[3],
+                                               "date": r[4], "source": r[5]}, ensure_ascii=False) + "\n" for r in rows))
+            with lock:
+                published_ids.update(f"{r[0]}+soak{n}" for r in rows)  # before the publish: ids may show up from then on
+            t = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "akhbar.cli", "add", str(new), "--index", str(root), "--json"],
+                                  capture_output=True, text=True)
+            took = time.perf_counter() - t
+            if done.returncode != 0:
+                writes.append({"error": done.stderr.strip()[-300:]})
+            else:
+                s = json.loads(done.stdout)
+                with lock:
+                    published_versions.add(s["version"])
+                writes.append({"version": s["version"], "articles": s["articles"], "seconds": round(took, 2)})
+            n += 1
+            stop.wait(args.every)
+
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, len(query_ids), args.requests * 2)
+
+    def client(c: int) -> None:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            k = c
+            while not stop.is_set():
+                with lock:
+                    if count[0] >= args.requests:
+                        return
+                    count[0] += 1
+                    done = count[0]
+                article = query_ids[int(picks[k % len(picks)])]
+                k += args.clients
+                r = http.get(f"/api/similar/{article}", params={"k": 10})
+                with lock:
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    if r.status_code == 200:
+                        body = r.json()
+                        ids = [body["article"]["id"]] + [c["id"] for c in body["copies"]]
+                        ids += [h["id"] for h in body["results"]] + [a["id"] for h in body["results"] for a in h["also"]]
+                        answers.append((r.headers.get("x-akhbar-version", ""), ids))
+                    if done % 1000 == 0:
+                        memory.append((done, rss_mb(proc.pid)))
+
+    started = time.monotonic()
+    w = threading.Thread(target=writer)
+    clients = [threading.Thread(target=client, args=(c,)) for c in range(args.clients)]
+    try:
+        w.start()
+        for t in clients:
+            t.start()
+        deadline = started + args.max_seconds
+        while any(t.is_alive() for t in clients) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        stop.set()
+        for t in clients:
+            t.join()
+        w.join()
+        memory.append((count[0], rss_mb(proc.pid)))
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(10)
+    seconds = time.monotonic() - started
+    for version, ids in answers:
+        if version not in published_versions:
+            unknown_versions.add(version)
+        torn.extend(i for i in ids if i not in published_ids)
+    first, last = memory[0], memory[-1]
+    print(json.dumps({
+        **cpu(), "index": str(args.index), "requests": sum(statuses.values()), "clients": args.clients, "seconds": round(seconds, 1),
+        "rps": round(sum(statuses.values()) / seconds, 1), "statuses": statuses,
+        "5xx": sum(v for k, v in statuses.items() if k >= 500),
+        "versions_published": len(published_versions) - 1, "versions_answered_from": len({v for v, _ in answers}),
+        "answers_from_unpublished_versions": sorted(unknown_versions), "torn_ids": torn[:20], "torn_count": len(torn),
+        "rss_mb_by_requests": memory, "rss_growth_first_to_last_thousand_mb": round(last[1] - first[1], 1),
+        "writes": writes,
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
