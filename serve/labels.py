@@ -23,7 +23,9 @@ LABELS: dict[str, dict[str, str]] = {
                          "fr": "{articles} articles, {sources} sources, langues : {langs}"},
     "period": {"ar": "من {since} إلى {until}", "en": "Published {since} to {until}", "fr": "Publiés du {since} au {until}"},
     "home": {"ar": "أخبار", "en": "akhbar", "fr": "akhbar"},
-    "not_found": {"ar": "غير موجود", "en": "Not found", "fr": "Introuvable"},
+    "any_language": {"ar": "كل اللغات", "en": "All languages", "fr": "Toutes les langues"},
+    "date_source": {"ar": "التاريخ والمصدر", "en": "Date and source", "fr": "Date et source"},
+    "title": {"ar": "العنوان", "en": "Title", "fr": "Titre"},
 }
 
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {

@@ -94,30 +94,6 @@ def _filters(lang, source, since, until):
     return Filters(lang, source, since, until)
 
 
-def _outlet(copy: dict) -> str:
-    """'source (day)' for a folded copy, the way the box names other outlets."""
-    name = copy["source"] or copy["id"]
-    return f"{name} ({copy['date'][:10]})" if copy["date"] else name
-
-
-def _hit_rows(box, idx, explain: bool, model: str | None) -> list[dict]:
-    rows = []
-    for i, h in enumerate(box.hits, 1):
-        d = h.as_dict()
-        d["#"] = i
-        d["day"] = h.date[:10]
-        d["also in"] = [_outlet(c) for c in h.also]
-        rows.append(d)
-    if explain:
-        from akhbar.search.explain import explain as why
-        from akhbar.search.reader import query_embedder
-
-        for d, e in zip(rows, why(idx, box, query_embedder(idx.manifest, model))):
-            d.update(e)
-            d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
-    return rows
-
-
 def _ranking(mode: str, recency: int = 0, diverse: bool = False):
     from akhbar.search.query import Ranking
 
@@ -237,7 +213,7 @@ def similar(
 
     Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
     """
-    from akhbar.search import query
+    from akhbar.search import present, query
     from akhbar.search.reader import open_index, query_embedder
 
     if sum(x is not None for x in (article_id, file, text)) != 1:
@@ -245,6 +221,7 @@ def similar(
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
     filters = _filters(lang, source, since, until)
+    embedder = query_embedder(idx.manifest, model) if explain or article_id is None else None  # one model load at most
     if article_id is not None:
         box = query.similar_to_id(idx, article_id, k, filters, window, ranking)
     else:
@@ -253,8 +230,8 @@ def similar(
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters, ranking)
-    rows = _hit_rows(box, idx, explain, model)
+        box = query.similar_to_text(idx, embedder, text or "", k, filters, ranking)
+    rows = present.hit_rows(box, idx, embedder if explain else None)
     if as_json:
         emit(rows, (), True)
         return
@@ -262,7 +239,7 @@ def similar(
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
     if box.copies:
-        out.print("Same story also published by: " + ", ".join(_outlet(c) for c in box.copies))
+        out.print("Same story also published by: " + ", ".join(present.outlet(c) for c in box.copies))
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
@@ -289,22 +266,14 @@ def search(
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
-    from akhbar.search import query
+    from akhbar.search import present, query
     from akhbar.search.reader import open_index, query_embedder
 
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
-    box = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until), ranking)
-    emit(_hit_rows(box, idx, explain, model), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
-
-
-def _article_rows(idx, positions: list[int]) -> list[dict]:
-    from akhbar.index import store
-    from akhbar.search.query import display_title
-
-    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
-    return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
-             "title": display_title(rows[p])} for p in positions]
+    embedder = query_embedder(idx.manifest, model)
+    box = query.search(idx, embedder, text, k, _filters(lang, source, since, until), ranking)
+    emit(present.hit_rows(box, idx, embedder if explain else None), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
 
 @app.command()
@@ -314,15 +283,16 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: akhbar dups --index news-index
     """
+    from akhbar.search import present
     from akhbar.search.dups import duplicate_groups
     from akhbar.search.reader import open_index
 
     idx = open_index(config.index_dir(index))
-    groups = duplicate_groups(idx)
+    groups = present.dup_rows(idx, duplicate_groups(idx))
     if as_json:
-        emit([{"group": i, "articles": _article_rows(idx, g)} for i, g in enumerate(groups, 1)], (), True)
+        emit(groups, (), True)
         return
-    rows = [{"group": i, **a} for i, g in enumerate(groups, 1) for a in _article_rows(idx, g)]
+    rows = [{"group": g["group"], **a} for g in groups for a in g["articles"]]
     emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
 
 
@@ -337,17 +307,12 @@ def stories(
 
     Example: akhbar stories --index news-index --min-articles 3
     """
+    from akhbar.search import present
     from akhbar.search.reader import open_index
     from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
-    rows = []
-    for i, s in enumerate(find(idx, min_articles), 1):
-        arts = _article_rows(idx, s.positions)
-        days = sorted(a["day"] for a in arts if a["day"])
-        rows.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
-                     "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
-                     "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
+    rows = present.story_rows(idx, find(idx, min_articles))
     emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
 
 
@@ -362,11 +327,12 @@ def coverage(
 
     Example: akhbar coverage ar-nato-01
     """
+    from akhbar.search import present
     from akhbar.search.reader import open_index
     from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
-    arts = _article_rows(idx, story_of(idx, article_id).positions)
+    arts = present.article_rows(idx, story_of(idx, article_id).positions)
     if not as_json:
         out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
                   f"{', '.join(sorted({a['lang'] for a in arts}))}")
@@ -422,6 +388,24 @@ def evaluate(
 
     result = run_eval(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
+
+
+@app.command()
+@fails_cleanly
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; loopback unless told otherwise")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the JSON API and the pages (article with its box, search, coverage, /box/ID for an iframe).
+
+    Answers follow the index as writers publish new versions. Writes over HTTP
+    (POST /api/articles, DELETE /api/articles/ID) need AKHBAR_TOKEN set when the server starts,
+    sent as 'Authorization: Bearer TOKEN'. Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index
+    """
+    from akhbar.serve.run import run
+
+    run(config.index_dir(index), host, port, os.environ.get("AKHBAR_TOKEN") or None)
 
 
 def main() -> None:

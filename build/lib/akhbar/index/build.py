@@ -100,7 +100,8 @@ class _Writer:
     """
 
     def __init__(self, stage: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
-                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
+                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None,
+                 embedder: Embedder | None = None) -> None:
         self.stage, self.settings, self.precision, self.summary = stage, settings, precision, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress
@@ -124,7 +125,7 @@ class _Writer:
         self.vf.truncate((self.position - self.base_rows) * 2 * self.dim)  # drop rows written after the last commit
         self.vf.seek(0, os.SEEK_END)
         self.batch: list[Article] = []
-        self._embedder: Embedder | None = None
+        self._embedder = embedder  # a long-running caller's (akhbar serve), already checked against the manifest
         self.ref = None
 
     def embedder(self) -> Embedder:
@@ -266,7 +267,8 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
            strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
-           on_progress: Callable[[int], None] | None, reindex_kind: str | None = None) -> BuildSummary:
+           on_progress: Callable[[int], None] | None, reindex_kind: str | None = None,
+           embedder: Embedder | None = None) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -279,7 +281,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
         stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
         try:
-            w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+            w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
 
             def report(problem: Problem) -> None:
                 if strict:
@@ -346,13 +348,15 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
 
 def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
         precision: Precision = "auto", on_problem: Callable[[Problem], None] | None = None,
-        on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+        on_progress: Callable[[int], None] | None = None, embedder: Embedder | None = None) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
-    Only new or changed texts are embedded, the way the index was built (its manifest).
+    Only new or changed texts are embedded, the way the index was built (its manifest). A
+    process that keeps a model loaded (akhbar serve) passes its `embedder`, built for this
+    index (search.reader.query_embedder), so a write does not load the model again.
     """
     return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  precision, on_problem, on_progress)
+                  precision, on_problem, on_progress, embedder=embedder)
 
 
 def remove(ids: Iterable[str], root: Path, strict: bool = False,

@@ -27,5 +27,9 @@ class ModelMismatch(AkhbarError):
     """The query model differs from the one the index was built with."""
 
 
+class IndexLocked(AkhbarError):
+    """Another writer holds the index's lock."""
+
+
 class ArticleNotFound(AkhbarError):
     """An id that is not in the index."""

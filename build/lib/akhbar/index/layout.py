@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from akhbar.index.errors import AkhbarError, IndexNotFound
+from akhbar.index.errors import AkhbarError, IndexLocked, IndexNotFound
 
 CURRENT = "CURRENT"
 VERSION_PREFIX = "v-"
@@ -50,7 +50,7 @@ def writer_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
-            raise AkhbarError(f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; "
+            raise IndexLocked(f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; "
                               "try again when it has finished") from None
         f.seek(0)
         f.truncate()

@@ -1,0 +1,62 @@
+"""Results as plain objects: what `--json` prints and what the HTTP API returns, built in one place
+so the two stay equal (the CLI's tables and the web pages show the same rows)."""
+
+from __future__ import annotations
+
+from akhbar.index import store
+from akhbar.search.query import Box, display_title
+from akhbar.search.reader import OpenIndex
+from akhbar.search.stories import Story
+
+
+def outlet(copy: dict) -> str:
+    """'source (day)' for a folded copy, the way the box names other outlets."""
+    name = copy["source"] or copy["id"]
+    return f"{name} ({copy['date'][:10]})" if copy["date"] else name
+
+
+def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
+    """One object per row of a box or a search; with an embedder, each row's best passage and shared terms."""
+    rows = []
+    for i, h in enumerate(box.hits, 1):
+        d = h.as_dict()
+        d["#"] = i
+        d["day"] = h.date[:10]
+        d["also in"] = [outlet(c) for c in h.also]
+        rows.append(d)
+    if explain_with is not None:
+        from akhbar.search.explain import explain as why
+
+        for d, e in zip(rows, why(idx, box, explain_with)):
+            d.update(e)
+            d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
+    return rows
+
+
+def box_head(box: Box) -> dict:
+    """What a box is about: the article (or text) asked about, its own copies, the days looked in."""
+    return {"article": box.article, "copies": box.copies, "copies_named": [outlet(c) for c in box.copies],
+            "since": box.filters.since or "", "until": box.filters.until or ""}
+
+
+def article_rows(idx: OpenIndex, positions: list[int]) -> list[dict]:
+    """id, day, source, language and title of articles, in the order given."""
+    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
+    return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
+             "title": display_title(rows[p])} for p in positions]
+
+
+def dup_rows(idx: OpenIndex, groups: list[list[int]]) -> list[dict]:
+    return [{"group": i, "articles": article_rows(idx, g)} for i, g in enumerate(groups, 1)]
+
+
+def story_rows(idx: OpenIndex, found: list[Story]) -> list[dict]:
+    """One object per story: size, first and last day, sources, languages, the first article's title, ids."""
+    out = []
+    for i, s in enumerate(found, 1):
+        arts = article_rows(idx, s.positions)
+        days = sorted(a["day"] for a in arts if a["day"])
+        out.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
+                    "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
+                    "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
+    return out

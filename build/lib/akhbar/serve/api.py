@@ -1,0 +1,190 @@
+"""The JSON API: the CLI's commands over HTTP, returning the objects `--json` prints
+(search/present.py builds both). Each answer names the version it came from (X-Akhbar-Version)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from akhbar.index import config, store
+from akhbar.index.errors import ArticleNotFound
+from akhbar.search import present, query
+from akhbar.search.dups import duplicate_groups
+from akhbar.search.stats import stats as index_stats
+from akhbar.search.stories import coverage as story_of
+from akhbar.search.stories import stories as find_stories
+from akhbar.serve import writes
+from akhbar.serve.app import Context, Limits, json_response
+
+router = APIRouter()
+MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
+
+K = Annotated[int, Query(ge=1, le=MAX_K, description="How many rows")]
+Lang = Annotated[Optional[str], Query(max_length=16, description="Only articles in this language (ar, en, fr, …)")]
+Source = Annotated[Optional[str], Query(max_length=200, description="Only articles from this source")]
+Since = Annotated[Optional[str], Query(max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")]
+Until = Annotated[Optional[str], Query(max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")]
+Mode = Annotated[str, Query(max_length=16, description="dense, lexical or hybrid")]
+Recency = Annotated[int, Query(ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")]
+Diverse = Annotated[bool, Query(description="Rows that differ from each other (MMR)")]
+Explain = Annotated[bool, Query(description="Each row's best-matching passage and shared terms (loads the model)")]
+Id = Annotated[str, Path(max_length=500, description="An indexed article's id")]
+
+
+class Options(BaseModel):
+    """The options `similar` and `search` share with the CLI."""
+
+    k: int = Field(10, ge=1, le=MAX_K)
+    lang: Optional[str] = Field(None, max_length=16)
+    source: Optional[str] = Field(None, max_length=200)
+    since: Optional[str] = Field(None, max_length=32)
+    until: Optional[str] = Field(None, max_length=32)
+    mode: str = Field(config.MODE, max_length=16)
+    recency: int = Field(0, ge=0, le=100_000)
+    diverse: bool = False
+    explain: bool = False
+
+
+class TextQuery(Options):
+    text: str = Field(..., min_length=1, max_length=Limits().max_text_chars, description="A new article's text")
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def similar_to_id(ctx: Context, article_id: str, o: Options, window: int, explain) -> tuple[dict, str]:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        box = query.similar_to_id(idx, article_id, o.k, query.Filters(o.lang, o.source, o.since, o.until), window,
+                                  query.Ranking(o.mode, o.recency, o.diverse))
+        return {**present.box_head(box), "results": present.hit_rows(box, idx, explain)}, version.name
+
+
+def similar_to_text(ctx: Context, q: TextQuery, as_search: bool, embedder) -> tuple[dict, str]:
+    version = ctx.live.current()
+    filters, ranking = query.Filters(q.lang, q.source, q.since, q.until), query.Ranking(q.mode, q.recency, q.diverse)
+    with version.reader() as idx:
+        run = query.search if as_search else query.similar_to_text
+        box = run(idx, embedder, q.text, q.k, filters, ranking)
+        head = {"query": q.text} if as_search else present.box_head(box)
+        return {**head, "results": present.hit_rows(box, idx, embedder if q.explain else None)}, version.name
+
+
+def coverage_of(ctx: Context, article_id: str) -> tuple[dict, str]:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        arts = present.article_rows(idx, story_of(idx, article_id).positions)
+        return {"id": article_id, "articles": len(arts), "sources": len({a["source"] for a in arts}),
+                "languages": sorted({a["lang"] for a in arts}), "results": arts}, version.name
+
+
+def stories_of(ctx: Context, min_articles: int) -> tuple[dict, str]:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        return {"results": present.story_rows(idx, find_stories(idx, min_articles))}, version.name
+
+
+def dups_of(ctx: Context) -> tuple[dict, str]:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        return {"results": present.dup_rows(idx, duplicate_groups(idx))}, version.name
+
+
+def _exists(ctx: Context, article_id: str) -> None:
+    with ctx.live.current().reader() as idx:
+        if store.by_id(idx.con, article_id) is None:
+            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
+
+
+@router.get("/api/similar/{article_id:path}", tags=["query"], summary="The similar-articles box under an indexed article")
+async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = None, source: Source = None,
+                      since: Since = None, until: Until = None,
+                      window: Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
+                      mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
+                      explain: Explain = False) -> Response:
+    ctx = _ctx(request)
+    o = Options(k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency, diverse=diverse,
+                explain=explain)
+    explain_with = await ctx.model(ctx.live.current().manifest) if explain else None
+    payload, version = await ctx.read(similar_to_id, ctx, article_id, o, window, explain_with)
+    return json_response(payload, version=version)
+
+
+@router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text")
+async def api_similar_text(request: Request, body: TextQuery) -> Response:
+    ctx = _ctx(request)
+    embedder = await ctx.model(ctx.live.current().manifest)
+    payload, version = await ctx.read(similar_to_text, ctx, body, False, embedder)
+    return json_response(payload, version=version)
+
+
+@router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language")
+async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max_length=Limits().max_query_chars)],
+                     k: K = 10, lang: Lang = None, source: Source = None, since: Since = None, until: Until = None,
+                     mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
+                     explain: Explain = False) -> Response:
+    ctx = _ctx(request)
+    tq = TextQuery(text=q, k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency,
+                   diverse=diverse, explain=explain)
+    embedder = await ctx.model(ctx.live.current().manifest)
+    payload, version = await ctx.read(similar_to_text, ctx, tq, True, embedder)
+    return json_response(payload, version=version)
+
+
+@router.get("/api/coverage/{article_id:path}", tags=["query"], summary="An article's whole story, by date")
+async def api_coverage(request: Request, article_id: Id) -> Response:
+    ctx = _ctx(request)
+    payload, version = await ctx.read(coverage_of, ctx, article_id)
+    return json_response(payload, version=version)
+
+
+@router.get("/api/stories", tags=["query"], summary="The corpus grouped into stories, largest first")
+async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2) -> Response:
+    ctx = _ctx(request)
+    payload, version = await ctx.read(stories_of, ctx, min_articles)
+    return json_response(payload, version=version)
+
+
+@router.get("/api/dups", tags=["query"], summary="Groups of copies of one wire story")
+async def api_dups(request: Request) -> Response:
+    ctx = _ctx(request)
+    payload, version = await ctx.read(dups_of, ctx)
+    return json_response(payload, version=version)
+
+
+@router.get("/api/stats", tags=["query"], summary="What the index holds and how it was built")
+async def api_stats(request: Request) -> Response:
+    ctx = _ctx(request)
+    return json_response(await ctx.read(index_stats, ctx.root))
+
+
+@router.get("/healthz", tags=["service"], summary="The server is up; which version it answers from")
+async def healthz(request: Request) -> Response:
+    ctx = _ctx(request)
+    version = await ctx.read(ctx.live.current)
+    return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
+
+
+@router.post("/api/articles", tags=["write"], summary="Add or update articles (JSON Lines or a JSON array); needs the token",
+             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                                        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
+async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False) -> Response:
+    ctx = _ctx(request)
+    ctx.authorize(request)  # before reading a body the server would refuse anyway
+    body = await request.body()
+    embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
+    summary = await ctx.write(request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
+    return json_response(summary, version=summary["version"])
+
+
+@router.delete("/api/articles/{article_id:path}", tags=["write"], summary="Take an article out (a retraction); needs the token")
+async def api_remove(request: Request, article_id: Id) -> Response:
+    ctx = _ctx(request)
+    ctx.authorize(request)
+    await ctx.read(_exists, ctx, article_id)
+    summary = await ctx.write(request, writes.remove, ctx.root, article_id)
+    return json_response(summary, version=summary["version"])

@@ -1,0 +1,108 @@
+"""Pages rendered on the server: an article with its box, search, a story's coverage, and the
+box alone for an iframe. No scripts and no external assets: the style sheet is inlined."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Optional
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from akhbar.index import store
+from akhbar.index.errors import ArticleNotFound
+from akhbar.search import present, query
+from akhbar.search.stories import coverage as story_of
+from akhbar.serve import labels
+from akhbar.serve.api import MAX_K, _ctx
+from akhbar.serve.app import Context, Limits
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=FsPath(__file__).parent / "templates")
+TEMPLATES.env.globals["language_name"] = labels.language_name
+BOX_ROWS = 10  # like the seed page's box (six rows), with room for coverage in other languages
+
+Ui = Annotated[Optional[str], Query(max_length=8, description="Page language: ar, en or fr")]
+Id = Annotated[str, Path(max_length=500)]
+
+
+def _article(ctx: Context, article_id: str, k: int) -> dict:
+    """The article's row, paragraphs and box, from one version."""
+    version = ctx.live.current()
+    with version.reader() as idx:
+        row = store.by_id(idx.con, article_id)
+        if row is None:
+            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
+        box = query.similar_to_id(idx, article_id, k)
+        return {"article": {**box.article, "day": row["date"][:10], "url": row["url"],
+                            "paragraphs": [p.strip() for p in row["body"].split("\n") if p.strip()]},
+                "copies": box.copies, "rows": present.hit_rows(box, idx)}
+
+
+def _search(ctx: Context, q: str, lang: str | None, embedder) -> list[dict]:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        box = query.search(idx, embedder, q, 20, query.Filters(lang or None))
+        return present.hit_rows(box, idx)
+
+
+def _coverage(ctx: Context, article_id: str) -> dict:
+    version = ctx.live.current()
+    with version.reader() as idx:
+        row = store.by_id(idx.con, article_id)
+        if row is None:
+            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
+        arts = present.article_rows(idx, story_of(idx, article_id).positions)
+    return {"title": query.display_title(row), "id": article_id, "rows": arts,
+            "sources": len({a["source"] for a in arts}), "langs": sorted({a["lang"] for a in arts})}
+
+
+def _render(request: Request, template: str, ui: str, **values) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, template, {"ui": ui, "dir": "rtl" if ui in labels.RTL else "ltr",
+                                                         "t": labels.words(ui), **values})
+
+
+def _accepted(request: Request) -> list[str]:
+    return labels.accepted(request.headers.get("accept-language", ""))
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/search")
+
+
+@router.get("/article/{article_id:path}", response_class=HTMLResponse)
+async def article_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
+    """Like the seed page: the article, then the box. The page speaks the article's language."""
+    ctx = _ctx(request)
+    found = await ctx.read(_article, ctx, article_id, BOX_ROWS)
+    lang = labels.choose(ui, found["article"]["lang"], *_accepted(request))
+    return _render(request, "article.html", lang, **found)
+
+
+@router.get("/box/{article_id:path}", response_class=HTMLResponse)
+async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
+                       k: Annotated[int, Query(ge=1, le=MAX_K)] = BOX_ROWS) -> HTMLResponse:
+    """The box alone, for an iframe in another site's page; links open in the page around it."""
+    ctx = _ctx(request)
+    found = await ctx.read(_article, ctx, article_id, k)
+    return _render(request, "box.html", labels.choose(ui, found["article"]["lang"], *_accepted(request)), **found)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(request: Request, q: Annotated[str, Query(max_length=Limits().max_query_chars)] = "",
+                      lang: Annotated[str, Query(max_length=16)] = "", ui: Ui = None) -> HTMLResponse:
+    ctx = _ctx(request)
+    rows = await ctx.read(_search, ctx, q, lang, await ctx.model(ctx.live.current().manifest)) if q.strip() else None
+    return _render(request, "search.html", labels.choose(ui, *_accepted(request)), q=q, lang=lang, rows=rows)
+
+
+@router.get("/coverage/{article_id:path}", response_class=HTMLResponse)
+async def coverage_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
+    ctx = _ctx(request)
+    found = await ctx.read(_coverage, ctx, article_id)
+    lang = labels.choose(ui, *_accepted(request))
+    named = "، ".join(labels.language_name(c, lang) for c in found["langs"]) if lang == "ar" else \
+        ", ".join(labels.language_name(c, lang) for c in found["langs"])
+    return _render(request, "coverage.html", lang, langs_named=named, **found)
