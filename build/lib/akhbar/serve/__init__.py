@@ -1,1 +1,0 @@
-"""akhbar serve: the JSON API and the pages over a live index (only cli.py imports this package)."""
