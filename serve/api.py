@@ -17,7 +17,7 @@ from akhbar.search.stats import stats as index_stats
 from akhbar.search.stories import coverage as story_of
 from akhbar.search.stories import stories as find_stories
 from akhbar.serve import writes
-from akhbar.serve.app import Context, Limits, json_response
+from akhbar.serve.context import Context, Limits, context_of, json_response
 
 router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
@@ -50,10 +50,6 @@ class Options(BaseModel):
 
 class TextQuery(Options):
     text: str = Field(..., min_length=1, max_length=Limits().max_text_chars, description="A new article's text")
-
-
-def _ctx(request: Request) -> Context:
-    return request.app.state.ctx
 
 
 def similar_to_id(ctx: Context, article_id: str, o: Options, window: int, explain) -> tuple[dict, str]:
@@ -106,7 +102,7 @@ async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = 
                       window: Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
                       mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
                       explain: Explain = False) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     o = Options(k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency, diverse=diverse,
                 explain=explain)
     explain_with = await ctx.model(ctx.live.current().manifest) if explain else None
@@ -116,7 +112,7 @@ async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = 
 
 @router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text")
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
     payload, version = await ctx.read(similar_to_text, ctx, body, False, embedder)
     return json_response(payload, version=version)
@@ -127,7 +123,7 @@ async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max
                      k: K = 10, lang: Lang = None, source: Source = None, since: Since = None, until: Until = None,
                      mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
                      explain: Explain = False) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     tq = TextQuery(text=q, k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency,
                    diverse=diverse, explain=explain)
     embedder = await ctx.model(ctx.live.current().manifest)
@@ -137,34 +133,34 @@ async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max
 
 @router.get("/api/coverage/{article_id:path}", tags=["query"], summary="An article's whole story, by date")
 async def api_coverage(request: Request, article_id: Id) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     payload, version = await ctx.read(coverage_of, ctx, article_id)
     return json_response(payload, version=version)
 
 
 @router.get("/api/stories", tags=["query"], summary="The corpus grouped into stories, largest first")
 async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     payload, version = await ctx.read(stories_of, ctx, min_articles)
     return json_response(payload, version=version)
 
 
 @router.get("/api/dups", tags=["query"], summary="Groups of copies of one wire story")
 async def api_dups(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     payload, version = await ctx.read(dups_of, ctx)
     return json_response(payload, version=version)
 
 
 @router.get("/api/stats", tags=["query"], summary="What the index holds and how it was built")
 async def api_stats(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     return json_response(await ctx.read(index_stats, ctx.root))
 
 
 @router.get("/healthz", tags=["service"], summary="The server is up; which version it answers from")
 async def healthz(request: Request) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     version = await ctx.read(ctx.live.current)
     return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
 
@@ -173,7 +169,7 @@ async def healthz(request: Request) -> Response:
              openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
                                                         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
 async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     ctx.authorize(request)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
@@ -183,7 +179,7 @@ async def api_add(request: Request, strict: Annotated[bool, Query(description="S
 
 @router.delete("/api/articles/{article_id:path}", tags=["write"], summary="Take an article out (a retraction); needs the token")
 async def api_remove(request: Request, article_id: Id) -> Response:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     ctx.authorize(request)
     await ctx.read(_exists, ctx, article_id)
     summary = await ctx.write(request, writes.remove, ctx.root, article_id)

@@ -15,8 +15,8 @@ from akhbar.index.errors import ArticleNotFound
 from akhbar.search import present, query
 from akhbar.search.stories import coverage as story_of
 from akhbar.serve import labels
-from akhbar.serve.api import MAX_K, _ctx
-from akhbar.serve.app import Context, Limits
+from akhbar.serve.api import MAX_K
+from akhbar.serve.context import Context, Limits, context_of
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=FsPath(__file__).parent / "templates")
@@ -75,7 +75,7 @@ async def home() -> RedirectResponse:
 @router.get("/article/{article_id:path}", response_class=HTMLResponse)
 async def article_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
     """Like the seed page: the article, then the box. The page speaks the article's language."""
-    ctx = _ctx(request)
+    ctx = context_of(request)
     found = await ctx.read(_article, ctx, article_id, BOX_ROWS)
     lang = labels.choose(ui, found["article"]["lang"], *_accepted(request))
     return _render(request, "article.html", lang, **found)
@@ -85,7 +85,7 @@ async def article_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLR
 async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
                        k: Annotated[int, Query(ge=1, le=MAX_K)] = BOX_ROWS) -> HTMLResponse:
     """The box alone, for an iframe in another site's page; links open in the page around it."""
-    ctx = _ctx(request)
+    ctx = context_of(request)
     found = await ctx.read(_article, ctx, article_id, k)
     return _render(request, "box.html", labels.choose(ui, found["article"]["lang"], *_accepted(request)), **found)
 
@@ -93,14 +93,14 @@ async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(request: Request, q: Annotated[str, Query(max_length=Limits().max_query_chars)] = "",
                       lang: Annotated[str, Query(max_length=16)] = "", ui: Ui = None) -> HTMLResponse:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     rows = await ctx.read(_search, ctx, q, lang, await ctx.model(ctx.live.current().manifest)) if q.strip() else None
     return _render(request, "search.html", labels.choose(ui, *_accepted(request)), q=q, lang=lang, rows=rows)
 
 
 @router.get("/coverage/{article_id:path}", response_class=HTMLResponse)
 async def coverage_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     found = await ctx.read(_coverage, ctx, article_id)
     lang = labels.choose(ui, *_accepted(request))
     named = "، ".join(labels.language_name(c, lang) for c in found["langs"]) if lang == "ar" else \

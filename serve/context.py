@@ -1,0 +1,96 @@
+"""What the routes share: the limits of a request, the live index, the model, the write token,
+and running queries and writes in worker threads.
+
+Queries run in worker threads, one per reader of the live version (serve/live.py); each has a
+time limit, after which the client gets 504 while the thread finishes and returns its reader.
+Writes run one at a time in their own thread and stop themselves between batches when late.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import orjson
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from akhbar.serve.live import LiveIndex, SharedEmbedder
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for. k as the CLI allows for a box; text sizes well above a long
+    article (the longest SaudiNewsNet body is ~60k characters); a write body that embeds in about
+    a minute here (~12 articles/s, README "Benchmark"); 30 s for a read, while `similar ID` takes
+    ~35 ms at 100k articles and `stories` (a whole pass) ~20 s."""
+
+    max_k: int = 100
+    max_query_chars: int = 1_000  # GET /api/search?q=
+    max_text_chars: int = 100_000  # POST /api/similar
+    max_text_body: int = 512 * 1024  # bytes of any request body except writes
+    max_write_body: int = 2 * 1024 * 1024  # bytes of POST /api/articles
+    read_seconds: float = 30.0
+    write_seconds: float = 300.0
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI passes it on while it parses a body instead of calling it a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than {limit:,} bytes")
+
+
+class Context:
+    """What the routes share: the live index, the model, the limits, the write token."""
+
+    def __init__(self, root: Path, token: str | None, limits: Limits, workers: int) -> None:
+        self.root, self.token, self.limits = root, token, limits
+        self.live = LiveIndex(root, workers)
+        self.embedder = SharedEmbedder()
+        self.readers = anyio.CapacityLimiter(workers)
+        self.writers = anyio.CapacityLimiter(1)
+
+    async def read(self, fn: Callable[..., T], *args) -> T:
+        """Run a query in a worker thread within the read time limit (TimeoutError → 504)."""
+        with anyio.fail_after(self.limits.read_seconds):
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.readers, abandon_on_cancel=True)
+
+    async def model(self, manifest):
+        """The shared embedder for this index, loaded on first need. Outside the read time limit: the
+        one-time load took 25 s here with the CPU shared by several jobs, a query some milliseconds."""
+        return await anyio.to_thread.run_sync(self.embedder.for_index, manifest)
+
+    async def write(self, request: Request, fn: Callable[..., T], *args) -> T:
+        """Run a writer after checking the request's token; one write at a time."""
+        self.authorize(request)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.writers)
+
+    def authorize(self, request: Request) -> None:
+        if not self.token:
+            raise StarletteHTTPException(403, "writes are off: start the server with AKHBAR_TOKEN set to enable them")
+        given = request.headers.get("authorization", "")
+        if not given.lower().startswith("bearer "):
+            raise StarletteHTTPException(401, "this write needs the header 'Authorization: Bearer <AKHBAR_TOKEN>'",
+                                         headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
+            raise StarletteHTTPException(403, "the token does not match the server's AKHBAR_TOKEN")
+
+
+def json_response(payload: object, status: int = 200, version: str | None = None, headers: dict | None = None) -> Response:
+    h = dict(headers or {})
+    if version:
+        h["X-Akhbar-Version"] = version  # which published version answered
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json", headers=h)
+
+
+def context_of(request: Request) -> Context:
+    return request.app.state.ctx
+
