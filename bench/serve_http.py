@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,6 +127,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400, help="per measurement")
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-serve-bench"))
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     args.work.mkdir(parents=True, exist_ok=True)
     root = synthetic_index(args.from_index, args.work, args.n)
     idx = open_index(root)

@@ -6,7 +6,8 @@ Works on a copy of ROOT (e.g. the 100k index bench/serve_http.py builds). A real
 127.0.0.1 answers GET /api/similar/{id} to `--clients` threads while a writer runs `akhbar add`
 every `--every` seconds with 200 new articles (new ids, texts already in the index, so nothing
 is embedded and each add is the write path alone: a delta publish, or a merge when the delta
-passes 2% of the base). Bounded: stops at `--requests` requests or `--max-seconds`, whichever
+passes 2% of the base), and `akhbar remove` of them `--every` seconds later, so the index keeps
+its size. Bounded: stops at `--requests` requests or `--max-seconds`, whichever
 comes first, and always stops the server. Checks, for every answer: the status is not 5xx; its
 version (X-Akhbar-Version) is one that was published; every id it returns (rows and folded
 copies) exists in a published version. The server's resident memory is read after every 1,000
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +50,7 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-serve-soak"))
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     root = args.work / "idx"
@@ -70,26 +73,37 @@ def main() -> None:
     count = [0]
     writes: list[dict] = []
 
+    def publish(command: list[str]) -> None:
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "akhbar.cli", *command, "--index", str(root), "--json"],
+                              capture_output=True, text=True)
+        took = time.perf_counter() - t
+        if done.returncode != 0:
+            writes.append({"command": command[0], "error": done.stderr.strip()[-300:]})
+            return
+        s = json.loads(done.stdout)
+        with lock:
+            published_versions.add(s["version"])
+        writes.append({"command": command[0], "version": s["version"], "articles": s["articles"], "seconds": round(took, 2)})
+
     def writer() -> None:
+        """Adds a batch, then removes it, and so on: the index keeps its size, so memory can stay flat."""
         n = 0
         while not stop.is_set():
             rows = sources[(n * args.batch) % len(sources):][: args.batch]
+            ids = [f"{r[0]}+soak{n}" for r in rows]
             new = args.work / f"add-{n}.jsonl"
-            new.write_text("".join(json.dumps({"id": f"{r[0]}+soak{n}", "title": r[1], "body": r[2], "lang": r[3],
-                                               "date": r[4], "source": r[5]}, ensure_ascii=False) + "\n" for r in rows))
+            new.write_text("".join(json.dumps({"id": i, "title": r[1], "body": r[2], "lang": r[3], "date": r[4],
+                                               "source": r[5]}, ensure_ascii=False) + "\n" for i, r in zip(ids, rows)))
             with lock:
-                published_ids.update(f"{r[0]}+soak{n}" for r in rows)  # before the publish: ids may show up from then on
-            t = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "akhbar.cli", "add", str(new), "--index", str(root), "--json"],
-                                  capture_output=True, text=True)
-            took = time.perf_counter() - t
-            if done.returncode != 0:
-                writes.append({"error": done.stderr.strip()[-300:]})
-            else:
-                s = json.loads(done.stdout)
-                with lock:
-                    published_versions.add(s["version"])
-                writes.append({"version": s["version"], "articles": s["articles"], "seconds": round(took, 2)})
+                published_ids.update(ids)  # before the publish: they may show up from then on
+            publish(["add", str(new)])
+            stop.wait(args.every)
+            if stop.is_set():
+                break
+            gone = args.work / f"remove-{n}.txt"
+            gone.write_text("\n".join(ids) + "\n")
+            publish(["remove", "--file", str(gone)])
             n += 1
             stop.wait(args.every)
 

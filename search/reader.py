@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
@@ -72,6 +73,13 @@ class OpenIndex:
             for i in range(0, len(positions), 500):
                 langs += store.languages_at(self.con, positions[i : i + 500])
         return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
+
+    def clone(self) -> OpenIndex:
+        """Another reader of this version with its own SQLite connection (a connection serves one
+        thread at a time), sharing the memory maps, FAISS indexes and centers already open."""
+        other = copy.copy(self)
+        other.con = store.connect_readonly(self.folder)
+        return other
 
     def query_vector(self, embedder, text: str) -> np.ndarray:
         """Embed a text the way articles were, centered by its (guessed) language."""

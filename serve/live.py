@@ -11,7 +11,6 @@ finishes on it (tests/test_serve.py holds a version across two publishes that de
 
 from __future__ import annotations
 
-import copy
 import os
 import queue
 import sqlite3
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from akhbar.index import layout, store
+from akhbar.index import layout
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import OpenIndex, open_index, query_embedder
 
@@ -37,9 +36,7 @@ class Version:
         self._pool: queue.LifoQueue[OpenIndex] = queue.LifoQueue()
         self._pool.put(first)
         for _ in range(readers - 1):
-            other = copy.copy(first)  # shares the memory maps, FAISS indexes and centers
-            other.con = store.connect_readonly(first.folder)
-            self._pool.put(other)
+            self._pool.put(first.clone())
 
     @contextmanager
     def reader(self) -> Iterator[OpenIndex]:
