@@ -11,7 +11,7 @@ def test_stories_keep_two_earthquakes_apart(idx):
     assert story[pos["fr-quake-ma-01"]] == story[pos["fr-quake-ma-02"]]  # one event, two outlets
     assert story[pos["en-quake-tr-01"]] == story[pos["fr-quake-tr-01"]]  # one event across languages
     assert story[pos["fr-quake-tr-01"]] != story[pos["fr-quake-ma-01"]]  # another country, months apart
-    whole = coverage(idx, "ar-nato-01").positions  # traced within COVERAGE_DAYS: the same story as the whole pass
+    whole = coverage(idx, "ar-nato-01").positions  # traced within settings.coverage_days: the same story as the whole pass
     mine = story[idx.position("ar-nato-01")]
     assert set(whole) == {p for p, s in story.items() if s == mine}
     ids = [idx.rows([p])[p]["id"] for p in whole]
