@@ -1,11 +1,12 @@
 # Two commands set up everything on a fresh machine: `make demo` and `make test`.
+# `make check` is the fast tier to run while working: the linter and every test that needs no model.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_INDEX ?= demo-index
 SHARED ?= ../shared
 
-.PHONY: install demo serve test browser-deps bench eval clean
+.PHONY: install demo serve lint check test browser-deps bench eval clean
 
 $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,13 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
 	else echo "note: chromium or fonts-noto-core missing and cannot be installed here: the browser test will skip"; fi
 
-test: install browser-deps
+lint: install
+	$(BIN)/ruff check .
+
+check: lint
+	$(BIN)/python -m pytest -q -m "not model"
+
+test: lint browser-deps
 	$(BIN)/python -m pytest -q
 
 bench: install

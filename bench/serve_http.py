@@ -86,8 +86,9 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -95,10 +96,15 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
             return proc, url
         except httpx.HTTPError:
             if proc.poll() is not None:
-                raise SystemExit(log.read_text())
+                raise SystemExit(log.read_text()) from None
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("the server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024, 1)
 
 
 def cpu() -> dict:
@@ -133,7 +139,8 @@ def main() -> None:
     idx = open_index(root)
     rng = np.random.default_rng(2)
     positions = rng.choice(args.n, args.requests + 50, replace=False)
-    ids = [idx.con.execute("SELECT id FROM articles WHERE pos = ?", (int(p),)).fetchone()[0] for p in positions]
+    found = idx.rows(positions.tolist(), "pos, id")
+    ids = [found[int(p)]["id"] for p in positions]
     warm, ids = ids[:50], ids[50:]
     result: dict = {"n": args.n, "requests_per_measurement": len(ids), **cpu()}
     proc, url = start_server(root, args.work / "server.log")
@@ -146,8 +153,7 @@ def main() -> None:
         result["rounds"] = rounds
         for c in (4, 16):
             result[f"http_{c}"] = over_http(url, ids, c)
-        result["server_rss_mb"] = round(int(next(line.split()[1] for line in open(f"/proc/{proc.pid}/status")
-                                                  if line.startswith("VmRSS"))) / 1024, 1)
+        result["server_rss_mb"] = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)

@@ -29,15 +29,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from akhbar.index import layout
 from akhbar.search.reader import open_index
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serve_http import cpu, start_server  # noqa: E402
-
-
-def rss_mb(pid: int) -> float:
-    return round(int(next(line.split()[1] for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS"))) / 1024, 1)
+from serve_http import cpu, rss_mb, start_server  # noqa: E402
 
 
 def main() -> None:
@@ -56,8 +51,8 @@ def main() -> None:
     root = args.work / "idx"
     shutil.copytree(args.index, root, ignore=shutil.ignore_patterns(".staging-*", "LOCK"))
     idx = open_index(root)
-    published_ids = {r[0] for r in idx.con.execute("SELECT id FROM articles")}
-    sources = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles ORDER BY pos LIMIT 5000").fetchall()
+    published_ids = {r[0] for r in idx.in_order("id")}
+    sources = idx.in_order("id, title, body, lang, date, source", limit=5000)
     query_ids = sorted(published_ids)
     published_versions = {idx.folder.name}
     del idx

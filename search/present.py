@@ -3,7 +3,6 @@ so the two stay equal (the CLI's tables and the web pages show the same rows).""
 
 from __future__ import annotations
 
-from akhbar.index import store
 from akhbar.search.query import Box, display_title
 from akhbar.search.reader import OpenIndex
 from akhbar.search.stories import Story
@@ -41,7 +40,7 @@ def box_head(box: Box) -> dict:
 
 def article_rows(idx: OpenIndex, positions: list[int]) -> list[dict]:
     """id, day, source, language and title of articles, in the order given."""
-    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
+    rows = idx.rows(positions, "pos, id, title, body, source, date, lang")
     return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
              "title": display_title(rows[p])} for p in positions]
 

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from akhbar.index import config, store
 from akhbar.index.errors import ArticleNotFound
 from akhbar.search import present, query
 from akhbar.search.dups import duplicate_groups
+from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 from akhbar.search.stats import stats as index_stats
 from akhbar.search.stories import coverage as story_of
 from akhbar.search.stories import stories as find_stories
@@ -23,26 +23,27 @@ router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many rows")]
-Lang = Annotated[Optional[str], Query(max_length=16, description="Only articles in this language (ar, en, fr, …)")]
-Source = Annotated[Optional[str], Query(max_length=200, description="Only articles from this source")]
-Since = Annotated[Optional[str], Query(max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")]
-Until = Annotated[Optional[str], Query(max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")]
+Lang = Annotated[str | None, Query(max_length=16, description="Only articles in this language (ar, en, fr, …)")]
+Source = Annotated[str | None, Query(max_length=200, description="Only articles from this source")]
+Since = Annotated[str | None, Query(max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")]
+Until = Annotated[str | None, Query(max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")]
 Mode = Annotated[str, Query(max_length=16, description="dense, lexical or hybrid")]
 Recency = Annotated[int, Query(ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")]
 Diverse = Annotated[bool, Query(description="Rows that differ from each other (MMR)")]
 Explain = Annotated[bool, Query(description="Each row's best-matching passage and shared terms (loads the model)")]
 Id = Annotated[str, Path(max_length=500, description="An indexed article's id")]
+Window = Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")]
 
 
 class Options(BaseModel):
     """The options `similar` and `search` share with the CLI."""
 
     k: int = Field(10, ge=1, le=MAX_K)
-    lang: Optional[str] = Field(None, max_length=16)
-    source: Optional[str] = Field(None, max_length=200)
-    since: Optional[str] = Field(None, max_length=32)
-    until: Optional[str] = Field(None, max_length=32)
-    mode: str = Field(config.MODE, max_length=16)
+    lang: str | None = Field(None, max_length=16)
+    source: str | None = Field(None, max_length=200)
+    since: str | None = Field(None, max_length=32)
+    until: str | None = Field(None, max_length=32)
+    mode: str = Field(DEFAULT_MODE, max_length=16)
     recency: int = Field(0, ge=0, le=100_000)
     diverse: bool = False
     explain: bool = False
@@ -92,15 +93,15 @@ def dups_of(ctx: Context) -> tuple[dict, str]:
 
 def _exists(ctx: Context, article_id: str) -> None:
     with ctx.live.current().reader() as idx:
-        if store.by_id(idx.con, article_id) is None:
+        if idx.position(article_id) is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
 
 
 @router.get("/api/similar/{article_id:path}", tags=["query"], summary="The similar-articles box under an indexed article")
 async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = None, source: Source = None,
                       since: Since = None, until: Until = None,
-                      window: Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
-                      mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
+                      window: Window = DEFAULTS.similar_window_days,
+                      mode: Mode = DEFAULT_MODE, recency: Recency = 0, diverse: Diverse = False,
                       explain: Explain = False) -> Response:
     ctx = context_of(request)
     o = Options(k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency, diverse=diverse,
@@ -121,7 +122,7 @@ async def api_similar_text(request: Request, body: TextQuery) -> Response:
 @router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language")
 async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max_length=Limits().max_query_chars)],
                      k: K = 10, lang: Lang = None, source: Source = None, since: Since = None, until: Until = None,
-                     mode: Mode = config.MODE, recency: Recency = 0, diverse: Diverse = False,
+                     mode: Mode = DEFAULT_MODE, recency: Recency = 0, diverse: Diverse = False,
                      explain: Explain = False) -> Response:
     ctx = context_of(request)
     tq = TextQuery(text=q, k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency,

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar.index.errors import AkhbarError, ArticleNotFound, IndexLocked, IndexNotFound, ModelError, ModelMismatch
 from akhbar.serve import api, pages
-from akhbar.serve.context import BodyTooLarge, Context, Limits, json_response
+from akhbar.serve.context import DEFAULT_LIMITS, BodyTooLarge, Context, Limits, json_response
 from akhbar.serve.writes import WriteTimeout
 
 log = logging.getLogger("akhbar.serve")
@@ -93,7 +93,7 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def create_app(root: Path, token: str | None = None, limits: Limits = Limits(), workers: int = 4) -> FastAPI:
+def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LIMITS, workers: int = 4) -> FastAPI:
     """The application over the index at `root`; writes need `token` (AKHBAR_TOKEN)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
     app = FastAPI(title="akhbar", summary="Similar articles, related coverage and search by meaning, for news",

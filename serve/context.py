@@ -91,6 +91,9 @@ def json_response(payload: object, status: int = 200, version: str | None = None
     return Response(orjson.dumps(payload), status_code=status, media_type="application/json", headers=h)
 
 
+DEFAULT_LIMITS = Limits()
+
+
 def context_of(request: Request) -> Context:
     return request.app.state.ctx
 

@@ -4,13 +4,12 @@ box alone for an iframe. No scripts and no external assets: the style sheet is i
 from __future__ import annotations
 
 from pathlib import Path as FsPath
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from akhbar.index import store
 from akhbar.index.errors import ArticleNotFound
 from akhbar.search import present, query
 from akhbar.search.stories import coverage as story_of
@@ -23,7 +22,7 @@ TEMPLATES = Jinja2Templates(directory=FsPath(__file__).parent / "templates")
 TEMPLATES.env.globals["language_name"] = labels.language_name
 BOX_ROWS = 10  # like the seed page's box (six rows), with room for coverage in other languages
 
-Ui = Annotated[Optional[str], Query(max_length=8, description="Page language: ar, en or fr")]
+Ui = Annotated[str | None, Query(max_length=8, description="Page language: ar, en or fr")]
 Id = Annotated[str, Path(max_length=500)]
 
 
@@ -31,7 +30,7 @@ def _article(ctx: Context, article_id: str, k: int) -> dict:
     """The article's row, paragraphs and box, from one version."""
     version = ctx.live.current()
     with version.reader() as idx:
-        row = store.by_id(idx.con, article_id)
+        row = idx.row(article_id)
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
         box = query.similar_to_id(idx, article_id, k)
@@ -50,7 +49,7 @@ def _search(ctx: Context, q: str, lang: str | None, embedder) -> list[dict]:
 def _coverage(ctx: Context, article_id: str) -> dict:
     version = ctx.live.current()
     with version.reader() as idx:
-        row = store.by_id(idx.con, article_id)
+        row = idx.row(article_id)
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
         arts = present.article_rows(idx, story_of(idx, article_id).positions)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_PAGE_ID
+from tests.helpers import ROOT, SEED_PAGE_ID
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots a run leaves behind (not committed)

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from akhbar.cli import app
 from akhbar.index import build, layout
-from tests.conftest import SEED_PAGE_ID, SEEDS, SERVE_TOKEN, Server
+from tests.conftest import SERVE_TOKEN, Server
+from tests.helpers import SEED_PAGE_ID, SEEDS
 
 runner = CliRunner()
 AUTH = {"Authorization": f"Bearer {SERVE_TOKEN}"}
@@ -168,8 +169,8 @@ def test_pages_render_the_box_rtl_with_rows_in_several_languages(http):
 
 def test_an_open_version_answers_after_later_writes_delete_its_folder(served, copy_of):
     """What a request holding a version sees when two publishes remove that version's files."""
-    from akhbar.serve.live import Version
     from akhbar.search.query import similar_to_id
+    from akhbar.serve.live import Version
 
     root = copy_of(served.root)
     held = Version(root, readers=2)
