@@ -4,7 +4,7 @@ Usage: python bench/serve_http.py --from-index SRC [-n 100000] [--requests 400] 
 
 Builds (once) an index of n articles replicated from SRC's stored vectors (index/synthetic.py, as
 bench/scale.py does), then measures `similar ID` for random ids: in this process (the query and
-the JSON rows, what the endpoint computes) and as GET /api/similar/{id} from 1, 4 and 16
+the JSON rows, what the endpoint computes, on one open index kept warm like the server's) and as GET /api/similar/{id} from 1, 4 and 16
 concurrent clients (threads with keep-alive connections) to a real server on 127.0.0.1.
 In-process and single-client HTTP runs alternate, three rounds each, so load from other work on
 the machine falls on both; the ratio is of their medians. Prints JSON.
@@ -43,8 +43,7 @@ def summary(latencies: list[float], seconds: float) -> dict:
             "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2)}
 
 
-def in_process(root: Path, ids: list[str]) -> dict:
-    idx = open_index(root)
+def in_process(idx, ids: list[str]) -> dict:
     lat = []
     start = time.perf_counter()
     for i in ids:
@@ -145,11 +144,11 @@ def main() -> None:
     result: dict = {"n": args.n, "requests_per_measurement": len(ids), **cpu()}
     proc, url = start_server(root, args.work / "server.log")
     try:
-        in_process(root, warm)
+        in_process(idx, warm)
         over_http(url, warm, 4)
         rounds = []
         for _ in range(3):
-            rounds.append({"in_process": in_process(root, ids), "http_1": over_http(url, ids, 1)})
+            rounds.append({"in_process": in_process(idx, ids), "http_1": over_http(url, ids, 1)})
         result["rounds"] = rounds
         for c in (4, 16):
             result[f"http_{c}"] = over_http(url, ids, c)
