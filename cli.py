@@ -152,28 +152,42 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
 SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+RayOpt = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed on a Ray cluster (needs akhbar[ray]): "
+                                               "'local' starts one here, 'auto' joins the one `ray start` runs here, "
+                                               "HOST:PORT joins a head node")]
+
+
+def _remote(address: str | None, sources: list[Path]):
+    """None (embed here), or the Ray encoder for build/add; says on stderr that Ray is starting (seconds)."""
+    if address is None:
+        return None
+    from akhbar.index import ray_embed
+
+    err.print(f"connecting to Ray ({address})…")
+    return ray_embed.remote(address, sources)
 
 
 @app.command()
 @fails_cleanly
 def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+          precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
-    A killed build resumes where it stopped when the same command is run again.
-    Example: akhbar build seeds/ --index news-index
+    A killed build resumes where it stopped when the same command is run again (with or without --ray).
+    Example: akhbar build seeds/ --index news-index ; akhbar build seeds/ --index news-index --ray local
     """
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+    remote = _remote(ray, sources)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),  # type: ignore[arg-type]
                          as_json, f"built {root}")
 
 
 @app.command()
 @fails_cleanly
 def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+        precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -181,7 +195,8 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+    remote = _remote(ray, sources)
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),  # type: ignore[arg-type]
                          as_json, f"added to {root}")
 
 

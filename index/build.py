@@ -21,9 +21,10 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -33,7 +34,18 @@ from akhbar.index.embed import Embedder
 from akhbar.index.errors import AkhbarError, BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import Precision, article_prompt, choose_precision, load, resolve
+from akhbar.index.model import ModelRef, Precision, article_prompt, choose_precision, load, resolve
+
+
+class Encoder(Protocol):
+    """Where texts are embedded: the local Embedder, or a service with the same contract (index/ray_embed.py)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+# Builds the Encoder a writer calls instead of its local Embedder: given that Embedder (the settings to copy),
+# its model and the texts the run will ask for, in order, read ahead of the writer.
+RemoteEncoder = Callable[[Embedder, ModelRef, Iterator[str]], Encoder]
 
 
 @dataclass
@@ -125,6 +137,8 @@ class _Writer:
         self.vf.seek(0, os.SEEK_END)
         self.batch: list[Article] = []
         self._embedder: Embedder | None = None
+        self._encoder: Encoder | None = None
+        self.remote: Callable[[Embedder, ModelRef], Encoder] | None = None  # set by _write for a remote run
         self.ref = None
 
     def embedder(self) -> Embedder:
@@ -140,6 +154,28 @@ class _Writer:
                                       window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
             self.ref = ref
         return self._embedder
+
+    def encoder(self) -> Encoder:
+        """The local Embedder, or the remote service built around it once."""
+        if self._encoder is None:
+            e = self.embedder()
+            self._encoder = self.remote(e, self.ref) if self.remote else e
+        return self._encoder
+
+    def ahead(self, sources: list[Path]) -> Iterator[str]:
+        """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
+        run's skip, not unchanged, not stored when reached, each once. A forecast for a pipelining service;
+        what the writer then asks for (offer, flush) is what counts."""
+        handled, planned = 0, set()
+        for item in read(sources):
+            if isinstance(item, Problem):
+                continue
+            handled += 1
+            h = item.content_hash
+            if handled <= self.consumed or h in planned or store.position_of_hash(self.con, h) is not None:
+                continue  # resumed, planned already, or stored (an unchanged article among them)
+            planned.add(h)
+            yield item.text
 
     def offer(self, art: Article) -> None:
         """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
@@ -165,7 +201,7 @@ class _Writer:
                     new[h] = a
                 else:
                     stored[h] = p
-        emb = self.embedder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
+        emb = self.encoder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
         self.dim = emb.shape[1] or self.dim
         fresh = dict(zip(new, emb))
         self.summary.embedded += len(new)
@@ -266,7 +302,8 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
            strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
-           on_progress: Callable[[int], None] | None, reindex_kind: str | None = None) -> BuildSummary:
+           on_progress: Callable[[int], None] | None, reindex_kind: str | None = None,
+           remote: RemoteEncoder | None = None) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -280,6 +317,8 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
         stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
         try:
             w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+            if remote is not None:
+                w.remote = lambda embedder, ref: remote(embedder, ref, w.ahead(sources))
 
             def report(problem: Problem) -> None:
                 if strict:
@@ -329,7 +368,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
 def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
           precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
           on_problem: Callable[[Problem], None] | None = None,
-          on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+          on_progress: Callable[[int], None] | None = None, remote: RemoteEncoder | None = None) -> BuildSummary:
     """A new index at `root` from the sources; the previous version stays live until it is complete.
 
     Args:
@@ -338,21 +377,23 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
         strict: the first bad record aborts the build (and nothing changes).
         on_problem: told of each bad record as it is found.
         on_progress: told how many articles were just written.
+        remote: embed somewhere else (index/ray_embed.py); the writer and its guarantees stay here.
     Returns:
         What was read, indexed and skipped.
     """
-    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, precision, on_problem, on_progress)
+    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, precision, on_problem,
+                  on_progress, remote=remote)
 
 
 def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
         precision: Precision = "auto", on_problem: Callable[[Problem], None] | None = None,
-        on_progress: Callable[[int], None] | None = None) -> BuildSummary:
+        on_progress: Callable[[int], None] | None = None, remote: RemoteEncoder | None = None) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
     Only new or changed texts are embedded, the way the index was built (its manifest).
     """
     return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  precision, on_problem, on_progress)
+                  precision, on_problem, on_progress, remote=remote)
 
 
 def remove(ids: Iterable[str], root: Path, strict: bool = False,
