@@ -407,6 +407,26 @@ def reindex(
 
 @app.command()
 @fails_cleanly
+def export(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A new folder for the Parquet files and akhbar.json")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the index for another engine: Parquet (ids, metadata, vectors) plus the model and centering (akhbar.json).
+
+    Example: akhbar export news-export --index news-index  (README: loading it into Qdrant)
+    """
+    from akhbar.index.export import export as run
+
+    meta = run(config.index_dir(index), folder)
+    summary = {"folder": str(folder), "articles": meta["articles"], "files": meta["files"], "model": meta["model"],
+               "dimension": meta["dimension"]}
+    emit([summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()], ("what", "value"), as_json,
+         title=f"exported {meta['version']}")
+
+
+@app.command()
+@fails_cleanly
 def stats(
     index: IndexOpt = None,
     check_recall: Annotated[bool, typer.Option("--check-recall", help="Measure recall@10 against exact search on 200 articles")] = False,
