@@ -21,31 +21,20 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from akhbar.index import centering, config, layout, store, vectors
 from akhbar.index.article import Article
 from akhbar.index.embed import Embedder
+from akhbar.index.encoder import Encoder, RemoteEncoder
 from akhbar.index.errors import AkhbarError, BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
 from akhbar.index.model import ModelRef, Precision, article_prompt, choose_precision, load, resolve
-
-
-class Encoder(Protocol):
-    """Where texts are embedded: the local Embedder, or a service with the same contract (index/ray_embed.py)."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-# Builds the Encoder a writer calls instead of its local Embedder: given that Embedder (the settings to copy),
-# its model and the texts the run will ask for, in order, read ahead of the writer.
-RemoteEncoder = Callable[[Embedder, ModelRef, Iterator[str]], Encoder]
 
 
 @dataclass

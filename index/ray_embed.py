@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index.build import RemoteEncoder
 from akhbar.index.embed import Embedder
+from akhbar.index.encoder import RemoteEncoder
 from akhbar.index.errors import AkhbarError, ModelMismatch
 from akhbar.index.model import ModelRef
 
@@ -69,7 +69,11 @@ class RayEncoder:
         """Float32 unit rows for the texts, in order: from the pool where forecast, else embedded here."""
         missing = {t for t in texts if t not in self.ready}
         while missing:
-            got = next(self.results, None)
+            try:
+                got = next(self.results, None)
+            except Exception as exc:  # Ray retries lost workers itself; what reaches here is final
+                last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+                raise AkhbarError(f"the Ray cluster could not embed: {last}") from exc
             if got is None:
                 break
             for text, vector in got:
