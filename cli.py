@@ -180,7 +180,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
 
     root = config.index_dir(index)
     remote = _remote(ray, sources)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),  # type: ignore[arg-type]
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),
                          as_json, f"built {root}")
 
 
@@ -196,7 +196,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
 
     root = config.index_dir(index)
     remote = _remote(ray, sources)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),  # type: ignore[arg-type]
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, remote=remote, **cb),
                          as_json, f"added to {root}")
 
 

@@ -92,9 +92,9 @@ class RayEncoder:
         import ray.data
 
         round_size = self.actors * ROUND_TEXTS_PER_ACTOR
-        kwargs = dict(model=self.ref.name, checksum=self.ref.checksum, prompt=self.local.prompt,
-                      method=self.local.method, window_tokens=self.local.window_tokens,
-                      precision=self.local.precision, threads=self.threads, cache=os.environ.get("AKHBAR_CACHE"))
+        kwargs = {"model": self.ref.name, "checksum": self.ref.checksum, "prompt": self.local.prompt,
+                  "method": self.local.method, "window_tokens": self.local.window_tokens,
+                  "precision": self.local.precision, "threads": self.threads, "cache": os.environ.get("AKHBAR_CACHE")}
         while True:
             texts = [t for _, t in zip(range(round_size), self.ahead)]
             if not texts:
