@@ -104,7 +104,7 @@ def main() -> None:
         from akhbar.index import ray_embed
 
         t = time.perf_counter()
-        ray.init(include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", include_dashboard=False, log_to_driver=False)
         out["ray_init_s"] = round(time.perf_counter() - t, 1)
         for actors in (1, 2):
             remote = ray_embed.remote(None, [corpus], actors=actors)

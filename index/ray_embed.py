@@ -115,7 +115,8 @@ class RayEncoder:
 
 
 def connect(address: str | None) -> int:
-    """Join the cluster at `address`, or start a local one (None); reuses a connection already made.
+    """Join the cluster at `address` ('auto': the one `ray start` runs here), or start a new local one
+    ('local' or None); reuses a connection this process already has.
 
     Returns:
         the cluster's CPUs.
@@ -127,13 +128,13 @@ def connect(address: str | None) -> int:
         raise AkhbarError("--ray needs Ray: pip install 'akhbar[ray]'") from exc
     if not ray.is_initialized():
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise AkhbarError(f"cannot reach a Ray cluster at {address}: {exc}") from exc
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # not even the notice that its bars are off
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # the writer shows progress on stderr; Ray's own would interleave
     ctx.print_on_execution_start = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
     return int(ray.cluster_resources().get("CPU", 1))
 
 
