@@ -61,7 +61,7 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
 
 def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
-            for i in range(400)]
+            for i in range(1000)]
     corpus = _write(tmp_path / "many.jsonl", rows)
     index = tmp_path / "idx"
     args = ["build", str(corpus), "--index", str(index), "--ray", ray_address]
@@ -84,12 +84,12 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = committed()
-    assert 256 <= done < 400
+    assert 256 <= done < 1000
     result = runner.invoke(app, [*args, "--json"])  # the same command, from this process (already joined)
     assert result.exit_code == 0, result.output
     summary = orjson.loads(result.stdout)
-    assert summary["resumed"] == done and summary["embedded"] == 400 - done  # nothing embedded twice
-    assert summary["articles"] == summary["read"] == 400
+    assert summary["resumed"] == done and summary["embedded"] == 1000 - done  # nothing embedded twice
+    assert summary["articles"] == summary["read"] == 1000
     idx = open_index(index)
     assert {r[0] for r in idx.con.execute("SELECT id FROM articles")} == {r["id"] for r in rows}
     assert not list(index.glob(".staging-*"))
