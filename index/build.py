@@ -151,21 +151,6 @@ class _Writer:
             self._encoder = self.remote(e, self.ref) if self.remote else e
         return self._encoder
 
-    def ahead(self, sources: list[Path]) -> Iterator[str]:
-        """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
-        run's skip, not unchanged, not stored when reached, each once. A forecast for a pipelining service;
-        what the writer then asks for (offer, flush) is what counts."""
-        handled, planned = 0, set()
-        for item in read(sources):
-            if isinstance(item, Problem):
-                continue
-            handled += 1
-            h = item.content_hash
-            if handled <= self.consumed or h in planned or store.position_of_hash(self.con, h) is not None:
-                continue  # resumed, planned already, or stored (an unchanged article among them)
-            planned.add(h)
-            yield item.text
-
     def offer(self, art: Article) -> None:
         """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
         old = store.current(self.con, art.id)
@@ -289,6 +274,22 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
     return centers, entry
 
 
+def _ahead(w: _Writer, sources: list[Path]) -> Iterator[str]:
+    """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
+    run's skip, not stored when reached (so no unchanged article), each once. A forecast for a pipelining
+    encoder (index/ray_embed.py); what the writer then asks for is what counts."""
+    handled, planned = 0, set()
+    for item in read(sources):
+        if isinstance(item, Problem):
+            continue
+        handled += 1
+        h = item.content_hash
+        if handled <= w.consumed or h in planned or store.position_of_hash(w.con, h) is not None:
+            continue
+        planned.add(h)
+        yield item.text
+
+
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
            strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
            on_progress: Callable[[int], None] | None, reindex_kind: str | None = None,
@@ -307,7 +308,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
         try:
             w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
             if remote is not None:
-                w.remote = lambda embedder, ref: remote(embedder, ref, w.ahead(sources))
+                w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
 
             def report(problem: Problem) -> None:
                 if strict:
