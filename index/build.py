@@ -277,8 +277,9 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
 def _ahead(w: _Writer, sources: list[Path]) -> Iterator[str]:
     """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
     run's skip, not stored when reached (so no unchanged article), each once. A forecast for a pipelining
-    encoder (index/ray_embed.py); what the writer then asks for is what counts."""
-    handled, planned = 0, set()
+    encoder (index/ray_embed.py); what the writer then asks for is what counts. Remembers the last
+    million texts it planned (~100 MB): older ones the writer has stored, and the store answers for them."""
+    handled, planned = 0, {}
     for item in read(sources):
         if isinstance(item, Problem):
             continue
@@ -286,7 +287,9 @@ def _ahead(w: _Writer, sources: list[Path]) -> Iterator[str]:
         h = item.content_hash
         if handled <= w.consumed or h in planned or store.position_of_hash(w.con, h) is not None:
             continue
-        planned.add(h)
+        planned[h] = None
+        if len(planned) > 1 << 20:
+            del planned[next(iter(planned))]
         yield item.text
 
 
