@@ -57,7 +57,7 @@ def export(root: Path, out: Path, on_progress: Callable[[int], None] | None = No
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    positions = [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+    positions = [r[0] for r in store.in_order(con, "pos")]
     writer, files = None, 0
     try:
         for start in range(0, len(positions), ROWS_PER_GROUP):

@@ -8,14 +8,11 @@ import sys
 import numpy as np
 import orjson
 import pyarrow.parquet as pq
-from typer.testing import CliRunner
 
 from akhbar.cli import app
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.conftest import ROOT, SEED_PAGE_ID
-
-runner = CliRunner()
+from tests.helpers import ROOT, SEED_PAGE_ID, runner
 
 
 def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
@@ -32,11 +29,11 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
         assert np.allclose(v, idx.centers[k], atol=1e-7)
 
     table = pq.read_table(out / "part-00000.parquet")
-    rows = {r[0]: dict(r) for r in idx.con.execute("SELECT pos, id, title, lang, source, url, keywords FROM articles")}
-    positions = sorted(rows)
-    assert table.column("id").to_pylist() == [rows[p]["id"] for p in positions]
-    assert table.column("title").to_pylist() == [rows[p]["title"] for p in positions]
-    assert table.column("keywords").to_pylist() == [orjson.loads(rows[p]["keywords"]) for p in positions]
+    positions, ids, titles, keywords = zip(*idx.in_order("pos, id, title, keywords"))
+    assert table.column("id").to_pylist() == list(ids)
+    assert table.column("title").to_pylist() == list(titles)
+    assert table.column("keywords").to_pylist() == [orjson.loads(k) for k in keywords]
+    positions = list(positions)
     vector = np.asarray(table.column("vector").to_pylist(), np.float32)
     raw = np.asarray(table.column("raw_vector").to_pylist(), np.float32)
     assert np.allclose(vector, idx.vectors_at(positions), atol=1e-6)  # what akhbar ranks with

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,17 +12,16 @@ import numpy as np
 import orjson
 import pytest
 import ray
-from typer.testing import CliRunner
 
 from akhbar.cli import app
 from akhbar.index import ray_embed
 from akhbar.index.build import build
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.conftest import SEEDS
-from tests.test_build import GOOD, _write
+from tests.helpers import SEEDS, checkpoint_consumed, runner, write_jsonl
+from tests.test_build import GOOD
 
-runner = CliRunner()
+pytestmark = pytest.mark.model  # every Ray test embeds (the make check tier skips them)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +44,7 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
     assert encoders[0].embedded_locally == 0  # every text came from the actor pool
     a, b = open_index(tmp_path / "ray-idx"), open_index(seed_index)
     assert summary.articles == summary.embedded == a.manifest.articles == b.manifest.articles
-    ids = "SELECT pos, id, hash FROM articles ORDER BY pos"
-    assert [tuple(r) for r in a.con.execute(ids)] == [tuple(r) for r in b.con.execute(ids)]
+    assert a.in_order("pos, id, hash") == b.in_order("pos, id, hash")
     x, y = a.raw_vectors[np.arange(summary.articles)].astype(np.float32), b.raw_vectors[np.arange(summary.articles)].astype(np.float32)
     cosines = (x * y).sum(1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
     assert cosines.min() > 0.999, cosines.min()  # bf16 batch noise: other batches, same settings
@@ -62,28 +59,19 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
 def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
             for i in range(1000)]
-    corpus = _write(tmp_path / "many.jsonl", rows)
+    corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     index = tmp_path / "idx"
     args = ["build", str(corpus), "--index", str(index), "--ray", ray_address]
     proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=os.environ.copy())
 
-    def committed() -> int:
-        for db in index.glob(".staging-*/delta.sqlite"):
-            try:
-                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
-                    return con.execute("SELECT consumed FROM job").fetchone()[0]
-            except sqlite3.Error:
-                return 0
-        return 0
-
     deadline = time.time() + 240
-    while committed() < 256 and time.time() < deadline and proc.poll() is None:
+    while checkpoint_consumed(index) < 256 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert proc.poll() is None, "the build finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = committed()
+    done = checkpoint_consumed(index)
     assert 256 <= done < 1000
     result = runner.invoke(app, [*args, "--json"])  # the same command, from this process (already joined)
     assert result.exit_code == 0, result.output
@@ -91,12 +79,12 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     assert summary["resumed"] == done and summary["embedded"] == 1000 - done  # nothing embedded twice
     assert summary["articles"] == summary["read"] == 1000
     idx = open_index(index)
-    assert {r[0] for r in idx.con.execute("SELECT id FROM articles")} == {r["id"] for r in rows}
+    assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}
     assert not list(index.glob(".staging-*"))
 
 
 def test_ray_reports_bad_input_as_a_local_build_does(tmp_path, ray_address):
-    src = _write(tmp_path / "mixed.jsonl", [
+    src = write_jsonl(tmp_path / "mixed.jsonl", [
         GOOD[0],
         b'{"id": "broken", "body": \n',  # line 2: malformed
         {"id": "nobody", "title": "t"},  # line 3: missing body
