@@ -46,7 +46,9 @@ def threshold(same_language: bool, days: int | None) -> float:
     return min(config.STORY_LINK_COSINE, base + config.STORY_COSINE_PER_DAY * max(0, days - 1))
 
 
-LOWEST = min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, config.STORY_LINK_COSINE)
+def lowest() -> float:
+    """No pair links below this cosine: the end of every candidate list."""
+    return min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, config.STORY_LINK_COSINE)
 
 
 def _ordinal(day: str) -> int:
@@ -80,12 +82,12 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
 def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.ndarray]) -> list[int]:
     """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
     scores, ids = first
-    k = len(scores)
-    while k < space.size and len(scores) and scores[-1] >= LOWEST - 0.01:
+    k, floor = len(scores), lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    while k < space.size and len(scores) and scores[-1] >= floor:
         k = min(space.size, k * 4)
         s, i = space.search(query[None], k)
         scores, ids = s[0], i[0]
-    return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= LOWEST - 0.01]
+    return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
 
 
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, int]:

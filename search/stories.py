@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from akhbar.index import store
+from akhbar.index import store, story_links
 from akhbar.index.errors import ArticleNotFound
 from akhbar.search.reader import OpenIndex
 
@@ -58,3 +58,10 @@ def coverage(idx: OpenIndex, article_id: str, lang: str | None = None) -> Story:
 def assignments(idx: OpenIndex) -> dict[int, str]:
     """Every live article's stored story, by position (for benchmarks and checks)."""
     return dict(idx.con.execute("SELECT pos, story FROM story_of"))
+
+
+def fresh_pass(idx: OpenIndex) -> dict[int, str]:
+    """Every live article's story computed from nothing over the same articles in the same order,
+    with the index's current thresholds: what the stored assignment must equal (tests, bench)."""
+    space = story_links.Space(idx.search, idx.vectors_at, idx.searchable)
+    return {p: story for p, (story, _) in story_links.fresh_pass(idx.con, space).items()}
