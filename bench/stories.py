@@ -21,11 +21,10 @@ from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
-from akhbar.index import config, store
+from akhbar.index import config
 from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import open_index
-from akhbar.search.stories import assignments, fresh_pass
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,10 +44,10 @@ def truth_of(idx, path: Path) -> tuple[dict[int, str], dict[int, str]]:
     for line in gzip.open(path):
         r = json.loads(line)
         for m in r["members"]:
-            row = store.current(idx.con, m)
-            if row:
-                event[row[0]] = r.get("cluster") or str(r["members"])
-                topic[row[0]] = str(r.get("topic"))
+            pos = idx.position(m)
+            if pos is not None:
+                event[pos] = r.get("cluster") or str(r["members"])
+                topic[pos] = str(r.get("topic"))
     return event, topic
 
 
@@ -58,7 +57,7 @@ def seeds_table(story: dict[int, str], idx) -> list[str]:
         if not line.startswith("#"):
             i, ev, topic, split = line.rstrip("\n").split("\t")
             truth[i] = (ev, topic, split)
-    rows = {r[1]: (r[0], r[2]) for r in idx.con.execute("SELECT pos, id, lang FROM articles")}
+    rows = {r[1]: (r[0], r[2]) for r in idx.in_order("pos, id, lang")}
     counts: Counter = Counter()
     for a, b in combinations(sorted(truth), 2):
         (ea, ta, sa), (eb, tb, sb) = truth[a], truth[b]
@@ -104,7 +103,7 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
         idx = open_index(work / "snn")
         groups = [json.loads(line)["members"] for line in gzip.open(data / "saudinewsnet/exact_duplicate_groups.jsonl.gz")]
         story = story_of(idx)
-        pos_groups = [[r[0] for r in (store.current(idx.con, m) for m in g) if r] for g in groups]
+        pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
         pos_groups = [g for g in pos_groups if len(g) > 1]
         whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
         sizes = Counter(story.values())
@@ -128,14 +127,14 @@ def main() -> None:
         build([ROOT / "seeds"], seeds)
         idx = open_index(seeds)
     print("## Stored assignments\n")
-    print("\n".join(seeds_table(assignments(idx), idx)) + "\n")
-    print("\n".join(eval_sets(args.data, args.work, assignments)))
+    print("\n".join(seeds_table(idx.story_assignments(), idx)) + "\n")
+    print("\n".join(eval_sets(args.data, args.work, lambda i: i.story_assignments())))
     if args.sweep:
         for same, cross in ((0.55, 0.55), (0.5, 0.4), (0.45, 0.35), (0.45, 0.3), (0.4, 0.35)):
             config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE = same, cross
             print(f"\n## Recomputed: same-day {same} within a language, {cross} across\n")
-            print("\n".join(l for l in seeds_table(fresh_pass(idx), idx) if "heldout" not in l))
-            print("\n".join(eval_sets(args.data, args.work, fresh_pass)))
+            print("\n".join(l for l in seeds_table(idx.fresh_story_pass(), idx) if "heldout" not in l))
+            print("\n".join(eval_sets(args.data, args.work, lambda i: i.fresh_story_pass())))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, store, vectors
+from akhbar.index import centering, config, faiss_index, store, vectors
 
 FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
 
@@ -167,10 +167,10 @@ def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, in
 
 def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]) -> Space:
     """The Space of a version folder being written (its FAISS files are complete)."""
-    indexes = vectors.load_faiss(folder)
+    indexes = faiss_index.load(folder)
     rows = vectors.Rows(folder, dim)
     size = indexes[0].ntotal + (indexes[1].ntotal if indexes[1] is not None else 0)
-    return Space(lambda q, k: vectors.search(indexes, entry, q, k),
+    return Space(lambda q, k: faiss_index.search(indexes, entry, q, k),
                  lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers), size)
 
 
