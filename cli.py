@@ -342,29 +342,43 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
 
 
+def _story_row(idx, story) -> dict:
+    """A story's languages and outlets (all its articles) and its shown articles."""
+    every = _article_rows(idx, story.members)
+    by_position = dict(zip(story.members, every))
+    shown = [by_position[p] for p in story.positions]
+    days = sorted(a["day"] for a in every if a["day"])
+    return {"story": story.story, "articles": len(every), "first": days[0] if days else "", "last": days[-1] if days else "",
+            "languages": sorted({a["lang"] for a in every}), "sources": sorted({a["source"] for a in every if a["source"]}),
+            "title": shown[0]["title"], "shown": shown}
+
+
+LangShownOpt = Annotated[Optional[str], typer.Option("--lang", help="Show only articles in this language (stories are joined across all)")]
+
+
 @app.command()
 @fails_cleanly
 def stories(
     index: IndexOpt = None,
     min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least this many articles")] = 2,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The corpus grouped into stories (events), largest first: articles, sources, languages, days.
+    """The corpus grouped into stories (events), largest first: articles, days, languages, outlets.
 
+    Stories are stored when articles are written, so this reads them without a pass over the corpus.
     Example: akhbar stories --index news-index --min-articles 3
     """
     from akhbar.search.reader import open_index
     from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
-    rows = []
-    for i, s in enumerate(find(idx, min_articles), 1):
-        arts = _article_rows(idx, s.positions)
-        days = sorted(a["day"] for a in arts if a["day"])
-        rows.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
-                     "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
-                     "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
-    emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
+    rows = [_story_row(idx, s) for s in find(idx, min_articles, lang)]
+    if as_json:
+        emit(rows, (), True)
+        return
+    emit([{**r, "story": i} for i, r in enumerate(rows, 1)], ("story", "articles", "first", "last", "languages", "sources", "title"),
+         False, title=f"{len(rows)} stories")
 
 
 @app.command()
@@ -372,9 +386,10 @@ def stories(
 def coverage(
     article_id: Annotated[str, typer.Argument(metavar="ID", help="An indexed article's id")],
     index: IndexOpt = None,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole story of an article: its articles by date, with sources and languages.
+    """The whole story of an article: its articles in every language, with their outlets.
 
     Example: akhbar coverage ar-nato-01
     """
@@ -382,11 +397,15 @@ def coverage(
     from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
-    arts = _article_rows(idx, story_of(idx, article_id).positions)
-    if not as_json:
-        out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
-                  f"{', '.join(sorted({a['lang'] for a in arts}))}")
-    emit(arts, ("day", "source", "lang", "id", "title"), as_json)
+    row = _story_row(idx, story_of(idx, article_id, lang))
+    row["shown"] = sorted(row["shown"], key=lambda a: (a["day"] == "", a["day"]))
+    if as_json:
+        emit([row], (), True)
+        return
+    out.print(f"story {row['story']}: {row['articles']} articles, {len(row['sources'])} outlets "
+              f"({', '.join(row['sources'])}), languages: {', '.join(row['languages'])}"
+              + (f"; showing {lang}" if lang else ""))
+    emit(row["shown"], ("day", "source", "lang", "id", "title"), False)
 
 
 @app.command()
