@@ -313,15 +313,20 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
 
 
+LangShownOpt = Annotated[Optional[str], typer.Option("--lang", help="Show only articles in this language (stories are joined across all)")]
+
+
 @app.command()
 @fails_cleanly
 def stories(
     index: IndexOpt = None,
     min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least this many articles")] = 2,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The corpus grouped into stories (events), largest first: articles, sources, languages, days.
+    """The corpus grouped into stories (events), largest first: articles, days, languages, outlets.
 
+    Stories are stored when articles are written, so this reads them without a pass over the corpus.
     Example: akhbar stories --index news-index --min-articles 3
     """
     from akhbar.search import present
@@ -329,8 +334,12 @@ def stories(
     from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
-    rows = present.story_rows(idx, find(idx, min_articles))
-    emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
+    rows = [present.story_row(idx, s) for s in find(idx, min_articles, lang)]
+    if as_json:
+        emit(rows, (), True)
+        return
+    emit([{**r, "story": i} for i, r in enumerate(rows, 1)], ("story", "articles", "first", "last", "languages", "sources", "title"),
+         False, title=f"{len(rows)} stories")
 
 
 @app.command()
@@ -338,9 +347,10 @@ def stories(
 def coverage(
     article_id: Annotated[str, typer.Argument(metavar="ID", help="An indexed article's id")],
     index: IndexOpt = None,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole story of an article: its articles by date, with sources and languages.
+    """The whole story of an article: its articles in every language, with their outlets.
 
     Example: akhbar coverage ar-nato-01
     """
@@ -349,11 +359,14 @@ def coverage(
     from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
-    arts = present.article_rows(idx, story_of(idx, article_id).positions)
-    if not as_json:
-        out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
-                  f"{', '.join(sorted({a['lang'] for a in arts}))}")
-    emit(arts, ("day", "source", "lang", "id", "title"), as_json)
+    row = present.coverage_row(idx, story_of(idx, article_id, lang))
+    if as_json:
+        emit([row], (), True)
+        return
+    out.print(f"story {row['story']}: {row['articles']} articles, {len(row['sources'])} outlets "
+              f"({', '.join(row['sources'])}), languages: {', '.join(row['languages'])}"
+              + (f"; showing {lang}" if lang else ""))
+    emit(row["shown"], ("day", "source", "lang", "id", "title"), False)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, layout, store, vectors
+from akhbar.index import centering, config, faiss_index, layout, store, story_links, vectors
 from akhbar.index.article import Article
 from akhbar.index.embed import Embedder
 from akhbar.index.encoder import Encoder
@@ -178,6 +178,7 @@ class Stage:
             positions, langs = store.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
+            story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers))
             store.finish(self.con)
         self.con.close()
         self.manifest(faiss_entry, centers, n).save(folder)
@@ -220,6 +221,11 @@ class Stage:
         con = store.connect_base(folder)
         centers, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
         con.close()
+        # a refitted centering moves every cosine: below MERGE_BELOW (where the refit moves the means
+        # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
+        # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
+        refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
+        story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit)
         return folder, entry, centers
 
 

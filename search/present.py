@@ -49,13 +49,19 @@ def dup_rows(idx: OpenIndex, groups: list[list[int]]) -> list[dict]:
     return [{"group": i, "articles": article_rows(idx, g)} for i, g in enumerate(groups, 1)]
 
 
-def story_rows(idx: OpenIndex, found: list[Story]) -> list[dict]:
-    """One object per story: size, first and last day, sources, languages, the first article's title, ids."""
-    out = []
-    for i, s in enumerate(found, 1):
-        arts = article_rows(idx, s.positions)
-        days = sorted(a["day"] for a in arts if a["day"])
-        out.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
-                    "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
-                    "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
-    return out
+def story_row(idx: OpenIndex, story: Story) -> dict:
+    """A story's languages and outlets (all its articles) and its shown articles."""
+    every = article_rows(idx, story.members)
+    by_position = dict(zip(story.members, every))
+    shown = [by_position[p] for p in story.positions]
+    days = sorted(a["day"] for a in every if a["day"])
+    return {"story": story.story, "articles": len(every), "first": days[0] if days else "", "last": days[-1] if days else "",
+            "languages": sorted({a["lang"] for a in every}), "sources": sorted({a["source"] for a in every if a["source"]}),
+            "title": shown[0]["title"], "shown": shown}
+
+
+def coverage_row(idx: OpenIndex, story: Story) -> dict:
+    """`akhbar coverage`: the story's row with its shown articles by date, undated last."""
+    row = story_row(idx, story)
+    row["shown"] = sorted(row["shown"], key=lambda a: (a["day"] == "", a["day"]))
+    return row

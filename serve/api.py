@@ -32,6 +32,7 @@ Recency = Annotated[int, Query(ge=0, le=100_000, description="Half-life in days:
 Diverse = Annotated[bool, Query(description="Rows that differ from each other (MMR)")]
 Explain = Annotated[bool, Query(description="Each row's best-matching passage and shared terms (loads the model)")]
 Id = Annotated[str, Path(max_length=500, description="An indexed article's id")]
+Shown = Annotated[str | None, Query(max_length=16, description="Show only articles in this language (stories join all)")]
 Window = Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")]
 
 
@@ -71,18 +72,16 @@ def similar_to_text(ctx: Context, q: TextQuery, as_search: bool, embedder) -> tu
         return {**head, "results": present.hit_rows(box, idx, embedder if q.explain else None)}, version.name
 
 
-def coverage_of(ctx: Context, article_id: str) -> tuple[dict, str]:
+def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        arts = present.article_rows(idx, story_of(idx, article_id).positions)
-        return {"id": article_id, "articles": len(arts), "sources": len({a["source"] for a in arts}),
-                "languages": sorted({a["lang"] for a in arts}), "results": arts}, version.name
+        return present.coverage_row(idx, story_of(idx, article_id, lang)), version.name
 
 
-def stories_of(ctx: Context, min_articles: int) -> tuple[dict, str]:
+def stories_of(ctx: Context, min_articles: int, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return {"results": present.story_rows(idx, find_stories(idx, min_articles))}, version.name
+        return {"results": [present.story_row(idx, s) for s in find_stories(idx, min_articles, lang)]}, version.name
 
 
 def dups_of(ctx: Context) -> tuple[dict, str]:
@@ -132,17 +131,18 @@ async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max
     return json_response(payload, version=version)
 
 
-@router.get("/api/coverage/{article_id:path}", tags=["query"], summary="An article's whole story, by date")
-async def api_coverage(request: Request, article_id: Id) -> Response:
+@router.get("/api/coverage/{article_id:path}", tags=["query"], summary="An article's whole story, by date (as `coverage --json`)")
+async def api_coverage(request: Request, article_id: Id, lang: Shown = None) -> Response:
     ctx = context_of(request)
-    payload, version = await ctx.read(coverage_of, ctx, article_id)
+    payload, version = await ctx.read(coverage_of, ctx, article_id, lang)
     return json_response(payload, version=version)
 
 
 @router.get("/api/stories", tags=["query"], summary="The corpus grouped into stories, largest first")
-async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2) -> Response:
+async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2,
+                      lang: Shown = None) -> Response:
     ctx = context_of(request)
-    payload, version = await ctx.read(stories_of, ctx, min_articles)
+    payload, version = await ctx.read(stories_of, ctx, min_articles, lang)
     return json_response(payload, version=version)
 
 

@@ -52,9 +52,9 @@ def _coverage(ctx: Context, article_id: str) -> dict:
         row = idx.row(article_id)
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
-        arts = present.article_rows(idx, story_of(idx, article_id).positions)
-    return {"title": query.display_title(row), "id": article_id, "rows": arts,
-            "sources": len({a["source"] for a in arts}), "langs": sorted({a["lang"] for a in arts})}
+        story = present.coverage_row(idx, story_of(idx, article_id))
+    return {"title": query.display_title(row), "id": article_id, "rows": story["shown"],
+            "sources": len(story["sources"]), "langs": story["languages"]}
 
 
 def _render(request: Request, template: str, ui: str, **values) -> HTMLResponse:
