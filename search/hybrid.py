@@ -11,7 +11,7 @@ folding of copies use in every mode.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,11 +84,30 @@ class Candidates:
     exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
 
 
+@dataclass
+class Seen:
+    """What earlier rounds of one query fetched, so a wider round fetches only what is new:
+    each position's language and centered vector (None: removed since the base)."""
+
+    lang: dict[int, str | None] = field(default_factory=dict)
+    vector: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def learn(self, idx: OpenIndex, positions: list[int]) -> None:
+        new = [p for p in positions if p not in self.lang]
+        rows = idx.rows(new, "pos, lang")  # removed: none
+        live = [p for p in new if p in rows]
+        self.lang.update(dict.fromkeys(new))
+        self.lang.update((p, rows[p]["lang"]) for p in live)
+        self.vector.update(zip(live, idx.vectors_at(live, [rows[p]["lang"] for p in live])))
+
+
 def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
-               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS) -> Candidates:
+               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS,
+               seen: Seen | None = None) -> Candidates:
     """The top k for the mode. Positions removed since the base (FAISS still holds them) are left out.
 
-    `words`: the lexical list (hybrid), when the caller asks for several k with one query.
+    `words`: the lexical list (hybrid), when the caller asks for several k with one query;
+    `seen`: what its earlier rounds fetched.
     """
     dense: list[tuple[int, float]] = []
     if mode != "lexical":
@@ -98,11 +117,12 @@ def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, m
         words = []
     elif words is None:
         words = idx.lexical(terms, k) if mode == "lexical" else lexical_list(idx, terms, settings)
+    seen = seen if seen is not None else Seen()
     pool = list(dict.fromkeys([p for p, _ in dense] + [p for p, _ in words]))
-    rows = idx.rows(pool, "pos, lang")  # removed: none
-    live = [p for p in pool if p in rows]
-    lang = {p: rows[p]["lang"] for p in live}
-    vecs = idx.vectors_at(live, [lang[p] for p in live])
+    seen.learn(idx, pool)
+    live = [p for p in pool if seen.lang[p] is not None]
+    lang = {p: seen.lang[p] for p in live}
+    vecs = np.stack([seen.vector[p] for p in live]) if live else np.zeros((0, len(qvec)), np.float32)
     cosine = dict(zip(live, (vecs @ qvec).tolist()))
     if mode == "hybrid":
         ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang, settings)
