@@ -84,20 +84,26 @@ class Candidates:
     exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
 
 
+# what ranking and folding read of each candidate; bodies are fetched for the rows shown without a title
+ROW_COLUMNS = "pos, id, title, source, date, day, lang, url"
+
+
 @dataclass
 class Seen:
     """What earlier rounds of one query fetched, so a wider round fetches only what is new:
-    each position's language and centered vector (None: removed since the base)."""
+    each live position's row (ROW_COLUMNS) and centered vector; positions removed since the base
+    have neither."""
 
-    lang: dict[int, str | None] = field(default_factory=dict)
+    rows: dict[int, dict] = field(default_factory=dict)
     vector: dict[int, np.ndarray] = field(default_factory=dict)
+    asked: set[int] = field(default_factory=set)
 
     def learn(self, idx: OpenIndex, positions: list[int]) -> None:
-        new = [p for p in positions if p not in self.lang]
-        rows = idx.rows(new, "pos, lang")  # removed: none
+        new = [p for p in positions if p not in self.asked]
+        self.asked.update(new)
+        rows = idx.rows(new, ROW_COLUMNS)  # removed: none
         live = [p for p in new if p in rows]
-        self.lang.update(dict.fromkeys(new))
-        self.lang.update((p, rows[p]["lang"]) for p in live)
+        self.rows.update(rows)
         self.vector.update(zip(live, idx.vectors_at(live, [rows[p]["lang"] for p in live])))
 
 
@@ -120,8 +126,8 @@ def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, m
     seen = seen if seen is not None else Seen()
     pool = list(dict.fromkeys([p for p, _ in dense] + [p for p, _ in words]))
     seen.learn(idx, pool)
-    live = [p for p in pool if seen.lang[p] is not None]
-    lang = {p: seen.lang[p] for p in live}
+    live = [p for p in pool if p in seen.rows]
+    lang = {p: seen.rows[p]["lang"] for p in live}
     vecs = np.stack([seen.vector[p] for p in live]) if live else np.zeros((0, len(qvec)), np.float32)
     cosine = dict(zip(live, (vecs @ qvec).tolist()))
     if mode == "hybrid":

@@ -72,10 +72,6 @@ def display_title(row: dict) -> str:
     return lead if len(lead) <= 90 else lead[:90].rsplit(" ", 1)[0] + " …"
 
 
-# what ranking and folding read of each candidate; bodies are fetched for the rows shown without a title
-ROW_COLUMNS = "pos, id, title, source, date, day, lang, url"
-
-
 def _copy(row: dict, score: float) -> dict:
     return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(score, 4)}
 
@@ -166,10 +162,10 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     def passes(pos: int, row: dict) -> bool:
         return pos not in exclude and filters.match(row)
 
-    seen, rows = hybrid.Seen(), {}  # what earlier rounds fetched: a wider round fetches only what is new
+    seen = hybrid.Seen()  # what earlier rounds fetched: a wider round fetches only what is new
+    rows = seen.rows
     while True:
         found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words, settings, seen)
-        rows.update(idx.rows([p for p, _, _ in found.items if p not in rows], ROW_COLUMNS))
         cands = _recency(found.items, rows, ranking.half_life) if ranking.half_life else found.items
         plan = fold.fold(cands, rows, seen.vector, want, floor, by_cosine, passes, is_copy, settings)
         exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
