@@ -159,8 +159,12 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     words = hybrid.lexical_list(idx, terms, settings) if mode == "hybrid" else None
     is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None
 
+    verdict: dict[int, bool] = {}  # each round walks the earlier rounds' candidates again
+
     def passes(pos: int, row: dict) -> bool:
-        return pos not in exclude and filters.match(row)
+        if pos not in verdict:
+            verdict[pos] = pos not in exclude and filters.match(row)
+        return verdict[pos]
 
     seen = hybrid.Seen()  # what earlier rounds fetched: a wider round fetches only what is new
     rows = seen.rows
