@@ -20,6 +20,7 @@ install: $(BIN)/akhbar
 demo: install
 	$(BIN)/akhbar build seeds/ --index $(DEMO_INDEX)
 	$(BIN)/akhbar similar 000_2274472028061bc0 --index $(DEMO_INDEX)
+	$(BIN)/akhbar coverage ar-nato-01 --index $(DEMO_INDEX)
 
 lint: install
 	$(BIN)/ruff check .

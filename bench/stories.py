@@ -107,8 +107,11 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
         pos_groups = [g for g in pos_groups if len(g) > 1]
         whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
         sizes = Counter(story.values())
-        out.append(f"\nSaudiNewsNet: copy groups whole in one story {whole}/{len(pos_groups)} = {whole / len(pos_groups):.3f}; "
-                   f"{sum(1 for n in sizes.values() if n > 1)} stories of 2+ articles, the largest {max(sizes.values())}")
+        n = len(story)
+        together = sum(k * (k - 1) for k in sizes.values()) / (n * (n - 1))  # how chained the stories are
+        out.append(f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
+                   f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
+                   f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}")
     except IndexNotFound as e:
         out.append(f"\nSaudiNewsNet: not measured: {e}")
     return out
