@@ -2,13 +2,13 @@
 
 Usage: python bench/calibrate.py ../shared/data [--work /tmp/akhbar-calibrate] [-n 2000]
 
-1. DUPLICATE_COSINE (one row per story copy): on SaudiNewsNet, every member of the 734
+1. QuerySettings.duplicate_cosine (one row per story copy): on SaudiNewsNet, every member of the 734
    exact-duplicate groups (same body; titles and outlets differ) plus the next n articles as
    distractors. Positives: pairs inside a group. Hard negatives: each article's 5 nearest
    neighbours outside its group. For each threshold: share of positive pairs folded, share
    of hard negatives folded (some of these are genuine near copies the groups do not list,
    so a few samples at the chosen threshold are printed to read).
-2. MIN_SIMILARITY (below it, an article is not "similar" and the box ends early): on the
+2. QuerySettings.min_similarity (below it, an article is not "similar" and the box ends early): on the
    ECB+ and MEANTIME indexes that bench/eval_all.py builds, the cosine of same-event pairs
    (ECB+ clusters), translations (MEANTIME), same-topic-other-event pairs (ECB+'s hard
    negatives) and pairs from different topics. The floor is the 99th percentile of

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from akhbar.index import config, faiss_index, layout
@@ -26,32 +24,7 @@ from akhbar.index.errors import BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
 from akhbar.index.model import Precision, resolve
-from akhbar.index.stage import Settings, Stage
-
-
-@dataclass
-class BuildSummary:
-    """What a writer read, indexed, updated, removed and skipped, and why."""
-
-    read: int = 0
-    indexed: int = 0  # new or changed articles written by this run
-    unchanged: int = 0  # re-ingested with the same content: nothing to do
-    updated: int = 0  # re-ingested with new content: replaced
-    removed: int = 0
-    skipped: int = 0
-    embedded: int = 0  # texts this run embedded
-    reused_vectors: int = 0  # identical texts: embedded once
-    resumed: int = 0  # input articles a killed run had already handled
-    articles: int = 0  # in the new version
-    problems: Counter = field(default_factory=Counter)  # "field: reason" → count
-    version: str = ""
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, object]:
-        d = {k: v for k, v in self.__dict__.items() if k != "problems"}
-        d["problems"] = dict(self.problems)
-        d["seconds"] = round(self.seconds, 2)
-        return d
+from akhbar.index.stage import BuildSummary, Settings, Stage
 
 
 def _reason(p: Problem) -> str:

@@ -13,8 +13,9 @@ import functools
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,31 @@ from akhbar.index.embed import Embedder
 from akhbar.index.errors import AkhbarError, ModelMismatch
 from akhbar.index.manifest import Manifest
 from akhbar.index.model import Precision, article_prompt, choose_precision, load, resolve
+
+
+@dataclass
+class BuildSummary:
+    """What a writer read, indexed, updated, removed and skipped, and why."""
+
+    read: int = 0
+    indexed: int = 0  # new or changed articles written by this run
+    unchanged: int = 0  # re-ingested with the same content: nothing to do
+    updated: int = 0  # re-ingested with new content: replaced
+    removed: int = 0
+    skipped: int = 0
+    embedded: int = 0  # texts this run embedded
+    reused_vectors: int = 0  # identical texts: embedded once
+    resumed: int = 0  # input articles a killed run had already handled
+    articles: int = 0  # in the new version
+    problems: Counter = field(default_factory=Counter)  # "field: reason" → count
+    version: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        d = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        d["problems"] = dict(self.problems)
+        d["seconds"] = round(self.seconds, 2)
+        return d
 
 
 @dataclass(frozen=True)
@@ -40,7 +66,7 @@ class Stage:
     """The state of one writer run over its staging folder (see the module docstring)."""
 
     def __init__(self, folder: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
-                 precision: Precision, summary, on_progress: Callable[[int], None] | None) -> None:
+                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
         self.stage, self.settings, self.precision, self.summary = folder, settings, precision, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress

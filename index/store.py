@@ -188,6 +188,25 @@ def unlinked_in_delta(con: sqlite3.Connection) -> list[int]:
         "UNION SELECT pos FROM story_of WHERE link IN (SELECT pos FROM main.removed)")]
 
 
+def clear_stories(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM main.stories")
+
+
+def story_link(con: sqlite3.Connection, pos: int) -> int:
+    return con.execute("SELECT link FROM story_of WHERE pos = ?", (pos,)).fetchone()[0]
+
+
+def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
+    """Articles whose story link is this position."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE link = ?", (pos,))]
+
+
+def rows_at(con: sqlite3.Connection, positions: Sequence[int], columns: str) -> list[tuple]:
+    """Columns of the live articles among the positions (at most ~500 at a time), as tuples."""
+    return con.execute(f"SELECT {columns} FROM articles WHERE pos IN ({','.join('?' * len(positions))})",
+                       [int(p) for p in positions]).fetchall()
+
+
 def story_at(con: sqlite3.Connection, pos: int) -> str | None:
     r = con.execute("SELECT story FROM story_of WHERE pos = ?", (pos,)).fetchone()
     return r[0] if r else None
@@ -196,6 +215,16 @@ def story_at(con: sqlite3.Connection, pos: int) -> str | None:
 def story_members(con: sqlite3.Connection, story: str) -> list[int]:
     """Positions of a story's live articles, in arrival order."""
     return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos", (story,))]
+
+
+def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int]]:
+    """Every live article's (story, link), by position."""
+    return {r[0]: (r[1], r[2]) for r in con.execute("SELECT pos, story, link FROM stories")}
+
+
+def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
+    """(position, story, link) rows into the connection's main stories table."""
+    con.executemany("INSERT OR REPLACE INTO main.stories (pos, story, link) VALUES (?, ?, ?)", rows)
 
 
 def story_assignments(con: sqlite3.Connection) -> dict[int, str]:

@@ -34,6 +34,10 @@ import numpy as np
 from akhbar.index import centering, config, faiss_index, store, vectors
 
 FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
+# ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
+# for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
+# largest copy group has 43 articles; each deeper search costs a query of its own.
+MAX_K = 256
 
 
 def threshold(same_language: bool, days: int | None) -> float:
@@ -74,8 +78,7 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
     ps = [int(p) for p in positions]
     for i in range(0, len(ps), 500):
         part = ps[i : i + 500]
-        q = f"SELECT pos, id, lang, day FROM articles WHERE pos IN ({','.join('?' * len(part))})"
-        out.update({r[0]: (r[1], r[2], r[3]) for r in con.execute(q, part)})
+        out.update({r[0]: (r[1], r[2], r[3]) for r in store.rows_at(con, part, "pos, id, lang, day")})
     return out
 
 
@@ -83,8 +86,8 @@ def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.nda
     """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
     scores, ids = first
     k, floor = len(scores), lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
-    while k < space.size and len(scores) and scores[-1] >= floor:
-        k = min(space.size, k * 4)
+    while k < min(space.size, MAX_K) and len(scores) and scores[-1] >= floor:
+        k = min(space.size, MAX_K, k * 4)
         s, i = space.search(query[None], k)
         scores, ids = s[0], i[0]
     return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
@@ -119,9 +122,10 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
     return out
 
 
-def assign(con: sqlite3.Connection, space: Space, dirty: list[int], table: str = "main.stories") -> int:
+def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
     """Link the `dirty` articles (new, or whose link is gone), then name the story of each and of
-    every article downstream of them; written to `table`. Returns how many rows were written.
+    every article downstream of them; written to the connection's main stories table (the delta's,
+or a merged base's). Returns how many rows were written.
 
     `con` must have views `articles` (live articles) and `story_of` (pos, story, link).
     """
@@ -135,7 +139,7 @@ def assign(con: sqlite3.Connection, space: Space, dirty: list[int], table: str =
     while todo:
         a = heapq.heappop(todo)
         if a not in link:
-            link[a] = con.execute("SELECT link FROM story_of WHERE pos = ?", (a,)).fetchone()[0]
+            link[a] = store.story_link(con, a)
         if a not in ids:
             ids.update(_rows(con, [a]))
         b = link[a]
@@ -144,19 +148,18 @@ def assign(con: sqlite3.Connection, space: Space, dirty: list[int], table: str =
         elif b in story:
             story[a] = story[b]
         else:
-            story[a] = con.execute("SELECT story FROM story_of WHERE pos = ?", (b,)).fetchone()[0]
-        for (c,) in con.execute("SELECT pos FROM story_of WHERE link = ?", (a,)):
+            story[a] = store.story_at(con, b)
+        for c in store.linked_to(con, a):
             if c not in seen and c not in new_links:
                 seen.add(c)
                 heapq.heappush(todo, c)
-    con.executemany(f"INSERT OR REPLACE INTO {table} (pos, story, link) VALUES (?, ?, ?)",
-                    [(a, story[a], link[a]) for a in sorted(story)])
+    store.insert_stories(con, [(a, story[a], link[a]) for a in sorted(story)])
     return len(story)
 
 
 def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, int]]:
     """Every live article's (story, link) from nothing, in arrival order: what `assign` keeps stored."""
-    positions = [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+    positions = [r[0] for r in store.in_order(con, "pos")]
     link = links(con, space, positions)
     ids = _rows(con, positions)
     story: dict[int, str] = {}
@@ -185,8 +188,8 @@ def store_for_merge(folder: Path, space: Space, from_scratch: bool) -> int:
     con = store.connect_merged(folder)
     try:
         if from_scratch:
-            con.execute("DELETE FROM stories")
-        written = assign(con, space, store.unlinked_in_merged(con), table="main.stories")
+            store.clear_stories(con)
+        written = assign(con, space, store.unlinked_in_merged(con))
         con.commit()
     finally:
         con.close()

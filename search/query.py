@@ -145,7 +145,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
 
     Candidates are fetched in widening rounds and folded (search/fold.py) until `k` rows are
     kept. When the query is an article, copies of it are returned apart, and candidates under
-    MIN_SIMILARITY are not similar at all: the list ends there.
+    settings.min_similarity are not similar at all: the list ends there.
     Returns:
         (rows, copies of the query)
     """

@@ -17,7 +17,7 @@ from akhbar.index import layout, store
 from akhbar.index.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import CORPUS, cli_json, runner, write_jsonl
+from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, runner, write_jsonl
 
 
 @pytest.mark.model  # builds an index of its own
@@ -105,7 +105,7 @@ def test_remove_never_loads_the_model(copy_of, seed_index):
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
-    assert open_index(index).manifest.articles == 80
+    assert open_index(index).manifest.articles == SEED_ARTICLES - 1
 
 
 def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
@@ -114,7 +114,7 @@ def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
     ids.write_text("\n".join(r[0] for r in open_index(index).in_order("id")))
     result = runner.invoke(app, ["remove", "--file", str(ids), "--index", str(index)])
     assert result.exit_code == 1 and "the index would be empty" in result.stderr
-    assert open_index(index).manifest.articles == 81
+    assert open_index(index).manifest.articles == SEED_ARTICLES
 
 
 def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):

@@ -19,17 +19,18 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture
-def con(tmp_path):
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
     """A written stage (base and delta files, as a fresh build has them) and a reader on it."""
-    writer = store.open_stage(tmp_path, None)
+    folder = tmp_path_factory.mktemp("store")
+    writer = store.open_stage(folder, None)
     store.insert(writer, 0, ARTICLES[:20])
     store.checkpoint(writer, 20, 0)
     store.insert(writer, 20, ARTICLES[20:])
     store.drop(writer, 3)
     store.checkpoint(writer, len(ARTICLES), 0)
     writer.close()
-    reader = store.connect_readonly(tmp_path)
+    reader = store.connect_readonly(folder)
     yield reader
     reader.close()
 
