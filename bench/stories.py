@@ -41,7 +41,7 @@ def pairwise(story: dict[int, str], event: dict[int, str]) -> tuple[float, float
 def truth_of(idx, path: Path) -> tuple[dict[int, str], dict[int, str]]:
     """(event, topic) by position, from a clusters.jsonl.gz."""
     event, topic = {}, {}
-    for line in gzip.open(path):
+    for line in gzip.decompress(path.read_bytes()).splitlines():
         r = json.loads(line)
         for m in r["members"]:
             pos = idx.position(m)
@@ -53,9 +53,9 @@ def truth_of(idx, path: Path) -> tuple[dict[int, str], dict[int, str]]:
 
 def seeds_table(story: dict[int, str], idx) -> list[str]:
     truth = {}
-    for line in open(ROOT / "seeds/events-truth.tsv", encoding="utf-8"):
+    for line in (ROOT / "seeds/events-truth.tsv").read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
-            i, ev, topic, split = line.rstrip("\n").split("\t")
+            i, ev, topic, split = line.split("\t")
             truth[i] = (ev, topic, split)
     rows = {r[1]: (r[0], r[2]) for r in idx.in_order("pos, id, lang")}
     counts: Counter = Counter()
@@ -101,7 +101,8 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
         out.append(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {joined_other:.3f} | {whole}/{len(groups)} | {mixed} |")
     try:
         idx = open_index(work / "snn")
-        groups = [json.loads(line)["members"] for line in gzip.open(data / "saudinewsnet/exact_duplicate_groups.jsonl.gz")]
+        raw = gzip.decompress((data / "saudinewsnet/exact_duplicate_groups.jsonl.gz").read_bytes())
+        groups = [json.loads(line)["members"] for line in raw.splitlines()]
         story = story_of(idx)
         pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
         pos_groups = [g for g in pos_groups if len(g) > 1]
@@ -136,7 +137,7 @@ def main() -> None:
         for same, cross in ((0.55, 0.55), (0.5, 0.4), (0.45, 0.35), (0.45, 0.3), (0.4, 0.35)):
             config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE = same, cross
             print(f"\n## Recomputed: same-day {same} within a language, {cross} across\n")
-            print("\n".join(l for l in seeds_table(idx.fresh_story_pass(), idx) if "heldout" not in l))
+            print("\n".join(row for row in seeds_table(idx.fresh_story_pass(), idx) if "heldout" not in row))
             print("\n".join(eval_sets(args.data, args.work, lambda i: i.fresh_story_pass())))
 
 

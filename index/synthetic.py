@@ -48,8 +48,9 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
                                  body=rows[i % m][1] or rows[i % m][2], lang=rows[i % m][3], date=rows[i % m][4],
                                  source=rows[i % m][5]) for i in idx.tolist()]
                 store.insert(con, start, batch)
-                store.insert_stories(con, [(i, f"{stories[i % m][0]}~{i // m}", -1 if stories[i % m][1] < 0 else stories[i % m][1] + i - i % m)
-                                           for i in idx.tolist()])
+                story_link = [stories[i % m] for i in idx.tolist()]
+                store.insert_stories(con, [(i, f"{st}~{i // m}", -1 if ln < 0 else ln + i - i % m)
+                                           for i, (st, ln) in zip(idx.tolist(), story_link)])
                 con.commit()
         con.close()
         t_rows = time.perf_counter() - t0

@@ -81,7 +81,8 @@ def test_cli_dups_stories_coverage_and_explain(seed_index):
         result = runner.invoke(app, [*args, "--index", str(seed_index), "--json"])
         assert result.exit_code == 0, result.output
         assert result.stdout.strip()
-    result = runner.invoke(app, ["similar", "ar-quake-ma-01", "--index", str(seed_index), "--explain", "-k", "3", "--json"])
+    # -k 5: the other earthquakes in seeds/events.jsonl (Herat) rank beside Morocco's coverage
+    result = runner.invoke(app, ["similar", "ar-quake-ma-01", "--index", str(seed_index), "--explain", "-k", "5", "--json"])
     assert result.exit_code == 0, result.output
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert rows and all(r["passage"] and -1 <= r["passage_cosine"] <= 1 for r in rows)
