@@ -155,28 +155,42 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
 SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+RayOpt = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed on a Ray cluster (needs akhbar[ray]): "
+                                               "'local' starts one here, 'auto' joins the one `ray start` runs here, "
+                                               "HOST:PORT joins a head node")]
+
+
+def _remote(address: str | None, sources: list[Path]):
+    """None (embed here), or the Ray encoder for build/add; says on stderr that Ray is starting (seconds)."""
+    if address is None:
+        return None
+    from akhbar.index import ray_embed
+
+    err.print(f"connecting to Ray ({address})…")
+    return ray_embed.remote(address, sources)
 
 
 @app.command()
 @fails_cleanly
 def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+          precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
-    A killed build resumes where it stopped when the same command is run again.
-    Example: akhbar build seeds/ --index news-index
+    A killed build resumes where it stopped when the same command is run again (with or without --ray).
+    Example: akhbar build seeds/ --index news-index ; akhbar build seeds/ --index news-index --ray local
     """
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
+                                           remote=_remote(ray, sources)),
                          as_json, f"built {root}")
 
 
 @app.command()
 @fails_cleanly
 def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+        precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -184,7 +198,8 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
+                                           remote=_remote(ray, sources)),
                          as_json, f"added to {root}")
 
 
@@ -408,6 +423,26 @@ def reindex(
 
     root = config.index_dir(index)
     _write_with_progress(functools.partial(run, root, kind), as_json, f"reindexed {root}")
+
+
+@app.command()
+@fails_cleanly
+def export(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A new folder for the Parquet files and akhbar.json")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the index for another engine: Parquet (ids, metadata, vectors) plus the model and centering (akhbar.json).
+
+    Example: akhbar export news-export --index news-index  (README: loading it into Qdrant)
+    """
+    from akhbar.index.export import export as run
+
+    meta = run(config.index_dir(index), folder)
+    summary = {"folder": str(folder), "articles": meta["articles"], "files": meta["files"], "model": meta["model"],
+               "dimension": meta["dimension"]}
+    emit([summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()], ("what", "value"), as_json,
+         title=f"exported {meta['version']}")
 
 
 @app.command()

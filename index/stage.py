@@ -23,9 +23,10 @@ import numpy as np
 from akhbar.index import centering, config, faiss_index, layout, store, story_links, vectors
 from akhbar.index.article import Article
 from akhbar.index.embed import Embedder
+from akhbar.index.encoder import Encoder
 from akhbar.index.errors import AkhbarError, ModelMismatch
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import Precision, article_prompt, choose_precision, load, resolve
+from akhbar.index.model import ModelRef, Precision, article_prompt, choose_precision, load, resolve
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Stage:
         self.delta = vectors.Delta(folder, self.dim, self.position - self.base_rows)
         self.batch: list[Article] = []
         self._embedder: Embedder | None = None
+        self._encoder: Encoder | None = None
+        self.remote: Callable[[Embedder, ModelRef], Encoder] | None = None  # set by build._write for a remote run
         self.ref = None
 
     def embedder(self) -> Embedder:
@@ -96,6 +99,13 @@ class Stage:
                                       window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
             self.ref = ref
         return self._embedder
+
+    def encoder(self) -> Encoder:
+        """Where this batch's texts are embedded: the local Embedder, or the remote service built around it once."""
+        if self._encoder is None:
+            e = self.embedder()
+            self._encoder = self.remote(e, self.ref) if self.remote else e
+        return self._encoder
 
     def offer(self, art: Article) -> None:
         """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
@@ -132,7 +142,7 @@ class Stage:
                     new[h] = a
                 else:
                     stored[h] = p
-        emb = self.embedder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
+        emb = self.encoder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
         self.dim = emb.shape[1] or self.dim
         fresh = dict(zip(new, emb))
         self.summary.embedded += len(new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import orjson
 from typer.testing import CliRunner
 
 from akhbar.cli import app
+from akhbar.index import store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -26,6 +28,17 @@ def write_jsonl(path: Path, rows: list) -> Path:
     """Rows as JSON Lines; a bytes row is written as it is (for malformed input)."""
     path.write_bytes(b"".join(r if isinstance(r, bytes) else orjson.dumps(r) + b"\n" for r in rows))
     return path
+
+
+def checkpoint_consumed(index: Path) -> int:
+    """Input articles a running (or killed) writer of `index` has committed: 0 before its first checkpoint."""
+    for db in index.glob(".staging-*/delta.sqlite"):
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
+                return store.progress(con)[0]
+        except sqlite3.Error:
+            return 0
+    return 0
 
 
 def cli_json(*args: str) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,11 +12,11 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index import layout, store
+from akhbar.index import layout
 from akhbar.index.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, runner, write_jsonl
+from tests.helpers import CORPUS, SEED_ARTICLES, checkpoint_consumed, cli_json, runner, write_jsonl
 
 
 @pytest.mark.model  # builds an index of its own
@@ -60,22 +59,13 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "build", str(corpus), "--index", str(index)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
 
-    def committed() -> int:
-        for db in index.glob(".staging-*/delta.sqlite"):
-            try:
-                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
-                    return store.progress(con)[0]
-            except sqlite3.Error:
-                return 0
-        return 0
-
     deadline = time.time() + 240
-    while committed() < 512 and time.time() < deadline and proc.poll() is None:
+    while checkpoint_consumed(index) < 512 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert proc.poll() is None, "the build finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = committed()
+    done = checkpoint_consumed(index)
     assert 512 <= done < 3000
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
