@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, layout, store, vectors
+from akhbar.index import centering, config, integrity, layout, store, vectors
 from akhbar.index.article import Article
 from akhbar.index.embed import Embedder
 from akhbar.index.errors import AkhbarError, BadInput, ModelMismatch
@@ -218,7 +218,8 @@ class _Writer:
                  precision, faiss_entry, n,
                  counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                          "reused_vectors": s.reused_vectors},
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(folder)
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                 files=integrity.describe(folder, None if merge else base_manifest.files)).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
             layout.discard(self.stage)
@@ -274,6 +275,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
         base = layout.current_version(root) if kind != "build" else None
         base_manifest = Manifest.load(base) if base else None
         if base_manifest is not None:
+            integrity.raise_first(root, base, integrity.check_files(base, base_manifest))  # never build on a damaged version
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
