@@ -1,0 +1,195 @@
+"""A damaged index is named, found by `akhbar check`, and `akhbar rollback` restores service.
+
+Each file of a version is damaged in turn (truncated, one byte flipped, replaced with junk of
+the same size), on a real two-version index over seeds/ and on a delta version of a large one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from akhbar.cli import app
+from akhbar.index import integrity, layout
+from akhbar.index.manifest import MANIFEST, Manifest
+
+runner = CliRunner()
+DAMAGES = ("truncate", "flip", "junk")
+
+
+def _cli(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def damage(path: Path, kind: str) -> None:
+    """Damage a file in place (so hard links to it see it too, as they would on disk)."""
+    size = path.stat().st_size
+    if kind == "truncate":
+        os.truncate(path, size // 2)
+        return
+    with open(path, "r+b") as f:
+        if kind == "flip":
+            f.seek(size // 2)
+            byte = f.read(1)[0]
+            f.seek(size // 2)
+            f.write(bytes([byte ^ 0x10]))
+        else:
+            f.write(os.urandom(size))
+
+
+@pytest.fixture(scope="module")
+def two_versions(seed_index, tmp_path_factory) -> Path:
+    """The seed index and a second version of it (reindexed: its own files, no model needed)."""
+    root = tmp_path_factory.mktemp("integrity") / "idx"
+    shutil.copytree(seed_index, root)
+    assert _cli("reindex", "--kind", "flat", "--index", str(root)).exit_code == 0
+    assert len(layout.versions(root)) == 2
+    return root
+
+
+def _similar(root: Path, article_id: str):
+    return _cli("similar", article_id, "--index", str(root), "--json")
+
+
+def _files(root: Path) -> list[str]:
+    folder = layout.current_version(root)
+    return [MANIFEST] + sorted(Manifest.load(folder).files)
+
+
+def test_every_file_has_its_size_and_checksum_in_the_manifest(two_versions):
+    folder = layout.current_version(two_versions)
+    files = Manifest.load(folder).files
+    on_disk = {p.name for p in folder.iterdir()} - {MANIFEST}
+    assert set(files) == on_disk
+    for name, record in files.items():
+        assert record == {"size": (folder / name).stat().st_size, "sha256": integrity.sha256(folder / name),
+                          "sample_sha256": integrity.sample_sha256(folder / name)}
+
+
+def test_each_damaged_file_is_named_found_by_check_and_rolled_back(two_versions, tmp_path):
+    """Done-when of issue 13 at the seed index, where every file is small enough to be hashed on open."""
+    article = "ar-nato-01"
+    healthy = _similar(two_versions, article)
+    assert healthy.exit_code == 0, healthy.output
+    files = _files(two_versions)
+    assert {"vectors.f16", "faiss.index", "articles.sqlite", "delta.sqlite", "centers.npz"} <= set(files)
+    for name in files:
+        for kind in DAMAGES:
+            case = f"{name} {kind}"
+            root = tmp_path / f"{name}-{kind}"
+            shutil.copytree(two_versions, root)
+            live = layout.current_version(root)
+            damage(live / name, kind)
+
+            query = _similar(root, article)
+            assert query.exit_code == 1, case
+            assert query.stderr.startswith(f"Error: {live / name} is damaged") and "Error: unexpected" not in query.stderr, (case, query.stderr)
+            assert len(query.stderr.strip().splitlines()) == 1 and "akhbar rollback" in query.stderr, case
+
+            found = _cli("check", "--index", str(root), "--json", *(["--deep"] if kind == "flip" else []))
+            assert found.exit_code == 1, case
+            states = [orjson.loads(line) for line in found.stdout.splitlines()]
+            current = next(s for s in states if s["current"])
+            assert [d["file"] for d in current["damage"]] == [name], (case, current)
+            assert [s["intact"] for s in states if not s["current"]] == [True], case
+            assert "previous version" in found.stderr and "is intact" in found.stderr, case
+
+            back = _cli("rollback", "--index", str(root), "--json")
+            assert back.exit_code == 0, (case, back.output)
+            assert orjson.loads(back.stdout)["from"] == live.name
+            restored = _similar(root, article)
+            assert restored.exit_code == 0 and restored.stdout == healthy.stdout, case
+
+
+def test_large_files_are_checked_by_size_and_counts_on_open(two_versions, tmp_path, monkeypatch):
+    """Files too large to hash on open (here: all of them) are still named when truncated or
+    replaced (sizes, sampled blocks, row counts); a flipped byte never reaches an unexpected
+    error, and `check --deep` finds it."""
+    monkeypatch.setattr(integrity, "HASH_ON_OPEN", 0)
+    article = "en-nato-01"
+    for name in _files(two_versions):
+        for kind in DAMAGES:
+            case = f"{name} {kind}"
+            root = tmp_path / f"{name}-{kind}"
+            shutil.copytree(two_versions, root)
+            live = layout.current_version(root)
+            damage(live / name, kind)
+            query = _similar(root, article)
+            assert "Error: unexpected" not in query.stderr, (case, query.stderr)
+            if kind != "flip" or query.exit_code != 0:
+                assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
+            deep = _cli("check", "--index", str(root), "--deep", "--json")
+            assert deep.exit_code == 1, case
+            assert [d["file"] for d in orjson.loads(deep.stdout.splitlines()[0])["damage"]] == [name], case
+
+
+def test_a_delta_version_names_its_delta_files(seed_index, tmp_path):
+    """A write to a large index: the delta files are the version's own, the base files hard links."""
+    from akhbar.index import config, store, vectors
+    from akhbar.index.build import add
+    from akhbar.index.synthetic import replicate
+
+    big = tmp_path / "big"
+    replicate(seed_index, big, config.MERGE_BELOW + 500, kind="flat")
+    src = store.connect_readonly(layout.current_version(big))
+    title, lang = src.execute("SELECT title, lang FROM articles WHERE pos = 0").fetchone()
+    src.close()
+    feed = tmp_path / "feed.jsonl"  # a text already indexed: its vector is reused, nothing embedded
+    feed.write_bytes(orjson.dumps({"id": "again", "title": title, "body": title, "lang": lang}) + b"\n")
+    add([feed], big)
+    live = layout.current_version(big)
+    files = Manifest.load(live).files
+    assert {store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS} <= set(files)
+    previous = Manifest.load(layout.versions(big)[0]).files
+    assert files[vectors.VECTORS] == previous[vectors.VECTORS]  # carried over, not hashed again
+    pristine = tmp_path / "pristine"
+    shutil.copytree(big, pristine)
+    for name in (store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS):
+        for kind in DAMAGES:
+            case = f"{name} {kind}"
+            damage(live / name, kind)
+            query = _similar(big, "again")
+            assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
+            assert _cli("check", "--index", str(big), "--json").exit_code == 1, case
+            shutil.copyfile(pristine / live.name / name, live / name)
+    assert _similar(big, "again").exit_code == 0
+    # a base file is shared with the previous version: damage there is in both, and rollback says so
+    damage(live / vectors.VECTORS, "truncate")
+    states = [orjson.loads(line) for line in _cli("check", "--index", str(big), "--json").stdout.splitlines()]
+    assert [s["intact"] for s in states] == [False, False]
+    refused = _cli("rollback", "--index", str(big))
+    assert refused.exit_code == 1 and "no intact version to roll back to" in refused.stderr
+
+
+def test_rollback_undoes_a_write_and_repairs_an_unreadable_current(two_versions, tmp_path):
+    root = tmp_path / "idx"
+    shutil.copytree(two_versions, root)
+    newest, older = layout.versions(root)[1], layout.versions(root)[0]
+    (root / layout.CURRENT).write_text("junk\n")
+    query = _similar(root, "ar-nato-01")
+    assert query.exit_code == 1 and "akhbar rollback" in query.stderr
+    assert _cli("check", "--index", str(root)).exit_code == 1
+    back = _cli("rollback", "--index", str(root), "--json")
+    assert back.exit_code == 0 and orjson.loads(back.stdout)["to"] == newest.name  # the newest intact one
+    assert _cli("rollback", "--index", str(root), "--json").exit_code == 0  # an intact one too: undo the last write
+    assert layout.current_version(root) == older
+    again = _cli("rollback", "--index", str(root))
+    assert again.exit_code == 1 and "no intact version to roll back to" in again.stderr
+    assert _similar(root, "ar-nato-01").exit_code == 0
+
+
+def test_a_failed_first_build_leaves_no_folder(tmp_path):
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"id": "a", "body": "fine"}\n' + "[" * 100_000 + "\n")
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(bytes(range(256)) * 800)
+    for source, args in ((deep, ["--strict"]), (binary, [])):  # the deep line is fatal; nothing to index
+        index = tmp_path / "new"
+        result = _cli("build", str(source), "--index", str(index), *args)
+        assert result.exit_code == 1 and "Error: unexpected" not in result.stderr, result.stderr
+        assert not index.exists()
