@@ -71,27 +71,28 @@ def _storable(value: object) -> str | None:
     return None
 
 
-def _is_text(line: bytes, cut: bool) -> bool:
+def _is_utf8(line: bytes, cut: bool) -> bool:
     try:
         line.decode("utf-8")
     except UnicodeDecodeError as exc:
         return cut and exc.start >= len(line) - 3  # only a character cut off at the end
-    return b"\x00" not in line
+    return True
 
 
 def not_text(head: bytes, whole: bool) -> str | None:
     """Why a file whose first bytes are `head` is not UTF-8 text, or None.
 
-    A file is not text when most of its first lines are not (binary data, another encoding):
-    reported once instead of once a line, while one bad line among good ones stays one line's
-    problem. `whole` says the head is the whole file (else its last line may be cut).
+    Binary data (any NUL byte: text has none) or another encoding (most of the lines, two at
+    least, are not UTF-8) is reported once, instead of once a line; one bad line among good
+    ones stays that line's problem. `whole` says the head is the whole file (else its last
+    line may be cut).
     """
-    lines = head.split(b"\n")
-    if not whole and len(lines) > 1:
-        lines = lines[:-1]
-    bad = sum(not _is_text(line, cut=not whole and i == len(lines) - 1) for i, line in enumerate(lines))
-    if bad * 2 > len(lines):
-        return f"binary or not UTF-8 text ({bad:,} of the first {len(lines):,} lines)"
+    if b"\x00" in head:
+        return "binary (NUL bytes), not text"
+    lines = [line for line in head.split(b"\n") if line.strip()]
+    bad = sum(not _is_utf8(line, cut=not whole and i == len(lines) - 1) for i, line in enumerate(lines))
+    if bad >= 2 and bad * 2 > len(lines):
+        return f"not UTF-8 text ({bad:,} of its first {len(lines):,} lines); another encoding?"
     return None
 
 
