@@ -25,8 +25,6 @@ from hypothesis import strategies as st
 
 from akhbar.index.ingest import Problem, read
 
-from tests.conftest import SLOW
-
 E2E_EXAMPLES = max(2, settings.default.max_examples // 100)  # builds load the model: few, even in the long run
 
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -289,7 +287,8 @@ def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_l
     _count("binary", 1)
 
 
-@settings(max_examples=E2E_EXAMPLES, deadline=None, suppress_health_check=SLOW + [HealthCheck.function_scoped_fixture])
+@settings(max_examples=E2E_EXAMPLES, deadline=None,
+          suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture])
 @given(corpus(st.one_of(good(), soft(), bad_record())))
 def test_a_real_build_indexes_every_good_article(model_ref, records):
     """End to end: the same kind of corpus through `build` (real model, FAISS, SQLite)."""
