@@ -3,7 +3,7 @@
 Usage: python bench/fuzz_ingest.py [--out bench/results/fuzz_ingest.md]
 
 2,500 generated examples for each of JSON Lines, CSV, text files and seed pages, 2,500 binary
-or Windows-1256 files, and 25 corpora through a real `akhbar build` (model, FAISS, SQLite).
+or Windows-1256 files, and 10 corpora through a real `akhbar build` (model, FAISS, SQLite).
 Prints how many examples and records ran and whether every property held (every good article
 indexed or parsed with its body, every bad record reported once at its line, nothing raised).
 """
