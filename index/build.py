@@ -281,7 +281,12 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
         stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
         try:
-            w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+            try:
+                w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+            except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
+                layout.discard(stage)
+                stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX):])
+                w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
 
             def report(problem: Problem) -> None:
                 if strict:

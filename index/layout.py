@@ -30,6 +30,9 @@ def current_version(root: Path) -> Path:
         name = (root / CURRENT).read_text(errors="replace").strip()
     except FileNotFoundError:
         raise IndexNotFound(f"{root}: no akhbar index here (build one with 'akhbar build')") from None
+    if not name.startswith(VERSION_PREFIX) or "/" in name or "\0" in name:
+        raise IndexNotFound(f"{root}/{CURRENT} is damaged (it does not name a version); "
+                            f"'akhbar rollback --index {root}' makes the newest intact version current")
     folder = root / name
     if not folder.is_dir():
         raise IndexNotFound(f"{root}: CURRENT names '{name[:80]}', which is missing; "

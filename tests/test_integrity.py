@@ -171,7 +171,7 @@ def test_rollback_undoes_a_write_and_repairs_an_unreadable_current(two_versions,
     root = tmp_path / "idx"
     shutil.copytree(two_versions, root)
     newest, older = layout.versions(root)[1], layout.versions(root)[0]
-    (root / layout.CURRENT).write_text("junk\n")
+    (root / layout.CURRENT).write_bytes(b"v-\x00\xff/../junk\n")
     query = _similar(root, "ar-nato-01")
     assert query.exit_code == 1 and "akhbar rollback" in query.stderr
     assert _cli("check", "--index", str(root)).exit_code == 1
@@ -194,3 +194,29 @@ def test_a_failed_first_build_leaves_no_folder(tmp_path):
         result = _cli("build", str(source), "--index", str(index), *args)
         assert result.exit_code == 1 and "Error: unexpected" not in result.stderr, result.stderr
         assert not index.exists()
+
+
+def test_a_damaged_checkpoint_is_started_over(two_versions, tmp_path):
+    """A killed writer's staging folder whose files are damaged: the same job run again starts over."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "idx"
+    shutil.copytree(two_versions, root)
+    args = [sys.executable, "-m", "akhbar.cli", "reindex", "--kind", "flat", "--index", str(root), "--json"]
+    first = subprocess.run(args, capture_output=True, text=True, env=os.environ.copy())
+    assert first.returncode == 0, first.stderr
+    job = orjson.loads(first.stdout)
+    # the same job again, with a checkpoint left as a killed run would, then damaged
+    layout.make_current(root, layout.versions(root)[0])
+    from akhbar.index.build import _job, Settings
+    from akhbar.index import config
+
+    base = layout.current_version(root)
+    name = _job("reindex:flat", base, [], [], Settings(Manifest.load(base).model, config.CHUNK_METHOD, config.WINDOW_TOKENS), False)
+    stage = root / f"{layout.STAGING_PREFIX}{name}"
+    stage.mkdir()
+    (stage / "delta.sqlite").write_bytes(os.urandom(4096))
+    again = subprocess.run(args, capture_output=True, text=True, env=os.environ.copy())
+    assert again.returncode == 0 and "Error" not in again.stderr, again.stderr
+    assert orjson.loads(again.stdout)["articles"] == job["articles"] and not stage.exists()
