@@ -103,7 +103,8 @@ def main() -> None:
             print(f"round {r + 1} {kind}: {res['per_second']:.2f} articles/s, peak RSS {res['peak_rss_mb']:.0f} MB", file=sys.stderr)
     best = {k: max(v, key=lambda x: x["per_second"]) for k, v in runs.items()}
     base = best["baseline"]["per_second"]
-    print(f"{best['ours']['articles']} SaudiNewsNet articles, {best['ours']['tokens']} tokens with the prompt; best of {args.rounds} rounds")
+    print(f"{best['ours']['articles']} SaudiNewsNet articles, {best['ours']['tokens']} tokens with the prompt; "
+          f"best of {args.rounds} rounds")
     print("| run | articles/s | × baseline | tokens covered | peak RSS MB |")
     print("|---|---|---|---|---|")
     labels = {"baseline": "ST encode, fp32, truncated at 512", "ours": f"akhbar embed, {best['ours'].get('precision')}, whole articles",

@@ -3,7 +3,8 @@
 Usage: python bench/open_cost.py --index ROOT [--replicate N --work DIR] [--rounds 40]
 
 With --replicate, ROOT is a real index whose vectors are replicated to N rows (index/synthetic.py,
-as bench/scale.py does) into DIR first. Measured in one process, alternating, page cache warm (fastest of the rounds: the machine is shared):
+as bench/scale.py does) into DIR first. Measured in one process, alternating, page cache warm
+(fastest of the rounds: the machine is shared):
 the open without checks (manifest, SQLite connection, memory maps of vectors and FAISS,
 centers: what search/reader.open_index did before the checks) and `open_index` with them
 (sizes, sampled or whole checksums, row counts). Also `akhbar check` and `check --deep` once.
@@ -34,7 +35,7 @@ def timed(fn, root: Path) -> float:
     t = time.perf_counter()
     idx = fn(root)
     elapsed = time.perf_counter() - t
-    idx.con.close()
+    idx.close()
     return elapsed
 
 
@@ -64,7 +65,7 @@ def main() -> None:
     t = time.perf_counter()
     integrity.check(root, deep=True)
     deep_s = time.perf_counter() - t
-    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split()
     b, a = min(before), min(after)  # the machine is shared: the fastest round is the cost, the median has others' stalls in it
     print(json.dumps({
         "index": str(root), "articles": Manifest.load(folder).articles,

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import orjson
+
 from akhbar.index import langdetect
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
 from akhbar.index.page import is_page, parse_page
-
-import orjson
 
 KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
@@ -48,7 +48,7 @@ class Problem:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     # surrogateescape keeps invalid UTF-8 visible per field instead of failing the whole file
     return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
 
@@ -234,8 +234,7 @@ def _text_file(path: Path, root: Path) -> Iterator[tuple[int, Article | BadInput
         return
     path = Path(display(path))
     if is_page(text):
-        for line, art in parse_page(text, stem, str(path)):
-            yield line, art
+        yield from parse_page(text, stem, str(path))
         return
     lines = text.strip().splitlines()
     title = lines[0].lstrip("# ").strip() if len(lines) > 1 else ""

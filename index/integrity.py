@@ -7,7 +7,8 @@ records of the version they came from: a delta write hashes only its small delta
 Opening an index checks cheaply (`opened`): every file has its recorded size, files up to
 HASH_ON_OPEN bytes also their checksum, larger ones the checksum of SAMPLE_BLOCKS blocks spread
 over the file (a file replaced by another of the same size is found; one flipped byte needs
---deep), and the row counts of the vectors, FAISS and SQLite agree. `akhbar check --deep` hashes every file and runs SQLite's integrity_check. An error that
+--deep), and the row counts of the vectors, FAISS and SQLite agree. `akhbar check --deep` hashes
+every file and runs SQLite's integrity_check. An error that
 a damaged file raises anywhere (SQLite, FAISS, numpy) is traced back to the file (`diagnose`).
 """
 
@@ -21,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from akhbar.index import centering, layout, store, vectors
+from akhbar.index import centering, faiss_index, layout, store, vectors
 from akhbar.index.errors import AkhbarError, DamagedIndex, IndexNotFound
 from akhbar.index.manifest import MANIFEST, Manifest
 
-BASE_FILES = (vectors.VECTORS, vectors.FAISS, centering.CENTERS, store.DB)  # shared by later versions (hard links)
-DELTA_FILES = (store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS)  # each version's own
+BASE_FILES = (vectors.VECTORS, faiss_index.FAISS, centering.CENTERS, store.DB)  # shared by later versions (hard links)
+DELTA_FILES = (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)  # each version's own
 # Files up to this size are hashed on every open: sha256 ran at 680 MB/s on this machine (2 cores,
 # shared), so at most ~1.5 ms a file. That covers every file of the seed index (the largest,
 # articles.sqlite, is 287 kB) and of any index up to ~300 articles; larger files are hashed by
@@ -141,23 +142,22 @@ def check_counts(folder: Path, manifest: Manifest, con: sqlite3.Connection, fais
     base_rows, delta_vectors = sizes[vectors.VECTORS] // row, sizes[vectors.DELTA_VECTORS] // row
     base, delta = faiss
     if base.ntotal != base_rows:
-        damage.append(Damage(vectors.FAISS, f"holds {base.ntotal:,} vectors, {vectors.VECTORS} {base_rows:,}"))
+        damage.append(Damage(faiss_index.FAISS, f"holds {base.ntotal:,} vectors, {vectors.VECTORS} {base_rows:,}"))
     try:
-        in_base = con.execute("SELECT IFNULL(MAX(pos), -1) + 1 FROM base.articles").fetchone()[0]
+        in_base = store.base_rows(con)
     except sqlite3.Error as exc:
         return damage + [Damage(store.DB, f"unreadable ({exc})")]
     if in_base != base_rows:
         damage.append(Damage(store.DB, f"holds {in_base:,} rows, {vectors.VECTORS} {base_rows:,}"))
     try:
-        live, hidden = con.execute("SELECT (SELECT COUNT(*) FROM main.articles), "
-                                   "(SELECT COUNT(*) FROM main.removed WHERE pos < ?)", (base_rows,)).fetchone()
+        live, hidden = store.delta_counts(con, base_rows)
         written = store.next_position(con, base_rows) - base_rows
     except sqlite3.Error as exc:
         return damage + [Damage(store.DELTA_DB, f"unreadable ({exc})")]
     if written != delta_vectors:
         damage.append(Damage(vectors.DELTA_VECTORS, f"holds {delta_vectors:,} rows, {store.DELTA_DB} {written:,}"))
     if (delta.ntotal if delta is not None else 0) != live:
-        damage.append(Damage(vectors.DELTA_FAISS, f"holds {delta.ntotal if delta is not None else 0:,} vectors, "
+        damage.append(Damage(faiss_index.DELTA_FAISS, f"holds {delta.ntotal if delta is not None else 0:,} vectors, "
                                                    f"{store.DELTA_DB} {live:,} articles"))
     if base_rows - hidden + live != manifest.articles:
         damage.append(Damage(MANIFEST, f"says {manifest.articles:,} articles, the databases hold {base_rows - hidden + live:,}"))
@@ -206,13 +206,13 @@ def _load_faiss(folder: Path) -> tuple[object, object | None]:
     import faiss
 
     try:
-        base = faiss.read_index(str(folder / vectors.FAISS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        base = faiss.read_index(str(folder / faiss_index.FAISS), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except READ_ERRORS as exc:
-        raise _Unreadable(vectors.FAISS, f"FAISS cannot read it ({str(exc).splitlines()[0][:160]})") from exc
+        raise _Unreadable(faiss_index.FAISS, f"FAISS cannot read it ({str(exc).splitlines()[0][:160]})") from exc
     try:
-        delta = faiss.read_index(str(folder / vectors.DELTA_FAISS)) if (folder / vectors.DELTA_FAISS).exists() else None
+        delta = faiss.read_index(str(folder / faiss_index.DELTA_FAISS)) if (folder / faiss_index.DELTA_FAISS).exists() else None
     except READ_ERRORS as exc:
-        raise _Unreadable(vectors.DELTA_FAISS, f"FAISS cannot read it ({str(exc).splitlines()[0][:160]})") from exc
+        raise _Unreadable(faiss_index.DELTA_FAISS, f"FAISS cannot read it ({str(exc).splitlines()[0][:160]})") from exc
     return base, delta
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from akhbar.index import config
 from akhbar.index.errors import ModelError
+from akhbar.index.offline import quiet_libraries
 
 Precision = Literal["auto", "bf16", "fp32"]
 
@@ -50,18 +50,6 @@ def resolve(name: str | None = None) -> ModelRef:
     if folder.is_dir():
         return ModelRef(str(folder.resolve()), str(folder), _folder_checksum(folder))
     return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
-
-
-def quiet_libraries() -> None:
-    """No network, and no library progress bars or notices in our output: we report progress ourselves."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import transformers
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def bf16_supported() -> bool:

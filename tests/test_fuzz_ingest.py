@@ -19,7 +19,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,7 +99,8 @@ def bad_record() -> st.SearchStrategy[Record]:
                               {"body": {"t": "x"}}, {"body": "lone \ud800 surrogate"}, {"title": "\udcff", "body": "x"}])
     no_id = st.sampled_from([{"id": None}, {"id": ""}, {"id": "  "}, {"id": ["a"]}, {"id": {"a": 1}}, {"id": True}, {"id": 1.5}])
     raw = st.one_of(st.just(b'{"id": "x", "body": '), st.just(b"[" * 100_000), st.just(b"{" * 5000),
-                    st.just(b'{"id": "n", "body": "b", "v": ' + b"9" * 5000 + b"}"), st.sampled_from([b"[1, 2]", b"42", b'"text"', b"null"]),
+                    st.just(b'{"id": "n", "body": "b", "v": ' + b"9" * 5000 + b"}"),
+                    st.sampled_from([b"[1, 2]", b"42", b'"text"', b"null"]),
                     st.just(b'{"id": "latin", "body": "caf\xe9"}'), TEXT.map(lambda t: t.encode() + b" }"))
     return st.one_of(fields.map(lambda f: _copy(Record("bad", {"body": "fine", **f}))),
                      no_id.map(lambda f: Record("bad", {"body": "fine", **f})), raw.map(lambda r: Record("bad", raw=r)))
@@ -179,7 +179,8 @@ def test_jsonl(records, newline, blank_lines):
 
 
 CSV_COLUMNS = ["id", "title", "body", "lang", "date", "source"]
-CSV_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=40).filter(lambda t: t.strip() != "")
+CSV_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=40).filter(
+    lambda t: t.strip() != "")
 
 
 @given(st.lists(st.one_of(
@@ -300,7 +301,6 @@ def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_l
 def test_a_real_build_indexes_every_good_article(model_ref, records):
     """End to end: the same kind of corpus through `build` (real model, FAISS, SQLite)."""
     from akhbar.index.build import build
-    from akhbar.index.store import by_id
     from akhbar.search.reader import open_index
 
     if not any(r.fate != "bad" for r in records):
@@ -314,7 +314,7 @@ def test_a_real_build_indexes_every_good_article(model_ref, records):
         good_ids = [str(r.fields["id"]) for r in records if r.fate != "bad"]
         assert summary.articles == idx.manifest.articles == len(good_ids)
         for key in good_ids:
-            assert by_id(idx.con, key) is not None
-        idx.con.close()
+            assert idx.row(key) is not None
+        idx.close()
     assert summary.skipped == sum(r.fate == "bad" for r in records) == sum(p.skipped for p in reported)
     _count("build", len(records)) if "build" in COUNT else COUNT.setdefault("build", Counted(1, len(records)))
