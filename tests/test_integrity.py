@@ -132,7 +132,7 @@ def test_large_files_are_checked_by_size_and_counts_on_open(two_versions, tmp_pa
 def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch):
     """A write to a large index: the delta files are the version's own, the base files hard links.
     (MERGE_BELOW lowered so that 400 articles count as large: what is tested is the layout.)"""
-    from akhbar.index import config, store, vectors
+    from akhbar.index import config, faiss_index, store, vectors
     from akhbar.index.build import add
     from akhbar.index.synthetic import replicate
 
@@ -148,10 +148,10 @@ def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch
     assert add([feed], big).embedded == 0
     live = layout.current_version(big)
     files = Manifest.load(live).files
-    assert {store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS} <= set(files)
+    assert {store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS} <= set(files)
     previous = Manifest.load(layout.versions(big)[0]).files
     assert files[vectors.VECTORS] == previous[vectors.VECTORS]  # carried over, not hashed again
-    for name in (store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS):
+    for name in (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS):
         pristine = (live / name).read_bytes()
         for kind in DAMAGES:
             case = f"{name} {kind}"
