@@ -215,12 +215,14 @@ def test_csv(records):
     _count("csv", len(records))
 
 
-TXT_TITLE = st.text(CHARS, min_size=1, max_size=30).filter(lambda t: t.strip() != "" and t == t.lstrip("# "))
 
 
 def _plain(text: str) -> bool:
     """Not a saved page: no line is one of the page's markers (hypothesis finds them in page.py)."""
     return not is_page(text) and not any(READ_ALSO.match(line.strip()) or line.strip() == SIMILAR for line in text.splitlines())
+
+
+TXT_TITLE = st.text(CHARS, min_size=1, max_size=30).filter(lambda t: t.strip() != "" and t == t.lstrip("# ") and _plain(t))
 
 
 @given(st.lists(st.one_of(
