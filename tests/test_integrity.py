@@ -62,6 +62,18 @@ def _files(root: Path) -> list[str]:
     return [MANIFEST] + sorted(Manifest.load(folder).files)
 
 
+def _damaged_copies(src: Path, tmp_path: Path):
+    """A copy of the index for each file of its current version and each damage, that file damaged:
+    yields (case, file name, damage, root, damaged version folder)."""
+    for name in _files(src):
+        for kind in DAMAGES:
+            root = tmp_path / f"{name}-{kind}"
+            shutil.copytree(src, root)
+            live = layout.current_version(root)
+            damage(live / name, kind)
+            yield f"{name} {kind}", name, kind, root, live
+
+
 def test_every_file_has_its_size_and_checksum_in_the_manifest(two_versions):
     folder = layout.current_version(two_versions)
     files = Manifest.load(folder).files
@@ -79,32 +91,25 @@ def test_each_damaged_file_is_named_found_by_check_and_rolled_back(two_versions,
     assert healthy.exit_code == 0, healthy.output
     files = _files(two_versions)
     assert {"vectors.f16", "faiss.index", "articles.sqlite", "delta.sqlite", "centers.npz"} <= set(files)
-    for name in files:
-        for kind in DAMAGES:
-            case = f"{name} {kind}"
-            root = tmp_path / f"{name}-{kind}"
-            shutil.copytree(two_versions, root)
-            live = layout.current_version(root)
-            damage(live / name, kind)
+    for case, name, kind, root, live in _damaged_copies(two_versions, tmp_path):
+        query = _similar(root, article)
+        assert query.exit_code == 1, case
+        assert query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
+        assert len(query.stderr.strip().splitlines()) == 1 and "akhbar rollback" in query.stderr, case
 
-            query = _similar(root, article)
-            assert query.exit_code == 1, case
-            assert query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
-            assert len(query.stderr.strip().splitlines()) == 1 and "akhbar rollback" in query.stderr, case
+        found = _cli("check", "--index", str(root), "--json", *(["--deep"] if kind == "flip" else []))
+        assert found.exit_code == 1, case
+        states = [orjson.loads(line) for line in found.stdout.splitlines()]
+        current = next(s for s in states if s["current"])
+        assert [d["file"] for d in current["damage"]] == [name], (case, current)
+        assert [s["intact"] for s in states if not s["current"]] == [True], case
+        assert "previous version" in found.stderr and "is intact" in found.stderr, case
 
-            found = _cli("check", "--index", str(root), "--json", *(["--deep"] if kind == "flip" else []))
-            assert found.exit_code == 1, case
-            states = [orjson.loads(line) for line in found.stdout.splitlines()]
-            current = next(s for s in states if s["current"])
-            assert [d["file"] for d in current["damage"]] == [name], (case, current)
-            assert [s["intact"] for s in states if not s["current"]] == [True], case
-            assert "previous version" in found.stderr and "is intact" in found.stderr, case
-
-            back = _cli("rollback", "--index", str(root), "--json")
-            assert back.exit_code == 0, (case, back.output)
-            assert orjson.loads(back.stdout)["from"] == live.name
-            restored = _similar(root, article)
-            assert restored.exit_code == 0 and restored.stdout == healthy.stdout, case
+        back = _cli("rollback", "--index", str(root), "--json")
+        assert back.exit_code == 0, (case, back.output)
+        assert orjson.loads(back.stdout)["from"] == live.name
+        restored = _similar(root, article)
+        assert restored.exit_code == 0 and restored.stdout == healthy.stdout, case
 
 
 def test_large_files_are_checked_by_size_and_counts_on_open(two_versions, tmp_path, monkeypatch):
@@ -113,20 +118,14 @@ def test_large_files_are_checked_by_size_and_counts_on_open(two_versions, tmp_pa
     error, and `check --deep` finds it."""
     monkeypatch.setattr(integrity, "HASH_ON_OPEN", 0)
     article = "en-nato-01"
-    for name in _files(two_versions):
-        for kind in DAMAGES:
-            case = f"{name} {kind}"
-            root = tmp_path / f"{name}-{kind}"
-            shutil.copytree(two_versions, root)
-            live = layout.current_version(root)
-            damage(live / name, kind)
-            query = _similar(root, article)
-            assert "Error: unexpected" not in query.stderr, (case, query.stderr)
-            if kind != "flip" or query.exit_code != 0:
-                assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
-            deep = _cli("check", "--index", str(root), "--deep", "--json")
-            assert deep.exit_code == 1, case
-            assert [d["file"] for d in orjson.loads(deep.stdout.splitlines()[0])["damage"]] == [name], case
+    for case, name, kind, root, live in _damaged_copies(two_versions, tmp_path):
+        query = _similar(root, article)
+        assert "Error: unexpected" not in query.stderr, (case, query.stderr)
+        if kind != "flip" or query.exit_code != 0:
+            assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / name} is damaged"), (case, query.stderr)
+        deep = _cli("check", "--index", str(root), "--deep", "--json")
+        assert deep.exit_code == 1, case
+        assert [d["file"] for d in orjson.loads(deep.stdout.splitlines()[0])["damage"]] == [name], case
 
 
 def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch):
