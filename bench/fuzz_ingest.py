@@ -11,6 +11,7 @@ indexed or parsed with its body, every bad record reported once at its line, not
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -26,6 +27,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fuzz_ingest.md")
     args = ap.parse_args()
     started = time.perf_counter()
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))  # as `python -m pytest` run from the repository: tests/ imports tests.helpers
     status = pytest.main(["-q", "-p", "no:cacheprovider", "--hypothesis-profile=akhbar-fuzz",
                           "--rootdir", str(ROOT), str(ROOT / "tests" / "test_fuzz_ingest.py")])
     seconds = time.perf_counter() - started
