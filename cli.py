@@ -56,9 +56,16 @@ def fails_cleanly(fn: Callable) -> Callable:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, click.exceptions.ClickException):
             raise
-        except Exception as exc:  # a bug or an environment fault: still one line, details on demand
+        except Exception as exc:  # a damaged index file, a bug or an environment fault: still one line
             if os.environ.get("AKHBAR_DEBUG"):
                 raise
+            if "index" in kwargs:
+                from akhbar.index.integrity import diagnose
+
+                damaged = diagnose(config.index_dir(kwargs["index"]))
+                if damaged is not None:
+                    typer.echo(f"Error: {damaged}", err=True)
+                    raise typer.Exit(1) from None
             typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (AKHBAR_DEBUG=1 shows the traceback)", err=True)
             raise typer.Exit(2) from None
 
@@ -418,6 +425,58 @@ def stats(
 
     d = index_stats(config.index_dir(index), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
+
+
+@app.command()
+@fails_cleanly
+def check(
+    index: IndexOpt = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also compare every file's checksum and run SQLite's integrity_check")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify every version of an index: sizes and row counts (--deep: checksums, SQLite integrity).
+
+    Names each damaged file and exits 1 when the current version is damaged; says whether the
+    previous version is intact. Example: akhbar check --index news-index --deep
+    """
+    from akhbar.index.integrity import check as verify
+
+    root = config.index_dir(index)
+    states = verify(root, deep)
+    if as_json:
+        emit([{"version": v.name, "current": v.current, "intact": not v.damage, "deep": deep,
+               "damage": [{"file": d.file, "reason": d.reason} for d in v.damage]} for v in states], (), True)
+    else:
+        rows = [{"version": v.name, "role": "current" if v.current else "kept", "state": "damaged" if v.damage else "intact",
+                 "file": d.file, "problem": d.reason} for v in states for d in (v.damage or [None]) if d is not None]
+        rows += [{"version": v.name, "role": "current" if v.current else "kept", "state": "intact"} for v in states if not v.damage]
+        emit(rows, ("version", "role", "state", "file", "problem"), False, title=f"{root}{' (deep)' if deep else ''}")
+    live = next((v for v in states if v.current), None)
+    older = [v for v in states if live is None or v.name < live.name]
+    fallback = next((v for v in older if not v.damage), None)
+    if live is None or live.damage:
+        hint = (f"the previous version {fallback.name} is intact: 'akhbar rollback --index {root}' makes it current"
+                if fallback else "no intact previous version: rebuild with 'akhbar build'")
+        typer.echo(f"Error: the current version is {'damaged' if live else 'unreadable (CURRENT)'}; {hint}", err=True)
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo(f"the current version is intact{' (checksums and SQLite integrity included)' if deep else ''}; "
+                  + (f"the previous version {fallback.name} is intact too" if fallback else "no intact previous version is kept"), err=True)
+
+
+@app.command()
+@fails_cleanly
+def rollback(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Make the previous intact version current again (after damage, or to undo the last write).
+
+    Uses the same atomic swap as every write. Example: akhbar rollback --index news-index
+    """
+    from akhbar.index.integrity import rollback as run
+
+    left, current = run(config.index_dir(index))
+    emit([{"from": left, "to": current}] if as_json else [{"what": "left", "value": left or "(unreadable)"},
+                                                          {"what": "current", "value": current}],
+         ("what", "value"), as_json, title="rolled back")
 
 
 @app.command(name="eval")

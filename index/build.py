@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from akhbar.index import config, faiss_index, layout, store
+from akhbar.index import config, faiss_index, integrity, layout, store
 from akhbar.index.embed import Embedder
 from akhbar.index.encoder import RemoteEncoder
 from akhbar.index.errors import BadInput, ModelMismatch
@@ -77,12 +77,18 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
         base = layout.current_version(root) if kind != "build" else None
         base_manifest = Manifest.load(base) if base else None
         if base_manifest is not None:
+            integrity.raise_first(root, base, integrity.check_files(base, base_manifest))  # never build on a damaged version
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
         stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
         try:
-            w = Stage(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
+            try:
+                w = Stage(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
+            except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
+                layout.discard(stage)
+                stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX):])
+                w = Stage(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
             if remote is not None:
                 w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, layout, store, story_links, vectors
+from akhbar.index import centering, config, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.article import Article
 from akhbar.index.embed import Embedder
 from akhbar.index.encoder import Encoder
@@ -181,13 +181,15 @@ class Stage:
             story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers))
             store.finish(self.con)
         self.con.close()
-        self.manifest(faiss_entry, centers, n).save(folder)
+        files = integrity.describe(folder, None if merge else base_manifest.files)  # shared base files: records carried
+        self.manifest(faiss_entry, centers, n, files).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
             layout.discard(self.stage)
         return version, n
 
-    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int) -> Manifest:
+    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int,
+                 files: dict[str, dict[str, object]]) -> Manifest:
         """The new version's manifest: embedding as the base version's (or as this build's), counts of this run."""
         if self.base_manifest is not None:
             m = self.base_manifest
@@ -203,7 +205,7 @@ class Stage:
                         precision, faiss_entry, n,
                         counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                                 "reused_vectors": s.reused_vectors},
-                        created=time.strftime("%Y-%m-%dT%H:%M:%S"))
+                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files)
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty

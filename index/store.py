@@ -136,6 +136,17 @@ def drop(con: sqlite3.Connection, pos: int) -> None:
     con.execute("INSERT OR IGNORE INTO main.removed VALUES (?)", (pos,))
 
 
+def base_rows(con: sqlite3.Connection) -> int:
+    """Rows of the base database: positions 0..n-1 after a build or a merge (index/integrity.py)."""
+    return con.execute("SELECT IFNULL(MAX(pos), -1) + 1 FROM base.articles").fetchone()[0]
+
+
+def delta_counts(con: sqlite3.Connection, base_rows: int) -> tuple[int, int]:
+    """(articles the delta adds, base positions it hides)."""
+    return con.execute("SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.removed WHERE pos < ?)",
+                       (base_rows,)).fetchone()
+
+
 def delta_size(con: sqlite3.Connection) -> int:
     """Rows the delta adds or hides: what a query pays for not having merged."""
     return con.execute("SELECT (SELECT COUNT(*) FROM main.articles) + (SELECT COUNT(*) FROM main.removed)").fetchone()[0]

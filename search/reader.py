@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, faiss_index, layout, store, story_links, vectors
+from akhbar.index import centering, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.errors import ModelMismatch
 from akhbar.index.filters import NONE, Filters
 from akhbar.index.manifest import Manifest
@@ -163,14 +163,20 @@ class OpenIndex:
 
 
 def open_index(root: Path) -> OpenIndex:
-    """The version CURRENT names; loading checks the manifest before anything else."""
+    """The version CURRENT names; loading checks the manifest before anything else, then the
+    files' sizes and row counts (index/integrity.py): a damaged file is named, never half-read."""
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
-    idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
-    # open every file now (memory maps: cheap), so this reader keeps its version even after
-    # later writers have published newer ones and deleted this one
-    idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
-    return idx
+
+    def load() -> OpenIndex:
+        idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+        # open every file now (memory maps: cheap), so this reader keeps its version even after
+        # later writers have published newer ones and deleted this one
+        idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
+        integrity.raise_first(root, folder, integrity.check_counts(folder, manifest, idx._con, idx.faiss))
+        return idx
+
+    return integrity.opened(root, folder, manifest, load)
 
 
 def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
