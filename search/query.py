@@ -195,21 +195,31 @@ def _window(day: str, days: int) -> tuple[str, str]:
     return (d - timedelta(days=days)).isoformat(), (d + timedelta(days=days)).isoformat()
 
 
+def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
+    """When an undated article (a saved page, a .txt file) was published, as far as its stored
+    story tells: the median day of the story's dated articles, or "" when none is dated. The seed
+    page is undated, and without this its box mixed 2022 to 2025 the way the site's own box does."""
+    members = [p for p in idx.story_members(idx.story_of(pos))[:most] if p != pos]
+    days = sorted(r["day"] for r in idx.rows(members, "pos, day").values() if r["day"])
+    return days[len(days) // 2] if days else ""
+
+
 def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
                   window_days: int | None = None, ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS) -> Box:
     """The box under an indexed article: other stories, never the article or its copies.
 
     With no --since/--until, only articles within `window_days` of the article's date
     (0 = any time; None = settings.similar_window_days), so the box does not mix years the way
-    the seed page's does.
+    the seed page's does. An undated article is placed in time by its stored story.
     """
     row = idx.row(article_id)
     if row is None:
         raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
     if window_days is None:
         window_days = settings.similar_window_days
-    if window_days and row["day"] and not (filters.since or filters.until):
-        since, until = _window(row["day"], window_days)
+    anchor = row["day"] or _story_day(idx, row["pos"])
+    if window_days and anchor and not (filters.since or filters.until):
+        since, until = _window(anchor, window_days)
         filters = Filters(filters.lang, filters.source, since, until)
     terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True, settings=settings)
     qvec = idx.vector(row["pos"], row["lang"])

@@ -10,7 +10,7 @@ from tests.helpers import SEED_ARTICLES, SEED_LANGS, SEED_PAGE_ID, runner
 
 
 def test_cli_similar_json_lines(seed_index):
-    result = runner.invoke(app, ["similar", SEED_PAGE_ID, "--index", str(seed_index), "-k", "4", "--json"])
+    result = runner.invoke(app, ["similar", SEED_PAGE_ID, "--index", str(seed_index), "-k", "4", "--window", "0", "--json"])
     assert result.exit_code == 0
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 4 and [r["#"] for r in rows] == [1, 2, 3, 4]

@@ -21,7 +21,7 @@ def test_seed_box_puts_the_story_first_across_languages_and_never_twice(idx):
     box = similar_to_id(idx, SEED_PAGE_ID, k=10)
     ids = [h.id for h in box.hits]
     assert SEED_PAGE_ID not in ids
-    assert len(ids) >= 5 and all(topic_of(i) == "nato-ukraine" for i in ids), ids  # unrelated news stays out
+    assert len(ids) >= 3 and all(topic_of(i) == "nato-ukraine" for i in ids), ids  # unrelated news stays out
     assert len({h.lang for h in box.hits if topic_of(h.id) == "nato-ukraine"}) >= 2
     shown = [i for i in ids if i in NATO_COPIES]
     assert len(shown) == 1, "the three copies of one wire story must be one row"
@@ -43,6 +43,17 @@ def test_window_keeps_the_box_to_the_articles_time(idx):
     assert box.hits and all("2023-08-30" <= h.date[:10] <= "2024-02-26" for h in box.hits)
     anytime = similar_to_id(idx, "ar-nato-01", k=10, window_days=0)
     assert any(h.date[:4] in ("2022", "2025") for h in anytime.hits)
+
+
+def test_an_undated_article_takes_its_time_from_its_story(idx):
+    """The seed page has no date; the site's box under it mixed 2022 to 2025. Ours looks around the
+    days of the article's stored story (the NATO ministers' meeting, 2023-11-28)."""
+    box = similar_to_id(idx, SEED_PAGE_ID, k=10)
+    assert idx.row(SEED_PAGE_ID)["day"] == ""
+    assert (box.filters.since, box.filters.until) == ("2023-08-30", "2024-02-26")
+    assert box.hits and {h.date[:4] for h in box.hits} == {"2023"}
+    anytime = similar_to_id(idx, SEED_PAGE_ID, k=10, window_days=0)
+    assert len({h.date[:4] for h in anytime.hits}) >= 3  # what the window keeps out
 
 
 def test_filters_language_source_and_days(idx):
