@@ -11,7 +11,7 @@ $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU torch from local disk first, or pip resolves a multi-GB CUDA build
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,fast]'
 	touch $@
 
 install: $(BIN)/akhbar

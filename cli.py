@@ -28,7 +28,8 @@ IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directo
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
 KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
-PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto (bf16 where the CPU supports it), bf16 or fp32")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="auto (the fastest for this CPU whose vectors match the index), "
+                                          "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, openvino-bf16")]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
@@ -157,7 +158,7 @@ SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, opt
 @app.command()
 @fails_cleanly
 def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+          backend: BackendOpt = "auto", as_json: JsonOpt = False) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
     A killed build resumes where it stopped when the same command is run again.
@@ -166,14 +167,14 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, backend=backend, **cb),  # type: ignore[arg-type]
                          as_json, f"built {root}")
 
 
 @app.command()
 @fails_cleanly
 def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        precision: PrecisionOpt = "auto", as_json: JsonOpt = False) -> None:
+        backend: BackendOpt = "auto", as_json: JsonOpt = False) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -181,7 +182,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, precision=precision, **cb),  # type: ignore[arg-type]
+    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, backend=backend, **cb),  # type: ignore[arg-type]
                          as_json, f"added to {root}")
 
 
@@ -231,6 +232,7 @@ def similar(
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
     model: ModelOpt = None,
+    backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """The similar-articles box: other stories like this one, each story once, copies folded.
@@ -253,7 +255,7 @@ def similar(
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-        box = query.similar_to_text(idx, query_embedder(idx.manifest, model), text or "", k, filters, ranking)
+        box = query.similar_to_text(idx, query_embedder(idx.manifest, model, backend), text or "", k, filters, ranking)
     rows = _hit_rows(box, idx, explain, model)
     if as_json:
         emit(rows, (), True)
@@ -283,6 +285,7 @@ def search(
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
     model: ModelOpt = None,
+    backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """Search by meaning and words, in any language.
@@ -294,7 +297,7 @@ def search(
 
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
-    box = query.search(idx, query_embedder(idx.manifest, model), text, k, _filters(lang, source, since, until), ranking)
+    box = query.search(idx, query_embedder(idx.manifest, model, backend), text, k, _filters(lang, source, since, until), ranking)
     emit(_hit_rows(box, idx, explain, model), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
 

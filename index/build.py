@@ -33,7 +33,8 @@ from akhbar.index.embed import Embedder
 from akhbar.index.errors import AkhbarError, BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import Precision, article_prompt, choose_precision, load, resolve
+from akhbar.index.backends import load_for
+from akhbar.index.model import resolve
 
 
 @dataclass
@@ -100,8 +101,8 @@ class _Writer:
     """
 
     def __init__(self, stage: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
-                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
-        self.stage, self.settings, self.precision, self.summary = stage, settings, precision, summary
+                 backend: str, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
+        self.stage, self.settings, self.backend, self.summary = stage, settings, backend, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress
         self.con = store.open_stage(stage, base)
@@ -135,9 +136,9 @@ class _Writer:
             if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
                 raise ModelMismatch(f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
                                     f"this machine has checksum {ref.checksum[:12]}")
-            model = load(ref)
-            self._embedder = Embedder(model, article_prompt(model), method=self.settings.method,  # type: ignore[arg-type]
-                                      window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
+            encoder = load_for(ref, self.backend, None if m is None else m.backend)  # refuses incomparable vectors
+            self._embedder = Embedder(encoder, encoder.prompt, method=self.settings.method,  # type: ignore[arg-type]
+                                      window_tokens=self.settings.window_tokens)
             self.ref = ref
         return self._embedder
 
@@ -207,10 +208,12 @@ class _Writer:
         if base_manifest is not None:
             m = base_manifest
             model, checksum, prompt, chunking, precision = m.model, m.model_checksum, m.prompt, m.chunking, m.precision
+            backend = m.backend
         else:
             e = self.embedder()
             model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
+            backend = e.encoder.describe()
         s = self.summary
         Manifest(model, checksum, self.dim, prompt, chunking,
                  {"by": "language", "min_articles": centering.MIN_ARTICLES,
@@ -218,7 +221,7 @@ class _Writer:
                  precision, faiss_entry, n,
                  counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                          "reused_vectors": s.reused_vectors},
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S")).save(folder)
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), backend=backend).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
             layout.discard(self.stage)
@@ -265,7 +268,7 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
 
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
-           strict: bool, precision: Precision, on_problem: Callable[[Problem], None] | None,
+           strict: bool, backend: str, on_problem: Callable[[Problem], None] | None,
            on_progress: Callable[[int], None] | None, reindex_kind: str | None = None) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
@@ -277,9 +280,9 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
-        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
+        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}:{backend}", base, sources, removals, settings, strict))
         try:
-            w = _Writer(stage, base, base_manifest, settings, precision, summary, on_progress)
+            w = _Writer(stage, base, base_manifest, settings, backend, summary, on_progress)
 
             def report(problem: Problem) -> None:
                 if strict:
@@ -327,7 +330,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
 
 
 def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-          precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
+          backend: str = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
           on_problem: Callable[[Problem], None] | None = None,
           on_progress: Callable[[int], None] | None = None) -> BuildSummary:
     """A new index at `root` from the sources; the previous version stays live until it is complete.
@@ -341,18 +344,18 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
     Returns:
         What was read, indexed and skipped.
     """
-    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, precision, on_problem, on_progress)
+    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, backend, on_problem, on_progress)
 
 
 def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-        precision: Precision = "auto", on_problem: Callable[[Problem], None] | None = None,
+        backend: str = "auto", on_problem: Callable[[Problem], None] | None = None,
         on_progress: Callable[[int], None] | None = None) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
     Only new or changed texts are embedded, the way the index was built (its manifest).
     """
     return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  precision, on_problem, on_progress)
+                  backend, on_problem, on_progress)
 
 
 def remove(ids: Iterable[str], root: Path, strict: bool = False,
