@@ -9,7 +9,6 @@ int8 export only (see `check_comparable`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -116,25 +115,35 @@ class Encoder:
         return {"name": self.name, "precision": self.precision, "vectors": self.vectors, "cpu": detect().label()}
 
 
-def check_comparable(index_backend: dict | None, enc: Encoder) -> None:
+def check_comparable(index_backend: dict | None, name: str, vectors: str | None = None) -> None:
     """Refuse vectors that would not compare with the index's: float backends agree to a per-article
-    cosine ≥ 0.9999 with each other (any may add to or query a float index); int8 only to ~0.995
-    with floats, and int8 exports of other weights not at all."""
+    cosine >= 0.9999 with each other (any may add to or query a float index); int8 only to ~0.995
+    with floats, and int8 exports of other weights not at all. `vectors`: the loaded encoder's
+    identity; None checks what the name alone decides, before anything is loaded or exported."""
     have = (index_backend or {}).get("vectors", FLOAT)
-    if enc.vectors == have:
+    spec = SPECS[name]
+    if vectors == have or (vectors is None and (spec.precision == "int8") == (have != FLOAT)):
         return
-    built = (index_backend or {}).get("name", "torch")
+    built = str((index_backend or {}).get("name", "torch-fp32"))
     what = "float" if have == FLOAT else f"int8 ({built})"
-    raise BackendMismatch(f"the index holds {what} vectors; backend {enc.name} gives "
-                          f"{'float' if enc.vectors == FLOAT else 'int8'} vectors that differ from them by up to ~0.005 "
-                          f"cosine; use --backend {'auto' if have == FLOAT else built}, or rebuild the index with {enc.name}")
+    gives = "float" if spec.precision != "int8" else f"int8 ({name}{', another export' if have != FLOAT else ''})"
+    raise BackendMismatch(f"the index holds {what} vectors; backend {name} gives {gives} vectors, which do not compare "
+                          f"with them (int8 and float differ by up to ~0.005 cosine per article); use --backend "
+                          f"{'auto' if have == FLOAT else built}, or rebuild the index with --backend {name}")
 
 
-def open_encoder(name: str, ref, cpu: Cpu) -> Encoder:
-    """Load backend `name` for model `ref`, exporting its files into the cache first if needed."""
+def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> Encoder:
+    """Load backend `name` for model `ref`, exporting its files into the cache first if needed.
+
+    threads: 0 = every core this process may use (the runtimes' default and the fastest measured here).
+    """
     spec = validate(name, cpu)
     exports.require(spec.runtime)
+    threads = threads or cpu.cores
     if spec.artifact is None:
+        import torch
+
+        torch.set_num_threads(threads)
         return _torch(spec, ref)
     path, meta = exports.artifact(ref, spec.artifact)
     from transformers import AutoTokenizer
@@ -143,7 +152,7 @@ def open_encoder(name: str, ref, cpu: Cpu) -> Encoder:
 
     quiet_libraries()
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
-    run = _openvino(path, spec.precision) if spec.runtime == "openvino" else _onnxruntime(path)
+    run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
     return Encoder(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]),
                    str(meta["prompt"]), run)
@@ -171,33 +180,36 @@ def torch_encoder(model, bf16: bool = False) -> Encoder:
                    model.get_embedding_dimension(), article_prompt(model), run)
 
 
-def _onnxruntime(path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _onnxruntime(path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    options.intra_op_num_threads = threads
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
 
-def _openvino(path, precision: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _openvino(path, precision: str, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     import openvino as ov
 
     compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-                                                          "PERFORMANCE_HINT": "LATENCY"})
+                                                          "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads})
     request = compiled.create_infer_request()
     return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0].copy()
 
 
-def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None) -> Encoder:
+def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None, threads: int = 0) -> Encoder:
     """The encoder to embed with: `requested` ('auto' or a name) for an index built with
     `index_backend` (None for a new build), refused if its vectors would not compare."""
     from akhbar.index.cpu import detect
 
     cpu = cpu or detect()
     name = choose(cpu, installed(), index_backend) if requested == "auto" else requested
-    enc = open_encoder(name, ref, cpu)
+    validate(name, cpu)
     if index_backend is not None:
-        check_comparable(index_backend, enc)
+        check_comparable(index_backend, name)  # before any export or load
+    enc = open_encoder(name, ref, cpu, threads)
+    if index_backend is not None:
+        check_comparable(index_backend, name, enc.vectors)
     return enc
