@@ -1,6 +1,6 @@
 """Is a backend's index as good as the fp32 one? Per-article cosine, eval with paired intervals, thresholds.
 
-Usage: python bench/backend_quality.py ../shared/data --backends openvino-fp32,openvino-bf16 [-n 300]
+Usage: python bench/backend_quality.py ../shared/data --backends openvino-fp32,openvino-bf16 [-n 300] [--skip 5000]
                                        [--work /tmp/akhbar-quality] [--sets ECB+,MEANTIME,ANS]
 
 The first backend is the reference (an fp32 one). For each other backend:
@@ -38,8 +38,8 @@ MEASURE = {"ECB+": "recall@10", "MEANTIME": "recall@3", "ANS": "mrr"}
 THRESHOLDS = {"copy": config.DUPLICATE_COSINE, "story": config.STORY_LINK_COSINE, "floor": config.MIN_SIMILARITY}
 
 
-def article_cosines(backends: list[str], data: Path, n: int) -> dict[str, np.ndarray]:
-    arts = articles(data / "saudinewsnet/articles.jsonl.gz", n, 0)
+def article_cosines(backends: list[str], data: Path, n: int, skip: int) -> dict[str, np.ndarray]:
+    arts = articles(data / "saudinewsnet/articles.jsonl.gz", n, skip)
     texts = [f"{t}\n{b}" if t else b for t, b in arts]
     ref = resolve()
     out = {}
@@ -67,13 +67,14 @@ def main() -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--backends", default="openvino-fp32,openvino-bf16")
     ap.add_argument("-n", type=int, default=300)
+    ap.add_argument("--skip", type=int, default=5000, help="SaudiNewsNet lines to skip (as the README's throughput run)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-quality"))
     ap.add_argument("--sets", default="ECB+,MEANTIME,ANS")
     args = ap.parse_args()
     backends = args.backends.split(",")
     print(f"CPU: {detect().label()}; reference backend {backends[0]}\n")
     if args.n:
-        cos = article_cosines(backends, args.data, args.n)
+        cos = article_cosines(backends, args.data, args.n, args.skip)
         print(f"| backend | per-article cosine to {backends[0]}: min | 1st percentile | mean |")
         print("|---|---|---|---|")
         for name, c in cos.items():
