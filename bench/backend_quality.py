@@ -73,13 +73,6 @@ def main() -> None:
     args = ap.parse_args()
     backends = args.backends.split(",")
     print(f"CPU: {detect().label()}; reference backend {backends[0]}\n")
-    if args.n:
-        cos = article_cosines(backends, args.data, args.n, args.skip)
-        print(f"| backend | per-article cosine to {backends[0]}: min | 1st percentile | mean |")
-        print("|---|---|---|---|")
-        for name, c in cos.items():
-            print(f"| {name} | {c.min():.5f} | {np.percentile(c, 1):.5f} | {c.mean():.5f} |")
-        print()
     rows, flips = [], []
     for set_name, articles_file, truth, k, _ in [s for s in SETS if s[0] in args.sets.split(",")]:
         idx = {b: index_for(args.data, args.work, set_name, articles_file, b) for b in backends}
@@ -105,7 +98,15 @@ def main() -> None:
     print("\n| data set | backend | pairs | max cosine change | " + " | ".join(f"cross {n} {t}" for n, t in THRESHOLDS.items())
           + " | floor (99th pct other topic) |")
     print("|---|---|---|---|" + "---|" * len(THRESHOLDS) + "---|")
-    print("\n".join(flips))
+    print("\n".join(flips), flush=True)
+    print()
+    if args.n:
+        cos = article_cosines(backends, args.data, args.n, args.skip)
+        print(f"| backend | per-article cosine to {backends[0]}: min | 1st percentile | mean |")
+        print("|---|---|---|---|")
+        for name, c in cos.items():
+            print(f"| {name} | {c.min():.5f} | {np.percentile(c, 1):.5f} | {c.mean():.5f} |")
+        print()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import orjson
 from akhbar.index import config
 from akhbar.index.errors import ModelError
 
-EXPORT_VERSION = 1  # bump when a recipe below changes: old exports are then ignored, not reused
+EXPORT_VERSION = 2  # bump when a recipe below changes: old exports are then ignored, not reused
 META = "export.json"
 FILES = {"onnx": "model.onnx", "onnx-opt": "model.onnx", "onnx-int8-vnni": "model.onnx",
          "onnx-int8-avx2": "model.onnx", "openvino": "model.xml"}
@@ -130,8 +130,8 @@ def _to_onnx(ref, _source: Path | None, out: Path) -> dict:
                           output_names=["sentence_embedding"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                                         "sentence_embedding": {0: "batch"}})
-    return {"dimension": st.get_embedding_dimension(), "max_tokens": st.get_max_seq_length(),
-            "prompt": article_prompt(st), "torch": torch.__version__}
+    return {"dimension": st.get_embedding_dimension(), "max_tokens": st.get_max_seq_length(), "prompt": article_prompt(st),
+            "heads": bert.config.num_attention_heads, "hidden": bert.config.hidden_size, "torch": torch.__version__}
 
 
 def _optimise(_ref, source: Path, out: Path) -> dict:
@@ -139,8 +139,10 @@ def _optimise(_ref, source: Path, out: Path) -> dict:
     from onnxruntime.transformers.optimizer import optimize_model
 
     meta = read_meta(source.parent) or {}
-    # num_heads/hidden_size 0: read from the graph; opt_level 1: the fusions that run on any CPU
-    model = optimize_model(str(source), model_type="bert", num_heads=0, hidden_size=0, opt_level=1, use_gpu=False)
+    # heads and width from the model (the graph of a traced pipeline does not tell them); opt_level 1:
+    # the fusions that run on any CPU (12 Attention, 12 BiasGelu, 24 SkipLayerNormalization for e5-small)
+    model = optimize_model(str(source), model_type="bert", num_heads=int(meta["heads"]), hidden_size=int(meta["hidden"]),
+                           opt_level=1, use_gpu=False)
     model.save_model_to_file(str(out))
     fused = {k: v for k, v in model.get_fused_operator_statistics().items() if v}
     return {"dimension": meta.get("dimension"), "max_tokens": meta.get("max_tokens"), "prompt": meta.get("prompt"),

@@ -157,11 +157,14 @@ def test_add_with_another_float_backend_is_accepted(seed_index, copy_of, tmp_pat
 def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
     """The int8 export (ONNX Runtime, dynamic quantisation): per-text cosine to torch fp32 >= 0.99
     (the issue's quality bar), and its vectors are named by the export's checksum."""
+    from akhbar.index import exports
     from akhbar.index.backends import check_comparable, load_for, torch_encoder
     from akhbar.index.embed import Embedder
 
     enc = load_for(model_ref, "onnx-int8-vnni")
     assert enc.vectors.startswith("onnx-int8-vnni:")
+    fused = exports.read_meta(exports.export_root(model_ref) / "onnx-opt")["fused"]
+    assert fused.get("Attention") == fused.get("BiasGelu") == 12, fused  # ONNX Runtime fused every layer
     cos = (Embedder(enc, "query: ").encode(TEXTS) * Embedder(torch_encoder(st_model), "query: ").encode(TEXTS)).sum(1)
     assert cos.min() >= 0.99, cos
     check_comparable({"name": "onnx-int8-vnni", "vectors": enc.vectors}, enc.name, enc.vectors)  # its own index: accepted
