@@ -1,11 +1,12 @@
 # Two commands set up everything on a fresh machine: `make demo` and `make test`.
+# `make check` is the fast tier to run while working: the linter and every test that needs no model.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_INDEX ?= demo-index
 SHARED ?= ../shared
 
-.PHONY: install demo test bench eval clean
+.PHONY: install demo lint check test bench eval clean
 
 $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,13 @@ demo: install
 	$(BIN)/akhbar build seeds/ --index $(DEMO_INDEX)
 	$(BIN)/akhbar similar 000_2274472028061bc0 --index $(DEMO_INDEX)
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+check: lint
+	$(BIN)/python -m pytest -q -m "not model"
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from akhbar.index import config
 from akhbar.index.errors import AkhbarError
+from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="akhbar: semantic search for news. What else has been written about this?")
@@ -29,7 +30,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts in
 KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="auto (the fastest for this CPU whose vectors match the index), "
-                                          "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, openvino-bf16")]
+                                          "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, "
+                                          "openvino-bf16")]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
@@ -37,6 +39,7 @@ ModeOpt = Annotated[str, typer.Option("--mode", help="dense (meaning), lexical (
 RecencyOpt = Annotated[int, typer.Option("--recency", min=0, help="Half-life in days: older results count less (0 = off)")]
 DiverseOpt = Annotated[bool, typer.Option("--diverse", help="Rows that differ from each other (MMR) rather than the closest ones")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Show each result's best-matching passage and shared terms (loads the model)")]
+WindowOpt = Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")]
 UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD)")]
 
 
@@ -129,7 +132,8 @@ HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
-    """Run a writer with a progress bar and warnings on stderr, then print its summary."""
+    """Run a writer (any of index/build.py's: each takes on_problem and on_progress) with a progress bar
+    and warnings on stderr, then print its summary."""
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("embedding articles"), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
@@ -167,7 +171,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, backend=backend, **cb),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend),  # type: ignore[arg-type]
                          as_json, f"built {root}")
 
 
@@ -182,7 +186,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda **cb: run(sources, root, model, strict=strict, backend=backend, **cb),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend),  # type: ignore[arg-type]
                          as_json, f"added to {root}")
 
 
@@ -210,8 +214,7 @@ def remove(
     if not wanted:
         raise AkhbarError("give ids to remove, or --file")
     root = config.index_dir(index)
-    _write_with_progress(lambda on_problem, on_progress: run(wanted, root, strict=strict, on_problem=on_problem),
-                         as_json, f"removed from {root}")
+    _write_with_progress(functools.partial(run, wanted, root, strict=strict), as_json, f"removed from {root}")
 
 
 @app.command()
@@ -226,8 +229,8 @@ def similar(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    window: Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")] = config.SIMILAR_WINDOW_DAYS,
-    mode: ModeOpt = config.MODE,
+    window: WindowOpt = DEFAULTS.similar_window_days,
+    mode: ModeOpt = DEFAULT_MODE,
     recency: RecencyOpt = 0,
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
@@ -280,7 +283,7 @@ def search(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    mode: ModeOpt = config.MODE,
+    mode: ModeOpt = DEFAULT_MODE,
     recency: RecencyOpt = 0,
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
@@ -302,10 +305,9 @@ def search(
 
 
 def _article_rows(idx, positions: list[int]) -> list[dict]:
-    from akhbar.index import store
     from akhbar.search.query import display_title
 
-    rows = store.by_positions(idx.con, positions, "pos, id, title, body, source, date, lang")
+    rows = idx.rows(positions, "pos, id, title, body, source, date, lang")
     return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
              "title": display_title(rows[p])} for p in positions]
 
@@ -390,7 +392,7 @@ def reindex(
     from akhbar.index.build import reindex as run
 
     root = config.index_dir(index)
-    _write_with_progress(lambda on_problem, on_progress: run(root, kind), as_json, f"reindexed {root}")
+    _write_with_progress(functools.partial(run, root, kind), as_json, f"reindexed {root}")
 
 
 @app.command()
@@ -413,7 +415,7 @@ def evaluate(
     ground_truth: Annotated[Path, typer.Argument(help="JSON Lines: clusters ({members}) or pairs ({id1, id2, score|stance})")],
     index: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Cut-off for recall@k")] = 10,
-    mode: ModeOpt = config.MODE,
+    mode: ModeOpt = DEFAULT_MODE,
     as_json: JsonOpt = False,
 ) -> None:
     """Score an index against ground truth: recall@k and MRR, or correlation for graded pairs.

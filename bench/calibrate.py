@@ -2,13 +2,13 @@
 
 Usage: python bench/calibrate.py ../shared/data [--work /tmp/akhbar-calibrate] [-n 2000]
 
-1. DUPLICATE_COSINE (one row per story copy): on SaudiNewsNet, every member of the 734
+1. QuerySettings.duplicate_cosine (one row per story copy): on SaudiNewsNet, every member of the 734
    exact-duplicate groups (same body; titles and outlets differ) plus the next n articles as
    distractors. Positives: pairs inside a group. Hard negatives: each article's 5 nearest
    neighbours outside its group. For each threshold: share of positive pairs folded, share
    of hard negatives folded (some of these are genuine near copies the groups do not list,
    so a few samples at the chosen threshold are printed to read).
-2. MIN_SIMILARITY (below it, an article is not "similar" and the box ends early): on the
+2. QuerySettings.min_similarity (below it, an article is not "similar" and the box ends early): on the
    ECB+ and MEANTIME indexes that bench/eval_all.py builds, the cosine of same-event pairs
    (ECB+ clusters), translations (MEANTIME), same-topic-other-event pairs (ECB+'s hard
    negatives) and pairs from different topics. The floor is the 99th percentile of
@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-
 
 from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
@@ -32,7 +30,8 @@ from akhbar.search.reader import open_index
 
 
 def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
-    groups = [json.loads(line)["members"] for line in gzip.open(data / "saudinewsnet/exact_duplicate_groups.jsonl.gz")]
+    with gzip.open(data / "saudinewsnet/exact_duplicate_groups.jsonl.gz") as f:
+        groups = [json.loads(line)["members"] for line in f]
     wanted = {m for g in groups for m in g}
     extra = 0
     with gzip.open(data / "saudinewsnet/articles.jsonl.gz", "rt", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
@@ -47,11 +46,12 @@ def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
 def pair_scores(root: Path, truth: Path) -> dict[str, np.ndarray]:
     """Cosines of all article pairs of an eval index, split by relation."""
     idx = open_index(root)
-    ids = [r[0] for r in idx.con.execute("SELECT id FROM articles ORDER BY pos")]
+    ids = [r[0] for r in idx.in_order("id")]
     X = idx.vectors_at(list(range(len(ids))))
     cluster, topic = {}, {}
-    for line in gzip.open(truth):
-        r = json.loads(line)
+    with gzip.open(truth) as f:
+        truth_rows = [json.loads(line) for line in f]
+    for r in truth_rows:
         for m in r["members"]:
             cluster[m], topic[m] = r.get("cluster") or r.get("translation_group"), r.get("topic")
     c = np.asarray([cluster.get(i) for i in ids], dtype=object)
@@ -70,7 +70,8 @@ def relevance_floor(ecb: Path, meantime: Path, data: Path) -> None:
     print(f"\nMIN_SIMILARITY: 99th percentile of different-topic pairs = {floor:.3f}")
     print("| pairs | n | median cosine | share at or above the floor |")
     print("|---|---|---|---|")
-    for name, scores in [("ECB+ " + k, v) for k, v in ecb_s.items()] + [("MEANTIME translations", mt_s["same event"]), ("MEANTIME other topic", mt_s["other topic"])]:
+    meantime = [("MEANTIME translations", mt_s["same event"]), ("MEANTIME other topic", mt_s["other topic"])]
+    for name, scores in [("ECB+ " + k, v) for k, v in ecb_s.items()] + meantime:
         print(f"| {name} | {len(scores)} | {np.median(scores):.3f} | {(scores >= floor).mean():.3f} |")
 
 
@@ -94,8 +95,7 @@ def main() -> None:
     except IndexNotFound:
         build([corpus], root)
         idx = open_index(root)
-    ids = [r[0] for r in idx.con.execute("SELECT id FROM articles ORDER BY pos")]
-    titles = [r[0] for r in idx.con.execute("SELECT title FROM articles ORDER BY pos")]
+    ids, titles = (list(c) for c in zip(*idx.in_order("id, title")))
     pos = {i: p for p, i in enumerate(ids)}
     X = idx.vectors_at(list(range(len(ids))))
     group_of = {}

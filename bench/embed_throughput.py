@@ -56,12 +56,13 @@ def gemm_peak(kind: str, m: int = 2048, k: int = 384, n: int = 1536, seconds: fl
         import onnxruntime as ort
         from onnx import TensorProto, helper
 
-        w = helper.make_tensor("w", TensorProto.INT8, (k, n), np.random.default_rng(0).integers(-127, 127, k * n, dtype=np.int8).tobytes(), raw=True)
+        weights = np.random.default_rng(0).integers(-127, 127, k * n, dtype=np.int8).tobytes()
+        w = helper.make_tensor("w", TensorProto.INT8, (k, n), weights, raw=True)
         graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "g",
                                   [helper.make_tensor_value_info("a", TensorProto.UINT8, (m, k))],
                                   [helper.make_tensor_value_info("y", TensorProto.INT32, (m, n))], [w])
-        session = ort.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9).SerializeToString(),
-                                       providers=["CPUExecutionProvider"])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         a = np.random.default_rng(1).integers(0, 255, (m, k), dtype=np.uint8)
         step = lambda: session.run(None, {"a": a})  # noqa: E731
         del onnx
@@ -112,9 +113,9 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
         result["window_lengths"] = [min(x, limit) + 2 for x in lengths]
         result["backend"] = "ST encode fp32"
     elif kind == "build":  # ingest, embed, SQLite, FAISS, atomic publish, with the auto backend
+        from akhbar.index import layout
         from akhbar.index.build import build
         from akhbar.index.manifest import Manifest
-        from akhbar.index import layout
 
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "slice.jsonl"
@@ -194,7 +195,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for k in kinds:
         b = best[k]
-        row = f"| {'ST encode, fp32, cut at 512' if k == 'baseline' else 'akhbar build' if k == 'build' else 'akhbar embed, whole articles'} | {b['backend']} | {b['per_second']:.2f} | {b['per_second'] / base['per_second']:.2f} |"
+        label = {"baseline": "ST encode, fp32, cut at 512", "build": "akhbar build"}.get(k, "akhbar embed, whole articles")
+        row = f"| {label} | {b['backend']} | {b['per_second']:.2f} | {b['per_second'] / base['per_second']:.2f} |"
         if "covered_tokens" in b:
             tps = b["covered_tokens"] / b["seconds"]
             gf = flops(b["window_lengths"], **per_flop) / b["seconds"] / 1e9

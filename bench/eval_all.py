@@ -3,22 +3,22 @@
 Usage: python bench/eval_all.py ../shared/data [--work /tmp/akhbar-eval] [--rebuild]
                                 [--modes dense,lexical,hybrid] [--fusion rrf | weighted:0.1]
 Prints a Markdown table, one column per ranking mode, beside the TF-IDF reference figures of
-data/README.md. --fusion sets how hybrid fuses (config.FUSION) for a comparison run.
+data/README.md. --fusion sets how hybrid fuses (QuerySettings.fusion) for a comparison run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
-
-from akhbar.index import config
 from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.evaluate import evaluate
 from akhbar.search.reader import open_index
+from akhbar.search.settings import DEFAULTS
 
 # (name, articles, ground truth, k, TF-IDF reference from data/README.md)
 SETS = [
@@ -41,10 +41,9 @@ def difference(a: list[float], b: list[float], rounds: int = 2000) -> tuple[floa
 def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     """SaudiNewsNet's exact-duplicate groups (members plus 2,000 other articles, as bench/calibrate.py):
     how many `akhbar dups` finds whole, and how many stay whole in one story."""
-    from bench.calibrate import snn_subset
-    from akhbar.index import store
     from akhbar.search.dups import duplicate_groups, folded_share
     from akhbar.search.stories import assign
+    from bench.calibrate import snn_subset
 
     work.mkdir(parents=True, exist_ok=True)
     groups = snn_subset(data, work / "snn-subset.jsonl", 2000)
@@ -56,7 +55,7 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     except IndexNotFound:
         build([work / "snn-subset.jsonl"], root)
         idx = open_index(root)
-    truth = [[r[0] for r in (store.current(idx.con, m) for m in g) if r] for g in groups]
+    truth = [[p for p in (idx.position(m) for m in g) if p is not None] for g in groups]
     truth = [g for g in truth if len(g) > 1]
     story = assign(idx)
     return {"copy_groups": len(truth), "copy_groups_found_whole_by_dups": round(folded_share(duplicate_groups(idx), truth), 4),
@@ -75,9 +74,10 @@ def main() -> None:
     ap.add_argument("--fusion", default=None, help="rrf, or weighted:W")
     args = ap.parse_args()
     modes = args.modes.split(",")
+    settings = DEFAULTS
     if args.fusion:
-        config.FUSION, _, w = args.fusion.partition(":")
-        config.LEXICAL_WEIGHT = float(w or config.LEXICAL_WEIGHT)
+        fusion, _, w = args.fusion.partition(":")
+        settings = dataclasses.replace(settings, fusion=fusion, lexical_weight=float(w or settings.lexical_weight))
     rows = []
     for name, articles, truth, k, ref in [s for s in SETS if s[0] in args.sets.split(",")]:
         tag = "".join(f"-{v}" for v in (args.method, args.window_tokens) if v)
@@ -95,7 +95,7 @@ def main() -> None:
         results = {}
         for mode in modes:
             t = time.perf_counter()
-            results[mode] = evaluate(idx, args.data / truth, k, mode, per_query=True)
+            results[mode] = evaluate(idx, args.data / truth, k, mode, per_query=True, settings=settings)
             print(name, mode, f"{time.perf_counter() - t:.0f}s", {m: v for m, v in results[mode].items() if m != "per_query"},
                   file=sys.stderr)
         rows.append((name, results, ref))

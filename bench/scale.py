@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -30,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from akhbar.index import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search.reader import open_index
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def child_query(root: Path, ids: list[str]) -> dict:
@@ -54,8 +53,7 @@ def child_query(root: Path, ids: list[str]) -> dict:
         exhaustive = faiss.SearchParametersIVF(nprobe=base.nlist)
     for n, i in enumerate(ids[1:]):
         t = time.perf_counter()
-        row = idx.con.execute("SELECT pos FROM articles WHERE id = ?", (i,)).fetchone()
-        q = idx.vector(row[0])[None, :]
+        q = idx.vector(idx.position(i))[None, :]
         t_ann = time.perf_counter()
         idx.search(q, 10)
         ann.append(time.perf_counter() - t_ann)
@@ -76,7 +74,8 @@ def child_query(root: Path, ids: list[str]) -> dict:
                if scan else {}),
             # VmHWM, not ru_maxrss: after fork+exec, ru_maxrss can still report the parent's size.
             # Of the resident memory at the end, file-backed pages are the memory-mapped index (reclaimable).
-            **{f"{k.lower()}_mb": int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+            **{f"{k.lower()}_mb": int(v.split()[0]) / 1024
+               for k, v in (line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
                if k in ("VmHWM", "RssAnon", "RssFile")},
             "torch_loaded": "torch" in sys.modules}
 
@@ -92,7 +91,7 @@ def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
     on its live articles now: what a delta write gives up against a merge."""
     from akhbar.index import centering
 
-    rows = idx.con.execute("SELECT pos, lang FROM articles ORDER BY pos").fetchall()
+    rows = idx.in_order("pos, lang")
     pos = np.asarray([r[0] for r in rows])
     langs = np.asarray([r[1] for r in rows])
     step = 65536
@@ -122,7 +121,8 @@ def text_queries(root: Path) -> dict:
         s = time.perf_counter()
         search(idx, emb, t, k=10)
         lat.append(time.perf_counter() - s)
-    return {"text_p50_ms": float(np.percentile(np.asarray(lat) * 1000, 50)), "text_p99_ms": float(np.percentile(np.asarray(lat) * 1000, 99))}
+    ms = np.asarray(lat) * 1000
+    return {"text_p50_ms": float(np.percentile(ms, 50)), "text_p99_ms": float(np.percentile(ms, 99))}
 
 
 def main() -> None:
@@ -143,7 +143,9 @@ def main() -> None:
     result["disk_mb"] = {f.name: round(f.stat().st_size / 1e6, 1) for f in layout.current_version(root).iterdir()}
     idx = open_index(root)
     rng = np.random.default_rng(1)
-    ids = [idx.con.execute("SELECT id FROM articles WHERE pos = ?", (int(p),)).fetchone()[0] for p in rng.choice(args.n, 201, replace=False)]
+    picks = rng.choice(args.n, 201, replace=False).tolist()
+    rows = idx.rows(picks, "pos, id")
+    ids = [rows[p]["id"] for p in picks]
     result.update(child(root, args, ids))
     walls = []
     for i in ids[:3]:
@@ -159,7 +161,7 @@ def main() -> None:
     from akhbar.index.build import add, reindex, remove
 
     for name, first in (("add_1000", 0), ("add_1000_again", 1000)):  # texts already indexed: the write path alone
-        rows = idx.con.execute("SELECT id, title, body, lang, date, source FROM articles LIMIT 1000 OFFSET ?", (first,)).fetchall()
+        rows = idx.in_order("id, title, body, lang, date, source", 1000, first)
         new = args.work / f"{name}.jsonl"
         new.write_text("".join(json.dumps({"id": f"{r[0]}+new", "title": r[1], "body": r[2], "lang": r[3], "date": r[4],
                                            "source": r[5]}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

@@ -8,15 +8,14 @@ Usage: python bench/stories.py ../shared/data [--work /tmp/akhbar-eval]   (index
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
-import sys
 from itertools import combinations
 from pathlib import Path
 
-
-from akhbar.index import config, store
 from akhbar.search.reader import open_index
+from akhbar.search.settings import DEFAULTS
 from akhbar.search.stories import assign
 
 
@@ -39,15 +38,15 @@ def main() -> None:
     for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
         idx = open_index(args.work / folder)
         event = {}
-        for line in gzip.open(args.data / truth):
-            r = json.loads(line)
+        with gzip.open(args.data / truth) as f:
+            truth_rows = [json.loads(line) for line in f]
+        for r in truth_rows:
             for m in r["members"]:
-                row = store.current(idx.con, m)
-                if row:
-                    event[row[0]] = r.get("cluster") or str(r["members"])
+                p = idx.position(m)
+                if p is not None:
+                    event[p] = r.get("cluster") or str(r["members"])
         for t in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-            config.STORY_LINK_COSINE = t
-            p, r, f = pairwise(assign(idx), event)
+            p, r, f = pairwise(assign(idx, settings=dataclasses.replace(DEFAULTS, story_link_cosine=t)), event)
             print(f"| {name} | {t} | {p:.3f} | {r:.3f} | {f:.3f} |")
 
 

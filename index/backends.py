@@ -148,7 +148,7 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> Encoder:
     path, meta = exports.artifact(ref, spec.artifact)
     from transformers import AutoTokenizer
 
-    from akhbar.index.model import quiet_libraries
+    from akhbar.index.offline import quiet_libraries
 
     quiet_libraries()
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)

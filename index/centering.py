@@ -11,6 +11,7 @@ the mean of the whole corpus.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def apply(vectors: np.ndarray, langs: Sequence[str], centers: dict[str, np.ndarr
     for lang in set(langs):
         v[np.asarray(langs) == lang] -= centers.get(lang, centers[ALL])
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def stage(folder: Path, base: Path | None) -> None:
+    """A writer's stage keeps the base version's centers (a hard link) until a merge refits them."""
+    if base is not None and not (folder / CENTERS).exists():
+        os.link(base / CENTERS, folder / CENTERS)
 
 
 def save(folder: Path, centers: dict[str, np.ndarray]) -> None:

@@ -1,4 +1,4 @@
-"""Every default in one place: the manifest records what a build actually used."""
+"""Build-time defaults: the manifest records what a build actually used."""
 
 from __future__ import annotations
 
@@ -16,22 +16,6 @@ WINDOW_TOKENS = 256
 CHUNK_METHOD = "lead"
 EMBED_BATCH_TOKENS = 4096  # padded tokens per forward pass: 2-4k ran fastest here (1.7x vs 1.65x at 8k)
 INGEST_BATCH = 256  # articles embedded and written per step of a build
-# Two articles at or above this cosine (centered space) are one story: one row in a result list.
-# bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
-# boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
-DUPLICATE_COSINE = 0.90
-# Two different write-ups are one story, one row, when their headlines read alike (character-
-# trigram Jaccard of normalised titles), their texts agree, and (when both are dated) they
-# appeared within STORY_DAYS of each other. Read on SaudiNewsNet neighbours (bench/calibrate.py):
-# this pairs the same event across outlets; without the day limit it also paired weekly
-# weather bulletins and two executions a week apart.
-STORY_TITLE_JACCARD = 0.6
-STORY_COSINE = 0.6
-STORY_DAYS = 2
-# Below this cosine (centered space) an article is not "similar": the box ends early rather than
-# fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
-# on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
-MIN_SIMILARITY = 0.23
 # A write to an index of at least MERGE_BELOW articles goes into the version's delta (added rows,
 # hidden removed rows; index/store.py) while the delta stays under DELTA_SHARE of the base; any
 # other write merges: one new base, centering refitted, FAISS rebuilt, equal to a fresh build.
@@ -39,26 +23,7 @@ MIN_SIMILARITY = 0.23
 # under 2 s. The delta is searched exactly: 2% of 1M adds ~1 ms to a query.
 MERGE_BELOW = 50_000
 DELTA_SHARE = 0.02
-# Stories (search/stories.py): an article joins the story of its most similar earlier article
-# at this cosine or more, published within this many days of it. bench/stories.py (undated
-# sets, so cosine alone): 0.55 has the best pairwise F1 on ECB+, whose topics each hold two
-# events (0.800; MEANTIME 0.789); dates add precision on dated news.
-STORY_LINK_COSINE = 0.55
-STORY_WINDOW_DAYS = 7
-COVERAGE_DAYS = 30  # `akhbar coverage ID` traces the story among articles this close to it
-# Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
-# bench/eval_all.py --modes (README table). A whole article queries BM25 with its
-# ARTICLE_QUERY_TERMS most salient terms (tf-idf).
-MODE = "hybrid"  # the ranking `similar` and `search` use unless told otherwise
-FUSION = "centered"
-RRF_K = 60
-LEXICAL_WEIGHT = 0.2
-ARTICLE_QUERY_TERMS = 32
-LEXICAL_CANDIDATES = 100  # BM25 matches fused with the dense list
-COMMON_TERM_SHARE, COMMON_TERM_MIN = 0.01, 5000  # query terms in more articles than both are left out
-MMR_LAMBDA = 0.7  # --diverse: relevance against redundancy with the rows already chosen
-# `similar ID` looks this many days either side of the article's date unless told otherwise.
-SIMILAR_WINDOW_DAYS = 90
+# Query-time thresholds and weights: search/settings.py (QuerySettings), passed to each query.
 
 
 def index_dir(given: str | Path | None) -> Path:

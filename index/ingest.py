@@ -40,7 +40,7 @@ class Problem:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - the caller closes the wrapper
     # surrogateescape keeps invalid UTF-8 visible per field instead of failing the whole file
     return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
 
@@ -140,8 +140,7 @@ def _text_file(path: Path, root: Path) -> Iterator[tuple[int, Article | BadInput
         return
     stem = path.relative_to(root).with_suffix("").as_posix() if root != path else path.stem
     if is_page(text):
-        for line, art in parse_page(text, stem, str(path)):
-            yield line, art
+        yield from parse_page(text, stem, str(path))
         return
     lines = text.strip().splitlines()
     title = lines[0].lstrip("# ").strip() if len(lines) > 1 else ""

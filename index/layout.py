@@ -42,7 +42,8 @@ LOCK = "LOCK"
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """One writer at a time per index; a second one gets a clear error, not a corrupt index."""
-    if root.exists() and not (root / CURRENT).exists() and any(p for p in root.iterdir() if p.name != LOCK and not p.name.startswith(STAGING_PREFIX)):
+    if root.exists() and not (root / CURRENT).exists() and any(
+            p.name != LOCK and not p.name.startswith(STAGING_PREFIX) for p in root.iterdir()):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a+") as f:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from akhbar.index import config
 from akhbar.index.errors import ModelError
+from akhbar.index.offline import quiet_libraries
+
 
 @dataclass(frozen=True)
 class ModelRef:
@@ -48,16 +49,6 @@ def resolve(name: str | None = None) -> ModelRef:
     return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
 
 
-def quiet_libraries() -> None:
-    """No network, and no library progress bars or notices in our output: we report progress ourselves."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import transformers
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def load(ref: ModelRef):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from akhbar.index.errors import ModelError
+from akhbar.index.offline import quiet_libraries
 
 QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2
@@ -193,8 +194,6 @@ def convert(source: Path, target: Path) -> None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, PreTrainedTokenizerFast
-
-    from akhbar.index.model import quiet_libraries
 
     quiet_libraries()
     e5 = read_e5(source)

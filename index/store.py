@@ -18,6 +18,7 @@ import orjson
 
 from akhbar.index import lexical
 from akhbar.index.article import Article
+from akhbar.index.filters import NONE, Filters
 
 DB = "articles.sqlite"
 DELTA_DB = "delta.sqlite"
@@ -169,9 +170,9 @@ def connect_readonly(folder: Path) -> sqlite3.Connection:
     return con
 
 
-def connect_base(folder: Path) -> sqlite3.Connection:
-    """The base database alone, read-only: a freshly merged base, before it has a delta."""
-    return sqlite3.connect(f"file:{folder / DB}?mode=ro", uri=True)
+def connect_base(folder: Path, readonly: bool = True) -> sqlite3.Connection:
+    """The base database alone (read-only unless asked): a freshly merged or written base, before it has a delta."""
+    return sqlite3.connect(f"file:{folder / DB}{'?mode=ro' if readonly else ''}", uri=True)
 
 
 def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article]) -> None:
@@ -238,35 +239,23 @@ def by_positions(con: sqlite3.Connection, positions: Iterable[int], columns: str
     return out
 
 
-def _where(lang: str | None, source: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
-    clauses, args = [], []
-    for column, value in (("lang", lang), ("source", source)):
-        if value:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    if since:
-        clauses.append("day != '' AND day >= ?")
-        args.append(since[:10])
-    if until:
-        clauses.append("day != '' AND day <= ?")
-        args.append(until[:10])
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
-
-
-def positions_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
-                    since: str | None = None, until: str | None = None) -> list[int]:
-    """Positions of articles matching every given filter (dates compare by day, inclusive)."""
-    where, args = _where(lang, source, since, until)
+def positions_where(con: sqlite3.Connection, filters: Filters = NONE) -> list[int]:
+    """Positions of articles matching the filters (index/filters.py)."""
+    where, args = filters.sql()
     return [r[0] for r in con.execute("SELECT pos FROM articles" + where, args)]
 
 
-def count_where(con: sqlite3.Connection, lang: str | None = None, source: str | None = None,
-                since: str | None = None, until: str | None = None) -> int:
+def count_where(con: sqlite3.Connection, filters: Filters = NONE) -> int:
     """How many articles match; base and delta counted apart, so the indexes serve (not the view)."""
-    where, args = _where(lang, source, since, until)
+    where, args = filters.sql()
     hidden = (" AND " if where else " WHERE ") + "pos NOT IN (SELECT pos FROM main.removed)"
     return con.execute(f"SELECT (SELECT COUNT(*) FROM base.articles{where}{hidden}) + (SELECT COUNT(*) FROM main.articles{where})",
                        args + args).fetchone()[0]
+
+
+def in_order(con: sqlite3.Connection, columns: str, limit: int = -1, offset: int = 0) -> list[tuple]:
+    """The given columns of every article (or of `limit` from `offset` on), in position order."""
+    return [tuple(r) for r in con.execute(f"SELECT {columns} FROM articles ORDER BY pos LIMIT ? OFFSET ?", (limit, offset))]
 
 
 def publication_order(con: sqlite3.Connection, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:

@@ -8,7 +8,6 @@ source vector plus Gaussian noise (sigma per dimension), renormalised.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import numpy as np
 
 from akhbar.index import layout, store, vectors
 from akhbar.index.article import Article
-from akhbar.index.build import index_vectors
 from akhbar.index.manifest import Manifest
+from akhbar.index.stage import index_vectors
 
 
 def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma: float = 0.01) -> dict[str, object]:
@@ -26,7 +25,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
     mf = Manifest.load(src)
     raw = np.asarray(vectors.Rows(src, mf.dimension)[np.arange(mf.articles)], dtype=np.float32)
     con = store.connect_base(src)  # a built index: everything is in its base
-    rows = con.execute("SELECT id, title, body, lang, date, source FROM articles ORDER BY pos").fetchall()
+    rows = store.in_order(con, "id, title, body, lang, date, source")
     con.close()
     m = len(rows)
     rng = np.random.default_rng(0)
@@ -35,7 +34,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         stage = layout.staging(root, f"replicate-{n}-{time.time_ns()}")  # a fresh folder: this does not resume
         store.create(stage / store.DB)
         store.create(stage / store.DELTA_DB, store.DELTA_SCHEMA)
-        con = sqlite3.connect(stage / store.DB)
+        con = store.connect_base(stage, readonly=False)
         with open(stage / vectors.VECTORS, "wb") as vf:
             for start in range(0, n, 50_000):
                 idx = np.arange(start, min(n, start + 50_000))

@@ -1,6 +1,6 @@
 """`akhbar dups`: groups of near-duplicate articles (one wire copy republished by several outlets).
 
-Two articles are copies when their centered cosine is at least config.DUPLICATE_COSINE
+Two articles are copies when their centered cosine is at least settings.duplicate_cosine
 (calibrated on SaudiNewsNet's exact-copy pairs, bench/calibrate.py); groups are the
 connected components of that relation, found through each article's nearest neighbours.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from akhbar.index import config, store
 from akhbar.search.reader import OpenIndex
+from akhbar.search.settings import DEFAULTS, QuerySettings
 
 NEIGHBOURS = 16  # per article; larger groups still join through their members' neighbours
 
 
-def duplicate_groups(idx: OpenIndex, threshold: float = config.DUPLICATE_COSINE) -> list[list[int]]:
+def duplicate_groups(idx: OpenIndex, settings: QuerySettings = DEFAULTS) -> list[list[int]]:
     """Positions of each group of copies (two or more), largest group first, each in position order."""
-    live = store.positions_where(idx.con)
+    live = idx.positions()
     parent = {p: p for p in live}
 
     def root(p: int) -> int:
@@ -28,7 +28,7 @@ def duplicate_groups(idx: OpenIndex, threshold: float = config.DUPLICATE_COSINE)
 
     for a, row_s, row_i in idx.neighbours(live, NEIGHBOURS):
         for s, b in zip(row_s, row_i):
-            if s < threshold:
+            if s < settings.duplicate_cosine:
                 break
             if b != a and b in parent:
                 ra, rb = root(a), root(b)

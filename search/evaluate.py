@@ -5,7 +5,7 @@ report recall@k = |relevant ∩ top-k| / min(k, |relevant|), MRR of the first re
 hit, and — where clusters carry a topic — how many top-k hits come from another
 cluster of the same topic (ECB+'s hard negatives).
 Pairs (`{"id1", "id2"}` with `score`, or `stance`/`label`): graded pairs give Pearson
-and Spearman of cosine against the score; labelled pairs give, for each positive pair,
+and Spearman (ties get their mean rank, scipy) of cosine against the score; labelled pairs give, for each positive pair,
 the rank of id2 among all articles for id1 (recall@k, MRR), and for each other label its
 mean cosine and how often it would be folded as a duplicate.
 """
@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from scipy.stats import spearmanr
 
-from akhbar.index import config, store
 from akhbar.index.errors import AkhbarError
 from akhbar.search import hybrid
 from akhbar.search.reader import OpenIndex
+from akhbar.search.settings import DEFAULTS, QuerySettings
 
 POSITIVE = {"agree", "paraphrase", "duplicate", "same", "positive", "1", "true"}
 
@@ -38,31 +39,25 @@ def _lines(path: Path) -> list[dict]:
 
 def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
     """Positions of the ids that are in the index (ground truth may name others)."""
-    found = {i: store.current(idx.con, i) for i in ids}
-    return {i: row[0] for i, row in found.items() if row is not None}
+    found = {i: idx.position(i) for i in ids}
+    return {i: p for i, p in found.items() if p is not None}
 
 
-def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str) -> list[list[int]]:
+def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str, settings: QuerySettings) -> list[list[int]]:
     """Top `depth` positions for each query article, itself excluded."""
     if mode == "dense":  # one batched search
         _, found = idx.search(idx.vectors_at(pos), depth + 1)
         return [[p for p in row if p != me and p >= 0][:depth] for row, me in zip(found.tolist(), pos)]
-    rows = store.by_positions(idx.con, pos, "pos, title, body, lang")
+    rows = idx.rows(pos, "pos, title, body, lang")
     out = []
     for me, q in zip(pos, idx.vectors_at(pos)):
-        terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True)
-        out.append([p for p, _, _ in hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"]).items if p != me][:depth])
+        terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True, settings=settings)
+        found = hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"], settings=settings)
+        out.append([p for p, _, _ in found.items if p != me][:depth])
     return out
 
 
-def _rankdata(x: np.ndarray) -> np.ndarray:
-    order = x.argsort()
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x))
-    return ranks
-
-
-def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict[str, object]:
+def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
     members = [r["members"] for r in rows]
     where = _positions(idx, {m for ms in members for m in ms})
     cluster_of, topic_of = {}, {}
@@ -78,7 +73,7 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> d
     if not queries:
         raise AkhbarError("no cluster has two members in this index")
     depth = max(k, 100)
-    ranked = _ranked(idx, queries, depth, mode)
+    ranked = _ranked(idx, queries, depth, mode, settings)
     recall, rr, confused = [], [], []
     for p, found in zip(queries, ranked):
         rel = [cluster_of.get(int(f)) == cluster_of[p] for f in found]
@@ -87,14 +82,14 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> d
         rr.append(0.0 if first is None else 1.0 / (first + 1))
         if topic_of[p] is not None:
             confused.append(sum(1 for f in found[:k] if topic_of.get(int(f)) == topic_of[p] and cluster_of.get(int(f)) != cluster_of[p]))
-    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4), "mrr": round(float(np.mean(rr)), 4),
-                                 "per_query": {f"recall@{k}": recall, "mrr": rr}}
+    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4),
+                                 "mrr": round(float(np.mean(rr)), 4), "per_query": {f"recall@{k}": recall, "mrr": rr}}
     if confused:
         result[f"other_event_in_top{k}"] = round(float(np.mean(confused)), 3)
     return result
 
 
-def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict[str, object]:
+def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
     where = _positions(idx, {r["id1"] for r in rows} | {r["id2"] for r in rows})
     rows = [r for r in rows if r["id1"] in where and r["id2"] in where]
     if not rows:
@@ -104,13 +99,13 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict
     if "score" in rows[0]:
         gold = np.asarray([float(r["score"]) for r in rows])
         return {"pairs": len(rows), "pearson": round(float(np.corrcoef(cos, gold)[0, 1]), 4),
-                "spearman": round(float(np.corrcoef(_rankdata(cos), _rankdata(gold))[0, 1]), 4)}
+                "spearman": round(float(spearmanr(cos, gold).statistic), 4)}
     label = lambda r: str(r.get("stance", r.get("label", ""))).lower()  # noqa: E731
     result: dict[str, object] = {"pairs": len(rows)}
     pos_rows = [r for r in rows if label(r) in POSITIVE]
     if pos_rows:
         depth = max(k, 100)
-        ranked = _ranked(idx, [where[r["id1"]] for r in pos_rows], depth, mode)
+        ranked = _ranked(idx, [where[r["id1"]] for r in pos_rows], depth, mode, settings)
         ranks = [next((i + 1 for i, f in enumerate(found) if f == where[r["id2"]]), None) for r, found in zip(pos_rows, ranked)]
         result["positive_pairs"] = len(pos_rows)
         hit = [float(r is not None and r <= k) for r in ranks]
@@ -121,20 +116,21 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense") -> dict
     for name in sorted({label(r) for r in rows}):
         c = cos[[label(r) == name for r in rows]]
         result[f"{name}_mean_cosine"] = round(float(c.mean()), 4)
-        result[f"{name}_as_duplicate"] = round(float((c >= config.DUPLICATE_COSINE).mean()), 4)
+        result[f"{name}_as_duplicate"] = round(float((c >= settings.duplicate_cosine).mean()), 4)
     return result
 
 
-def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False) -> dict[str, object]:
+def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False,
+             settings: QuerySettings = DEFAULTS) -> dict[str, object]:
     """Clusters or pairs, told apart by the first line's keys; `per_query` keeps each query's values
     (for paired comparisons of two modes)."""
     rows = _lines(ground_truth)
     if not rows:
         raise AkhbarError(f"{ground_truth}: no ground truth lines")
     if "members" in rows[0]:
-        result = {"ground_truth": ground_truth.name, "kind": "clusters", **clusters(idx, rows, k, mode)}
+        result = {"ground_truth": ground_truth.name, "kind": "clusters", **clusters(idx, rows, k, mode, settings)}
     elif "id1" in rows[0] and "id2" in rows[0]:
-        result = {"ground_truth": ground_truth.name, "kind": "pairs", **pairs(idx, rows, k, mode)}
+        result = {"ground_truth": ground_truth.name, "kind": "pairs", **pairs(idx, rows, k, mode, settings)}
     else:
         raise AkhbarError(f"{ground_truth}:1: expected 'members' (clusters) or 'id1'/'id2' (pairs)")
     if not per_query:

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from akhbar.index import centering, store
+from akhbar.index import centering
 from akhbar.search.query import Box
 from akhbar.search.reader import OpenIndex
 
@@ -31,8 +31,8 @@ def explain(idx: OpenIndex, box: Box, embedder) -> list[dict]:
     positions = [h.pos for h in box.hits]
     if not positions:
         return []
-    rows = store.by_positions(idx.con, positions, "pos, body, lang")
-    terms = store.terms_at(idx.con, positions)
+    rows = idx.rows(positions, "pos, body, lang")
+    terms = idx.terms(positions)
     parts = {p: sentences(rows[p]["body"]) for p in positions}
     every = [s for p in positions for s in parts[p]]  # one encode call: the embedder batches them
     langs = [rows[p]["lang"] for p in positions for _ in parts[p]]

@@ -3,7 +3,7 @@
 Dense ranks by the cosine of centered embeddings (FAISS); it crosses languages but can
 prefer an unrelated article that shares the topic's vocabulary of meaning. Lexical ranks by
 BM25 over Arabic-aware terms (index/lexical.py, SQLite FTS5); it pins names, places and
-numbers but cannot cross languages. Hybrid fuses the two lists (config.FUSION, chosen with
+numbers but cannot cross languages. Hybrid fuses the two lists (settings.fusion, chosen with
 bench/eval_all.py): each candidate keeps its cosine, which the similar box's floor and the
 folding of copies use in every mode.
 """
@@ -15,63 +15,64 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from akhbar.index import config, lexical, store
+from akhbar.index import lexical
 from akhbar.search.reader import OpenIndex
+from akhbar.search.settings import DEFAULTS, QuerySettings
 
 MODES = ("dense", "lexical", "hybrid")
 
 
-def query_terms(idx: OpenIndex, text: str, article: bool) -> list[str]:
+def query_terms(idx: OpenIndex, text: str, article: bool, settings: QuerySettings = DEFAULTS) -> list[str]:
     """The terms to match: a whole article's most salient ones, or every term of a short query.
 
-    Terms in more than COMMON_TERM_SHARE of the articles (and more than COMMON_TERM_MIN) are
-    left out: they say little (low idf) and cost the most, BM25 scoring every article that has
+    Terms in more than settings.common_term_share of the articles (and more than common_term_min)
+    are left out: they say little (low idf) and cost the most, BM25 scoring every article that has
     them (at 1M articles, 0.3 s a query with them, 0.06 s without: bench/scale.py).
     """
     df: dict[str, int] = {}
 
     def frequency(term: str) -> int:
         if term not in df:
-            df[term] = store.document_frequency(idx.con, term)
+            df[term] = idx.document_frequency(term)
         return df[term]
 
     n = idx.manifest.articles
     if article:
-        terms = lexical.salient(text, frequency, n, config.ARTICLE_QUERY_TERMS)
+        terms = lexical.salient(text, frequency, n, settings.article_query_terms)
     else:
-        terms = list(dict.fromkeys(lexical.tokens(text)))[: config.ARTICLE_QUERY_TERMS * 2]
-    limit = max(config.COMMON_TERM_SHARE * n, config.COMMON_TERM_MIN)
+        terms = list(dict.fromkeys(lexical.tokens(text)))[: settings.article_query_terms * 2]
+    limit = max(settings.common_term_share * n, settings.common_term_min)
     return [t for t in terms if frequency(t) <= limit] or sorted(terms, key=frequency)[:1]
 
 
 def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]], cosine: dict[int, float],
-         lang: dict[int, str], query_lang: str) -> list[tuple[int, float]]:
+         lang: dict[int, str], query_lang: str, settings: QuerySettings = DEFAULTS) -> list[tuple[int, float]]:
     """One list from a dense and a lexical one, each (position, score) best first.
 
-    `rrf`: reciprocal-rank fusion, sum of 1 / (RRF_K + rank). `weighted`: cosine plus
-    LEXICAL_WEIGHT times BM25 over the query's best BM25 (0 when not in the lexical list).
+    settings.fusion `rrf`: reciprocal-rank fusion, sum of 1 / (rrf_k + rank). `weighted`: cosine plus
+    lexical_weight times BM25 over the query's best BM25 (0 when not in the lexical list).
     `centered`: the same, but a candidate's lexical part is taken relative to the best one in
     the query's language, and is 0 for other languages. Words can only match within a
     language: they reorder it, and never lift an article above coverage in another language.
     """
-    if config.FUSION == "rrf":
+    if settings.fusion == "rrf":
         fused: dict[int, float] = {}
         for ranked in (dense, words):
             for r, (p, _) in enumerate(ranked):
-                fused[p] = fused.get(p, 0.0) + 1.0 / (config.RRF_K + r + 1)
+                fused[p] = fused.get(p, 0.0) + 1.0 / (settings.rrf_k + r + 1)
         return sorted(fused.items(), key=lambda x: -x[1])
     top = words[0][1] if words and words[0][1] > 0 else 1.0
     bm = {p: s / top for p, s in words}
-    lexical_part = {p: config.LEXICAL_WEIGHT * bm.get(p, 0.0) for p in cosine}
-    if config.FUSION == "centered":
+    lexical_part = {p: settings.lexical_weight * bm.get(p, 0.0) for p in cosine}
+    if settings.fusion == "centered":
         best = max((v for p, v in lexical_part.items() if lang[p] == query_lang), default=0.0)
         lexical_part = {p: (v - best if lang[p] == query_lang else 0.0) for p, v in lexical_part.items()}
     return sorted(((p, cosine[p] + lexical_part[p]) for p in cosine), key=lambda x: -x[1])
 
 
-def lexical_list(idx: OpenIndex, terms: Sequence[str]) -> list[tuple[int, float]]:
-    """What hybrid fuses: the LEXICAL_CANDIDATES best BM25 matches, fetched once per query."""
-    return store.lexical_search(idx.con, terms, config.LEXICAL_CANDIDATES)
+def lexical_list(idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS) -> list[tuple[int, float]]:
+    """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query."""
+    return idx.lexical(terms, settings.lexical_candidates)
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Candidates:
 
 
 def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
-               selector=None, words: list[tuple[int, float]] | None = None) -> Candidates:
+               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS) -> Candidates:
     """The top k for the mode. Positions removed since the base (FAISS still holds them) are left out.
 
     `words`: the lexical list (hybrid), when the caller asks for several k with one query.
@@ -96,15 +97,15 @@ def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, m
     if mode == "dense":
         words = []
     elif words is None:
-        words = store.lexical_search(idx.con, terms, k) if mode == "lexical" else lexical_list(idx, terms)
+        words = idx.lexical(terms, k) if mode == "lexical" else lexical_list(idx, terms, settings)
     pool = list(dict.fromkeys([p for p, _ in dense] + [p for p, _ in words]))
-    rows = store.by_positions(idx.con, pool, "pos, lang")  # removed: none
+    rows = idx.rows(pool, "pos, lang")  # removed: none
     live = [p for p in pool if p in rows]
     lang = {p: rows[p]["lang"] for p in live}
     vecs = idx.vectors_at(live, [lang[p] for p in live])
     cosine = dict(zip(live, (vecs @ qvec).tolist()))
     if mode == "hybrid":
-        ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang)
+        ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang, settings)
         exhausted = len(ranked) < k
     else:
         found = dense if mode == "dense" else words

@@ -1,4 +1,5 @@
-"""The similar-articles box and search by meaning: rank, filter, fold copies of one story."""
+"""The similar-articles box and search by meaning: fetch candidates, fold them into one row per
+story (search/fold.py), stop when there are enough."""
 
 from __future__ import annotations
 
@@ -7,39 +8,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from akhbar.index import config, langdetect, store
+from akhbar.index import langdetect
 from akhbar.index.errors import AkhbarError, ArticleNotFound
-from akhbar.index.textnorm import trigram_jaccard
-from akhbar.search import hybrid
+from akhbar.index.filters import Filters
+from akhbar.search import fold, hybrid
 from akhbar.search.reader import OpenIndex
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict results by language, source and publication day (inclusive)."""
-
-    lang: str | None = None
-    source: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-    def __post_init__(self) -> None:
-        for name, day in (("--since", self.since), ("--until", self.until)):
-            if day:
-                try:
-                    date.fromisoformat(day[:10])
-                except ValueError:
-                    raise AkhbarError(f"{name} '{day}' is not a day (YYYY-MM-DD)") from None
-
-    def any(self) -> bool:
-        return any((self.lang, self.source, self.since, self.until))
-
-    def match(self, row: dict) -> bool:
-        """The same test as store.positions_where, on one fetched row."""
-        day = row["day"]
-        return ((not self.lang or row["lang"] == self.lang) and (not self.source or row["source"] == self.source)
-                and (not self.since or (day != "" and day >= self.since[:10]))
-                and (not self.until or (day != "" and day <= self.until[:10])))
+from akhbar.search.settings import DEFAULT_MODE, DEFAULTS, QuerySettings
 
 
 @dataclass(frozen=True)
@@ -47,7 +21,7 @@ class Ranking:
     """How a result list is ordered: by which signals (search/hybrid.py), how much recency
     counts, and whether rows should differ from each other."""
 
-    mode: str = config.MODE
+    mode: str = DEFAULT_MODE
     half_life: int = 0  # days: a result this much older than the newest candidate counts half; 0 = off
     diverse: bool = False  # maximal marginal relevance (MMR) over the rows
 
@@ -102,25 +76,10 @@ def _copy(row: dict, score: float) -> dict:
     return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(score, 4)}
 
 
-POST_FILTER_MAX = 1024  # candidates to filter after the search before asking FAISS to filter
-SELECTIVE = 0.1  # ... which it does only when fewer than this share of the articles pass
-
-
 def faiss_selector(allowed: np.ndarray):
     import faiss
 
     return faiss.IDSelectorBatch(allowed)
-
-
-def same_story(cosine: float, a: dict, b: dict) -> bool:
-    """Copies of one article, or two write-ups of one event with headlines that read alike."""
-    if cosine >= config.DUPLICATE_COSINE:
-        return True
-    if cosine < config.STORY_COSINE or not (a["title"] and b["title"]):
-        return False
-    if a["day"] and b["day"] and abs((date.fromisoformat(a["day"]) - date.fromisoformat(b["day"])).days) > config.STORY_DAYS:
-        return False
-    return trigram_jaccard(a["title"], b["title"]) >= config.STORY_TITLE_JACCARD
 
 
 def _recency(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
@@ -137,15 +96,40 @@ def _recency(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_
     return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
 
 
-def _diverse(hits: list[Hit], vecs: np.ndarray, relevance: np.ndarray, k: int) -> list[Hit]:
+def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
+    """The positions a selective filter allows (fewer than `share` of the articles), for FAISS to
+    skip the rest rather than fetch ever more; None when the filter is not selective."""
+    if idx.count(filters) >= share * total:
+        return None
+    return np.asarray(idx.positions(filters), np.int64)
+
+
+def _rows_of(plan: fold.Plan, rows: dict[int, dict]) -> tuple[list[Hit], list[dict]]:
+    """The plan as result rows (each with the copies folded into it) and copies of the query."""
+    hits: list[Hit] = []
+    copies: list[dict] = []
+    for kind, pos, target, score, cos in plan.steps:
+        row = rows[pos]
+        if kind == "hit":
+            hits.append(Hit(row["id"], display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
+        elif kind == "fold":
+            hits[target].also.append(_copy(row, cos))
+        else:
+            copies.append(_copy(row, cos))
+    return hits, copies
+
+
+def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: float) -> list[Hit]:
     """Maximal marginal relevance: each next row is the one most relevant to the query and least
-    similar to the rows already chosen (config.MMR_LAMBDA weighs the two)."""
+    similar to the rows already chosen (`lam`, settings.mmr_lambda, weighs the two). Relevance is the mode's
+    score, the cosine for lexical (BM25 is on another scale)."""
+    vecs = np.stack([v for v, _ in plan.kept]) if plan.kept else np.zeros((0, dim))
+    rel = np.asarray([h.cosine if mode == "lexical" else h.score for h in hits])
     chosen: list[int] = []
     rest = list(range(len(hits)))
-    rel = relevance
     while rest and len(chosen) < k:
         redundancy = (vecs[rest] @ vecs[chosen].T).max(1) if chosen else np.zeros(len(rest))
-        best = rest[int(np.argmax(config.MMR_LAMBDA * rel[rest] - (1 - config.MMR_LAMBDA) * redundancy))]
+        best = rest[int(np.argmax(lam * rel[rest] - (1 - lam) * redundancy))]
         chosen.append(best)
         rest.remove(best)
     return [hits[i] for i in chosen]
@@ -153,13 +137,12 @@ def _diverse(hits: list[Hit], vecs: np.ndarray, relevance: np.ndarray, k: int) -
 
 def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
          query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
-         query_row: dict | None = None) -> tuple[list[Hit], list[dict]]:
+         query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict]]:
     """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
 
-    A candidate of the same story as a kept row (same_story) is folded into that row. When
-    the query is an article, a candidate within DUPLICATE_COSINE of it (or, given its row, of
-    its own story) is a copy of it, returned apart, and candidates under MIN_SIMILARITY are
-    not similar at all: the list ends there.
+    Candidates are fetched in widening rounds and folded (search/fold.py) until `k` rows are
+    kept. When the query is an article, copies of it are returned apart, and candidates under
+    settings.min_similarity are not similar at all: the list ends there.
     Returns:
         (rows, copies of the query)
     """
@@ -169,58 +152,34 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     selector = None  # FAISS-side filter, once post-filtering a selective filter has proved too slow
     total = idx.searchable if mode != "lexical" else idx.manifest.articles
     fetch = min(total, 4 * want + 16)
-    floor = config.MIN_SIMILARITY if query_is_article else -1.0
-    words = hybrid.lexical_list(idx, terms) if mode == "hybrid" else None
+    floor = settings.min_similarity if query_is_article else -1.0
+    words = hybrid.lexical_list(idx, terms, settings) if mode == "hybrid" else None
+    is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None
+
+    def passes(pos: int, row: dict) -> bool:
+        return pos not in exclude and filters.match(row)
+
     while True:
-        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words)
-        rows = store.by_positions(idx.con, [p for p, _, _ in found.items], "pos, id, title, body, source, date, day, lang, url")
-        vector_of = dict(zip((p for p, _, _ in found.items), found.vectors))
+        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words, settings)
+        rows = idx.rows([p for p, _, _ in found.items], "pos, id, title, body, source, date, day, lang, url")
         cands = _recency(found.items, rows, ranking.half_life) if ranking.half_life else found.items
-        kept: list[tuple[np.ndarray, dict]] = []  # (vector, row) of each row so far
-        plan: list[tuple[str, int, int, float, float]] = []  # (kind, pos, row it folds into, score, cosine)
-        for pos, score, cos in cands:
-            vec = vector_of[pos]
-            if cos < floor:
-                if by_cosine:
-                    break  # nothing further is similar
-                continue
-            if pos in exclude or not filters.match(rows[pos]):
-                continue
-            if query_is_article and (cos >= config.DUPLICATE_COSINE or (query_row and same_story(cos, query_row, rows[pos]))):
-                plan.append(("copy", pos, -1, score, cos))
-                continue
-            same = next((i for i, (v, r) in enumerate(kept) if same_story(float(vec @ v), rows[pos], r)), -1)
-            if same >= 0:
-                plan.append(("fold", pos, same, score, cos))
-            elif len(kept) < want:
-                kept.append((vec, rows[pos]))
-                plan.append(("hit", pos, -1, score, cos))
+        vector_of = dict(zip((p for p, _, _ in found.items), found.vectors))
+        plan = fold.fold(cands, rows, vector_of, want, floor, by_cosine, passes, is_copy, settings)
         exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
-        if len(kept) >= want or fetch >= total or exhausted:
+        if len(plan.kept) >= want or fetch >= total or exhausted:
             break
-        if selector is None and mode != "lexical" and filters.any() and fetch * 4 > POST_FILTER_MAX and \
-                store.count_where(idx.con, filters.lang, filters.source, filters.since, filters.until) < SELECTIVE * total:
-            # a selective filter: let FAISS skip what it excludes rather than fetch ever more
-            allowed = np.asarray(store.positions_where(idx.con, filters.lang, filters.source, filters.since, filters.until), np.int64)
-            if len(allowed) == 0:
-                return [], []
-            selector, total = faiss_selector(allowed), len(allowed)
-            fetch = min(total, 4 * want + 16)
-            continue
+        if selector is None and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
+            allowed = _selective(idx, filters, total, settings.selective)
+            if allowed is not None:
+                if len(allowed) == 0:
+                    return [], []
+                selector, total = faiss_selector(allowed), len(allowed)
+                fetch = min(total, 4 * want + 16)
+                continue
         fetch = min(total, fetch * 4)
-    hits: list[Hit] = []
-    copies: list[dict] = []
-    for kind, pos, target, score, cos in plan:
-        row = rows[pos]
-        if kind == "hit":
-            hits.append(Hit(row["id"], display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
-        elif kind == "fold":
-            hits[target].also.append(_copy(row, cos))
-        else:
-            copies.append(_copy(row, cos))
+    hits, copies = _rows_of(plan, rows)
     if ranking.diverse:
-        relevance = np.asarray([h.cosine if mode == "lexical" else h.score for h in hits])  # BM25 is on another scale
-        hits = _diverse(hits, np.stack([v for v, _ in kept]) if kept else np.zeros((0, len(qvec))), relevance, k)
+        hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
     return hits, copies
 
 
@@ -230,42 +189,47 @@ def _window(day: str, days: int) -> tuple[str, str]:
 
 
 def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
-                  window_days: int = config.SIMILAR_WINDOW_DAYS, ranking: Ranking = Ranking()) -> Box:
+                  window_days: int | None = None, ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS) -> Box:
     """The box under an indexed article: other stories, never the article or its copies.
 
     With no --since/--until, only articles within `window_days` of the article's date
-    (0 = any time), so the box does not mix years the way the seed page's does.
+    (0 = any time; None = settings.similar_window_days), so the box does not mix years the way
+    the seed page's does.
     """
-    row = store.by_id(idx.con, article_id)
+    row = idx.row(article_id)
     if row is None:
         raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
+    if window_days is None:
+        window_days = settings.similar_window_days
     if window_days and row["day"] and not (filters.since or filters.until):
         since, until = _window(row["day"], window_days)
         filters = Filters(filters.lang, filters.source, since, until)
-    terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True)
+    terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True, settings=settings)
     qvec = idx.vector(row["pos"], row["lang"])
     hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
-                         query_row=row)
+                         query_row=row, settings=settings)
     return Box({"id": row["id"], "title": display_title(row), "source": row["source"], "date": row["date"],
                 "lang": row["lang"], "related": row["related"]}, copies, hits, filters, qvec, terms)
 
 
 def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(),
-                    ranking: Ranking = Ranking()) -> Box:
+                    ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS) -> Box:
     """The box for an article that is not in the index (a draft, a page from elsewhere)."""
     if not text.strip():
         raise AkhbarError("the article text is empty")
-    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True)
-    hits, copies = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text))
+    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
+    hits, copies = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text), settings=settings)
     lead = text.strip().split("\n", 1)[0]
     return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters,
                qvec, terms)
 
 
-def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking()) -> Box:
+def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking(),
+           settings: QuerySettings = DEFAULTS) -> Box:
     """Search by meaning and words; copies of one story fold into one row."""
     if not text.strip():
         raise AkhbarError("the search text is empty")
-    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
-    hits, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=langdetect.guess(text))
+    qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
+    hits, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=langdetect.guess(text),
+                   settings=settings)
     return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], hits, filters, qvec, terms)

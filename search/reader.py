@@ -1,4 +1,8 @@
-"""Open the live version of an index for reading, and embed queries the way it was built."""
+"""Open the live version of an index for reading, and embed queries the way it was built.
+
+OpenIndex is the one holder of a reader's SQLite connection: search/, cli.py and bench/ ask it
+for rows, positions, lexical matches and summaries, and the SQL stays in index/store.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, layout, store, vectors
+from akhbar.index import centering, faiss_index, layout, store, vectors
 from akhbar.index.errors import ModelMismatch
+from akhbar.index.filters import NONE, Filters
 from akhbar.index.manifest import Manifest
 
 
@@ -21,7 +26,58 @@ class OpenIndex:
     root: Path
     folder: Path
     manifest: Manifest
-    con: sqlite3.Connection
+    _con: sqlite3.Connection
+
+    def rows(self, positions, columns: str = "*") -> dict[int, dict]:
+        """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
+        return store.by_positions(self._con, positions, columns)
+
+    def row(self, article_id: str) -> dict | None:
+        """An article's whole row by id, or None."""
+        return store.by_id(self._con, article_id)
+
+    def position(self, article_id: str) -> int | None:
+        """An article's position (FAISS id) by id, or None."""
+        found = store.current(self._con, article_id)
+        return None if found is None else found[0]
+
+    def positions(self, filters: Filters = NONE) -> list[int]:
+        """Positions of the live articles that pass the filters."""
+        return store.positions_where(self._con, filters)
+
+    def count(self, filters: Filters = NONE) -> int:
+        """How many live articles pass the filters."""
+        return store.count_where(self._con, filters)
+
+    def in_order(self, columns: str, limit: int = -1, offset: int = 0) -> list[tuple]:
+        """Columns of every live article (or a slice), in position order: for passes over a corpus."""
+        return store.in_order(self._con, columns, limit, offset)
+
+    def lexical(self, terms, k: int) -> list[tuple[int, float]]:
+        """The k best BM25 matches for any of the terms, as (position, score), best first."""
+        return store.lexical_search(self._con, terms, k)
+
+    def document_frequency(self, term: str) -> int:
+        return store.document_frequency(self._con, term)
+
+    def terms(self, positions) -> dict[int, list[str]]:
+        """The stored lexical terms of articles, by position."""
+        return store.terms_at(self._con, positions)
+
+    def publication_order(self, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
+        """(position, day) oldest first, undated last (store.publication_order)."""
+        return store.publication_order(self._con, since, until)
+
+    def summary(self) -> dict[str, object]:
+        """Counts by language and source and the date range, for `akhbar stats`."""
+        return store.summary(self._con)
+
+    def delta_size(self) -> int:
+        """Rows the delta adds or hides (0 right after a build or a merge)."""
+        return store.delta_size(self._con)
+
+    def close(self) -> None:
+        self._con.close()
 
     @cached_property
     def raw_vectors(self) -> vectors.Rows:
@@ -31,7 +87,7 @@ class OpenIndex:
     @cached_property
     def faiss(self) -> tuple[object, object | None]:
         """(base, delta) FAISS indexes."""
-        return vectors.load_faiss(self.folder)
+        return faiss_index.load(self.folder)
 
     @property
     def searchable(self) -> int:
@@ -42,7 +98,7 @@ class OpenIndex:
     def search(self, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
         """Top k (scores, positions) per query. Positions removed since the base can appear: their
         rows are gone, so callers that fetch rows drop them."""
-        return vectors.search(self.faiss, self.manifest.faiss, queries, min(k, self.searchable), selector)
+        return faiss_index.search(self.faiss, self.manifest.faiss, queries, min(k, self.searchable), selector)
 
     def neighbours(self, positions: list[int], k: int, selector=None, batch: int = 1024):
         """Each article's k nearest (scores, positions), searched a batch at a time: for passes over
@@ -70,7 +126,7 @@ class OpenIndex:
         if langs is None:
             langs = []
             for i in range(0, len(positions), 500):
-                langs += store.languages_at(self.con, positions[i : i + 500])
+                langs += store.languages_at(self._con, positions[i : i + 500])
         return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
 
     def query_vector(self, embedder, text: str) -> np.ndarray:

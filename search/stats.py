@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import store, vectors
+from akhbar.index import faiss_index, store, vectors
 from akhbar.search.reader import OpenIndex, open_index
 
 
 def recall_at_k(idx: OpenIndex, sample: int = 200, k: int = 10) -> float:
     """recall@k of the index (base and delta) against exact search, for `sample` live articles as queries."""
-    live = np.asarray(store.positions_where(idx.con), np.int64)
+    live = np.asarray(idx.positions(), np.int64)
     queries = np.sort(np.random.default_rng(0).choice(live, min(sample, len(live)), replace=False))
     q = idx.vectors_at(queries.tolist())
     _, ann = idx.search(q, k)
@@ -47,12 +47,12 @@ def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
         "created": m.created,
         "version": idx.folder.name,
         "size_mb": round(sum(sizes.values()) / 1e6, 2),
-        "faiss_mb": round(sizes.get(vectors.FAISS, 0) / 1e6, 2),
+        "faiss_mb": round(sizes.get(faiss_index.FAISS, 0) / 1e6, 2),
         "vectors_mb": round(sizes.get(vectors.VECTORS, 0) / 1e6, 2),
         "sqlite_mb": round(sizes.get(store.DB, 0) / 1e6, 2),
-        "delta_mb": round(sum(sizes.get(f, 0) for f in (store.DELTA_DB, vectors.DELTA_VECTORS, vectors.DELTA_FAISS)) / 1e6, 2),
-        "delta_rows": store.delta_size(idx.con),
+        "delta_mb": round(sum(sizes.get(f, 0) for f in (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)) / 1e6, 2),
+        "delta_rows": idx.delta_size(),
         **m.counts,
-        **store.summary(idx.con),
+        **idx.summary(),
         **({"recall@10_vs_exact": round(recall_at_k(idx), 4)} if check_recall else {}),
     }

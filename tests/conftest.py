@@ -1,4 +1,10 @@
-"""Shared fixtures: the real converted model (once per session) and a real index over seeds/."""
+"""Shared fixtures: the real converted model (once per session) and a real index over seeds/.
+
+Tests in tiers: a test that uses the model, directly or through a fixture below, is marked
+`model` here, from the fixtures it asks for; tests that build an index in their own folder
+say so with `pytestmark = pytest.mark.model` or `@pytest.mark.model`. `make check` runs the
+rest (`pytest -m "not model"`): no model, seconds.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SEED_PAGE_ID = "000_2274472028061bc0"
+from tests.helpers import SEEDS
+
+MODEL_FIXTURES = {"model_ref", "st_model", "embedder", "seed_index", "idx", "query_model"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,6 +66,14 @@ def seed_index(tmp_path_factory, model_ref) -> Path:
     root = tmp_path_factory.mktemp("seed-index") / "idx"
     build([SEEDS], root)
     return root
+
+
+@pytest.fixture(scope="session")
+def idx(seed_index):
+    """A reader of the seed index, shared: nothing writes it (tests that write use copy_of)."""
+    from akhbar.search.reader import open_index
+
+    return open_index(seed_index)
 
 
 @pytest.fixture

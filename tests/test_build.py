@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
+import pytest
 
 from akhbar.cli import app
-from akhbar.index.layout import CURRENT, current_version
+from akhbar.index.layout import CURRENT
+from tests.helpers import runner, write_jsonl
 
-runner = CliRunner()
 WARNING = re.compile(r"warning: (?P<file>.+?):(?P<line>\d+): field '(?P<field>[^']+)': (?P<reason>.+) \((?P<fate>skipped|kept)\)")
 
-
-def _write(path: Path, rows: list) -> Path:
-    path.write_bytes(b"".join(r if isinstance(r, bytes) else orjson.dumps(r) + b"\n" for r in rows))
-    return path
 
 
 GOOD = [
@@ -27,8 +22,9 @@ GOOD = [
 ]
 
 
+@pytest.mark.model  # builds an index of its own
 def test_build_reports_every_bad_input_and_goes_on(tmp_path):
-    corpus = _write(tmp_path / "corpus.jsonl", [
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [
         GOOD[0],
         b'{"id": "broken", "body": \n',  # line 2: malformed
         {"id": "nobody", "title": "t"},  # line 3: missing body
@@ -52,17 +48,17 @@ def test_build_reports_every_bad_input_and_goes_on(tmp_path):
     assert summary["problems"]["author: unknown field; kept as extra"] == 1
     stats = orjson.loads(runner.invoke(app, ["stats", "--index", str(index), "--json"]).stdout)
     assert stats["articles"] == 3 and stats["dimension"] == 384
-    import sqlite3
+    from akhbar.search.reader import open_index
 
-    con = sqlite3.connect(current_version(index) / "articles.sqlite")
-    assert con.execute("SELECT extra FROM articles WHERE id = 'g2'").fetchone()[0] == '{"author":"someone"}'
+    assert open_index(index).row("g2")["extra"] == {"author": "someone"}
 
 
+@pytest.mark.model  # builds an index of its own
 def test_strict_stops_at_first_problem_and_keeps_the_old_index(tmp_path):
     index = tmp_path / "idx"
-    assert runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
+    assert runner.invoke(app, ["build", str(write_jsonl(tmp_path / "good.jsonl", GOOD)), "--index", str(index)]).exit_code == 0
     before = (index / CURRENT).read_text()
-    bad = _write(tmp_path / "bad.jsonl", [GOOD[0], {"id": "x", "body": ""}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [GOOD[0], {"id": "x", "body": ""}])
     result = runner.invoke(app, ["build", str(bad), "--index", str(index), "--strict"])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {bad}:2: field 'body': empty"
@@ -71,11 +67,12 @@ def test_strict_stops_at_first_problem_and_keeps_the_old_index(tmp_path):
     assert orjson.loads(runner.invoke(app, ["stats", "--index", str(index), "--json"]).stdout)["articles"] == 3
 
 
+@pytest.mark.model  # builds an index of its own
 def test_nothing_indexable_fails_and_keeps_the_old_index(tmp_path):
     index = tmp_path / "idx"
-    runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(index)])
+    runner.invoke(app, ["build", str(write_jsonl(tmp_path / "good.jsonl", GOOD)), "--index", str(index)])
     before = (index / CURRENT).read_text()
-    result = runner.invoke(app, ["build", str(_write(tmp_path / "bad.jsonl", [{"id": "x"}])), "--index", str(index)])
+    result = runner.invoke(app, ["build", str(write_jsonl(tmp_path / "bad.jsonl", [{"id": "x"}])), "--index", str(index)])
     assert result.exit_code == 1 and "no article could be indexed" in result.stderr
     assert (index / CURRENT).read_text() == before
 
@@ -84,21 +81,21 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "precious.txt").write_text("keep me")
-    result = runner.invoke(app, ["build", str(_write(tmp_path / "good.jsonl", GOOD)), "--index", str(folder)])
+    result = runner.invoke(app, ["build", str(write_jsonl(tmp_path / "good.jsonl", GOOD)), "--index", str(folder)])
     assert result.exit_code == 1 and "not an akhbar index" in result.stderr
     assert [p.name for p in folder.iterdir()] == ["precious.txt"]
 
 
-def test_identical_articles_are_embedded_once(tmp_path, monkeypatch):
-    from akhbar.index import config
+@pytest.mark.model  # builds an index of its own
+def test_identical_articles_are_embedded_once(tmp_path):
+    from akhbar.index.build import build
     from akhbar.search.reader import open_index
 
-    monkeypatch.setattr(config, "INGEST_BATCH", 2)  # copies both inside one batch and across batches
     text = {"title": "Same wire copy", "body": "Oil prices rose after OPEC+ agreed to extend output cuts."}
     rows = [{"id": "a", **text}, {"id": "b", **text}, GOOD[0], {"id": "c", **text}, GOOD[2]]
     index = tmp_path / "idx"
-    result = runner.invoke(app, ["build", str(_write(tmp_path / "c.jsonl", rows)), "--index", str(index), "--json"])
-    assert orjson.loads(result.stdout)["reused_vectors"] == 2
+    summary = build([write_jsonl(tmp_path / "c.jsonl", rows)], index, batch=2)  # copies inside one batch and across batches
+    assert summary.reused_vectors == 2
     idx = open_index(index)
     raw = idx.raw_vectors
     assert (raw[0] == raw[1]).all() and (raw[0] == raw[3]).all() and not (raw[0] == raw[2]).all()

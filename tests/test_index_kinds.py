@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from akhbar.cli import app
-from akhbar.index.vectors import KINDS
+from akhbar.index.faiss_index import KINDS
 from akhbar.search.query import similar_to_id
 from akhbar.search.reader import open_index
-from tests.conftest import SEED_PAGE_ID
-
-runner = CliRunner()
-
-
-def _cli(*args: str) -> dict:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return orjson.loads(result.stdout)
+from tests.helpers import SEED_PAGE_ID, cli_json, runner
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
     index = copy_of(seed_index)
     exact = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
-    done = _cli("reindex", "--kind", kind, "--index", str(index))
+    done = cli_json("reindex", "--kind", kind, "--index", str(index))
     assert done["embedded"] == 0 and done["articles"] == 81
-    stats = _cli("stats", "--index", str(index), "--check-recall")
+    stats = cli_json("stats", "--index", str(index), "--check-recall")
     assert stats["index_kind"] == kind and stats["articles"] == 81
     assert stats["recall@10_vs_exact"] >= (1.0 if kind == "flat" else 0.8)
     got = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
@@ -35,9 +26,9 @@ def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
     # the kind survives add and remove, which rebuild it from stored vectors
     new = tmp_path / "new.jsonl"
     new.write_bytes(orjson.dumps({"id": "late", "title": "NATO", "body": "NATO ministers met in Brussels on Ukraine aid."}) + b"\n")
-    _cli("add", str(new), "--index", str(index))
-    _cli("remove", "ar-nato-03", "--index", str(index))
-    after = _cli("stats", "--index", str(index))
+    cli_json("add", str(new), "--index", str(index))
+    cli_json("remove", "ar-nato-03", "--index", str(index))
+    after = cli_json("stats", "--index", str(index))
     assert after["index_kind"] == kind and after["articles"] == 81
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import threading
-from pathlib import Path
 
 import orjson
 import pytest
@@ -13,12 +12,7 @@ import pytest
 from akhbar.index.errors import BadInput
 from akhbar.index.ingest import Problem, read
 from akhbar.index.page import parse_page
-from tests.conftest import SEED_PAGE_ID, SEEDS
-
-
-def _jsonl(path: Path, rows: list) -> Path:
-    path.write_bytes(b"".join(r if isinstance(r, bytes) else orjson.dumps(r) + b"\n" for r in rows))
-    return path
+from tests.helpers import SEED_PAGE_ID, SEEDS, write_jsonl
 
 
 def _split(items):
@@ -42,10 +36,11 @@ def test_seed_page_parts():
 
 
 def test_formats_jsonl_csv_gz_text_and_folder(tmp_path):
-    _jsonl(tmp_path / "a.jsonl", [{"id": "j1", "title": "T", "body": "B one", "date": "2024-01-02 10:00:00", "keywords": "x; y"}])
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "j1", "title": "T", "body": "B one", "date": "2024-01-02 10:00:00", "keywords": "x; y"}])
     with gzip.open(tmp_path / "b.jsonl.gz", "wb") as f:
         f.write(orjson.dumps({"id": "g1", "body": "gz body", "lang": "EN"}) + b"\n")
-    (tmp_path / "c.csv").write_text('id,title,body,source\nc1,"Title, with comma","Body\nover two lines",Reuters\nc2,T2,B2,AFP\n', encoding="utf-8")
+    (tmp_path / "c.csv").write_text('id,title,body,source\nc1,"Title, with comma","Body\nover two lines",Reuters\nc2,T2,B2,AFP\n',
+                                    encoding="utf-8")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "d.md").write_text("# A heading\n\nLe texte de l'article est ici, dans la langue française.\n", encoding="utf-8")
     arts, probs = _split(list(read([tmp_path])))
@@ -71,7 +66,7 @@ def test_formats_jsonl_csv_gz_text_and_folder(tmp_path):
     ],
 )
 def test_bad_record_is_named_and_skipped(tmp_path, line, field, reason):
-    path = _jsonl(tmp_path / "in.jsonl", [{"id": "ok1", "body": "fine"}, line, {"id": "ok2", "body": "fine too"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "ok1", "body": "fine"}, line, {"id": "ok2", "body": "fine too"}])
     arts, probs = _split(list(read([path])))
     assert [a.id for a in arts] == ["ok1", "ok2"]  # the good records around it survive
     assert len(probs) == 1 and probs[0].skipped
@@ -82,14 +77,14 @@ def test_bad_record_is_named_and_skipped(tmp_path, line, field, reason):
 
 
 def test_duplicate_id_names_first_occurrence(tmp_path):
-    path = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "one"}, {"id": "b", "body": "two"}, {"id": "a", "body": "three"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "one"}, {"id": "b", "body": "two"}, {"id": "a", "body": "three"}])
     arts, probs = _split(list(read([path])))
     assert [a.body for a in arts] == ["one", "two"]
     assert probs[0].error.line == 3 and probs[0].error.field == "id" and f"{path}:1" in probs[0].error.reason
 
 
 def test_unknown_field_is_kept_and_reported_once(tmp_path):
-    path = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "x", "author": "A"}, {"id": "b", "body": "y", "author": "B"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "x", "author": "A"}, {"id": "b", "body": "y", "author": "B"}])
     arts, probs = _split(list(read([path])))
     assert [a.extra for a in arts] == [{"author": "A"}, {"author": "B"}]
     assert len(probs) == 1 and not probs[0].skipped
@@ -113,7 +108,7 @@ def test_csv_invalid_utf8_names_the_field(tmp_path):
 
 
 def test_bad_date_is_dropped_not_the_article(tmp_path):
-    path = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "x", "date": "yesterday"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "body": "x", "date": "yesterday"}])
     arts, probs = _split(list(read([path])))
     assert arts[0].date == "" and probs[0].error.field == "date" and not probs[0].skipped
 

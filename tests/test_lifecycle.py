@@ -8,44 +8,30 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
+import pytest
 
 from akhbar.cli import app
-from akhbar.index import layout
+from akhbar.index import layout, store
 from akhbar.index.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.conftest import SEEDS
-
-runner = CliRunner()
-CORPUS = [orjson.loads(line) for line in (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()]
+from tests.helpers import CORPUS, cli_json, runner, write_jsonl
 
 
-def _write(path: Path, rows: list[dict]) -> Path:
-    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
-    return path
-
-
-def _cli(*args: str) -> dict:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return orjson.loads(result.stdout)
-
-
+@pytest.mark.model  # builds an index of its own
 def test_add_update_remove_equal_a_fresh_build(tmp_path):
     first, later = CORPUS[:50], CORPUS[50:]
     changed = [{**first[i], "body": first[i]["body"] + " وأضافت المصادر أن المحادثات ستستأنف الأسبوع المقبل."} for i in (0, 10)]
     unchanged = [first[5], first[20]]
     gone = [first[1]["id"], first[30]["id"], later[3]["id"]]
     live = tmp_path / "live"
-    _cli("build", str(_write(tmp_path / "first.jsonl", first)), "--index", str(live))
-    added = _cli("add", str(_write(tmp_path / "later.jsonl", later + changed + unchanged)), "--index", str(live))
+    cli_json("build", str(write_jsonl(tmp_path / "first.jsonl", first)), "--index", str(live))
+    added = cli_json("add", str(write_jsonl(tmp_path / "later.jsonl", later + changed + unchanged)), "--index", str(live))
     assert (added["indexed"], added["updated"], added["unchanged"]) == (len(later) + 2, 2, 2)
     assert added["embedded"] == len(later) + 2  # the unchanged two are not embedded again
-    removed = _cli("remove", *gone, "missing-id", "--index", str(live))
+    removed = cli_json("remove", *gone, "missing-id", "--index", str(live))
     assert removed["removed"] == 3 and removed["embedded"] == 0 and removed["problems"] == {"id: 'missing-id' is not in the index": 1}
 
     final = {r["id"]: r for r in first + later}
@@ -53,7 +39,7 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
     for i in gone:
         del final[i]
     fresh = tmp_path / "fresh"
-    _cli("build", str(_write(tmp_path / "final.jsonl", list(final.values()))), "--index", str(fresh))
+    cli_json("build", str(write_jsonl(tmp_path / "final.jsonl", list(final.values()))), "--index", str(fresh))
     a, b = open_index(live), open_index(fresh)
     assert a.manifest.articles == b.manifest.articles == len(final)
     for article_id in [CORPUS[0]["id"], CORPUS[12]["id"], CORPUS[60]["id"], "ar-nato-01", "en-quake-ma-01"]:
@@ -61,8 +47,8 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
         y = similar_to_id(b, article_id, k=8, window_days=0)
         assert [h.id for h in x.hits] == [h.id for h in y.hits], article_id
         assert max(abs(h.score - g.score) for h, g in zip(x.hits, y.hits)) < 5e-3, [(h.score, g.score) for h, g in zip(x.hits, y.hits)]
-    assert not set(gone) & {r[0] for r in a.con.execute("SELECT id FROM articles")}
-    assert tuple(a.con.execute("SELECT MIN(pos), MAX(pos), COUNT(*) FROM articles").fetchone()) == (0, len(final) - 1, len(final))
+    assert not set(gone) & {r[0] for r in a.in_order("id")}
+    assert [r[0] for r in a.in_order("pos")] == list(range(len(final)))
 
 
 def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_index):
@@ -70,7 +56,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     before = (index / CURRENT).read_text()
     rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
             for i in range(3000)]
-    corpus = _write(tmp_path / "many.jsonl", rows)
+    corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "build", str(corpus), "--index", str(index)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
 
@@ -78,7 +64,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
         for db in index.glob(".staging-*/delta.sqlite"):
             try:
                 with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
-                    return con.execute("SELECT consumed FROM job").fetchone()[0]
+                    return store.progress(con)[0]
             except sqlite3.Error:
                 return 0
         return 0
@@ -94,11 +80,11 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
     assert similar_to_id(open_index(index), "ar-nato-01", k=3).hits
-    summary = _cli("build", str(corpus), "--index", str(index))
+    summary = cli_json("build", str(corpus), "--index", str(index))
     assert summary["resumed"] == done and summary["embedded"] == 3000 - done  # nothing embedded twice
     assert summary["articles"] == 3000 and summary["read"] == 3000
     idx = open_index(index)
-    assert {r[0] for r in idx.con.execute("SELECT id FROM articles")} == {r["id"] for r in rows}  # none lost
+    assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}  # none lost
     assert not list(index.glob(".staging-*"))
 
 
@@ -124,8 +110,8 @@ def test_remove_never_loads_the_model(copy_of, seed_index):
 
 def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
     index = copy_of(seed_index)
-    ids = _write(tmp_path / "ids.jsonl", [])
-    ids.write_text("\n".join(r[0] for r in open_index(index).con.execute("SELECT id FROM articles")))
+    ids = write_jsonl(tmp_path / "ids.jsonl", [])
+    ids.write_text("\n".join(r[0] for r in open_index(index).in_order("id")))
     result = runner.invoke(app, ["remove", "--file", str(ids), "--index", str(index)])
     assert result.exit_code == 1 and "the index would be empty" in result.stderr
     assert open_index(index).manifest.articles == 81
@@ -136,12 +122,13 @@ def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
     first = (index / CURRENT).read_text().strip()
     reader = open_index(index)
     before = [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits]
-    _cli("remove", "fr-nato-01", "--index", str(index))
+    cli_json("remove", "fr-nato-01", "--index", str(index))
     assert (index / first).is_dir()  # the version just replaced stays for readers that opened it
-    _cli("remove", "ar-nato-04", "--index", str(index))
+    cli_json("remove", "ar-nato-04", "--index", str(index))
     assert not (index / first).exists()  # older ones go
     assert [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits] == before
-    assert "fr-nato-01" in before and "fr-nato-01" not in [h.id for h in similar_to_id(open_index(index), "en-nato-01", k=5, window_days=0).hits]
+    now = [h.id for h in similar_to_id(open_index(index), "en-nato-01", k=5, window_days=0).hits]
+    assert "fr-nato-01" in before and "fr-nato-01" not in now
 
 
 def _box(idx, article_id: str) -> list[tuple[str, float]]:
@@ -170,7 +157,7 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
            {"id": "fresh-text", "lang": "en", "date": "2024-03-02", "title": "Desalination plant opens on the Red Sea coast",
             "body": "A desalination plant on the Red Sea coast began supplying water to three towns on Saturday."}]
     updated = {**CORPUS[7], "id": f"{CORPUS[7]['id']}~3", "body": CORPUS[7]["body"] + " The talks resume next week."}
-    s = add([_write(tmp_path / "new.jsonl", new + [updated])], big)
+    s = add([write_jsonl(tmp_path / "new.jsonl", new + [updated])], big)
     assert (s.indexed, s.updated, s.embedded) == (3, 1, 2)
     gone = [f"{CORPUS[0]['id']}~{i}" for i in range(40)]
     remove(gone, big)
@@ -178,7 +165,7 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     assert (live / store.DB).stat().st_ino == inode  # the base is shared, not copied
     delta = open_index(big)
     assert delta.manifest.articles == n + 2 - len(gone)
-    assert store.delta_size(delta.con) == 3 + 1 + len(gone)
+    assert delta.delta_size() == 3 + 1 + len(gone)
     with __import__("pytest").raises(ArticleNotFound):
         similar_to_id(delta, gone[0])
     asked = ["fresh-text", "fresh-copy", updated["id"], f"{CORPUS[0]['id']}~41", f"{CORPUS[12]['id']}~2"]
@@ -188,27 +175,27 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
 
     reindex(big, "flat")  # the same articles merged into one base, centering kept
     merged = open_index(big)
-    assert (merged.folder / store.DB).stat().st_ino != inode and store.delta_size(merged.con) == 0
+    assert (merged.folder / store.DB).stat().st_ino != inode and merged.delta_size() == 0
     assert {a: _box(merged, a) for a in asked} == boxes
     assert np.allclose(merged.vectors_at([0]), delta.vectors_at([0]))
 
-    many = [r[0] for r in merged.con.execute("SELECT id FROM articles LIMIT ?", (int(config.DELTA_SHARE * n) + 1,))]
+    many = [r[0] for r in merged.in_order("id", int(config.DELTA_SHARE * n) + 1)]
     remove(many, big)  # a delta past DELTA_SHARE of the base: this write merges
     after = open_index(big)
-    assert store.delta_size(after.con) == 0 and after.manifest.articles == merged.manifest.articles - len(many)
+    assert after.delta_size() == 0 and after.manifest.articles == merged.manifest.articles - len(many)
 
 
 def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, seed_index):
     """The removals are committed with the checkpoint before the merge starts: the same command
     run again counts them as resumed, not as ids missing from the index, and loses none."""
-    from akhbar.index import config, store
+    from akhbar.index import config
     from akhbar.index.synthetic import replicate
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000
     replicate(seed_index, big, n)
     live = open_index(big)
-    ids = [r[0] for r in live.con.execute("SELECT id FROM articles LIMIT ?", (int(config.DELTA_SHARE * n) + 1,))]
+    ids = [r[0] for r in live.in_order("id", int(config.DELTA_SHARE * n) + 1)]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     before = (big / CURRENT).read_text()
     args = [sys.executable, "-m", "akhbar.cli", "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
@@ -225,5 +212,5 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     summary = orjson.loads(again.stdout)
     assert summary["problems"] == {} and summary["removed"] + summary["resumed"] == len(ids)
     after = open_index(big)
-    assert after.manifest.articles == n - len(ids) and store.delta_size(after.con) == 0
-    assert store.current(after.con, ids[0]) is None
+    assert after.manifest.articles == n - len(ids) and after.delta_size() == 0
+    assert after.position(ids[0]) is None

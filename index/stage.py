@@ -1,0 +1,232 @@
+"""A writer's staging folder: the version being written, and its checkpoint.
+
+The stage shares the base version's base files (hard links, never written) and copies its
+small delta; each file format sets up its own files (index/store.py, index/vectors.py,
+index/faiss_index.py, index/centering.py). New articles go to the delta batch by batch, each
+batch committed with the count of input articles handled. `finish` then publishes the stage as
+it is (a delta write) or merges everything into a new base.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from akhbar.index import centering, config, faiss_index, layout, store, vectors
+from akhbar.index.article import Article
+from akhbar.index.backends import load_for
+from akhbar.index.embed import Embedder
+from akhbar.index.errors import AkhbarError, ModelMismatch
+from akhbar.index.manifest import Manifest
+from akhbar.index.model import resolve
+
+
+@dataclass
+class BuildSummary:
+    """What a writer read, indexed, updated, removed and skipped, and why."""
+
+    read: int = 0
+    indexed: int = 0  # new or changed articles written by this run
+    unchanged: int = 0  # re-ingested with the same content: nothing to do
+    updated: int = 0  # re-ingested with new content: replaced
+    removed: int = 0
+    skipped: int = 0
+    embedded: int = 0  # texts this run embedded
+    reused_vectors: int = 0  # identical texts: embedded once
+    resumed: int = 0  # input articles a killed run had already handled
+    articles: int = 0  # in the new version
+    problems: Counter = field(default_factory=Counter)  # "field: reason" → count
+    version: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        d = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        d["problems"] = dict(self.problems)
+        d["seconds"] = round(self.seconds, 2)
+        return d
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How articles are embedded; fixed by the first build, then read from its manifest."""
+
+    model: str | None
+    method: str
+    window_tokens: int
+
+
+class Stage:
+    """The state of one writer run over its staging folder (see the module docstring)."""
+
+    def __init__(self, folder: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
+                 backend: str, summary: BuildSummary, on_progress: Callable[[int], None] | None) -> None:
+        self.stage, self.settings, self.backend, self.summary = folder, settings, backend, summary
+        self.base_manifest = base_manifest
+        self.on_progress = on_progress
+        self.con = store.open_stage(folder, base)
+        vectors.stage(folder, base)
+        faiss_index.stage(folder, base)
+        centering.stage(folder, base)
+        self.consumed, written_dim = store.progress(self.con)
+        self.dim = (base_manifest.dimension if base_manifest else 0) or written_dim  # 0 until a fresh build embeds
+        self.base_rows = len(vectors.open_vectors(folder, self.dim))
+        self.position = store.next_position(self.con, self.base_rows)
+        self.delta = vectors.Delta(folder, self.dim, self.position - self.base_rows)
+        self.batch: list[Article] = []
+        self._embedder: Embedder | None = None
+        self.ref = None
+
+    def embedder(self) -> Embedder:
+        """Loaded on first need: remove, and add of unchanged articles, never import the model."""
+        if self._embedder is None:
+            ref = resolve(self.settings.model)
+            m = self.base_manifest
+            if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
+                raise ModelMismatch(f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
+                                    f"this machine has checksum {ref.checksum[:12]}")
+            encoder = load_for(ref, self.backend, None if m is None else m.backend)  # refuses incomparable vectors
+            self._embedder = Embedder(encoder, encoder.prompt, method=self.settings.method,  # type: ignore[arg-type]
+                                      window_tokens=self.settings.window_tokens)
+            self.ref = ref
+        return self._embedder
+
+    def offer(self, art: Article) -> None:
+        """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
+        old = store.current(self.con, art.id)
+        if old is not None and old[1] == art.content_hash:
+            self.summary.unchanged += 1
+        else:
+            if old is not None:
+                store.drop(self.con, old[0])
+                self.summary.updated += 1
+            self.batch.append(art)
+
+    def drop(self, article_id: str) -> bool:
+        """Take an article out; False when the id is not in the index."""
+        old = store.current(self.con, article_id)
+        if old is None:
+            return False
+        store.drop(self.con, old[0])
+        return True
+
+    def checkpoint(self, consumed: int) -> None:
+        store.checkpoint(self.con, consumed, self.dim)
+
+    def flush(self, consumed: int) -> None:
+        """Embed each distinct new text once, append vectors and rows, and checkpoint."""
+        batch = self.batch
+        stored: dict[str, int] = {}  # text hash → a position already holding its vector
+        new: dict[str, Article] = {}  # text hash → its first article, to embed
+        for a in batch:
+            h = a.content_hash
+            if h not in stored and h not in new:
+                p = store.position_of_hash(self.con, h)
+                if p is None:
+                    new[h] = a
+                else:
+                    stored[h] = p
+        emb = self.embedder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
+        self.dim = emb.shape[1] or self.dim
+        fresh = dict(zip(new, emb))
+        self.summary.embedded += len(new)
+        self.summary.reused_vectors += len(batch) - len(new)
+        if batch:
+            if stored:
+                old = vectors.Rows(self.stage, self.dim)[list(stored.values())]
+                fresh.update(zip(stored, old))
+            self.delta.append(np.stack([fresh[a.content_hash] for a in batch]).astype(np.float32))
+            store.insert(self.con, self.position, batch)
+            self.position += len(batch)
+            self.summary.indexed += len(batch)
+        self.checkpoint(consumed)
+        if self.on_progress and batch:
+            self.on_progress(len(batch))
+        batch.clear()
+
+    def finish(self, root: Path, reindex_kind: str | None = None) -> tuple[str, int]:
+        """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
+        self.delta.close()
+        base_manifest = self.base_manifest
+        n = store.count(self.con)
+        if n == 0:
+            raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
+                              else "the index would be empty; the index was left as it was")
+        merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
+                 or store.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
+        if merge:
+            folder, faiss_entry, centers = self.merge(reindex_kind)
+        else:
+            folder, faiss_entry, centers = self.stage, base_manifest.faiss, centering.load(self.stage)
+            positions, langs = store.delta_rows(self.con)
+            centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
+            faiss_index.build_delta(folder, positions, centered)
+            store.finish(self.con)
+        self.con.close()
+        self.manifest(faiss_entry, centers, n).save(folder)
+        version = layout.publish(root, folder).name
+        if folder != self.stage:
+            layout.discard(self.stage)
+        return version, n
+
+    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int) -> Manifest:
+        """The new version's manifest: embedding as the base version's (or as this build's), counts of this run."""
+        if self.base_manifest is not None:
+            m = self.base_manifest
+            model, checksum, prompt, chunking, precision = m.model, m.model_checksum, m.prompt, m.chunking, m.precision
+            backend = m.backend
+        else:
+            e = self.embedder()
+            model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
+            chunking = {"method": e.method, "window_tokens": e.window_tokens}
+            backend = e.encoder.describe()
+        s = self.summary
+        return Manifest(model, checksum, self.dim, prompt, chunking,
+                        {"by": "language", "min_articles": centering.MIN_ARTICLES,
+                         "languages": sorted(k for k in centers if k != centering.ALL)},
+                        precision, faiss_entry, n,
+                        counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
+                                "reused_vectors": s.reused_vectors},
+                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), backend=backend)
+
+    def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
+        """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
+        delta, centering refitted (kept by reindex) and FAISS rebuilt: a fresh build's result, without embedding.
+        """
+        folder = self.stage / "merged"
+        shutil.rmtree(folder, ignore_errors=True)  # a killed merge starts over
+        folder.mkdir()
+        kept = store.merge_into(self.con, folder / store.DB)
+        vectors.write_base(folder, vectors.Rows(self.stage, self.dim), kept)
+        store.create(folder / store.DELTA_DB, store.DELTA_SCHEMA)
+        kind = reindex_kind or (None if self.base_manifest is None else str(self.base_manifest.faiss["kind"]))
+        if kind == "flat" and len(kept) >= faiss_index.EXACT_UP_TO and reindex_kind is None:
+            kind = None  # an index that grew past exact search moves to the automatic kind
+        con = store.connect_base(folder)
+        centers, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
+        con.close()
+        return folder, entry, centers
+
+
+def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | None,
+                  centers: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Fit per-language centers over a base's rows 0..n-1 (unless given), then build FAISS on the centered rows.
+
+    Returns:
+        (centers, the manifest's FAISS entry)
+    """
+    raw = vectors.open_vectors(folder, dim)
+    languages = functools.partial(store.languages, con)
+    if centers is None:
+        step = 65536
+        centers = centering.fit((raw[i : i + step], languages(i, i + step)) for i in range(0, len(raw), step))
+    centering.save(folder, centers)
+    entry = faiss_index.build(lambda: centering.centered_chunks(raw, languages, centers), len(raw), dim, folder, kind)
+    return centers, entry

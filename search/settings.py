@@ -1,0 +1,65 @@
+"""Query-time settings: every threshold and weight a query uses, in one frozen object that is
+passed in. bench/ scripts compare settings with `dataclasses.replace(DEFAULTS, …)`; nothing
+assigns them. Build-time choices (window size, merge policy) live in index/config.py and the
+manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
+# Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (README table).
+DEFAULT_MODE = "hybrid"
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """How queries rank, fold and cut; the defaults are the measured choices."""
+
+    # Two articles at or above this cosine (centered space) are one story: one row in a result list.
+    # bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
+    # boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
+    duplicate_cosine: float = 0.90
+    # Two different write-ups are one story, one row, when their headlines read alike (character-
+    # trigram Jaccard of normalised titles), their texts agree, and (when both are dated) they
+    # appeared within story_days of each other. Read on SaudiNewsNet neighbours (bench/calibrate.py):
+    # this pairs the same event across outlets; without the day limit it also paired weekly
+    # weather bulletins and two executions a week apart.
+    story_title_jaccard: float = 0.6
+    story_cosine: float = 0.6
+    story_days: int = 2
+    # Below this cosine (centered space) an article is not "similar": the box ends early rather than
+    # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
+    # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
+    min_similarity: float = 0.23
+    # `similar ID` looks this many days either side of the article's date unless told otherwise.
+    similar_window_days: int = 90
+    # Stories (search/stories.py): an article joins the story of its most similar earlier article
+    # at this cosine or more, published within this many days of it. bench/stories.py (undated
+    # sets, so cosine alone): 0.55 has the best pairwise F1 on ECB+, whose topics each hold two
+    # events (0.800; MEANTIME 0.789); dates add precision on dated news.
+    story_link_cosine: float = 0.55
+    story_window_days: int = 7
+    coverage_days: int = 30  # `akhbar coverage ID` traces the story among articles this close to it
+    # Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
+    # bench/eval_all.py --modes/--fusion (README table): "centered" kept MEANTIME recall@3 at 1.0
+    # where "rrf" (k = 60) fell to 0.388 and "weighted" to 0.990; weight 0.2 is where recall gains
+    # on ECB+, MEANTIME and ANS alike.
+    fusion: str = "centered"  # "centered", "weighted" or "rrf"
+    rrf_k: int = 60
+    lexical_weight: float = 0.2
+    # A whole article queries BM25 with its most salient terms (tf-idf).
+    article_query_terms: int = 32
+    lexical_candidates: int = 100  # BM25 matches fused with the dense list
+    # Query terms in more articles than both of these are left out: little idf, and the most cost
+    # (at 1M articles, 0.3 s a query with them, 0.06 s without: bench/scale.py).
+    common_term_share: float = 0.01
+    common_term_min: int = 5000
+    mmr_lambda: float = 0.7  # --diverse: relevance against redundancy with the rows already chosen
+    # A filtered query filters this many candidates after the search before asking FAISS to filter,
+    # which it does only when fewer than `selective` of the articles pass.
+    post_filter_max: int = 1024
+    selective: float = 0.1
+
+
+DEFAULTS = QuerySettings()

@@ -1,0 +1,59 @@
+"""One row per story (search/fold.py): copies by cosine, rewrites by headline + text + day."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from akhbar.search.fold import same_story
+from akhbar.search.query import similar_to_id
+from akhbar.search.reader import open_index
+from akhbar.search.settings import DEFAULTS
+from tests.helpers import SEED_PAGE_ID, SEEDS
+
+ROW = {"title": "ترامب: أيام مقبلة مهمة للغاية لمحادثات السلام", "day": "2025-04-25"}
+
+
+@pytest.mark.parametrize(
+    ("cosine", "other", "expected"),
+    [
+        (0.95, {"title": "عنوان مختلف تماما", "day": "2020-01-01"}, True),  # a copy, whatever its headline
+        (0.65, {"title": "ترامب: الأيام المقبلة مهمة لمحادثات السلام", "day": "2025-04-26"}, True),
+        (0.65, {"title": "ترامب: الأيام المقبلة مهمة لمحادثات السلام", "day": "2025-05-10"}, False),  # weeks apart
+        (0.65, {"title": "ترامب: الأيام المقبلة مهمة لمحادثات السلام", "day": ""}, True),  # undated: headline and text decide
+        (0.50, {"title": "ترامب: الأيام المقبلة مهمة لمحادثات السلام", "day": "2025-04-25"}, False),  # texts differ
+        (0.80, {"title": "لافروف: موسكو مستعدة لاتفاق سلام", "day": "2025-04-25"}, False),  # another headline
+        (0.80, {"title": "", "day": "2025-04-25"}, False),
+    ],
+)
+def test_same_story_rule(cosine, other, expected):
+    assert same_story(cosine, ROW, other) is expected
+
+
+def test_seed_box_folds_the_rewritten_story(seed_index):
+    box = similar_to_id(open_index(seed_index), SEED_PAGE_ID, k=10)
+    trump = [h for h in box.hits if h.id in (f"{SEED_PAGE_ID}/read-also", "ar-peace-01")]
+    assert len(trump) == 1 and len(trump[0].also) == 1
+
+
+def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy_of, tmp_path):
+    """Same outlet or another, same day, a headline that reads alike, a text that agrees but was
+    rewritten (cosine under the copy threshold): the seed page lists such a story twice; we name it above."""
+    from akhbar.index.build import add
+
+    root = copy_of(seed_index)
+    original = next(r for r in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()) if r["id"] == "ar-nato-01")
+    first = "،".join(original["body"].split("،")[:3])  # its first three clauses, then new text
+    row = {"id": "ar-nato-01-update", "lang": "ar", "date": "2023-11-28", "source": "الجزيرة نت",
+           "title": "ستولتنبرغ: من المهام الرئيسية للناتو منع تحول الصراع في أوكرانيا إلى حرب واسعة مع روسيا",
+           "body": first + "\nوناقش اجتماع وزراء الخارجية في بروكسل إمدادات الذخيرة والدفاع الجوي قبل الشتاء، "
+                           "وقال دبلوماسيون إن الحلفاء يبحثون تمويل مصانع الذخيرة."}
+    (tmp_path / "update.jsonl").write_bytes(orjson.dumps(row) + b"\n")
+    add([tmp_path / "update.jsonl"], root)
+    idx = open_index(root)
+    a, b = (idx.position(i) for i in ("ar-nato-01", "ar-nato-01-update"))
+    cos = float(idx.vector(a) @ idx.vector(b))
+    assert DEFAULTS.story_cosine <= cos < DEFAULTS.duplicate_cosine, cos  # a rewrite, not a copy
+    box = similar_to_id(idx, "ar-nato-01", k=8, window_days=0)
+    assert "ar-nato-01-update" in {c["id"] for c in box.copies}
+    assert "ar-nato-01-update" not in {h.id for h in box.hits} | {c["id"] for h in box.hits for c in h.also}

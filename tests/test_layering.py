@@ -1,0 +1,54 @@
+"""Data flows one way: index/ never imports search/, and no two modules import each other
+(directly or round a longer loop). Read from the source, so a lazy import counts too."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.helpers import ROOT
+
+PACKAGES = ("index", "search")
+
+
+def _imports() -> dict[str, set[str]]:
+    """akhbar module → the akhbar modules it imports anywhere in its source."""
+    graph: dict[str, set[str]] = {}
+    for path in [ROOT / "cli.py", *(p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py"))]:
+        name = "akhbar." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("akhbar."):
+                for alias in node.names:  # `from akhbar.index import store` names the module akhbar.index.store
+                    sub = f"{node.module}.{alias.name}"
+                    deps.add(sub if (ROOT / sub.removeprefix("akhbar.").replace(".", "/")).with_suffix(".py").exists()
+                             else node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("akhbar.")}
+        graph[name] = {d for d in deps if not d.endswith(".__init__")} - {name}
+    return graph
+
+
+def test_index_never_imports_search():
+    wrong = {m: sorted(d for d in deps if d.startswith("akhbar.search"))
+             for m, deps in _imports().items() if m.startswith("akhbar.index.")}
+    assert not {m: d for m, d in wrong.items() if d}, wrong
+
+
+def test_no_import_cycles():
+    graph = _imports()
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    cycles = []
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 1:
+                cycles.append(path[path.index(d):] + [d])
+            elif d in graph and not state.get(d):
+                visit(d, path + [d])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if not state.get(m):
+            visit(m, [m])
+    assert not cycles, cycles
