@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED_PAGE_ID
+from tests.helpers import SEED_PAGE_ID
 
 TEXTS = [
     "مجلس الوزراء يوافق على ميزانية العام المقبل ويقر زيادة الإنفاق على التعليم والصحة",
