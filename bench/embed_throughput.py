@@ -176,9 +176,11 @@ def main() -> None:
     names = list(dict.fromkeys(auto if b == "auto" else b for b in args.backends.split(",")))
     kinds = ["baseline", *names] + ([] if args.no_build else ["build"])
     print(f"CPU: {cpu.label()}; auto backend: {auto}; installed runtimes: {', '.join(sorted(installed()))}", file=sys.stderr)
-    gemm = run_child(args, "gemm")["gemm_gflops"]
+    gemm: dict[str, float] = {}
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for r in range(args.rounds):
+        for k, v in run_child(args, "gemm")["gemm_gflops"].items():  # each round: the best is the least disturbed
+            gemm[k] = max(v, gemm.get(k, 0.0))
         for kind in kinds if r % 2 == 0 else kinds[::-1]:
             res = run_child(args, kind)
             runs[kind].append(res)
@@ -189,7 +191,7 @@ def main() -> None:
     per_flop = {"hidden": 384, "layers": 12, "ffn": 1536}  # multilingual-e5-small
     print(f"CPU: {cpu.label()}. Auto backend: {auto}. Other work was running on the machine: best of {args.rounds} alternating rounds.")
     print(f"{base['articles']} SaudiNewsNet articles (skip {args.skip}), {base['tokens']} tokens with the prompt.")
-    print("GEMM peak (2048×384×1536, all cores): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
+    print(f"GEMM peak (2048×384×1536, all cores, best of {args.rounds}): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
     print()
     print("| run | backend | articles/s | × baseline | tokens covered | tokens/s | × baseline per token | GFLOP/s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -158,14 +158,13 @@ def test_add_with_another_float_backend_is_accepted(seed_index, copy_of, tmp_pat
     new.write_text(json.dumps({"id": "n2", "title": "Oil prices", "body": "Oil prices rose on Monday."}) + "\n")
     r = cli("add", str(new), "--index", str(idx), "--backend", "torch-fp32", "--json")
     assert r.returncode == 0, r.stderr
-    from akhbar.index import store
     from akhbar.search.reader import query_embedder
 
     opened = open_index(idx)
     assert opened.manifest.backend == open_index(seed_index).manifest.backend  # the build's entry stays
     q = opened.query_vector(query_embedder(opened.manifest), "Oil prices\nOil prices rose on Monday.")  # auto: the build's kind
     scores, found = opened.search(q[None, :], 1)
-    assert found[0][0] == store.current(opened.con, "n2")[0] and scores[0][0] >= 0.99
+    assert found[0][0] == opened.position("n2") and scores[0][0] >= 0.99
 
 def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
     """The int8 export (ONNX Runtime, dynamic quantisation): per-text cosine to torch fp32 >= 0.99
