@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import config
 from akhbar.index.backends import load_for
 from akhbar.index.build import build
 from akhbar.index.cpu import detect
@@ -30,12 +29,13 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.index.model import resolve
 from akhbar.search.evaluate import evaluate
 from akhbar.search.reader import open_index
+from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 from bench.calibrate import pair_scores
 from bench.embed_throughput import articles
 from bench.eval_all import SETS, difference
 
 MEASURE = {"ECB+": "recall@10", "MEANTIME": "recall@3", "ANS": "mrr"}
-THRESHOLDS = {"copy": config.DUPLICATE_COSINE, "story": config.STORY_LINK_COSINE, "floor": config.MIN_SIMILARITY}
+THRESHOLDS = {"copy": DEFAULTS.duplicate_cosine, "story": DEFAULTS.story_link_cosine, "floor": DEFAULTS.min_similarity}
 
 
 def article_cosines(backends: list[str], data: Path, n: int, skip: int) -> dict[str, np.ndarray]:
@@ -76,7 +76,7 @@ def main() -> None:
     rows, flips = [], []
     for set_name, articles_file, truth, k, _ in [s for s in SETS if s[0] in args.sets.split(",")]:
         idx = {b: index_for(args.data, args.work, set_name, articles_file, b) for b in backends}
-        res = {b: evaluate(i, args.data / truth, k, config.MODE, per_query=True) for b, i in idx.items()}
+        res = {b: evaluate(i, args.data / truth, k, DEFAULT_MODE, per_query=True) for b, i in idx.items()}
         m = MEASURE[set_name]
         for b in backends[1:]:
             d, lo, hi = difference(res[b]["per_query"][m], res[backends[0]]["per_query"][m])
