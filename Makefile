@@ -12,7 +12,7 @@ $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU torch from local disk first, or pip resolves a multi-GB CUDA build
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,fast]'
+	$(BIN)/pip install -q -e '.[test,ray,export,fast]'
 	touch $@
 
 install: $(BIN)/akhbar
@@ -20,6 +20,7 @@ install: $(BIN)/akhbar
 demo: install
 	$(BIN)/akhbar build seeds/ --index $(DEMO_INDEX)
 	$(BIN)/akhbar similar 000_2274472028061bc0 --index $(DEMO_INDEX)
+	$(BIN)/akhbar coverage ar-nato-01 --index $(DEMO_INDEX)
 
 lint: install
 	$(BIN)/ruff check .

@@ -58,9 +58,16 @@ def fails_cleanly(fn: Callable) -> Callable:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, click.exceptions.ClickException):
             raise
-        except Exception as exc:  # a bug or an environment fault: still one line, details on demand
+        except Exception as exc:  # a damaged index file, a bug or an environment fault: still one line
             if os.environ.get("AKHBAR_DEBUG"):
                 raise
+            if "index" in kwargs:
+                from akhbar.index.integrity import diagnose
+
+                damaged = diagnose(config.index_dir(kwargs["index"]))
+                if damaged is not None:
+                    typer.echo(f"Error: {damaged}", err=True)
+                    raise typer.Exit(1) from None
             typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (AKHBAR_DEBUG=1 shows the traceback)", err=True)
             raise typer.Exit(2) from None
 
@@ -157,28 +164,42 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
 SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+RayOpt = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed on a Ray cluster (needs akhbar[ray]): "
+                                               "'local' starts one here, 'auto' joins the one `ray start` runs here, "
+                                               "HOST:PORT joins a head node")]
+
+
+def _remote(address: str | None, sources: list[Path]):
+    """None (embed here), or the Ray encoder for build/add; says on stderr that Ray is starting (seconds)."""
+    if address is None:
+        return None
+    from akhbar.index import ray_embed
+
+    err.print(f"connecting to Ray ({address})…")
+    return ray_embed.remote(address, sources)
 
 
 @app.command()
 @fails_cleanly
 def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          backend: BackendOpt = "auto", as_json: JsonOpt = False) -> None:
+          backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
-    A killed build resumes where it stopped when the same command is run again.
-    Example: akhbar build seeds/ --index news-index
+    A killed build resumes where it stopped when the same command is run again (with or without --ray).
+    Example: akhbar build seeds/ --index news-index ; akhbar build seeds/ --index news-index --ray local
     """
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
+                                           remote=_remote(ray, sources)),
                          as_json, f"built {root}")
 
 
 @app.command()
 @fails_cleanly
 def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        backend: BackendOpt = "auto", as_json: JsonOpt = False) -> None:
+        backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -186,7 +207,8 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend),  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
+                                           remote=_remote(ray, sources)),
                          as_json, f"added to {root}")
 
 
@@ -331,29 +353,43 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     emit(rows, ("group", "day", "source", "lang", "id", "title"), False, title=f"{len(groups)} groups of copies")
 
 
+def _story_row(idx, story) -> dict:
+    """A story's languages and outlets (all its articles) and its shown articles."""
+    every = _article_rows(idx, story.members)
+    by_position = dict(zip(story.members, every))
+    shown = [by_position[p] for p in story.positions]
+    days = sorted(a["day"] for a in every if a["day"])
+    return {"story": story.story, "articles": len(every), "first": days[0] if days else "", "last": days[-1] if days else "",
+            "languages": sorted({a["lang"] for a in every}), "sources": sorted({a["source"] for a in every if a["source"]}),
+            "title": shown[0]["title"], "shown": shown}
+
+
+LangShownOpt = Annotated[Optional[str], typer.Option("--lang", help="Show only articles in this language (stories are joined across all)")]
+
+
 @app.command()
 @fails_cleanly
 def stories(
     index: IndexOpt = None,
     min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least this many articles")] = 2,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The corpus grouped into stories (events), largest first: articles, sources, languages, days.
+    """The corpus grouped into stories (events), largest first: articles, days, languages, outlets.
 
+    Stories are stored when articles are written, so this reads them without a pass over the corpus.
     Example: akhbar stories --index news-index --min-articles 3
     """
     from akhbar.search.reader import open_index
     from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
-    rows = []
-    for i, s in enumerate(find(idx, min_articles), 1):
-        arts = _article_rows(idx, s.positions)
-        days = sorted(a["day"] for a in arts if a["day"])
-        rows.append({"story": i, "articles": len(arts), "first": days[0] if days else "", "last": days[-1] if days else "",
-                     "sources": sorted({a["source"] for a in arts if a["source"]}), "languages": sorted({a["lang"] for a in arts}),
-                     "title": arts[0]["title"], "ids": [a["id"] for a in arts]})
-    emit(rows, ("story", "articles", "first", "last", "languages", "sources", "title"), as_json, title=f"{len(rows)} stories")
+    rows = [_story_row(idx, s) for s in find(idx, min_articles, lang)]
+    if as_json:
+        emit(rows, (), True)
+        return
+    emit([{**r, "story": i} for i, r in enumerate(rows, 1)], ("story", "articles", "first", "last", "languages", "sources", "title"),
+         False, title=f"{len(rows)} stories")
 
 
 @app.command()
@@ -361,9 +397,10 @@ def stories(
 def coverage(
     article_id: Annotated[str, typer.Argument(metavar="ID", help="An indexed article's id")],
     index: IndexOpt = None,
+    lang: LangShownOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole story of an article: its articles by date, with sources and languages.
+    """The whole story of an article: its articles in every language, with their outlets.
 
     Example: akhbar coverage ar-nato-01
     """
@@ -371,11 +408,15 @@ def coverage(
     from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
-    arts = _article_rows(idx, story_of(idx, article_id).positions)
-    if not as_json:
-        out.print(f"{len(arts)} articles, {len({a['source'] for a in arts})} sources, languages: "
-                  f"{', '.join(sorted({a['lang'] for a in arts}))}")
-    emit(arts, ("day", "source", "lang", "id", "title"), as_json)
+    row = _story_row(idx, story_of(idx, article_id, lang))
+    row["shown"] = sorted(row["shown"], key=lambda a: (a["day"] == "", a["day"]))
+    if as_json:
+        emit([row], (), True)
+        return
+    out.print(f"story {row['story']}: {row['articles']} articles, {len(row['sources'])} outlets "
+              f"({', '.join(row['sources'])}), languages: {', '.join(row['languages'])}"
+              + (f"; showing {lang}" if lang else ""))
+    emit(row["shown"], ("day", "source", "lang", "id", "title"), False)
 
 
 @app.command()
@@ -397,6 +438,26 @@ def reindex(
 
 @app.command()
 @fails_cleanly
+def export(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A new folder for the Parquet files and akhbar.json")],
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the index for another engine: Parquet (ids, metadata, vectors) plus the model and centering (akhbar.json).
+
+    Example: akhbar export news-export --index news-index  (README: loading it into Qdrant)
+    """
+    from akhbar.index.export import export as run
+
+    meta = run(config.index_dir(index), folder)
+    summary = {"folder": str(folder), "articles": meta["articles"], "files": meta["files"], "model": meta["model"],
+               "dimension": meta["dimension"]}
+    emit([summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()], ("what", "value"), as_json,
+         title=f"exported {meta['version']}")
+
+
+@app.command()
+@fails_cleanly
 def stats(
     index: IndexOpt = None,
     check_recall: Annotated[bool, typer.Option("--check-recall", help="Measure recall@10 against exact search on 200 articles")] = False,
@@ -407,6 +468,58 @@ def stats(
 
     d = index_stats(config.index_dir(index), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
+
+
+@app.command()
+@fails_cleanly
+def check(
+    index: IndexOpt = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also compare every file's checksum and run SQLite's integrity_check")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify every version of an index: sizes and row counts (--deep: checksums, SQLite integrity).
+
+    Names each damaged file and exits 1 when the current version is damaged; says whether the
+    previous version is intact. Example: akhbar check --index news-index --deep
+    """
+    from akhbar.index.integrity import check as verify
+
+    root = config.index_dir(index)
+    states = verify(root, deep)
+    if as_json:
+        emit([{"version": v.name, "current": v.current, "intact": not v.damage, "deep": deep,
+               "damage": [{"file": d.file, "reason": d.reason} for d in v.damage]} for v in states], (), True)
+    else:
+        rows = [{"version": v.name, "role": "current" if v.current else "kept", "state": "damaged" if v.damage else "intact",
+                 "file": d.file, "problem": d.reason} for v in states for d in (v.damage or [None]) if d is not None]
+        rows += [{"version": v.name, "role": "current" if v.current else "kept", "state": "intact"} for v in states if not v.damage]
+        emit(rows, ("version", "role", "state", "file", "problem"), False, title=f"{root}{' (deep)' if deep else ''}")
+    live = next((v for v in states if v.current), None)
+    older = [v for v in states if live is None or v.name < live.name]
+    fallback = next((v for v in older if not v.damage), None)
+    if live is None or live.damage:
+        hint = (f"the previous version {fallback.name} is intact: 'akhbar rollback --index {root}' makes it current"
+                if fallback else "no intact previous version: rebuild with 'akhbar build'")
+        typer.echo(f"Error: the current version is {'damaged' if live else 'unreadable (CURRENT)'}; {hint}", err=True)
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo(f"the current version is intact{' (checksums and SQLite integrity included)' if deep else ''}; "
+                  + (f"the previous version {fallback.name} is intact too" if fallback else "no intact previous version is kept"), err=True)
+
+
+@app.command()
+@fails_cleanly
+def rollback(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Make the previous intact version current again (after damage, or to undo the last write).
+
+    Uses the same atomic swap as every write. Example: akhbar rollback --index news-index
+    """
+    from akhbar.index.integrity import rollback as run
+
+    left, current = run(config.index_dir(index))
+    emit([{"from": left, "to": current}] if as_json else [{"what": "left", "value": left or "(unreadable)"},
+                                                          {"what": "current", "value": current}],
+         ("what", "value"), as_json, title="rolled back")
 
 
 @app.command(name="eval")

@@ -42,7 +42,6 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     """SaudiNewsNet's exact-duplicate groups (members plus 2,000 other articles, as bench/calibrate.py):
     how many `akhbar dups` finds whole, and how many stay whole in one story."""
     from akhbar.search.dups import duplicate_groups, folded_share
-    from akhbar.search.stories import assign
     from bench.calibrate import snn_subset
 
     work.mkdir(parents=True, exist_ok=True)
@@ -57,7 +56,7 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
         idx = open_index(root)
     truth = [[p for p in (idx.position(m) for m in g) if p is not None] for g in groups]
     truth = [g for g in truth if len(g) > 1]
-    story = assign(idx)
+    story = idx.story_assignments()
     return {"copy_groups": len(truth), "copy_groups_found_whole_by_dups": round(folded_share(duplicate_groups(idx), truth), 4),
             "copy_groups_whole_in_one_story": round(sum(len({story[p] for p in g}) == 1 for g in truth) / len(truth), 4)}
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from akhbar.index import config, faiss_index, layout
+from akhbar.index import config, faiss_index, integrity, layout, store
+from akhbar.index.encoder import RemoteEncoder
 from akhbar.index.errors import BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
@@ -45,9 +46,28 @@ OnProblem = Callable[[Problem], None] | None  # told of each bad record as it is
 OnProgress = Callable[[int], None] | None  # told how many articles were just embedded and stored
 
 
+def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
+    """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
+    run's skip, not stored when reached (so no unchanged article), each once. A forecast for a pipelining
+    encoder (index/ray_embed.py); what the writer then asks for is what counts. Remembers the last
+    million texts it planned (~100 MB): older ones the writer has stored, and the store answers for them."""
+    handled, planned = 0, {}
+    for item in read(sources):
+        if isinstance(item, Problem):
+            continue
+        handled += 1
+        h = item.content_hash
+        if handled <= w.consumed or h in planned or store.position_of_hash(w.con, h) is not None:
+            continue
+        planned[h] = None
+        if len(planned) > 1 << 20:
+            del planned[next(iter(planned))]
+        yield item.text
+
+
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
            strict: bool, backend: str, on_problem: OnProblem, on_progress: OnProgress,
-           reindex_kind: str | None = None, batch: int = config.INGEST_BATCH) -> BuildSummary:
+           reindex_kind: str | None = None, batch: int = config.INGEST_BATCH, remote: RemoteEncoder | None = None) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -55,12 +75,20 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
         base = layout.current_version(root) if kind != "build" else None
         base_manifest = Manifest.load(base) if base else None
         if base_manifest is not None:
+            integrity.raise_first(root, base, integrity.check_files(base, base_manifest))  # never build on a damaged version
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
         stage = layout.staging(root, _job(f"{kind}:{reindex_kind}:{backend}", base, sources, removals, settings, strict))
         try:
-            w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress)
+            try:
+                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress)
+            except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
+                layout.discard(stage)
+                stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX):])
+                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress)
+            if remote is not None:
+                w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
 
             def report(problem: Problem) -> None:
                 if strict:
@@ -107,7 +135,8 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
 
 def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
           backend: str = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
-          batch: int = config.INGEST_BATCH, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
+          batch: int = config.INGEST_BATCH, on_problem: OnProblem = None, on_progress: OnProgress = None,
+          remote: RemoteEncoder | None = None) -> BuildSummary:
     """A new index at `root` from the sources; the previous version stays live until it is complete.
 
     Args:
@@ -116,21 +145,23 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
         strict: the first bad record aborts the build (and nothing changes).
         batch: articles embedded and committed per step (config.INGEST_BATCH).
         on_problem, on_progress: the callbacks every writer takes (OnProblem, OnProgress).
+        remote: embed somewhere else (index/ray_embed.py); the writer and its guarantees stay here.
     Returns:
         What was read, indexed and skipped.
     """
     return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, backend, on_problem,
-                  on_progress, batch=batch)
+                  on_progress, batch=batch, remote=remote)
 
 
 def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-        backend: str = "auto", on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
+        backend: str = "auto", on_problem: OnProblem = None, on_progress: OnProgress = None,
+        remote: RemoteEncoder | None = None) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
     Only new or changed texts are embedded, the way the index was built (its manifest).
     """
     return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  backend, on_problem, on_progress)
+                  backend, on_problem, on_progress, remote=remote)
 
 
 def remove(ids: Iterable[str], root: Path, strict: bool = False, on_problem: OnProblem = None,

@@ -19,6 +19,15 @@ class IndexNotFound(AkhbarError):
     """No complete index at the given directory."""
 
 
+class DamagedIndex(IndexNotFound):
+    """A file of an index version differs from what its manifest recorded, or cannot be read."""
+
+    def __init__(self, root: object, path: object, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} is damaged: {reason}; 'akhbar check --index {root}' tells what else is, "
+                         f"'akhbar rollback --index {root}' returns to the previous intact version")
+
+
 class ModelError(AkhbarError):
     """A model cannot be found, loaded or verified."""
 

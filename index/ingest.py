@@ -2,7 +2,8 @@
 
 Formats: JSON Lines and CSV (optionally .gz), .txt/.md files, and saved pages in the seed's
 format. Records are yielded one at a time, so a corpus larger than memory ingests; only the
-set of ids seen is kept, to catch duplicates.
+set of ids seen is kept, to catch duplicates. A bad record costs that record only; a file that
+is not UTF-8 text at all (binary, another encoding, not gzip) is reported once, as a file.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import orjson
 
 from akhbar.index import langdetect
 from akhbar.index.article import Article
@@ -26,6 +30,10 @@ KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
 TEXT_SUFFIXES = (".txt", ".md")
 KEYWORD_SPLIT = re.compile(r"\s*[;,،|]\s*")
+SURROGATE = re.compile("[\ud800-\udfff]")  # invalid UTF-8 kept by surrogateescape, or a lone \\uD800 escape in JSON
+SNIFF_BYTES = 1 << 16  # a record file whose first 64 KiB are mostly not UTF-8 text is reported once, as a file
+CSV_FIELD_LIMIT = 1 << 26  # csv's default 128 KiB would drop long articles; a larger field is reported as its row
+FILE_ERRORS = (OSError, EOFError, zlib.error, UnicodeError)  # a file that cannot be read (on), e.g. truncated gzip
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,46 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 
 def _has_bad_utf8(value: object) -> bool:
-    return isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value)
+    return isinstance(value, str) and SURROGATE.search(value) is not None
+
+
+def display(path: Path | str) -> str:
+    """A path as text that can be printed and stored (a non-UTF-8 file name gets U+FFFD)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _storable(value: object) -> str | None:
+    """Why a value cannot be stored as JSON in SQLite (nesting, integer size, text), or None."""
+    try:
+        orjson.dumps(value, default=str)
+    except (orjson.JSONEncodeError, TypeError, RecursionError) as exc:
+        return str(exc).split(":")[0] or type(exc).__name__
+    return None
+
+
+def _is_utf8(line: bytes, cut: bool) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return cut and exc.start >= len(line) - 3  # only a character cut off at the end
+    return True
+
+
+def not_text(head: bytes, whole: bool) -> str | None:
+    """Why a file whose first bytes are `head` is not UTF-8 text, or None.
+
+    Binary data (any NUL byte: text has none) or another encoding (most of the lines, two at
+    least, are not UTF-8) is reported once, instead of once a line; one bad line among good
+    ones stays that line's problem. `whole` says the head is the whole file (else its last
+    line may be cut).
+    """
+    if b"\x00" in head:
+        return "binary (NUL bytes), not text"
+    lines = [line for line in head.split(b"\n") if line.strip()]
+    bad = sum(not _is_utf8(line, cut=not whole and i == len(lines) - 1) for i, line in enumerate(lines))
+    if bad >= 2 and bad * 2 > len(lines):
+        return f"not UTF-8 text ({bad:,} of its first {len(lines):,} lines); another encoding?"
+    return None
 
 
 def _date(value: str) -> str:
@@ -70,11 +117,17 @@ def from_record(raw: dict, file: str, line: int) -> tuple[Article | None, list[P
             bad(str(key).encode("utf-8", "replace").decode(), "invalid UTF-8", True)
             return None, problems
     rid = raw.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, (str, int, type(None))):
+        bad("id", f"expected text or a whole number, got {type(rid).__name__}", True)
+        return None, problems
     if rid is None or str(rid).strip() == "":
         bad("id", "missing", True)
         return None, problems
     body = raw.get("body")
-    if not isinstance(body, str) or not body.strip():
+    if body is not None and not isinstance(body, str):
+        bad("body", f"expected text, got {type(body).__name__}", True)
+        return None, problems
+    if not body or not body.strip():
         bad("body", "missing" if body is None else "empty", True)
         return None, problems
     art = Article(id=str(rid).strip(), body=body.strip(), origin=f"{file}:{line}")
@@ -86,19 +139,29 @@ def from_record(raw: dict, file: str, line: int) -> tuple[Article | None, list[P
             bad(fld, f"expected text, got {type(value).__name__}; ignored", False)
             continue
         setattr(art, fld, value.strip())
-    if raw.get("date"):
+    date = raw.get("date")
+    if date is not None and not isinstance(date, str):
+        bad("date", f"expected text, got {type(date).__name__}; ignored", False)
+    elif date:
         try:
-            art.date = _date(str(raw["date"]))
-        except ValueError:
-            bad("date", f"not an ISO date: {str(raw['date'])[:40]!r}; ignored", False)
+            art.date = _date(date)
+        except (ValueError, OverflowError):
+            bad("date", f"not an ISO date: {date[:40]!r}; ignored", False)
     keywords = raw.get("keywords")
     if isinstance(keywords, str):
         art.keywords = [k for k in KEYWORD_SPLIT.split(keywords.strip()) if k]
-    elif isinstance(keywords, list):
+    elif isinstance(keywords, list) and all(isinstance(k, (str, int, float)) and not _has_bad_utf8(k) for k in keywords):
         art.keywords = [str(k) for k in keywords]
     elif keywords is not None:
-        bad("keywords", "expected a list or text; ignored", False)
-    art.extra = {k: v for k, v in raw.items() if k not in KNOWN}
+        bad("keywords", "expected a list of words or text; ignored", False)
+    for key, value in raw.items():
+        why = None if key in KNOWN else _storable(value)
+        if key in KNOWN:
+            continue
+        if why is None:
+            art.extra[key] = value
+        else:
+            bad(key, f"cannot be stored ({why}); ignored", False)
     art.lang = art.lang.lower() or langdetect.guess(art.text)
     return art, problems
 
@@ -111,34 +174,65 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield n, BadInput(str(path), n, "json", f"malformed JSON: {exc.msg} at column {exc.colno}")
+                yield n, BadInput(display(path), n, "json", f"malformed JSON: {exc.msg} at column {exc.colno}")
+                continue
+            except RecursionError:
+                yield n, BadInput(display(path), n, "json", "malformed JSON: nested too deeply")
+                continue
+            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                yield n, BadInput(display(path), n, "json", f"malformed JSON: {str(exc)[:80]}")
                 continue
             if not isinstance(raw, dict):
-                yield n, BadInput(str(path), n, "json", f"expected an object, got {type(raw).__name__}")
+                yield n, BadInput(display(path), n, "json", f"expected an object, got {type(raw).__name__}")
                 continue
             yield n, raw
 
 
 def _csv(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     with _open_text(path) as f:
         reader = csv.DictReader(f)
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            yield 1, BadInput(display(path), 1, "header", f"unreadable CSV header ({exc})")
+            return
+        missing = [c for c in ("id", "body") if c not in header]
+        if header and missing:  # once for the file, not once per row
+            yield 1, BadInput(display(path), 1, "header", f"no {' or '.join(repr(c) for c in missing)} column")
+            return
         start = 2
-        for row in reader:
-            if None in row:  # more cells than the header has columns
-                yield start, BadInput(str(path), start, "row", f"{len(row[None])} cell(s) beyond the header")
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, BadInput(display(path), start, "row", f"unreadable CSV ({exc})")
             else:
-                yield start, {k: v for k, v in row.items() if v is not None and (v != "" or k in ("id", "body"))}
+                if None in row:  # more cells than the header has columns
+                    yield start, BadInput(display(path), start, "row", f"{len(row[None])} cell(s) beyond the header")
+                else:
+                    yield start, {k: v for k, v in row.items() if v is not None and (v != "" or k in ("id", "body"))}
             start = reader.line_num + 1
 
 
 def _text_file(path: Path, root: Path) -> Iterator[tuple[int, Article | BadInput]]:
     data = path.read_bytes()
+    if b"\x00" in data:
+        yield 1, BadInput(display(path), 1, "file", "binary (NUL bytes), not text; skipped as a whole")
+        return
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield data[: exc.start].count(b"\n") + 1, BadInput(str(path), data[: exc.start].count(b"\n") + 1, "body", "invalid UTF-8")
+        yield data[: exc.start].count(b"\n") + 1, BadInput(display(path), data[: exc.start].count(b"\n") + 1, "body", "invalid UTF-8")
         return
     stem = path.relative_to(root).with_suffix("").as_posix() if root != path else path.stem
+    if _has_bad_utf8(stem):
+        yield 1, BadInput(display(path), 1, "id", "the file name (the id) is not valid UTF-8")
+        return
+    path = Path(display(path))
     if is_page(text):
         yield from parse_page(text, stem, str(path))
         return
@@ -161,35 +255,70 @@ def files_of(sources: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
             raise BadInput(str(src), 0, "path", "no such file or folder")
 
 
+def _sniff(path: Path) -> str | None:
+    """Why a record file cannot be read as text at all, or None. A file that breaks off later
+    (a truncated .gz) is read up to there by _records, which reports where it stops."""
+    if path.is_fifo():
+        return None  # a pipe cannot be read twice
+    head = b""
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            while len(head) < SNIFF_BYTES and (chunk := f.read(4096)):
+                head += chunk
+    except FILE_ERRORS as exc:
+        if not head:
+            return f"unreadable ({exc})"
+        return not_text(head, whole=False)
+    return not_text(head, whole=len(head) < SNIFF_BYTES)
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
+    """The records of a JSONL or CSV file; a file that stops being readable is reported where it stops."""
+    why = _sniff(path)
+    if why is not None:
+        yield 1, BadInput(display(path), 1, "file", f"{why}; skipped as a whole")
+        return
+    line = 0
+    try:
+        for line, item in _csv(path) if ".csv" in path.suffixes else _jsonl(path):
+            yield line, item
+    except FILE_ERRORS as exc:
+        yield line + 1, BadInput(display(path), line + 1, "file", f"unreadable from here on ({exc})")
+
+
 def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
     """Every article of every source, with a Problem for each bad record; ids are unique."""
     seen: dict[str, str] = {}
     for path, root in files_of(sources):
+        name = display(path)
         if path.name.endswith(RECORD_SUFFIXES):
-            records = _csv(path) if ".csv" in path.suffixes else _jsonl(path)
             unknown_told: set[str] = set()
-            for line, item in records:
+            for line, item in _records(path):
                 if isinstance(item, BadInput):
                     yield Problem(item, True)
                     continue
-                art, problems = from_record(item, str(path), line)
+                art, problems = from_record(item, name, line)
                 yield from problems
                 if art is None:
                     continue
                 for key in art.extra:
                     if key not in unknown_told:  # once per file and field: the rest are counted
                         unknown_told.add(key)
-                        yield Problem(BadInput(str(path), line, key, "unknown field; kept as extra"), False)
-                yield from _unique(art, seen, str(path), line)
+                        yield Problem(BadInput(name, line, key, "unknown field; kept as extra"), False)
+                yield from _unique(art, seen, name, line)
         else:
-            for line, item in _text_file(path, root):
+            try:
+                items = list(_text_file(path, root))
+            except FILE_ERRORS as exc:
+                items = [(1, BadInput(name, 1, "file", f"unreadable ({exc})"))]
+            for line, item in items:
                 if isinstance(item, BadInput):
                     yield Problem(item, True)
                 elif not item.body:
-                    yield Problem(BadInput(str(path), line, "body", "empty"), True)
+                    yield Problem(BadInput(name, line, "body", "empty"), True)
                 else:
                     item.lang = item.lang or langdetect.guess(item.text)
-                    yield from _unique(item, seen, str(path), line)
+                    yield from _unique(item, seen, name, line)
 
 
 def _unique(art: Article, seen: dict[str, str], file: str, line: int) -> Iterator[Article | Problem]:

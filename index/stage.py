@@ -20,13 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, layout, store, vectors
+from akhbar.index import centering, config, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.article import Article
 from akhbar.index.backends import load_for
 from akhbar.index.embed import Embedder
+from akhbar.index.encoder import Encoder
 from akhbar.index.errors import AkhbarError, ModelMismatch
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import resolve
+from akhbar.index.model import ModelRef, resolve
 
 
 @dataclass
@@ -82,6 +83,8 @@ class Stage:
         self.delta = vectors.Delta(folder, self.dim, self.position - self.base_rows)
         self.batch: list[Article] = []
         self._embedder: Embedder | None = None
+        self._encoder: Encoder | None = None
+        self.remote: Callable[[Embedder, ModelRef], Encoder] | None = None  # set by build._write for a remote run
         self.ref = None
 
     def embedder(self) -> Embedder:
@@ -97,6 +100,13 @@ class Stage:
                                       window_tokens=self.settings.window_tokens)
             self.ref = ref
         return self._embedder
+
+    def encoder(self) -> Encoder:
+        """Where this batch's texts are embedded: the local Embedder, or the remote service built around it once."""
+        if self._encoder is None:
+            e = self.embedder()
+            self._encoder = self.remote(e, self.ref) if self.remote else e
+        return self._encoder
 
     def offer(self, art: Article) -> None:
         """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
@@ -133,7 +143,7 @@ class Stage:
                     new[h] = a
                 else:
                     stored[h] = p
-        emb = self.embedder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
+        emb = self.encoder().encode([a.text for a in new.values()]) if new else np.zeros((0, self.dim), np.float32)
         self.dim = emb.shape[1] or self.dim
         fresh = dict(zip(new, emb))
         self.summary.embedded += len(new)
@@ -168,15 +178,18 @@ class Stage:
             positions, langs = store.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
+            story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers))
             store.finish(self.con)
         self.con.close()
-        self.manifest(faiss_entry, centers, n).save(folder)
+        files = integrity.describe(folder, None if merge else base_manifest.files)  # shared base files: records carried
+        self.manifest(faiss_entry, centers, n, files).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
             layout.discard(self.stage)
         return version, n
 
-    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int) -> Manifest:
+    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int,
+                 files: dict[str, dict[str, object]]) -> Manifest:
         """The new version's manifest: embedding as the base version's (or as this build's), counts of this run."""
         if self.base_manifest is not None:
             m = self.base_manifest
@@ -194,7 +207,7 @@ class Stage:
                         precision, faiss_entry, n,
                         counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                                 "reused_vectors": s.reused_vectors},
-                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), backend=backend)
+                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files, backend=backend)
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
@@ -212,6 +225,11 @@ class Stage:
         con = store.connect_base(folder)
         centers, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
         con.close()
+        # a refitted centering moves every cosine: below MERGE_BELOW (where the refit moves the means
+        # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
+        # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
+        refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
+        story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit)
         return folder, entry, centers
 
 

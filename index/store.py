@@ -34,6 +34,9 @@ CREATE INDEX articles_source ON articles(source);
 CREATE INDEX articles_lang ON articles(lang);
 CREATE INDEX articles_hash ON articles(hash);
 CREATE VIRTUAL TABLE terms USING fts5(words, detail=column);
+CREATE TABLE stories (pos INTEGER PRIMARY KEY, story TEXT NOT NULL, link INTEGER NOT NULL);
+CREATE INDEX stories_story ON stories(story);
+CREATE INDEX stories_link ON stories(link);
 """
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
 VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
@@ -41,6 +44,12 @@ VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT 
 # an article's lexical terms (index/lexical.py) under its position, and how many articles have a term
 TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
               "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
+# each live article's story (the id of its first article) and link (the position of the earlier
+# article it joined, -1 for a story's first): index/story_links.py. A delta row overrides the base's.
+STORY_VIEW = ("CREATE TEMP VIEW story_of AS SELECT pos, story, link FROM main.stories UNION ALL "
+              "SELECT pos, story, link FROM base.stories WHERE pos NOT IN (SELECT pos FROM main.stories) "
+              "AND pos NOT IN (SELECT pos FROM main.removed)")
+LOST_LINK = -2  # a merged row whose link was removed: linked again before the merge is published
 VOCAB = ("CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
          "CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(main, terms, 'row');")
 JSON_COLUMNS = ("keywords", "related", "extra")
@@ -69,6 +78,7 @@ def _connect(folder: Path, readonly: bool) -> sqlite3.Connection:
     con.execute("ATTACH ? AS base", (f"file:{folder / DB}?mode=ro",))
     con.execute(VIEW)
     con.execute(TERMS_VIEW)
+    con.execute(STORY_VIEW)
     con.executescript(VOCAB)
     return con
 
@@ -122,7 +132,19 @@ def drop(con: sqlite3.Connection, pos: int) -> None:
     """Take an article out; the base keeps its row, the view hides it, the next merge drops it."""
     con.execute("DELETE FROM main.articles WHERE pos = ?", (pos,))
     con.execute("DELETE FROM main.terms WHERE rowid = ?", (pos,))
+    con.execute("DELETE FROM main.stories WHERE pos = ?", (pos,))
     con.execute("INSERT OR IGNORE INTO main.removed VALUES (?)", (pos,))
+
+
+def base_rows(con: sqlite3.Connection) -> int:
+    """Rows of the base database: positions 0..n-1 after a build or a merge (index/integrity.py)."""
+    return con.execute("SELECT IFNULL(MAX(pos), -1) + 1 FROM base.articles").fetchone()[0]
+
+
+def delta_counts(con: sqlite3.Connection, base_rows: int) -> tuple[int, int]:
+    """(articles the delta adds, base positions it hides)."""
+    return con.execute("SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.removed WHERE pos < ?)",
+                       (base_rows,)).fetchone()
 
 
 def delta_size(con: sqlite3.Connection) -> int:
@@ -149,9 +171,82 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
     con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
     con.execute("INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
                 "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos")
+    con.execute("INSERT INTO merged.stories SELECT m.pos, s.story, CASE WHEN s.link < 0 THEN -1 ELSE IFNULL(lm.pos, ?) END "
+                "FROM story_of s JOIN articles a ON a.pos = s.pos JOIN merged.articles m ON m.id = a.id "
+                "LEFT JOIN articles la ON la.pos = s.link LEFT JOIN merged.articles lm ON lm.id = la.id", (LOST_LINK,))
     con.commit()
     con.execute("DETACH merged")
     return [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
+
+
+def connect_merged(folder: Path) -> sqlite3.Connection:
+    """A freshly merged base, writable, with the `story_of` view: its stories are written before it is published."""
+    con = sqlite3.connect(folder / DB)
+    con.execute("CREATE TEMP VIEW story_of AS SELECT pos, story, link FROM main.stories")
+    return con
+
+
+def unlinked_in_merged(con: sqlite3.Connection) -> list[int]:
+    """Articles of a merged base without a story, or whose link was removed."""
+    return [r[0] for r in con.execute("SELECT pos FROM articles WHERE pos NOT IN (SELECT pos FROM stories) "
+                                      "UNION SELECT pos FROM stories WHERE link = ?", (LOST_LINK,))]
+
+
+def unlinked_in_delta(con: sqlite3.Connection) -> list[int]:
+    """Articles a delta write leaves without a story: new ones, and those linked to a removed position."""
+    return [r[0] for r in con.execute(
+        "SELECT pos FROM main.articles WHERE pos NOT IN (SELECT pos FROM main.stories) "
+        "UNION SELECT pos FROM story_of WHERE link IN (SELECT pos FROM main.removed)")]
+
+
+def clear_stories(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM main.stories")
+
+
+def story_link(con: sqlite3.Connection, pos: int) -> int:
+    return con.execute("SELECT link FROM story_of WHERE pos = ?", (pos,)).fetchone()[0]
+
+
+def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
+    """Articles whose story link is this position."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE link = ?", (pos,))]
+
+
+def rows_at(con: sqlite3.Connection, positions: Sequence[int], columns: str) -> list[tuple]:
+    """Columns of the live articles among the positions (at most ~500 at a time), as tuples."""
+    return con.execute(f"SELECT {columns} FROM articles WHERE pos IN ({','.join('?' * len(positions))})",
+                       [int(p) for p in positions]).fetchall()
+
+
+def story_at(con: sqlite3.Connection, pos: int) -> str | None:
+    r = con.execute("SELECT story FROM story_of WHERE pos = ?", (pos,)).fetchone()
+    return r[0] if r else None
+
+
+def story_members(con: sqlite3.Connection, story: str) -> list[int]:
+    """Positions of a story's live articles, in arrival order."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos", (story,))]
+
+
+def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int]]:
+    """Every live article's (story, link), by position."""
+    return {r[0]: (r[1], r[2]) for r in con.execute("SELECT pos, story, link FROM stories")}
+
+
+def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
+    """(position, story, link) rows into the connection's main stories table."""
+    con.executemany("INSERT OR REPLACE INTO main.stories (pos, story, link) VALUES (?, ?, ?)", rows)
+
+
+def story_assignments(con: sqlite3.Connection) -> dict[int, str]:
+    """Every live article's story, by position."""
+    return dict(con.execute("SELECT pos, story FROM story_of"))
+
+
+def stories_of_size(con: sqlite3.Connection, min_articles: int) -> list[tuple[str, int]]:
+    """(story, live articles) of every story with at least that many, largest first."""
+    return con.execute("SELECT story, COUNT(*) FROM story_of GROUP BY story HAVING COUNT(*) >= ? "
+                       "ORDER BY 2 DESC, MIN(pos)", (min_articles,)).fetchall()
 
 
 def finish(con: sqlite3.Connection) -> None:
@@ -256,14 +351,6 @@ def count_where(con: sqlite3.Connection, filters: Filters = NONE) -> int:
 def in_order(con: sqlite3.Connection, columns: str, limit: int = -1, offset: int = 0) -> list[tuple]:
     """The given columns of every article (or of `limit` from `offset` on), in position order."""
     return [tuple(r) for r in con.execute(f"SELECT {columns} FROM articles ORDER BY pos LIMIT ? OFFSET ?", (limit, offset))]
-
-
-def publication_order(con: sqlite3.Connection, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
-    """(position, day) of every article (if given, of those published since..until and the
-    undated ones, which time cannot rule out), oldest first, undated ones last in position order."""
-    where = " WHERE day = '' OR (day >= ? AND day <= ?)" if since and until else ""
-    return con.execute(f"SELECT pos, day FROM articles{where} ORDER BY day = '', day, pos",
-                       (since[:10], until[:10]) if where else ()).fetchall()
 
 
 def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:

@@ -3,7 +3,10 @@
 The large-index paths (IVF kinds, delta writes, merges) can then be measured (bench/scale.py)
 and tested without embedding n texts. Row i copies source article i mod m: its title (also
 as body), language, source and date, with the id suffixed `~{i // m}`; its vector is the
-source vector plus Gaussian noise (sigma per dimension), renormalised.
+source vector plus Gaussian noise (sigma per dimension), renormalised. Its story is replicated
+the same way: replica r of a source story is a story of its own (the source's story id and link,
+suffixed and shifted by r), so writes to it take the incremental story path; the stories of a
+synthetic index are not claimed to equal a fresh pass (its replicas are near-duplicates of each other).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import layout, store, vectors
+from akhbar.index import integrity, layout, store, vectors
 from akhbar.index.article import Article
 from akhbar.index.manifest import Manifest
 from akhbar.index.stage import index_vectors
@@ -26,6 +29,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
     raw = np.asarray(vectors.Rows(src, mf.dimension)[np.arange(mf.articles)], dtype=np.float32)
     con = store.connect_base(src)  # a built index: everything is in its base
     rows = store.in_order(con, "id, title, body, lang, date, source")
+    stories = store.story_rows(con)
     con.close()
     m = len(rows)
     rng = np.random.default_rng(0)
@@ -44,6 +48,9 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
                                  body=rows[i % m][1] or rows[i % m][2], lang=rows[i % m][3], date=rows[i % m][4],
                                  source=rows[i % m][5]) for i in idx.tolist()]
                 store.insert(con, start, batch)
+                story_link = [stories[i % m] for i in idx.tolist()]
+                store.insert_stories(con, [(i, f"{st}~{i // m}", -1 if ln < 0 else ln + i - i % m)
+                                           for i, (st, ln) in zip(idx.tolist(), story_link)])
                 con.commit()
         con.close()
         t_rows = time.perf_counter() - t0
@@ -53,7 +60,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         base.close()
         t_faiss = time.perf_counter() - t1
         Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), backend=mf.backend).save(stage)
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend).save(stage)
         layout.publish(root, stage)
     return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss,
             "kind": entry["kind"], "factory": entry["factory"], "params": entry["params"]}

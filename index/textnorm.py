@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -19,8 +20,17 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip().lower()
 
 
+@lru_cache(maxsize=8192)
+def trigrams(text: str) -> frozenset[str]:
+    """The character trigrams of a normalised text. Cached: a box compares the same few headlines
+    with thousands of candidates (copies share them), and normalising was most of its time
+    (bench/scale.py)."""
+    t = f" {normalize(text)} "
+    return frozenset(t[i : i + 3] for i in range(len(t) - 2))
+
+
 def trigram_jaccard(a: str, b: str) -> float:
     """Character-trigram Jaccard of two normalised texts: 1.0 for the same headline."""
-    grams = [{t[i : i + 3] for i in range(len(t) - 2)} for t in (f" {normalize(a)} ", f" {normalize(b)} ")]
-    union = grams[0] | grams[1]
-    return len(grams[0] & grams[1]) / len(union) if union else 0.0
+    ga, gb = trigrams(a), trigrams(b)
+    union = len(ga | gb)
+    return len(ga & gb) / union if union else 0.0

@@ -50,6 +50,7 @@ def fold(cands: list[tuple[int, float, float]], rows: dict[int, dict], vector_of
     when they arrive in cosine order) or failing `passes`; set copies of the query apart (`is_copy`);
     fold each other one into the first kept row of its story, else keep it while fewer than `want`."""
     plan = Plan()
+    kept = np.zeros((want, len(next(iter(vector_of.values()))) if vector_of else 0), np.float32)
     for pos, score, cos in cands:
         if cos < floor:
             if by_cosine:
@@ -62,10 +63,13 @@ def fold(cands: list[tuple[int, float, float]], rows: dict[int, dict], vector_of
             plan.steps.append(("copy", pos, -1, score, cos))
             continue
         vec = vector_of[pos]
-        same = next((i for i, (v, r) in enumerate(plan.kept) if same_story(float(vec @ v), row, r, settings)), -1)
+        n = len(plan.kept)
+        sims = (kept[:n] @ vec).tolist() if n else []  # one product against every kept row
+        same = next((i for i, s in enumerate(sims) if same_story(s, row, plan.kept[i][1], settings)), -1)
         if same >= 0:
             plan.steps.append(("fold", pos, same, score, cos))
-        elif len(plan.kept) < want:
+        elif n < want:
+            kept[n] = vec
             plan.kept.append((vec, row))
             plan.steps.append(("hit", pos, -1, score, cos))
     return plan

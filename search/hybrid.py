@@ -11,7 +11,7 @@ folding of copies use in every mode.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,15 +80,42 @@ class Candidates:
     """A mode's top candidates that are live, best first, with what the box needs of each."""
 
     items: list[tuple[int, float, float]]  # (position, score the mode ranks by, cosine)
-    vectors: np.ndarray  # their centered unit vectors, aligned with items
     exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
 
 
+# what ranking and folding read of each candidate; bodies are fetched for the rows shown without a title
+ROW_COLUMNS = "pos, id, title, source, date, day, lang, url"
+
+
+@dataclass
+class Seen:
+    """What earlier rounds of one query fetched, so a wider round fetches only what is new:
+    each live position's row (ROW_COLUMNS), centered vector and exact cosine with the query;
+    positions removed since the base have none of them."""
+
+    rows: dict[int, dict] = field(default_factory=dict)
+    vector: dict[int, np.ndarray] = field(default_factory=dict)
+    cosine: dict[int, float] = field(default_factory=dict)
+    asked: set[int] = field(default_factory=set)
+
+    def learn(self, idx: OpenIndex, qvec: np.ndarray, positions: list[int]) -> None:
+        new = [p for p in positions if p not in self.asked]
+        self.asked.update(new)
+        rows = idx.rows(new, ROW_COLUMNS)  # removed: none
+        live = [p for p in new if p in rows]
+        vecs = idx.vectors_at(live, [rows[p]["lang"] for p in live])
+        self.rows.update(rows)
+        self.vector.update(zip(live, vecs))
+        self.cosine.update(zip(live, (vecs @ qvec).tolist()))
+
+
 def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
-               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS) -> Candidates:
+               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS,
+               seen: Seen | None = None) -> Candidates:
     """The top k for the mode. Positions removed since the base (FAISS still holds them) are left out.
 
-    `words`: the lexical list (hybrid), when the caller asks for several k with one query.
+    `words`: the lexical list (hybrid), when the caller asks for several k with one query;
+    `seen`: what its earlier rounds fetched.
     """
     dense: list[tuple[int, float]] = []
     if mode != "lexical":
@@ -98,18 +125,15 @@ def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, m
         words = []
     elif words is None:
         words = idx.lexical(terms, k) if mode == "lexical" else lexical_list(idx, terms, settings)
+    seen = seen if seen is not None else Seen()
     pool = list(dict.fromkeys([p for p, _ in dense] + [p for p, _ in words]))
-    rows = idx.rows(pool, "pos, lang")  # removed: none
-    live = [p for p in pool if p in rows]
-    lang = {p: rows[p]["lang"] for p in live}
-    vecs = idx.vectors_at(live, [lang[p] for p in live])
-    cosine = dict(zip(live, (vecs @ qvec).tolist()))
+    seen.learn(idx, qvec, pool)
+    cosine = {p: seen.cosine[p] for p in pool if p in seen.cosine}
+    lang = {p: seen.rows[p]["lang"] for p in cosine}
     if mode == "hybrid":
         ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang, settings)
         exhausted = len(ranked) < k
     else:
         found = dense if mode == "dense" else words
         ranked, exhausted = [(p, s) for p, s in found if p in cosine], len(found) < k
-    ranked = ranked[:k]
-    row = {p: i for i, p in enumerate(live)}
-    return Candidates([(p, s, cosine[p]) for p, s in ranked], vecs[[row[p] for p, _ in ranked]], exhausted)
+    return Candidates([(p, s, cosine[p]) for p, s in ranked[:k]], exhausted)

@@ -104,8 +104,11 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
     return np.asarray(idx.positions(filters), np.int64)
 
 
-def _rows_of(plan: fold.Plan, rows: dict[int, dict]) -> tuple[list[Hit], list[dict]]:
+def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex) -> tuple[list[Hit], list[dict]]:
     """The plan as result rows (each with the copies folded into it) and copies of the query."""
+    untitled = [pos for kind, pos, *_ in plan.steps if kind == "hit" and not rows[pos]["title"]]
+    for pos, row in idx.rows(untitled, "pos, body").items():  # bodies only where a title is missing
+        rows[pos]["body"] = row["body"]
     hits: list[Hit] = []
     copies: list[dict] = []
     for kind, pos, target, score, cos in plan.steps:
@@ -156,15 +159,19 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     words = hybrid.lexical_list(idx, terms, settings) if mode == "hybrid" else None
     is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None
 
-    def passes(pos: int, row: dict) -> bool:
-        return pos not in exclude and filters.match(row)
+    verdict: dict[int, bool] = {}  # each round walks the earlier rounds' candidates again
 
+    def passes(pos: int, row: dict) -> bool:
+        if pos not in verdict:
+            verdict[pos] = pos not in exclude and filters.match(row)
+        return verdict[pos]
+
+    seen = hybrid.Seen()  # what earlier rounds fetched: a wider round fetches only what is new
+    rows = seen.rows
     while True:
-        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words, settings)
-        rows = idx.rows([p for p, _, _ in found.items], "pos, id, title, body, source, date, day, lang, url")
+        found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words, settings, seen)
         cands = _recency(found.items, rows, ranking.half_life) if ranking.half_life else found.items
-        vector_of = dict(zip((p for p, _, _ in found.items), found.vectors))
-        plan = fold.fold(cands, rows, vector_of, want, floor, by_cosine, passes, is_copy, settings)
+        plan = fold.fold(cands, rows, seen.vector, want, floor, by_cosine, passes, is_copy, settings)
         exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
         if len(plan.kept) >= want or fetch >= total or exhausted:
             break
@@ -177,7 +184,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    hits, copies = _rows_of(plan, rows)
+    hits, copies = _rows_of(plan, rows, idx)
     if ranking.diverse:
         hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
     return hits, copies

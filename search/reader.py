@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, faiss_index, layout, store, vectors
+from akhbar.index import centering, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.errors import ModelMismatch
 from akhbar.index.filters import NONE, Filters
 from akhbar.index.manifest import Manifest
@@ -64,13 +64,31 @@ class OpenIndex:
         """The stored lexical terms of articles, by position."""
         return store.terms_at(self._con, positions)
 
-    def publication_order(self, since: str | None = None, until: str | None = None) -> list[tuple[int, str]]:
-        """(position, day) oldest first, undated last (store.publication_order)."""
-        return store.publication_order(self._con, since, until)
-
     def summary(self) -> dict[str, object]:
         """Counts by language and source and the date range, for `akhbar stats`."""
         return store.summary(self._con)
+
+    def story_of(self, pos: int) -> str:
+        """The stored story (the id of its first article) of a live article."""
+        return store.story_at(self._con, pos)
+
+    def story_members(self, story: str) -> list[int]:
+        """Positions of a story's live articles, in arrival order."""
+        return store.story_members(self._con, story)
+
+    def stories(self, min_articles: int) -> list[str]:
+        """Stories with at least that many live articles, largest first."""
+        return [s for s, _ in store.stories_of_size(self._con, min_articles)]
+
+    def story_assignments(self) -> dict[int, str]:
+        """Every live article's stored story, by position."""
+        return store.story_assignments(self._con)
+
+    def fresh_story_pass(self) -> dict[int, str]:
+        """Every live article's story computed from nothing, over the same articles in the same order
+        with the current thresholds: what the stored assignments must equal (tests, bench --sweep)."""
+        space = story_links.Space(self.search, self.vectors_at, self.searchable)
+        return {p: story for p, (story, _) in story_links.fresh_pass(self._con, space).items()}
 
     def delta_size(self) -> int:
         """Rows the delta adds or hides (0 right after a build or a merge)."""
@@ -137,14 +155,20 @@ class OpenIndex:
 
 
 def open_index(root: Path) -> OpenIndex:
-    """The version CURRENT names; loading checks the manifest before anything else."""
+    """The version CURRENT names; loading checks the manifest before anything else, then the
+    files' sizes and row counts (index/integrity.py): a damaged file is named, never half-read."""
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
-    idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
-    # open every file now (memory maps: cheap), so this reader keeps its version even after
-    # later writers have published newer ones and deleted this one
-    idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
-    return idx
+
+    def load() -> OpenIndex:
+        idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+        # open every file now (memory maps: cheap), so this reader keeps its version even after
+        # later writers have published newer ones and deleted this one
+        idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
+        integrity.raise_first(root, folder, integrity.check_counts(folder, manifest, idx._con, idx.faiss))
+        return idx
+
+    return integrity.opened(root, folder, manifest, load)
 
 
 def query_embedder(manifest: Manifest, model_name: str | None = None, backend: str = "auto"):

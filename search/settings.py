@@ -34,13 +34,6 @@ class QuerySettings:
     min_similarity: float = 0.23
     # `similar ID` looks this many days either side of the article's date unless told otherwise.
     similar_window_days: int = 90
-    # Stories (search/stories.py): an article joins the story of its most similar earlier article
-    # at this cosine or more, published within this many days of it. bench/stories.py (undated
-    # sets, so cosine alone): 0.55 has the best pairwise F1 on ECB+, whose topics each hold two
-    # events (0.800; MEANTIME 0.789); dates add precision on dated news.
-    story_link_cosine: float = 0.55
-    story_window_days: int = 7
-    coverage_days: int = 30  # `akhbar coverage ID` traces the story among articles this close to it
     # Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
     # bench/eval_all.py --modes/--fusion (README table): "centered" kept MEANTIME recall@3 at 1.0
     # where "rrf" (k = 60) fell to 0.388 and "weighted" to 0.990; weight 0.2 is where recall gains

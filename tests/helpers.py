@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import orjson
 from typer.testing import CliRunner
 
 from akhbar.cli import app
+from akhbar.index import store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_PAGE_ID = "000_2274472028061bc0"
 CORPUS = [orjson.loads(line) for line in (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()]
+EVENTS = [orjson.loads(line) for line in (SEEDS / "events.jsonl").read_bytes().splitlines()]
+# the seed index: both record files, plus the saved page's article and its read-also teaser (Arabic)
+SEED_LANGS = dict(Counter(a["lang"] for a in CORPUS + EVENTS) + Counter({"ar": 2}))
+SEED_ARTICLES = sum(SEED_LANGS.values())
 NATO_COPIES = {"ar-nato-01", "ar-nato-02", "ar-nato-03"}  # one wire story, three outlets
 runner = CliRunner()
 
@@ -23,6 +30,17 @@ def write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
+def checkpoint_consumed(index: Path) -> int:
+    """Input articles a running (or killed) writer of `index` has committed: 0 before its first checkpoint."""
+    for db in index.glob(".staging-*/delta.sqlite"):
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
+                return store.progress(con)[0]
+        except sqlite3.Error:
+            return 0
+    return 0
+
+
 def cli_json(*args: str) -> dict:
     """Run a command with --json; it must succeed with one JSON object."""
     result = runner.invoke(app, [*args, "--json"])
@@ -30,8 +48,16 @@ def cli_json(*args: str) -> dict:
     return orjson.loads(result.stdout)
 
 
+TRUTH = {line.split("\t")[0]: line.split("\t")[1:3] for line in (SEEDS / "events-truth.tsv").read_text(encoding="utf-8").splitlines()
+         if not line.startswith("#")}  # id → [event, topic]
+
+
 def topic_of(article_id: str) -> str:
-    """The seed corpus's topic of an article: its id's second part, the NATO/peace coverage as one."""
+    """The seed corpus's topic of an article: its id's second part (seeds/events-truth.tsv's topic
+    for seeds/events.jsonl), the NATO/peace coverage as one."""
+    if article_id.startswith("ev-"):
+        topic = TRUTH[article_id][1]
+        return "nato-ukraine" if topic == "nato" else topic
     nato = article_id.startswith(SEED_PAGE_ID) or "-nato-" in article_id or "-peace-" in article_id
     return "nato-ukraine" if nato else article_id.split("-")[1]
 

@@ -31,7 +31,8 @@ def test_same_story_rule(cosine, other, expected):
 
 
 def test_seed_box_folds_the_rewritten_story(seed_index):
-    box = similar_to_id(open_index(seed_index), SEED_PAGE_ID, k=10)
+    # k=15: seeds/events.jsonl's NATO events (Vilnius, Finland, Sweden) now rank above the Trump story
+    box = similar_to_id(open_index(seed_index), SEED_PAGE_ID, k=15)
     trump = [h for h in box.hits if h.id in (f"{SEED_PAGE_ID}/read-also", "ar-peace-01")]
     assert len(trump) == 1 and len(trump[0].also) == 1
 

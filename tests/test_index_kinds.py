@@ -9,7 +9,7 @@ from akhbar.cli import app
 from akhbar.index.faiss_index import KINDS
 from akhbar.search.query import similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import SEED_PAGE_ID, cli_json, runner
+from tests.helpers import SEED_ARTICLES, SEED_PAGE_ID, cli_json, runner
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -17,9 +17,9 @@ def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
     index = copy_of(seed_index)
     exact = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
     done = cli_json("reindex", "--kind", kind, "--index", str(index))
-    assert done["embedded"] == 0 and done["articles"] == 81
+    assert done["embedded"] == 0 and done["articles"] == SEED_ARTICLES
     stats = cli_json("stats", "--index", str(index), "--check-recall")
-    assert stats["index_kind"] == kind and stats["articles"] == 81
+    assert stats["index_kind"] == kind and stats["articles"] == SEED_ARTICLES
     assert stats["recall@10_vs_exact"] >= (1.0 if kind == "flat" else 0.8)
     got = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5).hits]
     assert len(set(got) & set(exact)) >= 4, (got, exact)
@@ -29,7 +29,7 @@ def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
     cli_json("add", str(new), "--index", str(index))
     cli_json("remove", "ar-nato-03", "--index", str(index))
     after = cli_json("stats", "--index", str(index))
-    assert after["index_kind"] == kind and after["articles"] == 81
+    assert after["index_kind"] == kind and after["articles"] == SEED_ARTICLES
 
 
 def test_unknown_kind_is_refused(seed_index):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,11 +12,11 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index import layout, store
+from akhbar.index import layout
 from akhbar.index.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import CORPUS, cli_json, runner, write_jsonl
+from tests.helpers import CORPUS, SEED_ARTICLES, checkpoint_consumed, cli_json, runner, write_jsonl
 
 
 @pytest.mark.model  # builds an index of its own
@@ -60,22 +59,13 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "build", str(corpus), "--index", str(index)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
 
-    def committed() -> int:
-        for db in index.glob(".staging-*/delta.sqlite"):
-            try:
-                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
-                    return store.progress(con)[0]
-            except sqlite3.Error:
-                return 0
-        return 0
-
     deadline = time.time() + 240
-    while committed() < 512 and time.time() < deadline and proc.poll() is None:
+    while checkpoint_consumed(index) < 512 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
     assert proc.poll() is None, "the build finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = committed()
+    done = checkpoint_consumed(index)
     assert 512 <= done < 3000
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
@@ -105,7 +95,7 @@ def test_remove_never_loads_the_model(copy_of, seed_index):
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
-    assert open_index(index).manifest.articles == 80
+    assert open_index(index).manifest.articles == SEED_ARTICLES - 1
 
 
 def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
@@ -114,7 +104,7 @@ def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
     ids.write_text("\n".join(r[0] for r in open_index(index).in_order("id")))
     result = runner.invoke(app, ["remove", "--file", str(ids), "--index", str(index)])
     assert result.exit_code == 1 and "the index would be empty" in result.stderr
-    assert open_index(index).manifest.articles == 81
+    assert open_index(index).manifest.articles == SEED_ARTICLES
 
 
 def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):

@@ -109,7 +109,7 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     inside = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"), settings=eager)[0]]
               for f, n in zip(cases, wanted)]
     assert after == inside and all(after)
-    assert 7 in used  # the Reuters query (7 of 81 articles) filtered inside FAISS, over exactly those
+    assert wanted[1] in used  # the Reuters query filtered inside FAISS, over exactly its articles
 
 
 def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):

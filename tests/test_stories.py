@@ -1,20 +1,99 @@
-"""Stories and coverage (search/stories.py)."""
+"""Stories (index/story_links.py, search/stories.py): stored when written, joined across languages,
+different events apart, equal to a fresh pass after add and remove, --lang shows without joining."""
 
 from __future__ import annotations
 
-from akhbar.search.stories import assign, coverage
+import orjson
+import pytest
+
+from akhbar.cli import app
+from akhbar.index import build, config
+from akhbar.search.reader import open_index
+from akhbar.search.stories import coverage
+from tests.helpers import SEEDS, cli_json, runner, write_jsonl
 
 
-def test_stories_keep_two_earthquakes_apart(idx):
-    story = assign(idx)
-    pos = {i: idx.position(i) for i in ("fr-quake-ma-01", "fr-quake-ma-02", "fr-quake-tr-01", "en-quake-tr-01")}
-    assert story[pos["fr-quake-ma-01"]] == story[pos["fr-quake-ma-02"]]  # one event, two outlets
-    assert story[pos["en-quake-tr-01"]] == story[pos["fr-quake-tr-01"]]  # one event across languages
-    assert story[pos["fr-quake-tr-01"]] != story[pos["fr-quake-ma-01"]]  # another country, months apart
-    whole = coverage(idx, "ar-nato-01").positions  # traced within settings.coverage_days: the same story as the whole pass
-    mine = story[idx.position("ar-nato-01")]
-    assert set(whole) == {p for p, s in story.items() if s == mine}
-    ids = [idx.rows([p])[p]["id"] for p in whole]
-    assert {"ar-nato-01", "ar-nato-02", "ar-nato-03"} <= set(ids) and all("nato" in i or i[0].isdigit() for i in ids), ids
-    days = [idx.rows([p])[p]["day"] for p in whole]
-    assert [d for d in days if d] == sorted(d for d in days if d)  # by date
+def _ids(idx, positions) -> set[str]:
+    rows = idx.rows(positions, "pos, id")
+    return {rows[p]["id"] for p in positions}
+
+
+def _truth() -> dict[str, tuple[str, str]]:
+    out = {}
+    for line in (SEEDS / "events-truth.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            i, event, _topic, split = line.split("\t")
+            out[i] = (event, split)
+    return out
+
+
+def test_an_event_is_one_story_across_languages(idx):
+    nato = coverage(idx, "ar-nato-01")
+    assert {"en-nato-01", "fr-nato-01", "ar-nato-02", "ar-nato-03"} <= _ids(idx, nato.positions)  # Reuters, Le Monde
+    assert _ids(idx, nato.positions) <= {"ar-nato-01", "ar-nato-02", "ar-nato-03", "en-nato-01", "fr-nato-01", "000_2274472028061bc0"}
+    # independent write-ups of the dev events: most same-event pairs in two languages share a story
+    truth, story = _truth(), idx.story_assignments()
+    pos = {i: idx.position(i) for i in truth}
+    rows = idx.rows(list(pos.values()), "pos, lang")
+    pairs = [(a, b) for a in truth for b in truth if a < b and truth[a] == truth[b] and truth[a][1] == "dev"
+             and rows[pos[a]]["lang"] != rows[pos[b]]["lang"]]
+    joined = sum(story[pos[a]] == story[pos[b]] for a, b in pairs)
+    assert len(pairs) >= 40 and joined / len(pairs) >= 0.65, (joined, len(pairs))  # 0.55 everywhere joined 29%
+
+
+def test_two_earthquakes_stay_apart(idx):
+    morocco = _ids(idx, coverage(idx, "fr-quake-ma-01").positions)
+    turkey = _ids(idx, coverage(idx, "en-quake-tr-01").positions)
+    assert {"ar-quake-ma-01", "fr-quake-ma-02", "en-quake-ma-01"} <= morocco  # one event, three languages
+    assert {"ar-quake-tr-01", "fr-quake-tr-01"} <= turkey
+    assert not morocco & turkey
+
+
+def _stored_equals_fresh(root):
+    idx = open_index(root)
+    assert idx.story_assignments() == idx.fresh_story_pass()
+    return idx
+
+
+@pytest.mark.parametrize("delta", [False, True], ids=["merge", "delta"])
+def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy_of, tmp_path, monkeypatch, delta):
+    if delta:  # as above MERGE_BELOW articles: writes go to the delta and only what changed is linked again
+        monkeypatch.setattr(config, "MERGE_BELOW", 1)
+        monkeypatch.setattr(config, "DELTA_SHARE", 1.0)
+    root = copy_of(seed_index)
+    before = open_index(root)
+    nato = coverage(before, "ar-nato-01")
+    first, rest = nato.members[0], nato.members[1:]
+    first_id = before.rows([first], "pos, id")[first]["id"]
+    # the story's first article goes (the others linked to it), and a Moroccan report is rewritten
+    build.remove([first_id, "ar-quake-ma-02"], root)
+    after = _stored_equals_fresh(root)
+    assert len({after.story_of(after.position(i)) for i in _ids(before, rest)}) == 1  # the story keeps its other members
+    new = write_jsonl(tmp_path / "new.jsonl", [
+        {"id": "en-nato-late", "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
+         "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
+                 "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
+                 "support for Kyiv for as long as it takes.", "lang": "en", "date": "2023-11-28", "source": "AP"},
+        {"id": "ar-quake-ma-01", "title": "زلزال المغرب: ارتفاع عدد الضحايا إلى أكثر من 2000 قتيل",
+         "body": "ارتفعت حصيلة الزلزال الذي ضرب منطقة الحوز في المغرب إلى أكثر من ألفي قتيل، وفق وزارة الداخلية، "
+                 "فيما تواصل فرق الإنقاذ البحث عن ناجين في القرى الجبلية المعزولة.", "lang": "ar", "date": "2023-09-09",
+         "source": "الجزيرة نت"},
+    ])
+    build.add([new], root)
+    after = _stored_equals_fresh(root)
+    assert after.story_of(after.position("en-nato-late")) == after.story_of(after.position("en-nato-01"))
+    assert after.delta_size() > 0 if delta else after.delta_size() == 0
+
+
+def test_lang_limits_what_is_shown_not_what_is_joined(seed_index):
+    everything = cli_json("coverage", "ar-nato-01", "--index", str(seed_index))
+    french = cli_json("coverage", "ar-nato-01", "--index", str(seed_index), "--lang", "fr")
+    assert [a["id"] for a in french["shown"]] == ["fr-nato-01"]
+    assert french["story"] == everything["story"] and french["articles"] == everything["articles"] >= 5
+    assert french["languages"] == ["ar", "en", "fr"] and "Reuters" in french["sources"] and "Le Monde" in french["sources"]
+    result = runner.invoke(app, ["stories", "--index", str(seed_index), "--lang", "en", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = [orjson.loads(line) for line in result.stdout.splitlines()]
+    story = next(s for s in listed if s["story"] == everything["story"])
+    assert [a["id"] for a in story["shown"]] == ["en-nato-01"] and story["languages"] == ["ar", "en", "fr"]
+    assert all(a["lang"] == "en" for s in listed for a in s["shown"])

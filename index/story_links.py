@@ -1,0 +1,196 @@
+"""Story assignment, computed when articles are written and stored with them (table `stories`).
+
+Articles are taken in the order they arrived (position order: merges renumber but keep it).
+Each links to its most similar earlier article that passes the link rule, and takes that
+article's story; an article with no such link starts a story named after its own id. So a new
+article never moves an older one, and the stored assignment is a function of the live articles
+and their order alone: `fresh_pass` recomputes it from nothing, `assign` brings it up to date
+after a write by linking only what is new or lost its link (the articles linked to a removed or
+re-added one), then renaming the stories downstream of them.
+
+The link rule (`threshold`), chosen with bench/stories.py on seeds/events.jsonl (independent
+write-ups in Arabic, English and French, plus near-miss events) and ECB+, MEANTIME, SaudiNewsNet:
+- Two articles published more than STORY_WINDOW_DAYS apart never link.
+- Time is evidence. Two dated articles one day apart or less link at a lower cosine:
+  STORY_SAME_DAY_COSINE within a language, STORY_SAME_DAY_CROSS_COSINE across languages
+  (centering lowers cross-language cosines: independent write-ups of one event in two languages
+  averaged 0.41 on the dev split, against 0.83 within a language), rising by
+  STORY_COSINE_PER_DAY for each further day, up to STORY_LINK_COSINE.
+- Without dates on both sides there is no time evidence: STORY_LINK_COSINE for any pair, the
+  value that gives ECB+ (undated, two events per topic) its best pairwise F1.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from akhbar.index import centering, config, faiss_index, store, vectors
+
+FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
+# ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
+# for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
+# largest copy group has 43 articles; each deeper search costs a query of its own.
+MAX_K = 256
+
+
+def threshold(same_language: bool, days: int | None) -> float:
+    """The cosine (centered space) at which two articles `days` apart link; None: not dated both."""
+    if days is None:
+        return config.STORY_LINK_COSINE
+    if days > config.STORY_WINDOW_DAYS:
+        return float("inf")
+    base = config.STORY_SAME_DAY_COSINE if same_language else config.STORY_SAME_DAY_CROSS_COSINE
+    return min(config.STORY_LINK_COSINE, base + config.STORY_COSINE_PER_DAY * max(0, days - 1))
+
+
+def lowest() -> float:
+    """No pair links below this cosine: the end of every candidate list."""
+    return min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, config.STORY_LINK_COSINE)
+
+
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal() if day else 0
+
+
+@dataclass(frozen=True)
+class Space:
+    """What linking needs of an index version: its search and its centered vectors by position.
+
+    search(queries, k) → (scores, positions) over every vector the version holds (removed ones
+    included: callers check liveness); vectors(positions, langs) → centered unit rows.
+    """
+
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+    vectors: Callable[[list[int], list[str]], np.ndarray]
+    size: int  # vectors the search holds
+
+
+def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """(id, lang, day) of the live articles among the positions."""
+    out: dict[int, tuple[str, str, str]] = {}
+    ps = [int(p) for p in positions]
+    for i in range(0, len(ps), 500):
+        part = ps[i : i + 500]
+        out.update({r[0]: (r[1], r[2], r[3]) for r in store.rows_at(con, part, "pos, id, lang, day")})
+    return out
+
+
+def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.ndarray]) -> list[int]:
+    """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
+    scores, ids = first
+    k, floor = len(scores), lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    while k < min(space.size, MAX_K) and len(scores) and scores[-1] >= floor:
+        k = min(space.size, MAX_K, k * 4)
+        s, i = space.search(query[None], k)
+        scores, ids = s[0], i[0]
+    return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
+
+
+def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, int]:
+    """The link of each given live article: its most similar earlier live article that passes
+    `threshold`, or -1. Depends only on the live articles before it, so it is the same whenever
+    it is computed (exact cosines from the stored vectors; FAISS only proposes candidates)."""
+    out: dict[int, int] = {}
+    if not positions:
+        return out
+    me = _rows(con, positions)
+    for i in range(0, len(positions), 1024):
+        chunk = positions[i : i + 1024]
+        q = space.vectors(chunk, [me[p][1] for p in chunk])
+        scores, ids = space.search(q, min(FIRST_K, space.size))
+        for a, v, s, ids_a in zip(chunk, q, scores, ids):
+            cand = [b for b in _candidates(space, v, (s, ids_a)) if b < a]
+            info = _rows(con, cand)
+            cand = [b for b in cand if b in info]
+            best, best_cos = -1, -1.0
+            if cand:
+                cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
+                _, lang, day = me[a]
+                for b, c in sorted(zip(cand, cos.tolist())):
+                    dated = day and info[b][2]
+                    days = abs(_ordinal(day) - _ordinal(info[b][2])) if dated else None
+                    if c >= threshold(lang == info[b][1], days) and c > best_cos:
+                        best, best_cos = b, c
+            out[a] = best
+    return out
+
+
+def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
+    """Link the `dirty` articles (new, or whose link is gone), then name the story of each and of
+    every article downstream of them; written to the connection's main stories table (the delta's,
+or a merged base's). Returns how many rows were written.
+
+    `con` must have views `articles` (live articles) and `story_of` (pos, story, link).
+    """
+    new_links = links(con, space, sorted(dirty))
+    story: dict[int, str] = {}
+    link: dict[int, int] = dict(new_links)
+    todo = list(new_links)
+    heapq.heapify(todo)
+    seen = set(todo)
+    ids = _rows(con, list(new_links))
+    while todo:
+        a = heapq.heappop(todo)
+        if a not in link:
+            link[a] = store.story_link(con, a)
+        if a not in ids:
+            ids.update(_rows(con, [a]))
+        b = link[a]
+        if b < 0:
+            story[a] = ids[a][0]
+        elif b in story:
+            story[a] = story[b]
+        else:
+            story[a] = store.story_at(con, b)
+        for c in store.linked_to(con, a):
+            if c not in seen and c not in new_links:
+                seen.add(c)
+                heapq.heappush(todo, c)
+    store.insert_stories(con, [(a, story[a], link[a]) for a in sorted(story)])
+    return len(story)
+
+
+def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, int]]:
+    """Every live article's (story, link) from nothing, in arrival order: what `assign` keeps stored."""
+    positions = [r[0] for r in store.in_order(con, "pos")]
+    link = links(con, space, positions)
+    ids = _rows(con, positions)
+    story: dict[int, str] = {}
+    for a in positions:
+        story[a] = ids[a][0] if link[a] < 0 else story[link[a]]
+    return {a: (story[a], link[a]) for a in positions}
+
+
+def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]) -> Space:
+    """The Space of a version folder being written (its FAISS files are complete)."""
+    indexes = faiss_index.load(folder)
+    rows = vectors.Rows(folder, dim)
+    size = indexes[0].ntotal + (indexes[1].ntotal if indexes[1] is not None else 0)
+    return Space(lambda q, k: faiss_index.search(indexes, entry, q, k),
+                 lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers), size)
+
+
+def store_for_delta(con: sqlite3.Connection, space: Space) -> int:
+    """A delta write: link the new articles and those whose link was removed; rows go to the delta."""
+    return assign(con, space, store.unlinked_in_delta(con))
+
+
+def store_for_merge(folder: Path, space: Space, from_scratch: bool) -> int:
+    """A merge: the carried rows kept (unless `from_scratch`: the centering was refitted, so every
+    cosine moved and the pass is run again), the rest linked; rows go to the new base."""
+    con = store.connect_merged(folder)
+    try:
+        if from_scratch:
+            store.clear_stories(con)
+        written = assign(con, space, store.unlinked_in_merged(con))
+        con.commit()
+    finally:
+        con.close()
+    return written
