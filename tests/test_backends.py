@@ -121,15 +121,16 @@ def test_float_backends_agree_within_the_stated_tolerance(embedder, model_ref, s
 def test_an_index_refuses_vectors_that_would_not_compare(seed_index, copy_of, tmp_path):
     """A float index refuses an int8 backend for add and for text queries, before exporting
     anything; an int8 index refuses a float backend."""
+    from dataclasses import replace
+
     from akhbar.index import layout
-    from akhbar.index.manifest import MANIFEST
+    from akhbar.index.manifest import Manifest
 
     idx = copy_of(seed_index)
     folder = layout.current_version(idx)
-    m = json.loads((folder / MANIFEST).read_text())
-    assert m["backend"]["name"] and m["backend"]["cpu"]
-    m["backend"] = {"name": "openvino-bf16", "precision": "bf16", "vectors": "float"}  # as a build on a bf16 CPU writes it
-    (folder / MANIFEST).write_text(json.dumps(m))
+    m = Manifest.load(folder)
+    assert m.backend["name"] and m.backend["cpu"]
+    replace(m, backend={"name": "openvino-bf16", "precision": "bf16", "vectors": "float"}).save(folder)  # as on a bf16 CPU
     exported = set((Path(os.environ["AKHBAR_CACHE"]) / "exports").glob("*/*"))
     new = tmp_path / "new.jsonl"
     new.write_text(json.dumps({"id": "n1", "title": "خبر جديد", "body": "نص خبر جديد عن الاقتصاد"}, ensure_ascii=False) + "\n")
@@ -139,8 +140,7 @@ def test_an_index_refuses_vectors_that_would_not_compare(seed_index, copy_of, tm
     r = cli("similar", "--text", "أسعار النفط", "--index", str(idx), "--backend", "onnx-int8-vnni")
     assert r.returncode == 1 and "do not compare" in r.stderr
     assert set((Path(os.environ["AKHBAR_CACHE"]) / "exports").glob("*/*")) == exported  # refused before exporting
-    m["backend"] = {"name": "onnx-int8-vnni", "precision": "int8", "vectors": "onnx-int8-vnni:0123456789abcdef"}
-    (folder / MANIFEST).write_text(json.dumps(m))
+    replace(m, backend={"name": "onnx-int8-vnni", "precision": "int8", "vectors": "onnx-int8-vnni:0123456789abcdef"}).save(folder)
     r = cli("search", "oil prices", "--index", str(idx), "--backend", "torch-fp32")
     assert r.returncode == 1 and "the index holds int8 (onnx-int8-vnni) vectors" in r.stderr, r.stderr
     r = cli("similar", SEED_PAGE_ID, "--index", str(idx))  # by id: no embedding, still works
