@@ -12,7 +12,7 @@ $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# CPU torch from local disk first, or pip resolves a multi-GB CUDA build
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,ray,export]'
+	$(BIN)/pip install -q -e '.[test,ray,export,fast]'
 	touch $@
 
 install: $(BIN)/akhbar

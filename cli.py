@@ -29,7 +29,9 @@ IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directo
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
 KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
-PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto (bf16 where the CPU supports it), bf16 or fp32")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="auto (the fastest for this CPU whose vectors match the index), "
+                                          "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, "
+                                          "openvino-bf16")]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
@@ -156,7 +158,7 @@ def _remote(address: str | None, sources: list[Path]):
 @app.command()
 @fails_cleanly
 def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
+          backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
     A killed build resumes where it stopped when the same command is run again (with or without --ray).
@@ -165,7 +167,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     from akhbar.index.build import build as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
                                            remote=_remote(ray, sources)),
                          as_json, f"built {root}")
 
@@ -173,7 +175,7 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
 @app.command()
 @fails_cleanly
 def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        precision: PrecisionOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
+        backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -181,7 +183,7 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index.build import add as run
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, precision=precision,  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
                                            remote=_remote(ray, sources)),
                          as_json, f"added to {root}")
 
@@ -231,6 +233,7 @@ def similar(
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
     model: ModelOpt = None,
+    backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """The similar-articles box: other stories like this one, each story once, copies folded.
@@ -245,7 +248,7 @@ def similar(
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
     filters = _filters(lang, source, since, until)
-    embedder = query_embedder(idx.manifest, model) if explain or article_id is None else None  # one model load at most
+    embedder = query_embedder(idx.manifest, model, backend) if explain or article_id is None else None  # one model load at most
     if article_id is not None:
         box = query.similar_to_id(idx, article_id, k, filters, window, ranking)
     else:
@@ -284,6 +287,7 @@ def search(
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
     model: ModelOpt = None,
+    backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """Search by meaning and words, in any language.
@@ -295,7 +299,7 @@ def search(
 
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
-    embedder = query_embedder(idx.manifest, model)
+    embedder = query_embedder(idx.manifest, model, backend)
     box = query.search(idx, embedder, text, k, _filters(lang, source, since, until), ranking)
     emit(present.hit_rows(box, idx, embedder if explain else None), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 

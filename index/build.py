@@ -25,7 +25,7 @@ from akhbar.index.encoder import RemoteEncoder
 from akhbar.index.errors import BadInput, ModelMismatch
 from akhbar.index.ingest import Problem, files_of, read
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import Precision, resolve
+from akhbar.index.model import resolve
 from akhbar.index.stage import BuildSummary, Settings, Stage
 
 
@@ -67,7 +67,7 @@ def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
 
 
 def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
-           strict: bool, precision: Precision, on_problem: OnProblem, on_progress: OnProgress,
+           strict: bool, backend: str, on_problem: OnProblem, on_progress: OnProgress,
            reindex_kind: str | None = None, batch: int = config.INGEST_BATCH, remote: RemoteEncoder | None = None,
            embedder: Embedder | None = None) -> BuildSummary:
     started = time.perf_counter()
@@ -81,14 +81,14 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
-        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}", base, sources, removals, settings, strict))
+        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}:{backend}", base, sources, removals, settings, strict))
         try:
             try:
-                w = Stage(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
+                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
             except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
                 layout.discard(stage)
                 stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX):])
-                w = Stage(stage, base, base_manifest, settings, precision, summary, on_progress, embedder)
+                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
             if remote is not None:
                 w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
 
@@ -136,7 +136,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
 
 
 def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-          precision: Precision = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
+          backend: str = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
           batch: int = config.INGEST_BATCH, on_problem: OnProblem = None, on_progress: OnProgress = None,
           remote: RemoteEncoder | None = None) -> BuildSummary:
     """A new index at `root` from the sources; the previous version stays live until it is complete.
@@ -151,12 +151,12 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
     Returns:
         What was read, indexed and skipped.
     """
-    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, precision, on_problem,
+    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, backend, on_problem,
                   on_progress, batch=batch, remote=remote)
 
 
 def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-        precision: Precision = "auto", on_problem: OnProblem = None, on_progress: OnProgress = None,
+        backend: str = "auto", on_problem: OnProblem = None, on_progress: OnProgress = None,
         remote: RemoteEncoder | None = None, embedder: Embedder | None = None) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
@@ -165,7 +165,7 @@ def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None
     index (search.reader.query_embedder), so a write does not load the model again.
     """
     return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  precision, on_problem, on_progress, remote=remote, embedder=embedder)
+                  backend, on_problem, on_progress, remote=remote, embedder=embedder)
 
 
 def remove(ids: Iterable[str], root: Path, strict: bool = False, on_problem: OnProblem = None,

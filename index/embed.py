@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from akhbar.index import config
+from akhbar.index.backends import Encoder
 
 Method = Literal["first", "mean", "lead"]
 
@@ -52,22 +53,21 @@ def combine(vectors: np.ndarray, lengths: np.ndarray, method: Method) -> np.ndar
 
 
 class Embedder:
-    """A loaded model plus how articles are prompted, windowed and combined."""
+    """A loaded backend plus how articles are prompted, windowed and combined."""
 
-    def __init__(self, model, prompt: str, method: Method = config.CHUNK_METHOD,
-                 window_tokens: int = config.WINDOW_TOKENS, precision: str = "fp32") -> None:
-        self.model, self.prompt, self.method, self.precision = model, prompt, method, precision
-        self.tokenizer = model.tokenizer
-        self.window_tokens = min(window_tokens, model.get_max_seq_length() or window_tokens)
+    def __init__(self, encoder: Encoder, prompt: str, method: Method = config.CHUNK_METHOD,
+                 window_tokens: int = config.WINDOW_TOKENS) -> None:
+        self.encoder, self.prompt, self.method = encoder, prompt, method
+        self.backend, self.precision = encoder.name, encoder.precision
+        self.tokenizer = encoder.tokenizer
+        self.window_tokens = min(window_tokens, encoder.max_tokens or window_tokens)
         self.prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
         special = self.tokenizer("", add_special_tokens=True)["input_ids"]
         self.bos, self.eos = special[:1], special[1:]
-        self.dim = model.get_embedding_dimension()
+        self.dim = encoder.dim
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts (prompt added here); returns float32 rows of unit length."""
-        import torch
-
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         content = self.window_tokens - len(self.bos) - len(self.eos)
@@ -81,23 +81,20 @@ class Embedder:
         out = np.zeros((len(wins), self.dim), np.float32)
         pad = self.tokenizer.pad_token_id
         start = 0
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            while start < len(order):
-                longest = len(wins[order[start]])
-                stop = start + 1
-                while stop < len(order) and len(wins[order[stop]]) * (stop - start + 1) <= max(config.EMBED_BATCH_TOKENS, longest):
-                    stop += 1
-                batch = [wins[j] for j in order[start:stop]]
-                width = len(batch[-1])
-                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for r, w in enumerate(batch):
-                    input_ids[r, : len(w)] = torch.tensor(w)
-                    mask[r, : len(w)] = 1
-                features = {"input_ids": input_ids, "attention_mask": mask}
-                emb = self.model.forward(features)["sentence_embedding"]
-                out[order[start:stop]] = emb.float().numpy()
-                start = stop
+        while start < len(order):
+            longest = len(wins[order[start]])
+            stop = start + 1
+            while stop < len(order) and len(wins[order[stop]]) * (stop - start + 1) <= max(config.EMBED_BATCH_TOKENS, longest):
+                stop += 1
+            batch = [wins[j] for j in order[start:stop]]
+            width = len(batch[-1])
+            input_ids = np.full((len(batch), width), pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for r, w in enumerate(batch):
+                input_ids[r, : len(w)] = w
+                mask[r, : len(w)] = 1
+            out[order[start:stop]] = self.encoder.run(input_ids, mask)
+            start = stop
         owner_arr = np.asarray(owner)
         lengths = np.asarray([len(w) for w in wins], np.float32)
         result = np.zeros((len(texts), self.dim), np.float32)

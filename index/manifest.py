@@ -32,6 +32,9 @@ class Manifest:
     articles: int
     counts: dict[str, int] = field(default_factory=dict)
     created: str = ""
+    # which backend embedded the articles and what its vectors compare with (index/backends.py);
+    # empty in indexes built before backends existed: torch, float vectors
+    backend: dict[str, object] = field(default_factory=dict)
     format_version: int = config.FORMAT_VERSION
     files: dict[str, dict[str, object]] = field(default_factory=dict)  # name → {size, sha256}; empty before they were recorded
 

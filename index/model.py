@@ -1,17 +1,14 @@
-"""Resolve a model name to a loaded SentenceTransformer, offline, at the chosen precision."""
+"""Resolve a model name to a loaded SentenceTransformer, offline (index/backends.py runs it)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from akhbar.index import config
 from akhbar.index.errors import ModelError
 from akhbar.index.offline import quiet_libraries
-
-Precision = Literal["auto", "bf16", "fp32"]
 
 
 @dataclass(frozen=True)
@@ -52,14 +49,10 @@ def resolve(name: str | None = None) -> ModelRef:
     return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
 
 
-def bf16_supported() -> bool:
-    import torch
-
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def load(ref: ModelRef):
-    """Load in fp32 with no network access; Embedder runs it under bf16 autocast where chosen."""
+    """Load in fp32 with no network access; the torch backends run it (bf16 under autocast)."""
     quiet_libraries()
     import torch  # noqa: F401 - imported before sentence-transformers on purpose
     from sentence_transformers import SentenceTransformer
@@ -70,15 +63,6 @@ def load(ref: ModelRef):
         raise ModelError(f"cannot load model '{ref.name}' offline: {exc}") from exc
     model.eval()
     return model
-
-
-def choose_precision(precision: Precision) -> str:
-    """bf16 autocast where the CPU has native bf16 (2-3x faster, cosine to fp32 >= 0.9999), else fp32."""
-    if precision == "auto":
-        return "bf16" if bf16_supported() else "fp32"
-    if precision not in ("bf16", "fp32"):
-        raise ModelError(f"precision '{precision}' is not one of auto, bf16, fp32")
-    return precision
 
 
 def article_prompt(model) -> str:

@@ -37,19 +37,18 @@ class _EmbedActor:
     """One actor of the pool: loads the model once, with its threads set to its CPUs."""
 
     def __init__(self, model: str, checksum: str, prompt: str, method: str, window_tokens: int,
-                 precision: str, threads: int, cache: str | None) -> None:
+                 backend: str, threads: int, cache: str | None) -> None:
         if cache:
             os.environ["AKHBAR_CACHE"] = cache
-        import torch
+        from akhbar.index.backends import load_for
+        from akhbar.index.model import resolve
 
-        from akhbar.index.model import load, resolve
-
-        torch.set_num_threads(threads)
         ref = resolve(model)
         if ref.checksum != checksum:  # another node's weights would give vectors that do not compare
             raise ModelMismatch(f"model '{model}' on this node has checksum {ref.checksum[:12]}, the writer's {checksum[:12]}")
-        self.embedder = Embedder(load(ref), prompt, method=method, window_tokens=window_tokens,  # type: ignore[arg-type]
-                                 precision=precision)
+        # the writer's backend: its vectors are what the writer checked against the index
+        self.embedder = Embedder(load_for(ref, backend, threads=threads), prompt, method=method,  # type: ignore[arg-type]
+                                 window_tokens=window_tokens)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"i": batch["i"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
@@ -94,7 +93,7 @@ class RayEncoder:
         round_size = self.actors * ROUND_TEXTS_PER_ACTOR
         kwargs = {"model": self.ref.name, "checksum": self.ref.checksum, "prompt": self.local.prompt,
                   "method": self.local.method, "window_tokens": self.local.window_tokens,
-                  "precision": self.local.precision, "threads": self.threads, "cache": os.environ.get("AKHBAR_CACHE")}
+                  "backend": self.local.backend, "threads": self.threads, "cache": os.environ.get("AKHBAR_CACHE")}
         while True:
             texts = [t for _, t in zip(range(round_size), self.ahead)]
             if not texts:

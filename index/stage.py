@@ -22,11 +22,12 @@ import numpy as np
 
 from akhbar.index import centering, config, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.article import Article
+from akhbar.index.backends import load_for
 from akhbar.index.embed import Embedder
 from akhbar.index.encoder import Encoder
 from akhbar.index.errors import AkhbarError, ModelMismatch
 from akhbar.index.manifest import Manifest
-from akhbar.index.model import ModelRef, Precision, article_prompt, choose_precision, load, resolve
+from akhbar.index.model import ModelRef, resolve
 
 
 @dataclass
@@ -67,9 +68,9 @@ class Stage:
     """The state of one writer run over its staging folder (see the module docstring)."""
 
     def __init__(self, folder: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
-                 precision: Precision, summary: BuildSummary, on_progress: Callable[[int], None] | None,
+                 backend: str, summary: BuildSummary, on_progress: Callable[[int], None] | None,
                  embedder: Embedder | None = None) -> None:
-        self.stage, self.settings, self.precision, self.summary = folder, settings, precision, summary
+        self.stage, self.settings, self.backend, self.summary = folder, settings, backend, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress
         self.con = store.open_stage(folder, base)
@@ -95,9 +96,9 @@ class Stage:
             if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
                 raise ModelMismatch(f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
                                     f"this machine has checksum {ref.checksum[:12]}")
-            model = load(ref)
-            self._embedder = Embedder(model, article_prompt(model), method=self.settings.method,  # type: ignore[arg-type]
-                                      window_tokens=self.settings.window_tokens, precision=choose_precision(self.precision))
+            encoder = load_for(ref, self.backend, None if m is None else m.backend)  # refuses incomparable vectors
+            self._embedder = Embedder(encoder, encoder.prompt, method=self.settings.method,  # type: ignore[arg-type]
+                                      window_tokens=self.settings.window_tokens)
             self.ref = ref
         return self._embedder
 
@@ -194,10 +195,12 @@ class Stage:
         if self.base_manifest is not None:
             m = self.base_manifest
             model, checksum, prompt, chunking, precision = m.model, m.model_checksum, m.prompt, m.chunking, m.precision
+            backend = m.backend
         else:
             e = self.embedder()
             model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
+            backend = e.encoder.describe()
         s = self.summary
         return Manifest(model, checksum, self.dim, prompt, chunking,
                         {"by": "language", "min_articles": centering.MIN_ARTICLES,
@@ -205,7 +208,7 @@ class Stage:
                         precision, faiss_entry, n,
                         counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                                 "reused_vectors": s.reused_vectors},
-                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files)
+                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files, backend=backend)
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty

@@ -60,7 +60,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         base.close()
         t_faiss = time.perf_counter() - t1
         Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage)).save(stage)
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend).save(stage)
         layout.publish(root, stage)
     return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss,
             "kind": entry["kind"], "factory": entry["factory"], "params": entry["params"]}

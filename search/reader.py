@@ -179,10 +179,12 @@ def open_index(root: Path) -> OpenIndex:
     return integrity.opened(root, folder, manifest, load)
 
 
-def query_embedder(manifest: Manifest, model_name: str | None = None, precision: str = "auto"):
-    """An Embedder equal to the build's, or ModelMismatch when the model differs."""
+def query_embedder(manifest: Manifest, model_name: str | None = None, backend: str = "auto"):
+    """An Embedder equal to the build's: the same model (else ModelMismatch) and a backend whose
+    vectors compare with the index's (auto picks the fastest such; another is refused)."""
+    from akhbar.index.backends import load_for
     from akhbar.index.embed import Embedder
-    from akhbar.index.model import choose_precision, load, resolve
+    from akhbar.index.model import resolve
 
     ref = resolve(model_name or manifest.model)
     if ref.name != manifest.model or ref.checksum != manifest.model_checksum:
@@ -190,6 +192,5 @@ def query_embedder(manifest: Manifest, model_name: str | None = None, precision:
             f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "
             f"not '{ref.name}' (checksum {ref.checksum[:12] or '-'}); query with the same model or rebuild"
         )
-    return Embedder(load(ref), manifest.prompt, method=str(manifest.chunking["method"]),
-                    window_tokens=int(manifest.chunking["window_tokens"]),
-                    precision=choose_precision(precision))  # type: ignore[arg-type]
+    return Embedder(load_for(ref, backend, manifest.backend), manifest.prompt, method=str(manifest.chunking["method"]),
+                    window_tokens=int(manifest.chunking["window_tokens"]))  # type: ignore[arg-type]

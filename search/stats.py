@@ -40,6 +40,7 @@ def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
         "prompt": m.prompt,
         "chunking": m.chunking,
         "precision": m.precision,
+        "backend": m.backend.get("name", "torch"),
         "index_kind": m.faiss["kind"],
         "faiss": m.faiss["factory"],
         "search_params": m.faiss.get("params", {}),

@@ -57,11 +57,13 @@ def st_model(model_ref):
 
 
 @pytest.fixture(scope="session")
-def embedder(st_model):
+def embedder(model_ref):
+    """What a build uses here: the backend `auto` picks for this CPU (exported once into the session cache)."""
+    from akhbar.index.backends import load_for
     from akhbar.index.embed import Embedder
-    from akhbar.index.model import article_prompt, choose_precision
 
-    return Embedder(st_model, article_prompt(st_model), precision=choose_precision("auto"))
+    encoder = load_for(model_ref, "auto")
+    return Embedder(encoder, encoder.prompt)
 
 
 @pytest.fixture(scope="session")

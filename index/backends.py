@@ -1,0 +1,215 @@
+"""Embedding backends: which runtime computes the model, in which arithmetic, chosen per CPU.
+
+Measured on a 2-core AMD EPYC with AVX-512 BF16 and VNNI, no AMX (bench/embed_throughput.py,
+README "Benchmark"): OpenVINO in bf16 is the fastest, then ONNX Runtime int8 and OpenVINO fp32,
+then torch. The float backends agree with torch fp32 to a per-article cosine ≥ 0.9999, so their
+vectors share one index; int8 agrees only to ~0.995, so an int8 index takes vectors of that same
+int8 export only (see `check_comparable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from akhbar.index import exports
+from akhbar.index.cpu import Cpu
+from akhbar.index.errors import AkhbarError, ModelError
+
+FLOAT = "float"  # the vectors identity every float backend shares
+
+
+class BackendMismatch(AkhbarError):
+    """The chosen backend's vectors would not compare with the index's."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    runtime: str  # torch | onnxruntime | openvino: the package it needs
+    precision: str  # fp32 | bf16 | int8
+    artifact: str | None  # the export it runs (index/exports.py); None: the torch model itself
+
+
+SPECS = {s.name: s for s in (
+    Spec("torch-fp32", "torch", "fp32", None),
+    Spec("torch-bf16", "torch", "bf16", None),
+    Spec("onnx-fp32", "onnxruntime", "fp32", "onnx-opt"),
+    Spec("onnx-int8-vnni", "onnxruntime", "int8", "onnx-int8-vnni"),
+    Spec("onnx-int8-avx2", "onnxruntime", "int8", "onnx-int8-avx2"),
+    Spec("openvino-fp32", "openvino", "fp32", "openvino"),
+    Spec("openvino-bf16", "openvino", "bf16", "openvino"),
+)}
+NAMES = ("auto", *SPECS)
+
+
+def installed() -> set[str]:
+    """Runtimes importable here (onnxruntime and openvino come with `akhbar[fast]`)."""
+    import importlib.util
+
+    return {r for r in ("torch", "onnxruntime", "openvino") if importlib.util.find_spec(r) is not None}
+
+
+def preference(cpu: Cpu) -> list[str]:
+    """Fastest first, for this CPU class.
+
+    bf16 CPUs: OpenVINO bf16 measured fastest here (see module doc). Without native bf16, torch fp32
+    already runs near the fp32 GEMM peak (shared/notes: 113 of 122-147 GFLOP/s on an AVX2 EPYC),
+    so only int8 arithmetic can be faster per token: ONNX Runtime int8, in the variant for the
+    CPU's int8 instructions. Not measured on an AVX2-only CPU (none here).
+    """
+    if cpu.bf16:
+        return ["openvino-bf16", "torch-bf16", "onnx-int8-vnni", "openvino-fp32", "torch-fp32"]
+    if cpu.vnni:
+        return ["onnx-int8-vnni", "openvino-fp32", "onnx-fp32", "torch-fp32"]
+    if cpu.avx2:
+        return ["onnx-int8-avx2", "openvino-fp32", "onnx-fp32", "torch-fp32"]
+    return ["openvino-fp32", "onnx-fp32", "torch-fp32"]
+
+
+def choose(cpu: Cpu, runtimes: set[str], index_backend: dict | None = None) -> str:
+    """The backend `auto` means: the fastest this CPU runs whose vectors match the index's (if any).
+
+    An int8 index names the one backend whose export made its vectors; a float index (or none)
+    takes the fastest float or int8 backend for a new build, the fastest float one for an index.
+    """
+    if index_backend and index_backend.get("vectors", FLOAT) != FLOAT:
+        return str(index_backend["name"])
+    floats_only = index_backend is not None
+    for name in preference(cpu):
+        spec = SPECS[name]
+        if spec.runtime in runtimes and not (floats_only and spec.precision == "int8"):
+            return name
+    return "torch-fp32"
+
+
+def validate(name: str, cpu: Cpu) -> Spec:
+    if name not in SPECS:
+        raise ModelError(f"backend '{name}' is not one of {', '.join(NAMES)}")
+    spec = SPECS[name]
+    if spec.precision == "bf16" and not cpu.bf16:
+        raise ModelError(f"backend {name} needs native bf16 (avx512_bf16 or AMX); this CPU has none "
+                         f"({cpu.label()}): emulated bf16 is ~5x slower than fp32")
+    return spec
+
+
+@dataclass
+class Encoder:
+    """A loaded backend: token ids and mask in, unit sentence vectors out."""
+
+    name: str
+    precision: str
+    vectors: str  # FLOAT, or the int8 export's identity: equal strings compare
+    tokenizer: object
+    max_tokens: int
+    dim: int
+    prompt: str
+    run: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def describe(self) -> dict[str, str]:
+        """The manifest's `backend` entry."""
+        from akhbar.index.cpu import detect
+
+        return {"name": self.name, "precision": self.precision, "vectors": self.vectors, "cpu": detect().label()}
+
+
+def check_comparable(index_backend: dict | None, name: str, vectors: str | None = None) -> None:
+    """Refuse vectors that would not compare with the index's: float backends agree to a per-article
+    cosine >= 0.9999 with each other (any may add to or query a float index); int8 only to ~0.995
+    with floats, and int8 exports of other weights not at all. `vectors`: the loaded encoder's
+    identity; None checks what the name alone decides, before anything is loaded or exported."""
+    have = (index_backend or {}).get("vectors", FLOAT)
+    spec = SPECS[name]
+    if vectors == have or (vectors is None and (spec.precision == "int8") == (have != FLOAT)):
+        return
+    built = str((index_backend or {}).get("name", "torch-fp32"))
+    what = "float" if have == FLOAT else f"int8 ({built})"
+    gives = "float" if spec.precision != "int8" else f"int8 ({name}{', another export' if have != FLOAT else ''})"
+    raise BackendMismatch(f"the index holds {what} vectors; backend {name} gives {gives} vectors, which do not compare "
+                          f"with them (int8 and float differ by up to ~0.005 cosine per article); use --backend "
+                          f"{'auto' if have == FLOAT else built}, or rebuild the index with --backend {name}")
+
+
+def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> Encoder:
+    """Load backend `name` for model `ref`, exporting its files into the cache first if needed.
+
+    threads: 0 = every core this process may use (the runtimes' default and the fastest measured here).
+    """
+    spec = validate(name, cpu)
+    exports.require(spec.runtime)
+    threads = threads or cpu.cores
+    if spec.artifact is None:
+        import torch
+
+        torch.set_num_threads(threads)
+        return _torch(spec, ref)
+    path, meta = exports.artifact(ref, spec.artifact)
+    from transformers import AutoTokenizer
+
+    from akhbar.index.offline import quiet_libraries
+
+    quiet_libraries()
+    tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
+    run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
+    vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
+    return Encoder(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]),
+                   str(meta["prompt"]), run)
+
+
+def _torch(spec: Spec, ref) -> Encoder:
+    from akhbar.index.model import load
+
+    return torch_encoder(load(ref), bf16=spec.precision == "bf16")
+
+
+def torch_encoder(model, bf16: bool = False) -> Encoder:
+    """A loaded SentenceTransformer as an Encoder, in fp32 or under bf16 autocast."""
+    import torch
+
+    from akhbar.index.model import article_prompt
+
+    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            feats = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+            return model.forward(feats)["sentence_embedding"].float().numpy()
+
+    name = "torch-bf16" if bf16 else "torch-fp32"
+    return Encoder(name, SPECS[name].precision, FLOAT, model.tokenizer, model.get_max_seq_length(),
+                   model.get_embedding_dimension(), article_prompt(model), run)
+
+
+def _onnxruntime(path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+
+def _openvino(path, precision: str, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+                                                          "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads})
+    request = compiled.create_infer_request()
+    return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0].copy()
+
+
+def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None, threads: int = 0) -> Encoder:
+    """The encoder to embed with: `requested` ('auto' or a name) for an index built with
+    `index_backend` (None for a new build), refused if its vectors would not compare."""
+    from akhbar.index.cpu import detect
+
+    cpu = cpu or detect()
+    name = choose(cpu, installed(), index_backend) if requested == "auto" else requested
+    validate(name, cpu)
+    if index_backend is not None:
+        check_comparable(index_backend, name)  # before any export or load
+    enc = open_encoder(name, ref, cpu, threads)
+    if index_backend is not None:
+        check_comparable(index_backend, name, enc.vectors)
+    return enc

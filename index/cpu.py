@@ -1,0 +1,55 @@
+"""What this CPU can do, read once: the backend choice and every bench result depend on it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """The CPU model and the instruction-set features that decide how fast each backend runs."""
+
+    model: str
+    cores: int
+    bf16: bool  # native bf16 dot products (avx512_bf16 or AMX)
+    amx: bool
+    avx512: bool
+    vnni: bool  # int8 dot products (avx512_vnni or avx_vnni)
+    avx2: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def label(self) -> str:
+        """One line for tables: 'AMD EPYC, 2 cores: avx2 avx512 vnni bf16'."""
+        feats = " ".join(k for k in ("avx2", "avx512", "vnni", "bf16", "amx") if getattr(self, k)) or "no AVX2"
+        return f"{self.model}, {self.cores} cores: {feats}"
+
+
+def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
+    """A Cpu from /proc/cpuinfo-style flag names."""
+    amx = "amx_bf16" in flags or "amx_tile" in flags
+    return Cpu(model=model, cores=cores, bf16="avx512_bf16" in flags or amx, amx=amx, avx512="avx512f" in flags,
+               vnni="avx512_vnni" in flags or "avx_vnni" in flags, avx2="avx2" in flags)
+
+
+@functools.cache
+def detect(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
+    """This machine's CPU (Linux reads /proc/cpuinfo; elsewhere only the model name is known)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name" and model in ("", platform.processor(), platform.machine()):
+                model = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return from_flags(model, cores, flags)
