@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -39,6 +44,20 @@ def checkpoint_consumed(index: Path) -> int:
         except sqlite3.Error:
             return 0
     return 0
+
+
+def kill_after_checkpoint(args: list[str], index: Path, at_least: int) -> int:
+    """Run `akhbar ARGS` in another process, SIGKILL it once it has committed `at_least` input
+    articles, and return how many it had committed (the point a resumed run must start from)."""
+    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 240
+    while checkpoint_consumed(index) < at_least and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the writer finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return checkpoint_consumed(index)
 
 
 def cli_json(*args: str) -> dict:

@@ -16,7 +16,7 @@ from akhbar.index import layout
 from akhbar.index.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import CORPUS, SEED_ARTICLES, checkpoint_consumed, cli_json, runner, write_jsonl
+from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, kill_after_checkpoint, runner, write_jsonl
 
 
 @pytest.mark.model  # builds an index of its own
@@ -56,16 +56,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
             for i in range(3000)]
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
-    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "build", str(corpus), "--index", str(index)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-
-    deadline = time.time() + 240
-    while checkpoint_consumed(index) < 512 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    assert proc.poll() is None, "the build finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = checkpoint_consumed(index)
+    done = kill_after_checkpoint(["build", str(corpus), "--index", str(index)], index, 512)
     assert 512 <= done < 3000
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before

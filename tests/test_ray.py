@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import orjson
@@ -18,7 +15,7 @@ from akhbar.index import ray_embed
 from akhbar.index.build import build
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
-from tests.helpers import SEEDS, checkpoint_consumed, runner, write_jsonl
+from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
 from tests.test_build import GOOD
 
 pytestmark = pytest.mark.model  # every Ray test embeds (the make check tier skips them)
@@ -62,16 +59,7 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     index = tmp_path / "idx"
     args = ["build", str(corpus), "--index", str(index), "--ray", ray_address]
-    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=os.environ.copy())
-
-    deadline = time.time() + 240
-    while checkpoint_consumed(index) < 256 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    assert proc.poll() is None, "the build finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = checkpoint_consumed(index)
+    done = kill_after_checkpoint(args, index, 256)
     assert 256 <= done < 1000
     result = runner.invoke(app, [*args, "--json"])  # the same command, from this process (already joined)
     assert result.exit_code == 0, result.output
