@@ -47,7 +47,7 @@ bench: install
 	$(BIN)/python bench/embed_throughput.py $(SHARED)/data/saudinewsnet/articles.jsonl.gz
 
 eval: install
-	$(BIN)/python bench/eval_all.py $(SHARED)/data
+	$(BIN)/python -m bench.eval_all $(SHARED)/data
 
 clean:
 	rm -rf $(VENV) $(DEMO_INDEX) *.egg-info

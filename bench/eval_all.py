@@ -1,6 +1,6 @@
 """Build an index per evaluation data set and score it with `akhbar eval`'s code.
 
-Usage: python bench/eval_all.py ../shared/data [--work /tmp/akhbar-eval] [--rebuild]
+Usage: python -m bench.eval_all ../shared/data [--work /tmp/akhbar-eval] [--rebuild]
                                 [--modes dense,lexical,hybrid] [--fusion rrf | weighted:0.1]
 Prints a Markdown table, one column per ranking mode, beside the TF-IDF reference figures of
 data/README.md. --fusion sets how hybrid fuses (QuerySettings.fusion) for a comparison run.
