@@ -189,7 +189,9 @@ def main() -> None:
     base = best["baseline"]
     base_tps = base["covered_tokens"] / base["seconds"]
     per_flop = {"hidden": 384, "layers": 12, "ffn": 1536}  # multilingual-e5-small
-    print(f"CPU: {cpu.label()}. Auto backend: {auto}. Other work was running on the machine: best of {args.rounds} alternating rounds.")
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"CPU: {cpu.label()}. Auto backend: {auto}. Load average {load} at the end (other work on the machine "
+          f"slows every run; ratios come from the same run). Best of {args.rounds} alternating rounds.")
     print(f"{base['articles']} SaudiNewsNet articles (skip {args.skip}), {base['tokens']} tokens with the prompt.")
     print(f"GEMM peak (2048×384×1536, all cores, best of {args.rounds}): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
     print()
