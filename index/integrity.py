@@ -115,12 +115,8 @@ def check_sqlite(folder: Path, pragma: str | None = None) -> list[Damage]:
     damage = []
     for name, tables in ((store.DB, {"articles", "terms"}), (store.DELTA_DB, {"articles", "terms", "removed"})):
         try:
-            con = sqlite3.connect(f"file:{folder / name}?mode=ro", uri=True)
-            try:
-                missing = tables - {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-                found = [r[0] for r in con.execute(f"PRAGMA {pragma}").fetchall()] if pragma and not missing else ["ok"]
-            finally:
-                con.close()
+            present, found = store.health(folder / name, pragma, tables)
+            missing = tables - present
         except sqlite3.Error as exc:
             damage.append(Damage(name, f"not a readable SQLite database ({exc})"))
             continue

@@ -371,3 +371,16 @@ def summary(con: sqlite3.Connection) -> dict[str, object]:
     sources = con.execute("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0]
     first, last = con.execute("SELECT MIN(NULLIF(day, '')), MAX(NULLIF(day, '')) FROM articles").fetchone()
     return {"languages": langs, "sources": sources, "first_day": first or "", "last_day": last or ""}
+
+
+def health(path: Path, pragma: str | None, tables: set[str]) -> tuple[set[str], list]:
+    """(the tables a database file holds, what SQLite's `pragma` check says: ["ok"] when whole), read
+    apart from any version's view so that a damaged file is named; the pragma runs only when every
+    table in `tables` is there. Raises sqlite3.Error when the file is no database at all."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        found = [r[0] for r in con.execute(f"PRAGMA {pragma}").fetchall()] if pragma and tables <= present else ["ok"]
+    finally:
+        con.close()
+    return present, found
