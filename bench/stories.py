@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import random
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
@@ -27,6 +28,32 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
+POOL_SNN = 1000  # SaudiNewsNet articles in the pooled corpus (its first ones, in date order)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def pooled_sources(data: Path, work: Path, dated: bool) -> Path:
+    """One dense multilingual file: the seeds, ECB+, MEANTIME and POOL_SNN SaudiNewsNet articles,
+    interleaved in a fixed random order (each corpus keeps its own order); `dated=False` drops
+    every date, as a user with undated files would build."""
+    parts = {"seeds": _jsonl(ROOT / "seeds/events.jsonl") + _jsonl(ROOT / "seeds/sample_corpus.jsonl"),
+             "ecbplus": _jsonl(data / "ecbplus/articles.jsonl.gz"), "meantime": _jsonl(data / "meantime/articles.jsonl.gz"),
+             "snn": [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body")][:POOL_SNN]}
+    slots = [name for name, rows in parts.items() for _ in rows]
+    random.Random(0).shuffle(slots)
+    queues = {name: iter(rows) for name, rows in parts.items()}
+    out = work / f"pool-{'dated' if dated else 'undated'}.jsonl"
+    with open(out, "w", encoding="utf-8") as f:
+        for name in slots:
+            r = dict(next(queues[name]))
+            if not dated:
+                r.pop("date", None)
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return out
 
 
 def pairwise(story: dict[int, str], event: dict[int, str]) -> tuple[float, float, float]:

@@ -199,6 +199,18 @@ def unlinked_in_delta(con: sqlite3.Connection) -> list[int]:
         "UNION SELECT pos FROM story_of WHERE link IN (SELECT pos FROM main.removed)")]
 
 
+def positions_in_language(con: sqlite3.Connection, lang: str) -> list[int]:
+    """Positions of the live articles in one language (story_links: a language's nearest article)."""
+    return [r[0] for r in con.execute("SELECT pos FROM articles WHERE lang = ?", (lang,))]
+
+
+def removed_with_language(con: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(position, language) of the articles the delta removed; '' where the row went with it (added
+    and removed within the delta)."""
+    return [(r[0], r[1]) for r in con.execute(
+        "SELECT r.pos, IFNULL(b.lang, '') FROM main.removed r LEFT JOIN base.articles b ON b.pos = r.pos ORDER BY r.pos")]
+
+
 def clear_stories(con: sqlite3.Connection) -> None:
     con.execute("DELETE FROM main.stories")
 

@@ -8,16 +8,10 @@ and their order alone: `fresh_pass` recomputes it from nothing, `assign` brings 
 after a write by linking only what is new or lost its link (the articles linked to a removed or
 re-added one), then renaming the stories downstream of them.
 
-The link rule (`threshold`), chosen with bench/stories.py on seeds/events.jsonl (independent
-write-ups in Arabic, English and French, plus near-miss events) and ECB+, MEANTIME, SaudiNewsNet:
-- Two articles published more than STORY_WINDOW_DAYS apart never link.
-- Time is evidence. Two dated articles one day apart or less link at a lower cosine:
-  STORY_SAME_DAY_COSINE within a language, STORY_SAME_DAY_CROSS_COSINE across languages
-  (centering lowers cross-language cosines: independent write-ups of one event in two languages
-  averaged 0.41 on the dev split, against 0.83 within a language), rising by
-  STORY_COSINE_PER_DAY for each further day, up to STORY_LINK_COSINE.
-- Without dates on both sides there is no time evidence: STORY_LINK_COSINE for any pair, the
-  value that gives ECB+ (undated, two events per topic) its best pairwise F1.
+The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
+looks at the articles up to A only, so a removal can change the link of an article that did not
+link to the removed one (the removed one was nearer to it, or to its partner, in a language):
+a delta write relinks the removed articles' neighbours and their neighbours too (`near_removed`).
 """
 
 from __future__ import annotations
@@ -31,28 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, store, vectors
+from akhbar.index import centering, faiss_index, store, story_rule, vectors
 
 FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
 # ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
 # for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
 # largest copy group has 43 articles; each deeper search costs a query of its own.
 MAX_K = 256
-
-
-def threshold(same_language: bool, days: int | None) -> float:
-    """The cosine (centered space) at which two articles `days` apart link; None: not dated both."""
-    if days is None:
-        return config.STORY_LINK_COSINE
-    if days > config.STORY_WINDOW_DAYS:
-        return float("inf")
-    base = config.STORY_SAME_DAY_COSINE if same_language else config.STORY_SAME_DAY_CROSS_COSINE
-    return min(config.STORY_LINK_COSINE, base + config.STORY_COSINE_PER_DAY * max(0, days - 1))
-
-
-def lowest() -> float:
-    """No pair links below this cosine: the end of every candidate list."""
-    return min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, config.STORY_LINK_COSINE)
 
 
 def _ordinal(day: str) -> int:
@@ -63,11 +42,12 @@ def _ordinal(day: str) -> int:
 class Space:
     """What linking needs of an index version: its search and its centered vectors by position.
 
-    search(queries, k) → (scores, positions) over every vector the version holds (removed ones
-    included: callers check liveness); vectors(positions, langs) → centered unit rows.
+    search(queries, k, selector=None) → (scores, positions) over every vector the version holds
+    (removed ones included: callers check liveness; a FAISS IDSelector restricts it);
+    vectors(positions, langs) → centered unit rows.
     """
 
-    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+    search: Callable[..., tuple[np.ndarray, np.ndarray]]
     vectors: Callable[[list[int], list[str]], np.ndarray]
     size: int  # vectors the search holds
 
@@ -85,7 +65,7 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
 def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.ndarray]) -> list[int]:
     """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
     scores, ids = first
-    k, floor = len(scores), lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    k, floor = len(scores), story_rule.lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
     while k < min(space.size, MAX_K) and len(scores) and scores[-1] >= floor:
         k = min(space.size, MAX_K, k * 4)
         s, i = space.search(query[None], k)
@@ -93,14 +73,46 @@ def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.nda
     return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
 
 
+class _Nearest:
+    """Whether A is B's most similar live article in A's language among the positions up to A: one
+    FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
+    positions) to exactly those articles, so the answer is the same in a fresh pass."""
+
+    def __init__(self, con: sqlite3.Connection, space: Space):
+        self.con, self.space = con, space
+        self.bitmaps: dict[str, np.ndarray] = {}
+
+    def _bitmap(self, lang: str) -> np.ndarray:
+        if lang not in self.bitmaps:
+            pos = np.asarray(store.positions_in_language(self.con, lang), np.int64)
+            bits = np.zeros(int(pos.max()) + 1 if len(pos) else 1, bool)
+            bits[pos] = True
+            self.bitmaps[lang] = np.packbits(bits, bitorder="little")
+        return self.bitmaps[lang]
+
+    def __call__(self, a: int, lang: str, b: int, b_lang: str, cos: float) -> bool:
+        import faiss
+
+        bitmap = self._bitmap(lang)
+        in_lang, up_to_a = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), faiss.IDSelectorRange(0, a + 1)
+        selector = faiss.IDSelectorAnd(up_to_a, in_lang)
+        v = self.space.vectors([b], [b_lang])
+        _, ids = self.space.search(v, min(3, self.space.size), selector)
+        others = [int(p) for p in ids[0] if p >= 0 and p not in (a, b)]
+        if not others:
+            return True
+        return bool((self.space.vectors(others, [lang] * len(others)) @ v[0] <= cos).all())
+
+
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, int]:
-    """The link of each given live article: its most similar earlier live article that passes
-    `threshold`, or -1. Depends only on the live articles before it, so it is the same whenever
-    it is computed (exact cosines from the stored vectors; FAISS only proposes candidates)."""
+    """The link of each given live article (story_rule.choose), or -1. Depends only on the live
+    articles up to it, so it is the same whenever it is computed (exact cosines from the stored
+    vectors; FAISS only proposes candidates)."""
     out: dict[int, int] = {}
     if not positions:
         return out
     me = _rows(con, positions)
+    nearest = _Nearest(con, space)
     for i in range(0, len(positions), 1024):
         chunk = positions[i : i + 1024]
         q = space.vectors(chunk, [me[p][1] for p in chunk])
@@ -108,18 +120,43 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
         for a, v, s, ids_a in zip(chunk, q, scores, ids):
             cand = [b for b in _candidates(space, v, (s, ids_a)) if b < a]
             info = _rows(con, cand)
-            cand = [b for b in cand if b in info]
-            best, best_cos = -1, -1.0
-            if cand:
-                cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
-                _, lang, day = me[a]
-                for b, c in sorted(zip(cand, cos.tolist())):
-                    dated = day and info[b][2]
-                    days = abs(_ordinal(day) - _ordinal(info[b][2])) if dated else None
-                    if c >= threshold(lang == info[b][1], days) and c > best_cos:
-                        best, best_cos = b, c
-            out[a] = best
+            cand = sorted(b for b in cand if b in info)
+            if not cand:
+                out[a] = -1
+                continue
+            cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
+            _, lang, day = me[a]
+
+            def days(b: int) -> int | None:
+                return abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None
+
+            out[a] = story_rule.choose(lang, days, [(b, info[b][1], c) for b, c in zip(cand, cos.tolist())],
+                                       lambda b, c: nearest(a, lang, b, info[b][1], c))
     return out
+
+
+def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
+    """Live articles whose link a removal may change besides those linked to a removed one: later
+    than a removed article C and near it, or near an article near it (C was nearer to them, or to
+    their partner, than they were to each other). Exact for articles with fewer than MAX_K
+    neighbours above the lowest threshold, as the links are."""
+    removed = store.removed_with_language(con)
+    if not removed:
+        return []
+    floor = story_rule.lowest() - 0.01
+    first = min(p for p, _ in removed)
+    q = space.vectors([p for p, _ in removed], [lang for _, lang in removed])
+    scores, ids = space.search(q, min(MAX_K, space.size))
+    near = sorted({int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p >= 0 and c >= floor})
+    live = _rows(con, near)
+    out = {p for p in live if p > first}
+    hop = [p for p in near if p in live]
+    if hop:
+        q = space.vectors(hop, [live[p][1] for p in hop])
+        scores, ids = space.search(q, min(MAX_K, space.size))
+        second = {int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p > first and c >= floor}
+        out |= set(_rows(con, sorted(second)))
+    return sorted(out)
 
 
 def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
@@ -173,13 +210,13 @@ def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]
     indexes = faiss_index.load(folder)
     rows = vectors.Rows(folder, dim)
     size = indexes[0].ntotal + (indexes[1].ntotal if indexes[1] is not None else 0)
-    return Space(lambda q, k: faiss_index.search(indexes, entry, q, k),
+    return Space(lambda q, k, selector=None: faiss_index.search(indexes, entry, q, k, selector),
                  lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers), size)
 
 
 def store_for_delta(con: sqlite3.Connection, space: Space) -> int:
     """A delta write: link the new articles and those whose link was removed; rows go to the delta."""
-    return assign(con, space, store.unlinked_in_delta(con))
+    return assign(con, space, sorted(set(store.unlinked_in_delta(con)) | set(near_removed(con, space))))
 
 
 def store_for_merge(folder: Path, space: Space, from_scratch: bool) -> int:
