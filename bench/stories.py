@@ -1,12 +1,18 @@
-"""Story assignment measured (index/story_links.py), from the assignments stored in real indexes.
+"""Story assignment measured (index/story_links.py, index/story_rule.py) on real indexes.
 
 - seeds/events.jsonl + seeds/events-truth.tsv: per split (dev, heldout, seed) and language pair,
   the share of same-event pairs in one story, of near-miss pairs (same topic, another event)
-  apart, and of the other pairs apart.
+  apart, and of the other pairs apart; built here twice, as written and with every date dropped
+  (the undated case), stored assignments.
 - ECB+ (two events per topic) and MEANTIME (translation groups): pairwise precision, recall, F1,
   other-event pairs joined, translation groups whole and stories mixing groups.
 - SaudiNewsNet copy groups whole in one story.
-`--sweep` recomputes the pass (story_links.fresh_pass) for other thresholds.
+- Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
+  SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
+  different topics in one story, and the largest story.
+The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
+the current rule stores: tests/test_stories.py), so indexes built before a rule change still
+measure it. `--sweep` also measures the previous rule (no mutual links).
 
 Usage: python bench/stories.py ../shared/data [--work /tmp/akhbar-eval] [--sweep]
 (ECB+, MEANTIME and SaudiNewsNet indexes from bench/eval_all.py; the seeds index is built here)
@@ -26,6 +32,7 @@ from akhbar.index import config
 from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import open_index
+from akhbar.search.stories import coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL_SNN = 1000  # SaudiNewsNet articles in the pooled corpus (its first ones, in date order)
@@ -78,15 +85,22 @@ def truth_of(idx, path: Path) -> tuple[dict[int, str], dict[int, str]]:
     return event, topic
 
 
-def seeds_table(story: dict[int, str], idx) -> list[str]:
+def _seed_truth() -> dict[str, tuple[str, str, str]]:
+    """id → (event, topic, split) from seeds/events-truth.tsv."""
     truth = {}
     for line in (ROOT / "seeds/events-truth.tsv").read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             i, ev, topic, split = line.split("\t")
             truth[i] = (ev, topic, split)
+    return truth
+
+
+def seed_counts(story: dict[int, str], idx) -> Counter:
+    """(split, relation, language pair, "n" | "ok") → pairs; ok: joined for one event, apart otherwise."""
+    truth = _seed_truth()
     rows = {r[1]: (r[0], r[2]) for r in idx.in_order("pos, id, lang")}
     counts: Counter = Counter()
-    for a, b in combinations(sorted(truth), 2):
+    for a, b in combinations(sorted(i for i in truth if i in rows), 2):
         (ea, ta, sa), (eb, tb, sb) = truth[a], truth[b]
         split = "heldout" if "heldout" in (sa, sb) else ("seed" if sa == sb == "seed" else "dev")
         rel = "same event" if ea == eb else "near miss" if ta == tb else "other"
@@ -94,6 +108,11 @@ def seeds_table(story: dict[int, str], idx) -> list[str]:
         joined = story[rows[a][0]] == story[rows[b][0]]
         counts[(split, rel, langs, "n")] += 1
         counts[(split, rel, langs, "ok")] += joined if rel == "same event" else not joined
+    return counts
+
+
+def seeds_table(story: dict[int, str], idx) -> list[str]:
+    counts = seed_counts(story, idx)
     out = ["| split | pairs | language pair | pairs | right | share |", "|---|---|---|---|---|---|"]
     for split, rel, langs, kind in sorted(counts):
         if kind == "n":
@@ -101,6 +120,59 @@ def seeds_table(story: dict[int, str], idx) -> list[str]:
             verb = "joined" if rel == "same event" else "apart"
             out.append(f"| {split} | {rel} ({verb}) | {langs} | {n} | {ok} | {ok / n:.3f} |")
     return out
+
+
+def seeds_summary(story: dict[int, str], idx, label: str) -> list[str]:
+    """The README's table: right/pairs per split and relation, by language pair (same language pooled)."""
+    counts = seed_counts(story, idx)
+    cols = ("ar–en", "ar–fr", "en–fr", "same language")
+    out = []
+    for split in ("dev", "heldout", "seed"):
+        for rel, verb in (("same event", "joined"), ("near miss", "apart"), ("other", "apart")):
+            cells = []
+            for col in cols:
+                keys = [k for k in counts if k[:2] == (split, rel) and k[3] == "n"
+                        and (k[2] == col or (col == "same language" and len(set(k[2].split("–"))) == 1))]
+                n = sum(counts[k] for k in keys)
+                ok = sum(counts[k[:3] + ("ok",)] for k in keys)
+                cells.append(f"{ok}/{n}" if n else "—")
+            out.append(f"| {label} | {split} | {rel} {verb} | " + " | ".join(cells) + " |")
+    return out
+
+
+def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
+    """On the pooled corpus: the share of pairs of different topics in one story (pairs from two
+    corpora, which share no event, and pairs of one labelled corpus with different topics), and the
+    largest story with the corpora it takes in."""
+    source, topic = {}, {}
+    for i, (_, t, _) in _seed_truth().items():
+        source[i], topic[i] = "seeds", t
+    for name in ("ecbplus", "meantime"):
+        for line in gzip.decompress((data / name / "clusters.jsonl.gz").read_bytes()).splitlines():
+            r = json.loads(line)
+            for m in r["members"]:
+                source[m], topic[m] = name, str(r.get("topic"))
+    rows = idx.in_order("pos, id")
+    src = {p: source.get(i, "seeds" if not i.startswith("snn-") else "snn") for p, i in rows}
+    top = {p: topic.get(i) for p, i in rows}
+
+    def different_topic_pairs(members: list[int]) -> int:
+        n = len(members)
+        by_source = Counter(src[p] for p in members)
+        labelled = [p for p in members if top[p] is not None]
+        by_source_l = Counter(src[p] for p in labelled)
+        by_topic = Counter((src[p], top[p]) for p in labelled)
+        return (n * (n - 1) - sum(k * (k - 1) for k in by_source.values())
+                + sum(k * (k - 1) for k in by_source_l.values()) - sum(k * (k - 1) for k in by_topic.values())) // 2
+
+    members: dict[str, list[int]] = {}
+    for p, s in story.items():
+        members.setdefault(s, []).append(p)
+    joined = sum(different_topic_pairs(m) for m in members.values())
+    total = different_topic_pairs([p for p, _ in rows])
+    largest = max(members.values(), key=len)
+    return (f"{joined}/{total} = {joined / total:.5f} of different-topic pairs in one story; largest story "
+            f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})")
 
 
 def eval_sets(data: Path, work: Path, story_of) -> list[str]:
@@ -145,27 +217,63 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
     return out
 
 
+def seeds_index(work: Path, dated: bool):
+    """The seeds built afresh with the current rule (the .tsv is not ingested); undated: every date dropped."""
+    root = work / ("seeds" if dated else "seeds-undated")
+    sources = [ROOT / "seeds"]
+    if not dated:
+        src = work / "seeds-undated.jsonl"
+        with open(src, "w", encoding="utf-8") as f:
+            for name in ("events.jsonl", "sample_corpus.jsonl"):
+                for r in _jsonl(ROOT / "seeds" / name):
+                    r.pop("date", None)
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        sources = [src] + sorted((ROOT / "seeds").glob("*.txt"))  # the seed page: undated already
+    build(sources, root)
+    return open_index(root)
+
+
+def pooled_index(data: Path, work: Path, dated: bool):
+    root = work / ("pool-dated" if dated else "pool-undated")
+    try:
+        return open_index(root)
+    except IndexNotFound:
+        build([pooled_sources(data, work, dated)], root)
+        return open_index(root)
+
+
+def report(data: Path, work: Path, seeds: dict, story_of) -> None:
+    print("| dates | split | pairs | ar–en | ar–fr | en–fr | same language |\n|---|---|---|---|---|---|---|")
+    for label, idx in seeds.items():
+        print("\n".join(seeds_summary(story_of(idx), idx, label)))
+    print()
+    print("\n".join(eval_sets(data, work, story_of)))
+    for label in ("dated", "undated"):
+        idx = pooled_index(data, work, label == "dated")
+        print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
+              + chance_joins(data, idx, story_of(idx)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
-    ap.add_argument("--sweep", action="store_true", help="also recompute the pass for other thresholds")
+    ap.add_argument("--sweep", action="store_true", help="also recompute the pass without mutual links (the previous rule)")
     args = ap.parse_args()
-    seeds = args.work / "seeds"
-    try:
-        idx = open_index(seeds)
-    except IndexNotFound:
-        build([ROOT / "seeds"], seeds)
-        idx = open_index(seeds)
-    print("## Stored assignments\n")
-    print("\n".join(seeds_table(idx.story_assignments(), idx)) + "\n")
-    print("\n".join(eval_sets(args.data, args.work, lambda i: i.story_assignments())))
+    seeds = {"dated": seeds_index(args.work, True), "undated": seeds_index(args.work, False)}
+    print("## Seeds, stored assignments (built here); ECB+, MEANTIME, SaudiNewsNet, pooled: a fresh pass\n")
+    report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
+    nato = coverage(seeds["dated"], "ar-nato-01")
+    rows = seeds["dated"].rows(nato.members, "pos, id, lang, day, source")
+    print("\nThe demo (`akhbar coverage ar-nato-01`, stored): " + "; ".join(
+        f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members)))
+    print("\n## Seeds in detail (stored, dated)\n")
+    print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
     if args.sweep:
-        for same, cross in ((0.55, 0.55), (0.5, 0.4), (0.45, 0.35), (0.45, 0.3), (0.4, 0.35)):
-            config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE = same, cross
-            print(f"\n## Recomputed: same-day {same} within a language, {cross} across\n")
-            print("\n".join(row for row in seeds_table(idx.fresh_story_pass(), idx) if "heldout" not in row))
-            print("\n".join(eval_sets(args.data, args.work, lambda i: i.fresh_story_pass())))
+        config.STORY_MUTUAL_SAME_DAY_COSINE, config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE = 0.45, 0.35
+        config.STORY_MUTUAL_COSINE = config.STORY_MUTUAL_CROSS_COSINE = 0.55
+        print("\n## Before: no mutual links (any pair: 0.45 / 0.35 across languages a day apart, 0.55 undated)\n")
+        report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
 
 
 if __name__ == "__main__":
