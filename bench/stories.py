@@ -12,9 +12,9 @@
   different topics in one story, and the largest story.
 The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
 the current rule stores: tests/test_stories.py), so indexes built before a rule change still
-measure it. `--sweep` also measures the previous rule (no mutual links).
+measure it. `--sweep` also measures the previous rule (no mutual links); `--cost` times both passes.
 
-Usage: python bench/stories.py ../shared/data [--work /tmp/akhbar-eval] [--sweep]
+Usage: python -m bench.stories ../shared/data [--work /tmp/akhbar-eval] [--sweep] [--cost]
 (ECB+, MEANTIME and SaudiNewsNet indexes from bench/eval_all.py; the seeds index is built here)
 """
 
@@ -24,6 +24,7 @@ import argparse
 import gzip
 import json
 import random
+import time
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
@@ -217,6 +218,70 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
     return out
 
 
+def _previous_rule() -> dict[str, float]:
+    """Switch the mutual links off (their thresholds at the plain ones); returns the current values."""
+    keep = {k: getattr(config, k) for k in ("STORY_MUTUAL_SAME_DAY_COSINE", "STORY_MUTUAL_SAME_DAY_CROSS_COSINE",
+                                            "STORY_MUTUAL_COSINE", "STORY_MUTUAL_CROSS_COSINE")}
+    config.STORY_MUTUAL_SAME_DAY_COSINE = config.STORY_SAME_DAY_COSINE
+    config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE = config.STORY_SAME_DAY_CROSS_COSINE
+    config.STORY_MUTUAL_COSINE = config.STORY_MUTUAL_CROSS_COSINE = config.STORY_LINK_COSINE
+    return keep
+
+
+def cost(indexes: dict, rounds: int = 3) -> list[str]:
+    """Seconds of a whole story pass (what a build or a small index's write runs) with the current
+    rule and with the previous one, alternated in this process; the best round of each."""
+    out = ["| index | articles | pass, previous rule | pass, mutual links | ratio |", "|---|---|---|---|---|"]
+    for name, idx in indexes.items():
+        best = {"previous": float("inf"), "mutual": float("inf")}
+        for _ in range(rounds):
+            for rule in ("previous", "mutual"):
+                keep = _previous_rule() if rule == "previous" else {}
+                t = time.perf_counter()
+                idx.fresh_story_pass()
+                best[rule] = min(best[rule], time.perf_counter() - t)
+                for k, v in keep.items():
+                    setattr(config, k, v)
+        n = idx.count()
+        out.append(f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
+                   f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |")
+    return out
+
+
+def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
+    """A proxy for rated pairs (each article in one pair, the other event of its topic around it):
+    indexes of one random same-event pair per ECB+ event (undated, shuffled), built here; the
+    share of pairs in one story, and of pairs of a topic's two events."""
+    articles = {r["id"]: r for r in _jsonl(data / "ecbplus/articles.jsonl.gz")}
+    clusters = [json.loads(line) for line in gzip.decompress((data / "ecbplus/clusters.jsonl.gz").read_bytes()).splitlines()]
+    joined = n = other_joined = other_n = 0
+    for draw in range(draws):
+        rng = random.Random(draw)
+        pairs = [(rng.sample([m for m in c["members"] if m in articles], 2), str(c["topic"])) for c in clusters
+                 if sum(m in articles for m in c["members"]) >= 2]
+        ids = [i for p, _ in pairs for i in p]
+        rng.shuffle(ids)
+        src = work / f"ecb-pairs-{draw}.jsonl"
+        src.write_text("".join(json.dumps(articles[i], ensure_ascii=False) + "\n" for i in ids), encoding="utf-8")
+        root = work / f"ecb-pairs-{draw}"
+        try:
+            idx = open_index(root)
+        except IndexNotFound:
+            build([src], root)
+            idx = open_index(root)
+        story = idx.fresh_story_pass()
+        pairs = [(p, t) for p, t in pairs if all(idx.position(i) is not None for i in p)]  # skipped on ingest: dropped
+        of = {i: story[idx.position(i)] for p, _ in pairs for i in p}
+        joined += sum(of[a] == of[b] for (a, b), _ in pairs)
+        n += len(pairs)
+        for ((a1, b1), t1), ((a2, b2), t2) in combinations(pairs, 2):
+            if t1 == t2:
+                other_n += 4
+                other_joined += sum(of[x] == of[y] for x in (a1, b1) for y in (a2, b2))
+    return (f"ECB+ one pair per event ({draws} draws, {n} pairs, undated): pairs in one story {joined}/{n} = {joined / n:.3f}; "
+            f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}")
+
+
 def seeds_index(work: Path, dated: bool):
     """The seeds built afresh with the current rule (the .tsv is not ingested); undated: every date dropped."""
     root = work / ("seeds" if dated else "seeds-undated")
@@ -248,6 +313,7 @@ def report(data: Path, work: Path, seeds: dict, story_of) -> None:
         print("\n".join(seeds_summary(story_of(idx), idx, label)))
     print()
     print("\n".join(eval_sets(data, work, story_of)))
+    print("\n" + ecb_pairs(data, work))
     for label in ("dated", "undated"):
         idx = pooled_index(data, work, label == "dated")
         print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
@@ -259,6 +325,7 @@ def main() -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
     ap.add_argument("--sweep", action="store_true", help="also recompute the pass without mutual links (the previous rule)")
+    ap.add_argument("--cost", action="store_true", help="time the story pass with and without mutual links")
     args = ap.parse_args()
     seeds = {"dated": seeds_index(args.work, True), "undated": seeds_index(args.work, False)}
     print("## Seeds, stored assignments (built here); ECB+, MEANTIME, SaudiNewsNet, pooled: a fresh pass\n")
@@ -269,9 +336,16 @@ def main() -> None:
         f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members)))
     print("\n## Seeds in detail (stored, dated)\n")
     print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
+    if args.cost:
+        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work, True)}
+        try:
+            indexes["SaudiNewsNet"] = open_index(args.work / "snn")
+        except IndexNotFound:
+            pass
+        print("\n## Cost of the story pass (what a write runs), same process\n")
+        print("\n".join(cost(indexes)))
     if args.sweep:
-        config.STORY_MUTUAL_SAME_DAY_COSINE, config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE = 0.45, 0.35
-        config.STORY_MUTUAL_COSINE = config.STORY_MUTUAL_CROSS_COSINE = 0.55
+        _previous_rule()
         print("\n## Before: no mutual links (any pair: 0.45 / 0.35 across languages a day apart, 0.55 undated)\n")
         report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
 
