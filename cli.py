@@ -266,7 +266,8 @@ def similar(
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
     if box.copies:
-        out.print("Same story also published by: " + ", ".join(present.outlet(c) for c in box.copies))
+        more = f" and {box.copies_more} more" if box.copies_more else ""
+        out.print("Same story also published by: " + ", ".join(present.outlet(c) for c in box.copies) + more)
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)

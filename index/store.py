@@ -34,9 +34,11 @@ CREATE INDEX articles_source ON articles(source);
 CREATE INDEX articles_lang ON articles(lang);
 CREATE INDEX articles_hash ON articles(hash);
 CREATE VIRTUAL TABLE terms USING fts5(words, detail=column);
-CREATE TABLE stories (pos INTEGER PRIMARY KEY, story TEXT NOT NULL, link INTEGER NOT NULL);
+CREATE TABLE stories (pos INTEGER PRIMARY KEY, story TEXT NOT NULL, link INTEGER NOT NULL, copied INTEGER NOT NULL,
+                      copy_group TEXT NOT NULL);
 CREATE INDEX stories_story ON stories(story);
 CREATE INDEX stories_link ON stories(link);
+CREATE INDEX stories_copy_group ON stories(copy_group);
 """
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
 VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
@@ -44,10 +46,13 @@ VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT 
 # an article's lexical terms (index/lexical.py) under its position, and how many articles have a term
 TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
               "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
-# each live article's story (the id of its first article) and link (the position of the earlier
-# article it joined, -1 for a story's first): index/story_links.py. A delta row overrides the base's.
-STORY_VIEW = ("CREATE TEMP VIEW story_of AS SELECT pos, story, link FROM main.stories UNION ALL "
-              "SELECT pos, story, link FROM base.stories WHERE pos NOT IN (SELECT pos FROM main.stories) "
+# each live article's story (the id of its first article), link (the position of the earlier
+# article it joined, -1 for a story's first), whether it is a copy of that article (`copied`) and
+# its copy group (the id of the group's first article): index/story_links.py. A delta row
+# overrides the base's.
+STORY_COLUMNS = "pos, story, link, copied, copy_group"
+STORY_VIEW = (f"CREATE TEMP VIEW story_of AS SELECT {STORY_COLUMNS} FROM main.stories UNION ALL "
+              f"SELECT {STORY_COLUMNS} FROM base.stories WHERE pos NOT IN (SELECT pos FROM main.stories) "
               "AND pos NOT IN (SELECT pos FROM main.removed)")
 LOST_LINK = -2  # a merged row whose link was removed: linked again before the merge is published
 VOCAB = ("CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
@@ -171,8 +176,8 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
     con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
     con.execute("INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
                 "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos")
-    con.execute("INSERT INTO merged.stories SELECT m.pos, s.story, CASE WHEN s.link < 0 THEN -1 ELSE IFNULL(lm.pos, ?) END "
-                "FROM story_of s JOIN articles a ON a.pos = s.pos JOIN merged.articles m ON m.id = a.id "
+    con.execute("INSERT INTO merged.stories SELECT m.pos, s.story, CASE WHEN s.link < 0 THEN -1 ELSE IFNULL(lm.pos, ?) END, "
+                "s.copied, s.copy_group FROM story_of s JOIN articles a ON a.pos = s.pos JOIN merged.articles m ON m.id = a.id "
                 "LEFT JOIN articles la ON la.pos = s.link LEFT JOIN merged.articles lm ON lm.id = la.id", (LOST_LINK,))
     con.commit()
     con.execute("DETACH merged")
@@ -182,7 +187,7 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
 def connect_merged(folder: Path) -> sqlite3.Connection:
     """A freshly merged base, writable, with the `story_of` view: its stories are written before it is published."""
     con = sqlite3.connect(folder / DB)
-    con.execute("CREATE TEMP VIEW story_of AS SELECT pos, story, link FROM main.stories")
+    con.execute(f"CREATE TEMP VIEW story_of AS SELECT {STORY_COLUMNS} FROM main.stories")
     return con
 
 
@@ -215,8 +220,10 @@ def clear_stories(con: sqlite3.Connection) -> None:
     con.execute("DELETE FROM main.stories")
 
 
-def story_link(con: sqlite3.Connection, pos: int) -> int:
-    return con.execute("SELECT link FROM story_of WHERE pos = ?", (pos,)).fetchone()[0]
+def story_link(con: sqlite3.Connection, pos: int) -> tuple[int, bool]:
+    """(link, copied) of a live article."""
+    link, copied = con.execute("SELECT link, copied FROM story_of WHERE pos = ?", (pos,)).fetchone()
+    return link, bool(copied)
 
 
 def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
@@ -235,19 +242,49 @@ def story_at(con: sqlite3.Connection, pos: int) -> str | None:
     return r[0] if r else None
 
 
+def groups_at(con: sqlite3.Connection, pos: int) -> tuple[str, str]:
+    """(story, copy group) of a live article."""
+    return con.execute("SELECT story, copy_group FROM story_of WHERE pos = ?", (pos,)).fetchone()
+
+
+def copy_group_members(con: sqlite3.Connection, group: str, limit: int) -> tuple[list[int], int]:
+    """The first `limit` live articles of a copy group in arrival order, and how many it has."""
+    first = [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copy_group = ? ORDER BY pos LIMIT ?", (group, limit))]
+    if len(first) < limit:
+        return first, len(first)
+    return first, con.execute("SELECT COUNT(*) FROM story_of WHERE copy_group = ?", (group,)).fetchone()[0]
+
+
+def group_firsts(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, int]:
+    """The position of the first article of each live article's copy group (at most ~500 at a time)."""
+    marks = ",".join("?" * len(positions))
+    return dict(con.execute(f"SELECT s.pos, a.pos FROM story_of s JOIN articles a ON a.id = s.copy_group "
+                            f"WHERE s.pos IN ({marks})", [int(p) for p in positions]))
+
+
+def copied_positions(con: sqlite3.Connection) -> list[int]:
+    """Live articles that copy an earlier one: what a search over one article per copy group skips."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copied")]
+
+
+def copy_group_assignments(con: sqlite3.Connection) -> dict[int, str]:
+    """Every live article's copy group, by position."""
+    return dict(con.execute("SELECT pos, copy_group FROM story_of"))
+
+
 def story_members(con: sqlite3.Connection, story: str) -> list[int]:
     """Positions of a story's live articles, in arrival order."""
     return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos", (story,))]
 
 
-def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int]]:
-    """Every live article's (story, link), by position."""
-    return {r[0]: (r[1], r[2]) for r in con.execute("SELECT pos, story, link FROM stories")}
+def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int, int, str]]:
+    """Every article's (story, link, copied, copy group) in a base, by position."""
+    return {r[0]: tuple(r[1:]) for r in con.execute(f"SELECT {STORY_COLUMNS} FROM stories")}
 
 
-def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
-    """(position, story, link) rows into the connection's main stories table."""
-    con.executemany("INSERT OR REPLACE INTO main.stories (pos, story, link) VALUES (?, ?, ?)", rows)
+def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int, bool, str]]) -> None:
+    """(position, story, link, copied, copy group) rows into the connection's main stories table."""
+    con.executemany(f"INSERT OR REPLACE INTO main.stories ({STORY_COLUMNS}) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def story_assignments(con: sqlite3.Connection) -> dict[int, str]:

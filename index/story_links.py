@@ -8,6 +8,11 @@ and their order alone: `fresh_pass` recomputes it from nothing, `assign` brings 
 after a write by linking only what is new or lost its link (the articles linked to a removed or
 re-added one), then renaming the stories downstream of them.
 
+Copy groups are stories at a higher bar: an article that the box would show in one row with
+the article it links to (index/same_row.py: a copy, or a headline alike) joins that article's
+copy group (named, like a story, after the group's first article), else it starts one. The box
+lists a group once (search/query.py) without comparing its copies at query time.
+
 The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
 looks at the articles up to A only, so a removal can change the link of an article that did not
 link to the removed one (the removed one was nearer to it, or to its partner, in a language):
@@ -26,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from akhbar.index import centering, faiss_index, store, story_rule, vectors
+from akhbar.index.same_row import same_row
 
 FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
 # ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
@@ -52,13 +58,13 @@ class Space:
     size: int  # vectors the search holds
 
 
-def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[str, str, str]]:
-    """(id, lang, day) of the live articles among the positions."""
-    out: dict[int, tuple[str, str, str]] = {}
+def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[str, str, str, str]]:
+    """(id, lang, day, title) of the live articles among the positions."""
+    out: dict[int, tuple[str, str, str, str]] = {}
     ps = [int(p) for p in positions]
     for i in range(0, len(ps), 500):
         part = ps[i : i + 500]
-        out.update({r[0]: (r[1], r[2], r[3]) for r in store.rows_at(con, part, "pos, id, lang, day")})
+        out.update({r[0]: tuple(r[1:]) for r in store.rows_at(con, part, "pos, id, lang, day, title")})
     return out
 
 
@@ -104,11 +110,12 @@ class _Nearest:
         return bool((self.space.vectors(others, [lang] * len(others)) @ v[0] <= cos).all())
 
 
-def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, int]:
-    """The link of each given live article (story_rule.choose), or -1. Depends only on the live
-    articles up to it, so it is the same whenever it is computed (exact cosines from the stored
-    vectors; FAISS only proposes candidates)."""
-    out: dict[int, int] = {}
+def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
+    """The link of each given live article (story_rule.choose), or -1, and whether it is a copy of
+    that article (index/same_row.py). Depends only on the live articles up to it, so it is the
+    same whenever it is computed (exact cosines from the stored vectors; FAISS only proposes
+    candidates)."""
+    out: dict[int, tuple[int, bool]] = {}
     if not positions:
         return out
     me = _rows(con, positions)
@@ -122,17 +129,22 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
             info = _rows(con, cand)
             cand = sorted(b for b in cand if b in info)
             if not cand:
-                out[a] = -1
+                out[a] = (-1, False)
                 continue
             cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
-            _, lang, day = me[a]
+            _, lang, day, _ = me[a]
 
             def days(b: int) -> int | None:
                 return abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None
 
-            out[a] = story_rule.choose(lang, days, [(b, info[b][1], c) for b, c in zip(cand, cos.tolist())],
-                                       lambda b, c: nearest(a, lang, b, info[b][1], c))
+            best, best_cos = story_rule.choose(lang, days, [(b, info[b][1], c) for b, c in zip(cand, cos.tolist())],
+                                               lambda b, c: nearest(a, lang, b, info[b][1], c))
+            out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
+
+
+def _titled(row: tuple[str, str, str, str]) -> dict[str, str]:
+    return {"day": row[2], "title": row[3]}
 
 
 def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
@@ -160,15 +172,15 @@ def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
 
 
 def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
-    """Link the `dirty` articles (new, or whose link is gone), then name the story of each and of
-    every article downstream of them; written to the connection's main stories table (the delta's,
-or a merged base's). Returns how many rows were written.
+    """Link the `dirty` articles (new, or whose link is gone), then name the story and copy group
+    of each and of every article downstream of them; written to the connection's main stories
+    table (the delta's, or a merged base's). Returns how many rows were written.
 
-    `con` must have views `articles` (live articles) and `story_of` (pos, story, link).
+    `con` must have views `articles` (live articles) and `story_of` (store.STORY_COLUMNS).
     """
     new_links = links(con, space, sorted(dirty))
-    story: dict[int, str] = {}
-    link: dict[int, int] = dict(new_links)
+    link: dict[int, tuple[int, bool]] = dict(new_links)
+    named: dict[int, tuple[str, str]] = {}  # (story, copy group)
     todo = list(new_links)
     heapq.heapify(todo)
     seen = set(todo)
@@ -179,30 +191,29 @@ or a merged base's). Returns how many rows were written.
             link[a] = store.story_link(con, a)
         if a not in ids:
             ids.update(_rows(con, [a]))
-        b = link[a]
-        if b < 0:
-            story[a] = ids[a][0]
-        elif b in story:
-            story[a] = story[b]
-        else:
-            story[a] = store.story_at(con, b)
+        b, copied = link[a]
+        up = named[b] if b in named else store.groups_at(con, b) if b >= 0 else None
+        named[a] = (ids[a][0], ids[a][0]) if up is None else (up[0], up[1] if copied else ids[a][0])
         for c in store.linked_to(con, a):
             if c not in seen and c not in new_links:
                 seen.add(c)
                 heapq.heappush(todo, c)
-    store.insert_stories(con, [(a, story[a], link[a]) for a in sorted(story)])
-    return len(story)
+    store.insert_stories(con, [(a, named[a][0], link[a][0], link[a][1], named[a][1]) for a in sorted(named)])
+    return len(named)
 
 
-def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, int]]:
-    """Every live article's (story, link) from nothing, in arrival order: what `assign` keeps stored."""
+def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, int, str]]:
+    """Every live article's (story, link, copy group) from nothing, in arrival order: what `assign`
+    keeps stored."""
     positions = [r[0] for r in store.in_order(con, "pos")]
     link = links(con, space, positions)
     ids = _rows(con, positions)
-    story: dict[int, str] = {}
+    out: dict[int, tuple[str, int, str]] = {}
     for a in positions:
-        story[a] = ids[a][0] if link[a] < 0 else story[link[a]]
-    return {a: (story[a], link[a]) for a in positions}
+        b, copied = link[a]
+        own = ids[a][0]
+        out[a] = (own, b, own) if b < 0 else (out[b][0], b, out[b][2] if copied else own)
+    return out
 
 
 def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]) -> Space:

@@ -53,8 +53,8 @@ def lowest() -> float:
 
 
 def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]],
-           is_nearest_to: Callable[[int, float], bool]) -> int:
-    """A's link: the most similar candidate that passes its threshold, or -1.
+           is_nearest_to: Callable[[int, float], bool]) -> tuple[int, float]:
+    """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass, in
     position order; `day_of(b)`: days between A and b, None when either is undated;
@@ -71,4 +71,4 @@ def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[
         same, days = b_lang == lang, day_of(b)
         if c >= threshold(same, days) or (c >= mutual_threshold(same, days) and c >= top[b_lang] and is_nearest_to(b, c)):
             best, best_cos = b, c
-    return best
+    return best, best_cos

@@ -3,10 +3,12 @@
 The large-index paths (IVF kinds, delta writes, merges) can then be measured (bench/scale.py)
 and tested without embedding n texts. Row i copies source article i mod m: its title (also
 as body), language, source and date, with the id suffixed `~{i // m}`; its vector is the
-source vector plus Gaussian noise (sigma per dimension), renormalised. Its story is replicated
-the same way: replica r of a source story is a story of its own (the source's story id and link,
-suffixed and shifted by r), so writes to it take the incremental story path; the stories of a
-synthetic index are not claimed to equal a fresh pass (its replicas are near-duplicates of each other).
+source vector plus Gaussian noise (sigma per dimension), renormalised. Replica 0 keeps its
+source's story link and copy mark; replica r > 0 links to replica 0 of its source article,
+as a link pass would link it to one of the earlier replicas, and is its copy when the two pass
+index/same_row.py (the same headline and day, so a centered cosine of COPY_STORY_COSINE; the
+noise keeps replicas under COPY_COSINE). The stories of a synthetic index are not claimed to
+equal a fresh pass.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import integrity, layout, store, vectors
+from akhbar.index import centering, integrity, layout, store, vectors
 from akhbar.index.article import Article
 from akhbar.index.manifest import Manifest
+from akhbar.index.same_row import same_row
 from akhbar.index.stage import index_vectors
 
 
@@ -48,19 +51,41 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
                                  body=rows[i % m][1] or rows[i % m][2], lang=rows[i % m][3], date=rows[i % m][4],
                                  source=rows[i % m][5]) for i in idx.tolist()]
                 store.insert(con, start, batch)
-                story_link = [stories[i % m] for i in idx.tolist()]
-                store.insert_stories(con, [(i, f"{st}~{i // m}", -1 if ln < 0 else ln + i - i % m)
-                                           for i, (st, ln) in zip(idx.tolist(), story_link)])
                 con.commit()
-        con.close()
         t_rows = time.perf_counter() - t0
         t1 = time.perf_counter()
         base = store.connect_base(stage)
-        _, entry = index_vectors(stage, base, mf.dimension, kind)
+        centers, entry = index_vectors(stage, base, mf.dimension, kind)
         base.close()
         t_faiss = time.perf_counter() - t1
+        con = store.connect_base(stage, readonly=False)
+        _replicate_stories(con, vectors.Rows(stage, mf.dimension), centers, rows, stories, n)
+        con.commit()
+        con.close()
         Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
                  created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend).save(stage)
         layout.publish(root, stage)
     return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss,
             "kind": entry["kind"], "factory": entry["factory"], "params": entry["params"]}
+
+
+def _replicate_stories(con, raw: vectors.Rows, centers: dict[str, np.ndarray], rows: list[tuple],
+                       stories: dict[int, tuple[str, int, int, str]], n: int) -> None:
+    """Story rows of the n replicas (see the module's docstring), from the source's rows by position."""
+    m = len(rows)
+    ids = [r[0] for r in rows]
+    for start in range(0, n, 50_000):
+        idx = np.arange(start, min(n, start + 50_000))
+        first = idx % m
+        lang = [rows[i][3] for i in first.tolist()]
+        cos = np.einsum("ij,ij->i", centering.apply(raw[idx], lang, centers), centering.apply(raw[first], lang, centers))
+        out = []
+        for i, j, c in zip(idx.tolist(), first.tolist(), cos.tolist()):
+            story, link, copied, group = stories[j]
+            if i < m:
+                out.append((i, f"{story}~0", link, copied, f"{group}~0"))
+            else:
+                replica = {"title": rows[j][1] or rows[j][2][:90], "day": ""}  # the same headline; the same day
+                copy = same_row(c, replica, replica)
+                out.append((i, f"{story}~0", j, copy, f"{group}~0" if copy else f"{ids[j]}~{i // m}"))
+        store.insert_stories(con, out)

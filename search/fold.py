@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
-from akhbar.index.textnorm import trigram_jaccard
+from akhbar.index.same_row import RowRule, same_row
 from akhbar.search.settings import DEFAULTS, QuerySettings
 
 
 def same_story(cosine: float, a: dict, b: dict, settings: QuerySettings = DEFAULTS) -> bool:
     """Copies of one article, or two write-ups of one event with headlines that read alike."""
-    if cosine >= settings.duplicate_cosine:
-        return True
-    if cosine < settings.story_cosine or not (a["title"] and b["title"]):
-        return False
-    if a["day"] and b["day"] and abs((date.fromisoformat(a["day"]) - date.fromisoformat(b["day"])).days) > settings.story_days:
-        return False
-    return trigram_jaccard(a["title"], b["title"]) >= settings.story_title_jaccard
+    return same_row(cosine, a, b, RowRule(settings.duplicate_cosine, settings.story_cosine, settings.story_title_jaccard,
+                                          settings.story_days))
 
 
 def copy_of_query(query_row: dict | None, settings: QuerySettings) -> Callable[[float, dict], bool]:

@@ -21,7 +21,7 @@ def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
         d = h.as_dict()
         d["#"] = i
         d["day"] = h.date[:10]
-        d["also in"] = [outlet(c) for c in h.also]
+        d["also in"] = [outlet(c) for c in h.also] + ([f"+{h.also_more} more"] if h.also_more else [])
         rows.append(d)
     if explain_with is not None:
         from akhbar.search.explain import explain as why
@@ -34,7 +34,8 @@ def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
 
 def box_head(box: Box) -> dict:
     """What a box is about: the article (or text) asked about, its own copies, the days looked in."""
-    return {"article": box.article, "copies": box.copies, "copies_named": [outlet(c) for c in box.copies],
+    return {"article": box.article, "copies": box.copies, "copies_more": box.copies_more,
+            "copies_named": [outlet(c) for c in box.copies],
             "since": box.filters.since or "", "until": box.filters.until or ""}
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from akhbar.index import langdetect
 from akhbar.index.errors import AkhbarError, ArticleNotFound
 from akhbar.index.filters import Filters
+from akhbar.search import copies as copy_groups
 from akhbar.search import fold, hybrid
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS, QuerySettings
@@ -45,11 +46,13 @@ class Hit:
     lang: str
     url: str
     pos: int
-    also: list[dict] = field(default_factory=list)
+    also: list[dict] = field(default_factory=list)  # the first settings.copies_listed, by arrival or rank
+    also_more: int = 0  # copies folded into the row beyond those listed
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "title": self.title, "score": round(self.score, 4), "cosine": round(self.cosine, 4),
-                "source": self.source, "date": self.date, "lang": self.lang, "url": self.url, "also": self.also}
+                "source": self.source, "date": self.date, "lang": self.lang, "url": self.url, "also": self.also,
+                "also_more": self.also_more}
 
 
 @dataclass
@@ -57,7 +60,8 @@ class Box:
     """A similar-articles box: the article asked about, its own copies, and the rows."""
 
     article: dict
-    copies: list[dict]
+    copies: list[dict]  # the first settings.copies_listed
+    copies_more: int  # copies of the article beyond those listed
     hits: list[Hit]
     filters: Filters
     query_vector: np.ndarray  # what --explain compares passages with
@@ -104,22 +108,39 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
     return np.asarray(idx.positions(filters), np.int64)
 
 
-def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex) -> tuple[list[Hit], list[dict]]:
-    """The plan as result rows (each with the copies folded into it) and copies of the query."""
+def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool,
+             query_pos: int | None, limit: int) -> tuple[list[Hit], list[dict], int]:
+    """The plan as result rows (each with the copies folded into it), copies of the query, and how
+    many of those there are beyond the `limit` listed. `grouped`: candidates were one per stored copy
+    group, so each row's and the query's group members are listed first (search/copies.py)."""
     untitled = [pos for kind, pos, *_ in plan.steps if kind == "hit" and not rows[pos]["title"]]
     for pos, row in idx.rows(untitled, "pos, body").items():  # bodies only where a title is missing
         rows[pos]["body"] = row["body"]
     hits: list[Hit] = []
+    folded: list[list[dict]] = []
+    group_size: list[int] = []
     copies: list[dict] = []
+    copies_size = 0
+    if grouped and query_pos is not None:
+        members, cosines, copies_size = copy_groups.listed(idx, qvec, query_pos, limit, hybrid.ROW_COLUMNS)
+        copies = [_copy(r, c) for r, c in zip(members, cosines)]
     for kind, pos, target, score, cos in plan.steps:
         row = rows[pos]
         if kind == "hit":
             hits.append(Hit(row["id"], display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
+            members, cosines, size = (copy_groups.listed(idx, qvec, pos, limit, hybrid.ROW_COLUMNS) if grouped
+                                      else ([], [], 0))
+            folded.append([_copy(r, c) for r, c in zip(members, cosines)])
+            group_size.append(size)
         elif kind == "fold":
-            hits[target].also.append(_copy(row, cos))
+            folded[target].append(_copy(row, cos))
+            group_size[target] += 1
         else:
             copies.append(_copy(row, cos))
-    return hits, copies
+            copies_size += 1
+    for hit, also, size in zip(hits, folded, group_size):
+        hit.also, hit.also_more = also[:limit], size - min(len(also), limit)
+    return hits, copies[:limit], copies_size - min(len(copies), limit)
 
 
 def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: float) -> list[Hit]:
@@ -140,23 +161,30 @@ def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: flo
 
 def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
          query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
-         query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict]]:
+         query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict], int]:
     """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
 
+    The vector search sees one article per stored copy group (search/copies.py), unless the
+    mode is lexical or a source is asked for (a copy may be that outlet's only article).
     Candidates are fetched in widening rounds and folded (search/fold.py) until `k` rows are
     kept. When the query is an article, copies of it are returned apart, and candidates under
     settings.min_similarity are not similar at all: the list ends there.
     Returns:
-        (rows, copies of the query)
+        (rows, copies of the query listed, how many more copies it has)
     """
     mode = ranking.mode
     by_cosine = mode == "dense" and not ranking.half_life  # candidates arrive in cosine order
     want = 3 * k if ranking.diverse else k  # MMR picks k rows from more
-    selector = None  # FAISS-side filter, once post-filtering a selective filter has proved too slow
+    grouped = idx.one_per_copy_group if mode != "lexical" and not filters.source else None
+    selector = grouped  # with a selective filter's, once post-filtering it has proved too slow
     total = idx.searchable if mode != "lexical" else idx.manifest.articles
     fetch = min(total, 4 * want + 16)
     floor = settings.min_similarity if query_is_article else -1.0
     words = hybrid.lexical_list(idx, terms, settings) if mode == "hybrid" else None
+    if grouped is not None and words:
+        words = copy_groups.first_of_groups(idx, words)
+    if grouped is not None and query_row is not None:  # the query's own group, whichever member it is
+        exclude = exclude | set(idx.group_firsts([query_row["pos"]]).values())
     is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None
 
     verdict: dict[int, bool] = {}  # each round walks the earlier rounds' candidates again
@@ -175,19 +203,20 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
         exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
         if len(plan.kept) >= want or fetch >= total or exhausted:
             break
-        if selector is None and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
+        if selector is grouped and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
             allowed = _selective(idx, filters, total, settings.selective)
             if allowed is not None:
                 if len(allowed) == 0:
-                    return [], []
-                selector, total = faiss_selector(allowed), len(allowed)
+                    return [], [], 0
+                selector, total = copy_groups.both(grouped, faiss_selector(allowed)), len(allowed)
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    hits, copies = _rows_of(plan, rows, idx)
+    hits, copies, more = _rows_of(plan, rows, idx, qvec, grouped is not None, query_row and query_row["pos"],
+                                  settings.copies_listed)
     if ranking.diverse:
         hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
-    return hits, copies
+    return hits, copies, more
 
 
 def _window(day: str, days: int) -> tuple[str, str]:
@@ -223,10 +252,10 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
         filters = Filters(filters.lang, filters.source, since, until)
     terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True, settings=settings)
     qvec = idx.vector(row["pos"], row["lang"])
-    hits, copies = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
-                         query_row=row, settings=settings)
+    hits, copies, more = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
+                              query_row=row, settings=settings)
     return Box({"id": row["id"], "title": display_title(row), "source": row["source"], "date": row["date"],
-                "lang": row["lang"], "related": row["related"]}, copies, hits, filters, qvec, terms)
+                "lang": row["lang"], "related": row["related"]}, copies, more, hits, filters, qvec, terms)
 
 
 def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(),
@@ -235,10 +264,11 @@ def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: F
     if not text.strip():
         raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
-    hits, copies = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text), settings=settings)
+    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text),
+                              settings=settings)
     lead = text.strip().split("\n", 1)[0]
-    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, hits, filters,
-               qvec, terms)
+    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, more, hits,
+               filters, qvec, terms)
 
 
 def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking(),
@@ -247,6 +277,7 @@ def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = 
     if not text.strip():
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
-    hits, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=langdetect.guess(text),
-                   settings=settings)
-    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], hits, filters, qvec, terms)
+    hits, _, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking,
+                      query_lang=langdetect.guess(text), settings=settings)
+    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], 0, hits, filters, qvec,
+               terms)

@@ -85,11 +85,45 @@ class OpenIndex:
         """Every live article's stored story, by position."""
         return store.story_assignments(self._con)
 
+    def group_firsts(self, positions: list[int]) -> dict[int, int]:
+        """The first article of each live article's copy group (itself when it copies none), by position."""
+        out: dict[int, int] = {}
+        for i in range(0, len(positions), 500):
+            out.update(store.group_firsts(self._con, positions[i : i + 500]))
+        return out
+
+    def copy_group_members(self, pos: int, limit: int) -> tuple[list[int], int]:
+        """The first `limit` live articles of an article's copy group (itself included), in arrival
+        order, and how many the group has."""
+        return store.copy_group_members(self._con, store.groups_at(self._con, pos)[1], limit)
+
+    @cached_property
+    def one_per_copy_group(self):
+        """A FAISS selector of the articles that copy no earlier one, one per copy group, or None when
+        no article is a copy. Searched through it, a story republished hundreds of times is one
+        candidate, not hundreds for the box to fold (bench/scale.py)."""
+        copied = store.copied_positions(self._con)
+        if not copied:
+            return None
+        import faiss
+
+        keep = np.ones(len(self.raw_vectors), bool)
+        keep[copied] = False
+        return faiss.IDSelectorBitmap(np.packbits(keep, bitorder="little"))  # holds the array (faiss's wrapper)
+
+    def copy_groups(self) -> dict[int, str]:
+        """Every live article's stored copy group, by position."""
+        return store.copy_group_assignments(self._con)
+
     def fresh_story_pass(self) -> dict[int, str]:
         """Every live article's story computed from nothing, over the same articles in the same order
         with the current thresholds: what the stored assignments must equal (tests, bench --sweep)."""
+        return {p: story for p, (story, _) in self.fresh_pass().items()}
+
+    def fresh_pass(self) -> dict[int, tuple[str, str]]:
+        """Every live article's (story, copy group) computed from nothing, the same way."""
         space = story_links.Space(self.search, self.vectors_at, self.searchable)
-        return {p: story for p, (story, _) in story_links.fresh_pass(self._con, space).items()}
+        return {p: (story, group) for p, (story, _, group) in story_links.fresh_pass(self._con, space).items()}
 
     def delta_size(self) -> int:
         """Rows the delta adds or hides (0 right after a build or a merge)."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from akhbar.index import config
+
 # What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
 # Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (README table).
 DEFAULT_MODE = "hybrid"
@@ -16,18 +18,16 @@ DEFAULT_MODE = "hybrid"
 class QuerySettings:
     """How queries rank, fold and cut; the defaults are the measured choices."""
 
-    # Two articles at or above this cosine (centered space) are one story: one row in a result list.
-    # bench/calibrate.py on SaudiNewsNet: folds 97.6% of exact-copy pairs (the rest share only a
-    # boilerplate body) and 3.8% of nearest other articles, which read as the same event elsewhere.
-    duplicate_cosine: float = 0.90
-    # Two different write-ups are one story, one row, when their headlines read alike (character-
-    # trigram Jaccard of normalised titles), their texts agree, and (when both are dated) they
-    # appeared within story_days of each other. Read on SaudiNewsNet neighbours (bench/calibrate.py):
-    # this pairs the same event across outlets; without the day limit it also paired weekly
-    # weather bulletins and two executions a week apart.
-    story_title_jaccard: float = 0.6
-    story_cosine: float = 0.6
-    story_days: int = 2
+    # When two articles are one row (index/same_row.py): stored copy groups use index/config.py's
+    # values, which are these defaults (measured there); a query applies the rule to what no stored
+    # group joins (a text's copies, rows that joined no group when written).
+    duplicate_cosine: float = config.COPY_COSINE
+    # A row lists this many of its copies ("also in") by arrival order and counts the rest: a wire
+    # story can be republished hundreds of times.
+    copies_listed: int = 8
+    story_title_jaccard: float = config.COPY_TITLE_JACCARD
+    story_cosine: float = config.COPY_STORY_COSINE
+    story_days: int = config.COPY_DAYS
     # Below this cosine (centered space) an article is not "similar": the box ends early rather than
     # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
     # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.

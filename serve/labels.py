@@ -10,6 +10,7 @@ LABELS: dict[str, dict[str, str]] = {
     "also_in": {"ar": "نُشرت أيضًا في", "en": "Also in", "fr": "Aussi dans"},
     "same_story": {"ar": "القصة نفسها نشرتها أيضًا", "en": "Same story also published by",
                    "fr": "Même article publié aussi par"},
+    "more": {"ar": "و{n} غيرها", "en": "and {n} more", "fr": "et {n} autres"},
     "source": {"ar": "المصدر", "en": "Source", "fr": "Source"},
     "undated": {"ar": "بلا تاريخ", "en": "undated", "fr": "sans date"},
     "search": {"ar": "بحث", "en": "Search", "fr": "Rechercher"},

@@ -36,7 +36,7 @@ def _article(ctx: Context, article_id: str, k: int) -> dict:
         box = query.similar_to_id(idx, article_id, k)
         return {"article": {**box.article, "day": row["date"][:10], "url": row["url"],
                             "paragraphs": [p.strip() for p in row["body"].split("\n") if p.strip()]},
-                "copies": box.copies, "rows": present.hit_rows(box, idx)}
+                "copies": box.copies, "copies_more": box.copies_more, "rows": present.hit_rows(box, idx)}
 
 
 def _search(ctx: Context, q: str, lang: str | None, embedder) -> list[dict]:

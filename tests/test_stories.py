@@ -56,7 +56,9 @@ def test_two_earthquakes_stay_apart(idx):
 
 def _stored_equals_fresh(root):
     idx = open_index(root)
-    assert idx.story_assignments() == idx.fresh_story_pass()
+    fresh = idx.fresh_pass()
+    assert idx.story_assignments() == {p: story for p, (story, _) in fresh.items()}
+    assert idx.copy_groups() == {p: group for p, (_, group) in fresh.items()}
     return idx
 
 
@@ -72,17 +74,24 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
     first_id = before.rows([first], "pos, id")[first]["id"]
     egypt = ("ev-egypt23-en-1", "ev-egypt23-ar-1")  # apart: an Arabic article on Tunisia is nearer to the English one
     assert before.story_of(before.position(egypt[0])) != before.story_of(before.position(egypt[1]))
-    # the story's first article goes (the others linked to it), a Moroccan report is rewritten, and the
+    # the story's first article goes (the others linked to it), and so does the first of the three
+    # wire copies (their copy group is named after it); a Moroccan report is rewritten; and the
     # Tunisian article goes: the Egyptian pair becomes mutual and links, though neither linked to it
-    build.remove([first_id, "ar-quake-ma-02", "ev-tunisia24-ar-1"], root)
+    build.remove([first_id, "ar-nato-01", "ar-quake-ma-02", "ev-tunisia24-ar-1"], root)
     after = _stored_equals_fresh(root)
-    assert len({after.story_of(after.position(i)) for i in _ids(before, rest)}) == 1  # the story keeps its other members
+    assert len({after.story_of(after.position(i)) for i in _ids(before, rest) - {"ar-nato-01"}}) == 1  # the story keeps the rest
+    groups = after.copy_groups()
+    assert groups[after.position("ar-nato-02")] == groups[after.position("ar-nato-03")] == "ar-nato-02"  # regrouped
     assert after.story_of(after.position(egypt[0])) == after.story_of(after.position(egypt[1]))
     new = write_jsonl(tmp_path / "new.jsonl", [
         {"id": "en-nato-late", "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
          "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
                  "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
                  "support for Kyiv for as long as it takes.", "lang": "en", "date": "2023-11-28", "source": "AP"},
+        {"id": "en-nato-late-wire", "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
+         "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
+                 "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
+                 "support for Kyiv for as long as it takes.", "lang": "en", "date": "2023-11-29", "source": "Yahoo News"},
         {"id": "ar-quake-ma-01", "title": "زلزال المغرب: ارتفاع عدد الضحايا إلى أكثر من 2000 قتيل",
          "body": "ارتفعت حصيلة الزلزال الذي ضرب منطقة الحوز في المغرب إلى أكثر من ألفي قتيل، وفق وزارة الداخلية، "
                  "فيما تواصل فرق الإنقاذ البحث عن ناجين في القرى الجبلية المعزولة.", "lang": "ar", "date": "2023-09-09",
@@ -91,6 +100,7 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
     build.add([new], root)
     after = _stored_equals_fresh(root)
     assert after.story_of(after.position("en-nato-late")) == after.story_of(after.position("en-nato-01"))
+    assert after.copy_groups()[after.position("en-nato-late-wire")] == "en-nato-late"  # a wire copy joins its group
     assert after.delta_size() > 0 if delta else after.delta_size() == 0
 
 
