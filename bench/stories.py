@@ -7,6 +7,7 @@
 - ECB+ (two events per topic) and MEANTIME (translation groups): pairwise precision, recall, F1,
   other-event pairs joined, translation groups whole and stories mixing groups.
 - SaudiNewsNet copy groups whole in one story.
+- ECB+ one pair per event (built here): a proxy for rated pairs, each article in one pair.
 - Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
@@ -15,7 +16,7 @@ the current rule stores: tests/test_stories.py), so indexes built before a rule 
 measure it. `--sweep` also measures the previous rule (no mutual links); `--cost` times both passes.
 
 Usage: python -m bench.stories ../shared/data [--work /tmp/akhbar-eval] [--sweep] [--cost]
-(ECB+, MEANTIME and SaudiNewsNet indexes from bench/eval_all.py; the seeds index is built here)
+(ECB+, MEANTIME and SaudiNewsNet indexes as bench/eval_all.py builds them, built here when missing)
 """
 
 from __future__ import annotations
@@ -176,15 +177,26 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
             f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})")
 
 
+def eval_index(data: Path, work: Path, folder: str):
+    """An eval index as bench/eval_all.py builds it (in `work`), built here when missing."""
+    try:
+        return open_index(work / folder)
+    except IndexNotFound:
+        if folder == "snn":
+            from bench.calibrate import snn_subset
+
+            snn_subset(data, work / "snn-subset.jsonl", 2000)
+            build([work / "snn-subset.jsonl"], work / folder)
+        else:
+            build([data / folder / "articles.jsonl.gz"], work / folder)
+        return open_index(work / folder)
+
+
 def eval_sets(data: Path, work: Path, story_of) -> list[str]:
     out = ["| data set | pairwise precision | recall | F1 | other-event pairs of a topic joined | groups whole | stories mixing groups |",
            "|---|---|---|---|---|---|---|"]
     for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
-        try:
-            idx = open_index(work / folder)
-        except IndexNotFound as e:
-            out.append(f"| {name} | not measured: {e} | | | | | |")
-            continue
+        idx = eval_index(data, work, folder)
         event, topic = truth_of(idx, data / truth)
         story = story_of(idx)
         p, r, f = pairwise(story, event)
@@ -199,22 +211,19 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
             per_story.setdefault(story[pos], set()).add(ev)
         mixed = sum(len(e) > 1 for e in per_story.values())
         out.append(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {joined_other:.3f} | {whole}/{len(groups)} | {mixed} |")
-    try:
-        idx = open_index(work / "snn")
-        raw = gzip.decompress((data / "saudinewsnet/exact_duplicate_groups.jsonl.gz").read_bytes())
-        groups = [json.loads(line)["members"] for line in raw.splitlines()]
-        story = story_of(idx)
-        pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
-        pos_groups = [g for g in pos_groups if len(g) > 1]
-        whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
-        sizes = Counter(story.values())
-        n = len(story)
-        together = sum(k * (k - 1) for k in sizes.values()) / (n * (n - 1))  # how chained the stories are
-        out.append(f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
-                   f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
-                   f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}")
-    except IndexNotFound as e:
-        out.append(f"\nSaudiNewsNet: not measured: {e}")
+    idx = eval_index(data, work, "snn")
+    raw = gzip.decompress((data / "saudinewsnet/exact_duplicate_groups.jsonl.gz").read_bytes())
+    groups = [json.loads(line)["members"] for line in raw.splitlines()]
+    story = story_of(idx)
+    pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
+    pos_groups = [g for g in pos_groups if len(g) > 1]
+    whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
+    sizes = Counter(story.values())
+    n = len(story)
+    together = sum(k * (k - 1) for k in sizes.values()) / (n * (n - 1))  # how chained the stories are
+    out.append(f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
+               f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
+               f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}")
     return out
 
 
@@ -337,11 +346,8 @@ def main() -> None:
     print("\n## Seeds in detail (stored, dated)\n")
     print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
     if args.cost:
-        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work, True)}
-        try:
-            indexes["SaudiNewsNet"] = open_index(args.work / "snn")
-        except IndexNotFound:
-            pass
+        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work, True),
+                   "SaudiNewsNet": eval_index(args.data, args.work, "snn")}
         print("\n## Cost of the story pass (what a write runs), same process\n")
         print("\n".join(cost(indexes)))
     if args.sweep:
