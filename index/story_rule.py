@@ -64,11 +64,15 @@ def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[
     top: dict[str, float] = {}  # A's best cosine per language
     for _, b_lang, c in candidates:
         top[b_lang] = max(top.get(b_lang, -1.0), c)
+    bars: dict[tuple[bool, int | None], tuple[float, float]] = {}  # (plain, mutual) by (same language, days)
     best, best_cos = -1, -1.0
     for b, b_lang, c in candidates:
         if c <= best_cos:
             continue
-        same, days = b_lang == lang, day_of(b)
-        if c >= threshold(same, days) or (c >= mutual_threshold(same, days) and c >= top[b_lang] and is_nearest_to(b, c)):
+        key = (b_lang == lang, day_of(b))
+        if key not in bars:
+            bars[key] = (threshold(*key), mutual_threshold(*key))
+        plain, mutual = bars[key]
+        if c >= plain or (c >= mutual and c >= top[b_lang] and is_nearest_to(b, c)):
             best, best_cos = b, c
     return best, best_cos
