@@ -217,6 +217,7 @@ class Stage:
         folder = self.stage / "merged"
         shutil.rmtree(folder, ignore_errors=True)  # a killed merge starts over
         folder.mkdir()
+        removed, removed_langs = story_links.removed_rows(self.con, vectors.Rows(self.stage, self.dim))
         kept = store.merge_into(self.con, folder / store.DB)
         vectors.write_base(folder, vectors.Rows(self.stage, self.dim), kept)
         store.create(folder / store.DELTA_DB, store.DELTA_SCHEMA)
@@ -230,7 +231,8 @@ class Stage:
         # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
         # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
         refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
-        story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit)
+        story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
+                                    removed=centering.apply(removed, removed_langs, centers) if removed_langs else None)
         return folder, entry, centers
 
 

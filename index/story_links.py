@@ -147,6 +147,22 @@ def _titled(row: tuple[str, str, str, str]) -> dict[str, str]:
     return {"day": row[2], "title": row[3]}
 
 
+def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, after: int) -> set[int]:
+    """Live articles later than `after` whose cosine to a query, or to a live article near a query,
+    may pass the lowest threshold."""
+    floor = story_rule.lowest() - 0.01
+    scores, ids = space.search(queries, min(MAX_K, space.size))
+    near = sorted({int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p >= 0 and c >= floor})
+    live = _rows(con, near)
+    out = {p for p in live if p > after}
+    hop = [p for p in near if p in live]
+    if hop:
+        scores, ids = space.search(space.vectors(hop, [live[p][1] for p in hop]), min(MAX_K, space.size))
+        second = {int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p > after and c >= floor}
+        out |= set(_rows(con, sorted(second)))
+    return out
+
+
 def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
     """Live articles whose link a removal may change besides those linked to a removed one: later
     than a removed article C and near it, or near an article near it (C was nearer to them, or to
@@ -155,20 +171,15 @@ def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
     removed = store.removed_with_language(con)
     if not removed:
         return []
-    floor = story_rule.lowest() - 0.01
-    first = min(p for p, _ in removed)
-    q = space.vectors([p for p, _ in removed], [lang for _, lang in removed])
-    scores, ids = space.search(q, min(MAX_K, space.size))
-    near = sorted({int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p >= 0 and c >= floor})
-    live = _rows(con, near)
-    out = {p for p in live if p > first}
-    hop = [p for p in near if p in live]
-    if hop:
-        q = space.vectors(hop, [live[p][1] for p in hop])
-        scores, ids = space.search(q, min(MAX_K, space.size))
-        second = {int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p > first and c >= floor}
-        out |= set(_rows(con, sorted(second)))
-    return sorted(out)
+    queries = space.vectors([p for p, _ in removed], [lang for _, lang in removed])
+    return sorted(_near(con, space, queries, min(p for p, _ in removed)))
+
+
+def removed_rows(con: sqlite3.Connection, rows: vectors.Rows) -> tuple[np.ndarray, list[str]]:
+    """(raw vectors, languages) of the articles a delta removed: a merge drops them, and relinks
+    their neighbours with them (`store_for_merge`)."""
+    removed = store.removed_with_language(con)
+    return rows[np.asarray([p for p, _ in removed], np.int64)], [lang for _, lang in removed]
 
 
 def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
@@ -230,14 +241,18 @@ def store_for_delta(con: sqlite3.Connection, space: Space) -> int:
     return assign(con, space, sorted(set(store.unlinked_in_delta(con)) | set(near_removed(con, space))))
 
 
-def store_for_merge(folder: Path, space: Space, from_scratch: bool) -> int:
+def store_for_merge(folder: Path, space: Space, from_scratch: bool, removed: np.ndarray | None = None) -> int:
     """A merge: the carried rows kept (unless `from_scratch`: the centering was refitted, so every
-    cosine moved and the pass is run again), the rest linked; rows go to the new base."""
+    cosine moved and the pass is run again), the rest linked, and the neighbours of the `removed`
+    articles' (centered) vectors and their neighbours relinked (`near_removed`); rows go to the new base."""
     con = store.connect_merged(folder)
     try:
         if from_scratch:
             store.clear_stories(con)
-        written = assign(con, space, store.unlinked_in_merged(con))
+        dirty = set(store.unlinked_in_merged(con))
+        if not from_scratch and removed is not None and len(removed):
+            dirty |= _near(con, space, removed, -1)
+        written = assign(con, space, sorted(dirty))
         con.commit()
     finally:
         con.close()

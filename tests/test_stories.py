@@ -62,11 +62,12 @@ def _stored_equals_fresh(root):
     return idx
 
 
-@pytest.mark.parametrize("delta", [False, True], ids=["merge", "delta"])
-def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy_of, tmp_path, monkeypatch, delta):
-    if delta:  # as above MERGE_BELOW articles: writes go to the delta and only what changed is linked again
-        monkeypatch.setattr(config, "MERGE_BELOW", 1)
-        monkeypatch.setattr(config, "DELTA_SHARE", 1.0)
+@pytest.mark.parametrize("mode", ["merge", "delta", "merge-kept"])
+def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy_of, tmp_path, monkeypatch, mode):
+    delta = mode == "delta"
+    if mode != "merge":  # as above MERGE_BELOW articles: only what changed is linked again, in the delta
+        monkeypatch.setattr(config, "MERGE_BELOW", 1)  # ... or (merge-kept) in a merge that keeps the stored stories
+        monkeypatch.setattr(config, "DELTA_SHARE", 1.0 if delta else 0.0)
     root = copy_of(seed_index)
     before = open_index(root)
     nato = coverage(before, "ar-nato-01")
