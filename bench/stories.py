@@ -25,13 +25,14 @@ import argparse
 import gzip
 import json
 import random
+import shutil
 import time
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
 from akhbar.index import config
-from akhbar.index.build import build
+from akhbar.index.build import add, build
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
@@ -291,6 +292,31 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
             f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}")
 
 
+def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
+    """Seconds of `akhbar add` of n more SaudiNewsNet articles to a copy of its index (below
+    MERGE_BELOW a write merges and runs the whole story pass), with each rule, alternated; best round."""
+    src = eval_index(data, work, "snn")
+    have = {r[0] for r in src.in_order("id")}
+    new = [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body") and r["id"] not in have][:n]
+    more = work / "snn-more.jsonl"
+    more.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new), encoding="utf-8")
+    best = {"previous": float("inf"), "mutual": float("inf")}
+    for _ in range(rounds):
+        for rule in best:
+            root = work / f"snn-add-{rule}"
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(src.root, root)
+            keep = _previous_rule() if rule == "previous" else {}
+            t = time.perf_counter()
+            add([more], root)
+            best[rule] = min(best[rule], time.perf_counter() - t)
+            for k, v in keep.items():
+                setattr(config, k, v)
+            shutil.rmtree(root)
+    return (f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
+            f"{best['previous']:.1f} s with the previous rule, {best['mutual']:.1f} s with mutual links")
+
+
 def seeds_index(work: Path, dated: bool):
     """The seeds built afresh with the current rule (the .tsv is not ingested); undated: every date dropped."""
     root = work / ("seeds" if dated else "seeds-undated")
@@ -350,6 +376,7 @@ def main() -> None:
                    "SaudiNewsNet": eval_index(args.data, args.work, "snn")}
         print("\n## Cost of the story pass (what a write runs), same process\n")
         print("\n".join(cost(indexes)))
+        print("\n" + add_cost(args.data, args.work))
     if args.sweep:
         _previous_rule()
         print("\n## Before: no mutual links (any pair: 0.45 / 0.35 across languages a day apart, 0.55 undated)\n")

@@ -16,7 +16,8 @@ lists a group once (search/query.py) without comparing its copies at query time.
 The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
 looks at the articles up to A only, so a removal can change the link of an article that did not
 link to the removed one (the removed one was nearer to it, or to its partner, in a language):
-a delta write relinks the removed articles' neighbours and their neighbours too (`near_removed`).
+a write relinks the removed articles' neighbours and their neighbours too (`near_removed`; a
+merge that keeps the stored stories, with the removed vectors taken from the stage).
 """
 
 from __future__ import annotations
