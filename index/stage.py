@@ -74,6 +74,7 @@ class Stage:
         self.base_manifest = base_manifest
         self.on_progress = on_progress
         self.con = store.open_stage(folder, base)
+        self.removed_before = store.removed_in(base) if base is not None else set()  # handled by earlier writes
         vectors.stage(folder, base)
         faiss_index.stage(folder, base)
         centering.stage(folder, base)
@@ -179,7 +180,8 @@ class Stage:
             positions, langs = store.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
-            story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers))
+            story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers),
+                                        self.removed_before)
             store.finish(self.con)
         self.con.close()
         files = integrity.describe(folder, None if merge else base_manifest.files)  # shared base files: records carried
@@ -217,7 +219,7 @@ class Stage:
         folder = self.stage / "merged"
         shutil.rmtree(folder, ignore_errors=True)  # a killed merge starts over
         folder.mkdir()
-        removed, removed_langs = story_links.removed_rows(self.con, vectors.Rows(self.stage, self.dim))
+        removed, removed_langs = story_links.removed_rows(self.con, vectors.Rows(self.stage, self.dim), self.removed_before)
         kept = store.merge_into(self.con, folder / store.DB)
         vectors.write_base(folder, vectors.Rows(self.stage, self.dim), kept)
         store.create(folder / store.DELTA_DB, store.DELTA_SCHEMA)
@@ -232,7 +234,7 @@ class Stage:
         # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
         refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
         story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
-                                    removed=centering.apply(removed, removed_langs, centers) if removed_langs else None)
+                                    removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None)
         return folder, entry, centers
 
 

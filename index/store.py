@@ -209,11 +209,21 @@ def positions_in_language(con: sqlite3.Connection, lang: str) -> list[int]:
     return [r[0] for r in con.execute("SELECT pos FROM articles WHERE lang = ?", (lang,))]
 
 
-def removed_with_language(con: sqlite3.Connection) -> list[tuple[int, str]]:
-    """(position, language) of the articles the delta removed; '' where the row went with it (added
-    and removed within the delta)."""
+def removed_with_language(con: sqlite3.Connection, before: set[int]) -> list[tuple[int, str]]:
+    """(position, language) of the articles the delta removed, but those in `before`; '' where the
+    row went with it (added and removed within the delta)."""
     return [(r[0], r[1]) for r in con.execute(
-        "SELECT r.pos, IFNULL(b.lang, '') FROM main.removed r LEFT JOIN base.articles b ON b.pos = r.pos ORDER BY r.pos")]
+        "SELECT r.pos, IFNULL(b.lang, '') FROM main.removed r LEFT JOIN base.articles b ON b.pos = r.pos ORDER BY r.pos")
+        if r[0] not in before]
+
+
+def removed_in(folder: Path) -> set[int]:
+    """Positions a version's delta had removed (read-only): what a write on top of it did not remove."""
+    con = sqlite3.connect(f"file:{folder / DELTA_DB}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in con.execute("SELECT pos FROM removed")}
+    finally:
+        con.close()
 
 
 def clear_stories(con: sqlite3.Connection) -> None:

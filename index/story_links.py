@@ -16,8 +16,8 @@ lists a group once (search/query.py) without comparing its copies at query time.
 The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
 looks at the articles up to A only, so a removal can change the link of an article that did not
 link to the removed one (the removed one was nearer to it, or to its partner, in a language):
-a write relinks the removed articles' neighbours and their neighbours too (`near_removed`; a
-merge that keeps the stored stories, with the removed vectors taken from the stage).
+a write relinks those too (`near_removed`; a merge that keeps the stored stories does it with
+the removed vectors taken from the stage).
 """
 
 from __future__ import annotations
@@ -80,6 +80,14 @@ def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.nda
     return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
 
 
+def _language_mask(con: sqlite3.Connection, lang: str) -> np.ndarray:
+    """By position: whether a live article in this language is there ('': in any language)."""
+    pos = np.asarray([r[0] for r in store.in_order(con, "pos")] if not lang else store.positions_in_language(con, lang), np.int64)
+    mask = np.zeros(int(pos.max()) + 1 if len(pos) else 1, bool)
+    mask[pos] = True
+    return mask
+
+
 class _Nearest:
     """Whether A is B's most similar live article in A's language among the positions up to A: one
     FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
@@ -91,10 +99,7 @@ class _Nearest:
 
     def _bitmap(self, lang: str) -> np.ndarray:
         if lang not in self.bitmaps:
-            pos = np.asarray(store.positions_in_language(self.con, lang), np.int64)
-            bits = np.zeros(int(pos.max()) + 1 if len(pos) else 1, bool)
-            bits[pos] = True
-            self.bitmaps[lang] = np.packbits(bits, bitorder="little")
+            self.bitmaps[lang] = np.packbits(_language_mask(self.con, lang), bitorder="little")
         return self.bitmaps[lang]
 
     def __call__(self, a: int, lang: str, b: int, b_lang: str, cos: float) -> bool:
@@ -148,38 +153,56 @@ def _titled(row: tuple[str, str, str, str]) -> dict[str, str]:
     return {"day": row[2], "title": row[3]}
 
 
-def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, after: int) -> set[int]:
-    """Live articles later than `after` whose cosine to a query, or to a live article near a query,
-    may pass the lowest threshold."""
+def _records(ranked: np.ndarray) -> np.ndarray:
+    """The positions, given best first, that are earlier than every position ranked above them."""
+    above = np.minimum.accumulate(np.concatenate([[np.iinfo(np.int64).max], ranked[:-1]]))
+    return ranked[ranked < above]
+
+
+def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: list[str], after: int) -> set[int]:
+    """Live articles later than `after` whose link the removal of the queried articles may change:
+    those near a removed article C (it was nearer to them, in its language, than their partner),
+    and for each live B near C, those that may now be B's most similar article in C's language
+    among the articles up to them (C ranked above them): the records of B's ranking in C's language."""
     floor = story_rule.lowest() - 0.01
     scores, ids = space.search(queries, min(MAX_K, space.size))
-    near = sorted({int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p >= 0 and c >= floor})
-    live = _rows(con, near)
+    near: dict[int, set[str]] = {}  # B → the languages of the removed articles it is near
+    for s_q, i_q, lang in zip(scores, ids, langs):
+        for c, p in zip(s_q, i_q):
+            if p >= 0 and c >= floor:
+                near.setdefault(int(p), set()).add(lang)
+    live = _rows(con, sorted(near))
     out = {p for p in live if p > after}
-    hop = [p for p in near if p in live]
+    hop = [p for p in sorted(near) if p in live]
     if hop:
+        masks = {lang: _language_mask(con, lang) for lang in set().union(*(near[b] for b in hop))}
         scores, ids = space.search(space.vectors(hop, [live[p][1] for p in hop]), min(MAX_K, space.size))
-        second = {int(p) for s, i in zip(scores, ids) for c, p in zip(s, i) if p > after and c >= floor}
-        out |= set(_rows(con, sorted(second)))
+        for b, s_b, i_b in zip(hop, scores, ids):
+            for lang in near[b]:
+                mask = masks[lang]
+                ok = (i_b >= 0) & (s_b >= floor) & (i_b != b) & (i_b < len(mask))
+                ranked = i_b[ok]
+                out |= {int(p) for p in _records(ranked[mask[ranked]]) if p > after}
+        out = set(_rows(con, sorted(out)))
     return out
 
 
-def near_removed(con: sqlite3.Connection, space: Space) -> list[int]:
-    """Live articles whose link a removal may change besides those linked to a removed one: later
-    than a removed article C and near it, or near an article near it (C was nearer to them, or to
-    their partner, than they were to each other). Exact for articles with fewer than MAX_K
-    neighbours above the lowest threshold, as the links are."""
-    removed = store.removed_with_language(con)
+def near_removed(con: sqlite3.Connection, space: Space, before: set[int]) -> list[int]:
+    """Live articles whose link this write's removals (the delta's, but those in `before`) may
+    change besides those linked to a removed one (`_near`). Exact for articles with fewer than
+    MAX_K neighbours above the lowest threshold, as the links are."""
+    removed = store.removed_with_language(con, before)
     if not removed:
         return []
-    queries = space.vectors([p for p, _ in removed], [lang for _, lang in removed])
-    return sorted(_near(con, space, queries, min(p for p, _ in removed)))
+    langs = [lang for _, lang in removed]
+    queries = space.vectors([p for p, _ in removed], langs)
+    return sorted(_near(con, space, queries, langs, min(p for p, _ in removed)))
 
 
-def removed_rows(con: sqlite3.Connection, rows: vectors.Rows) -> tuple[np.ndarray, list[str]]:
-    """(raw vectors, languages) of the articles a delta removed: a merge drops them, and relinks
-    their neighbours with them (`store_for_merge`)."""
-    removed = store.removed_with_language(con)
+def removed_rows(con: sqlite3.Connection, rows: vectors.Rows, before: set[int]) -> tuple[np.ndarray, list[str]]:
+    """(raw vectors, languages) of the articles this write removed (not in `before`): a merge drops
+    them, and relinks what they may change with them (`store_for_merge`)."""
+    removed = store.removed_with_language(con, before)
     return rows[np.asarray([p for p, _ in removed], np.int64)], [lang for _, lang in removed]
 
 
@@ -237,22 +260,23 @@ def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]
                  lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers), size)
 
 
-def store_for_delta(con: sqlite3.Connection, space: Space) -> int:
+def store_for_delta(con: sqlite3.Connection, space: Space, before: set[int]) -> int:
     """A delta write: link the new articles and those whose link was removed; rows go to the delta."""
-    return assign(con, space, sorted(set(store.unlinked_in_delta(con)) | set(near_removed(con, space))))
+    return assign(con, space, sorted(set(store.unlinked_in_delta(con)) | set(near_removed(con, space, before))))
 
 
-def store_for_merge(folder: Path, space: Space, from_scratch: bool, removed: np.ndarray | None = None) -> int:
+def store_for_merge(folder: Path, space: Space, from_scratch: bool,
+                    removed: tuple[np.ndarray, list[str]] | None = None) -> int:
     """A merge: the carried rows kept (unless `from_scratch`: the centering was refitted, so every
-    cosine moved and the pass is run again), the rest linked, and the neighbours of the `removed`
-    articles' (centered) vectors and their neighbours relinked (`near_removed`); rows go to the new base."""
+    cosine moved and the pass is run again), the rest linked, and those whose link the `removed`
+    articles (centered vectors, languages) may change relinked (`near_removed`); rows go to the new base."""
     con = store.connect_merged(folder)
     try:
         if from_scratch:
             store.clear_stories(con)
         dirty = set(store.unlinked_in_merged(con))
-        if not from_scratch and removed is not None and len(removed):
-            dirty |= _near(con, space, removed, -1)
+        if not from_scratch and removed is not None and removed[1]:
+            dirty |= _near(con, space, removed[0], removed[1], -1)
         written = assign(con, space, sorted(dirty))
         con.commit()
     finally:
