@@ -39,6 +39,8 @@ CREATE TABLE stories (pos INTEGER PRIMARY KEY, story TEXT NOT NULL, link INTEGER
 CREATE INDEX stories_story ON stories(story);
 CREATE INDEX stories_link ON stories(link);
 CREATE INDEX stories_copy_group ON stories(copy_group);
+CREATE INDEX stories_copied ON stories(pos) WHERE copied;
+CREATE INDEX stories_first ON stories(pos) WHERE NOT copied;
 """
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
 VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
@@ -262,9 +264,15 @@ def group_firsts(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int,
                             f"WHERE s.pos IN ({marks})", [int(p) for p in positions]))
 
 
-def copied_positions(con: sqlite3.Connection) -> list[int]:
-    """Live articles that copy an earlier one: what a search over one article per copy group skips."""
-    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copied")]
+def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list[int]]:
+    """(True, the live articles that copy an earlier one) when they are at most half of the
+    `articles`, else (False, the first articles of copy groups): what a search over one article per
+    group skips or keeps, read through whichever partial index is smaller (at 1M articles with
+    hundreds of copies each, reading the copies took 0.23 s, the firsts 1 ms)."""
+    half = articles // 2 + 1
+    if con.execute("SELECT COUNT(*) FROM (SELECT 1 FROM story_of WHERE copied LIMIT ?)", (half,)).fetchone()[0] < half:
+        return True, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copied")]
+    return False, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE NOT copied")]
 
 
 def copy_group_assignments(con: sqlite3.Connection) -> dict[int, str]:
