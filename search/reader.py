@@ -28,7 +28,9 @@ class OpenIndex:
     folder: Path
     manifest: Manifest
     _con: sqlite3.Connection
-    _frequency: dict[str, int] = field(default_factory=dict)  # shared by clones: one version
+    # remembered, shared by clones: a version never changes
+    _frequency: dict[str, int] = field(default_factory=dict)
+    _group_size: dict[str, int] = field(default_factory=dict)
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
         """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
@@ -62,8 +64,8 @@ class OpenIndex:
         return store.lexical_search(self._con, terms, k, among)
 
     def document_frequency(self, term: str) -> int:
-        """How many articles have the term; remembered, as a version never changes (a whole-article
-        query looks up ~8 terms, ~0.15 ms each at 1M articles)."""
+        """How many articles have the term (a whole-article query looks up ~8, ~0.15 ms each at 1M
+        articles; remembered)."""
         found = self._frequency.get(term)
         if found is None:
             if len(self._frequency) >= 100_000:  # queries bring any words: keep the memory bounded
@@ -109,8 +111,14 @@ class OpenIndex:
         missing = [p for p in positions if p not in group]
         if missing:  # every live article has a stories row, written with it
             raise DamagedIndex(self.root, self.folder / store.DB, f"no story row for position {missing[0]}")
-        members = store.copy_group_members(self._con, sorted(set(group.values())), limit)
-        return {p: members[group[p]] for p in positions}
+        groups = sorted(set(group.values()))
+        first = store.copy_group_firsts(self._con, groups, limit)
+        unknown = [g for g in groups if g not in self._group_size]
+        if unknown:
+            if len(self._group_size) >= 100_000:
+                self._group_size.clear()
+            self._group_size.update(store.copy_group_sizes(self._con, unknown))
+        return {p: (first[group[p]], self._group_size[group[p]]) for p in positions}
 
     @cached_property
     def _first_of_group(self) -> bytes | None:
