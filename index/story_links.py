@@ -39,10 +39,11 @@ import numpy as np
 from akhbar.index import centering, config, faiss_index, store, vectors
 from akhbar.index.same_row import same_row
 
-FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
-# ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
+# Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
 # for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
-# largest copy group has 43 articles; each deeper search costs a query of its own.
+# largest copy group has 43 articles. An IVF search costs the lists it scans, not k: asking 256
+# at once rather than 32 and then more for the articles that needed more took `akhbar add` of
+# 1,000 articles to 1M (hundreds of copies each) from 30 to ~3 s (bench/scale.py).
 MAX_K = 256
 
 
@@ -88,15 +89,11 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
     return out
 
 
-def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.ndarray]) -> list[int]:
-    """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
-    scores, ids = first
-    k, floor = len(scores), lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
-    while k < min(space.size, MAX_K) and len(scores) and scores[-1] >= floor:
-        k = min(space.size, MAX_K, k * 4)
-        s, i = space.search(query[None], k)
-        scores, ids = s[0], i[0]
-    return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
+def _candidates(space: Space, queries: np.ndarray) -> list[list[int]]:
+    """For each query, the positions among its MAX_K nearest whose score may pass the lowest threshold."""
+    floor = lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    scores, ids = space.search(queries, min(MAX_K, space.size))
+    return [[int(p) for s, p in zip(s_row, ids_row) if p >= 0 and s >= floor] for s_row, ids_row in zip(scores, ids)]
 
 
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
@@ -111,10 +108,9 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
     for i in range(0, len(positions), 1024):
         chunk = positions[i : i + 1024]
         q = space.vectors(chunk, [me[p][1] for p in chunk])
-        scores, ids = space.search(q, min(FIRST_K, space.size))
-        for a, v, s, ids_a in zip(chunk, q, scores, ids):
-            cand = [b for b in _candidates(space, v, (s, ids_a)) if b < a]
-            info = _rows(con, cand)
+        found = [[b for b in cand if b < a] for a, cand in zip(chunk, _candidates(space, q))]
+        info = _rows(con, sorted({b for cand in found for b in cand}))
+        for a, v, cand in zip(chunk, q, found):
             cand = [b for b in cand if b in info]
             best, best_cos = -1, -1.0
             if cand:
