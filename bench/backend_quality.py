@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.index import config
 from akhbar.index.backends import load_for
 from akhbar.index.build import build
 from akhbar.index.cpu import detect
@@ -35,7 +36,7 @@ from bench.embed_throughput import articles
 from bench.eval_all import SETS, difference
 
 MEASURE = {"ECB+": "recall@10", "MEANTIME": "recall@3", "ANS": "mrr"}
-THRESHOLDS = {"copy": DEFAULTS.duplicate_cosine, "story": DEFAULTS.story_link_cosine, "floor": DEFAULTS.min_similarity}
+THRESHOLDS = {"copy": DEFAULTS.duplicate_cosine, "story": config.STORY_LINK_COSINE, "floor": DEFAULTS.min_similarity}
 
 
 def article_cosines(backends: list[str], data: Path, n: int, skip: int) -> dict[str, np.ndarray]:

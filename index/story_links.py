@@ -34,10 +34,11 @@ import numpy as np
 from akhbar.index import centering, faiss_index, store, story_rule, vectors
 from akhbar.index.same_row import same_row
 
-FIRST_K = 32  # neighbours asked for first; an article with more above the lowest threshold asks for more
-# ... up to this many: the link is exact (the same whenever computed, whatever arrived after it)
+# Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
 # for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
-# largest copy group has 43 articles; each deeper search costs a query of its own.
+# largest copy group has 43 articles. An IVF search costs the lists it scans, not k: asking 256
+# at once rather than 32 and then more for the articles that needed more took `akhbar add` of
+# 1,000 articles to 1M (hundreds of copies each) from 30 to ~3 s (bench/scale.py).
 MAX_K = 256
 
 
@@ -69,15 +70,11 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
     return out
 
 
-def _candidates(space: Space, query: np.ndarray, first: tuple[np.ndarray, np.ndarray]) -> list[int]:
-    """Positions whose score may pass the lowest threshold, searching deeper while the list is all above it."""
-    scores, ids = first
-    k, floor = len(scores), story_rule.lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
-    while k < min(space.size, MAX_K) and len(scores) and scores[-1] >= floor:
-        k = min(space.size, MAX_K, k * 4)
-        s, i = space.search(query[None], k)
-        scores, ids = s[0], i[0]
-    return [int(p) for s, p in zip(scores, ids) if p >= 0 and s >= floor]
+def _candidates(space: Space, queries: np.ndarray) -> list[list[int]]:
+    """For each query, the positions among its MAX_K nearest whose score may pass the lowest threshold."""
+    floor = story_rule.lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    scores, ids = space.search(queries, min(MAX_K, space.size))
+    return [[int(p) for s, p in zip(s_row, ids_row) if p >= 0 and s >= floor] for s_row, ids_row in zip(scores, ids)]
 
 
 def _language_mask(con: sqlite3.Connection, lang: str) -> np.ndarray:
@@ -129,10 +126,9 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
     for i in range(0, len(positions), 1024):
         chunk = positions[i : i + 1024]
         q = space.vectors(chunk, [me[p][1] for p in chunk])
-        scores, ids = space.search(q, min(FIRST_K, space.size))
-        for a, v, s, ids_a in zip(chunk, q, scores, ids):
-            cand = [b for b in _candidates(space, v, (s, ids_a)) if b < a]
-            info = _rows(con, cand)
+        found = [[b for b in cand if b < a] for a, cand in zip(chunk, _candidates(space, q))]
+        info = _rows(con, sorted({b for cand in found for b in cand}))
+        for a, v, cand in zip(chunk, q, found):
             cand = sorted(b for b in cand if b in info)
             if not cand:
                 out[a] = (-1, False)
@@ -164,25 +160,21 @@ def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: lis
     those near a removed article C (it was nearer to them, in its language, than their partner),
     and for each live B near C, those that may now be B's most similar article in C's language
     among the articles up to them (C ranked above them): the records of B's ranking in C's language."""
-    floor = story_rule.lowest() - 0.01
-    scores, ids = space.search(queries, min(MAX_K, space.size))
     near: dict[int, set[str]] = {}  # B → the languages of the removed articles it is near
-    for s_q, i_q, lang in zip(scores, ids, langs):
-        for c, p in zip(s_q, i_q):
-            if p >= 0 and c >= floor:
-                near.setdefault(int(p), set()).add(lang)
+    for cand, lang in zip(_candidates(space, queries), langs):
+        for p in cand:
+            near.setdefault(p, set()).add(lang)
     live = _rows(con, sorted(near))
     out = {p for p in live if p > after}
     hop = [p for p in sorted(near) if p in live]
     if hop:
         masks = {lang: _language_mask(con, lang) for lang in set().union(*(near[b] for b in hop))}
-        scores, ids = space.search(space.vectors(hop, [live[p][1] for p in hop]), min(MAX_K, space.size))
-        for b, s_b, i_b in zip(hop, scores, ids):
+        for b, cand in zip(hop, _candidates(space, space.vectors(hop, [live[p][1] for p in hop]))):
+            ranked = np.asarray([p for p in cand if p != b], np.int64)
             for lang in near[b]:
                 mask = masks[lang]
-                ok = (i_b >= 0) & (s_b >= floor) & (i_b != b) & (i_b < len(mask))
-                ranked = i_b[ok]
-                out |= {int(p) for p in _records(ranked[mask[ranked]]) if p > after}
+                in_lang = ranked[ranked < len(mask)]
+                out |= {int(p) for p in _records(in_lang[mask[in_lang]]) if p > after}
         out = set(_rows(con, sorted(out)))
     return out
 

@@ -70,9 +70,11 @@ def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]],
     return sorted(((p, cosine[p] + lexical_part[p]) for p in cosine), key=lambda x: -x[1])
 
 
-def lexical_list(idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS) -> list[tuple[int, float]]:
-    """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query."""
-    return idx.lexical(terms, settings.lexical_candidates)
+def lexical_list(idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS,
+                 one_per_copy_group: bool = False) -> list[tuple[int, float]]:
+    """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query
+    (of the first articles of copy groups only, when the dense search sees only those)."""
+    return idx.lexical(terms, settings.lexical_candidates, one_per_copy_group)
 
 
 @dataclass

@@ -119,17 +119,15 @@ def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.nd
     hits: list[Hit] = []
     folded: list[list[dict]] = []
     group_size: list[int] = []
-    copies: list[dict] = []
-    copies_size = 0
-    if grouped and query_pos is not None:
-        members, cosines, copies_size = copy_groups.listed(idx, qvec, query_pos, limit, hybrid.ROW_COLUMNS)
-        copies = [_copy(r, c) for r, c in zip(members, cosines)]
+    heads = [pos for kind, pos, *_ in plan.steps if kind == "hit"] + ([query_pos] if query_pos is not None else [])
+    groups = copy_groups.listed(idx, qvec, heads, limit, hybrid.ROW_COLUMNS) if grouped else {}
+    members, cosines, copies_size = groups.get(query_pos, ([], [], 0))
+    copies = [_copy(r, c) for r, c in zip(members, cosines)]
     for kind, pos, target, score, cos in plan.steps:
         row = rows[pos]
         if kind == "hit":
             hits.append(Hit(row["id"], display_title(row), score, cos, row["source"], row["date"], row["lang"], row["url"], pos))
-            members, cosines, size = (copy_groups.listed(idx, qvec, pos, limit, hybrid.ROW_COLUMNS) if grouped
-                                      else ([], [], 0))
+            members, cosines, size = groups.get(pos, ([], [], 0))
             folded.append([_copy(r, c) for r, c in zip(members, cosines)])
             group_size.append(size)
         elif kind == "fold":
@@ -180,9 +178,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     total = idx.searchable if mode != "lexical" else idx.manifest.articles
     fetch = min(total, 4 * want + 16)
     floor = settings.min_similarity if query_is_article else -1.0
-    words = hybrid.lexical_list(idx, terms, settings) if mode == "hybrid" else None
-    if grouped is not None and words:
-        words = copy_groups.first_of_groups(idx, words)
+    words = hybrid.lexical_list(idx, terms, settings, grouped is not None) if mode == "hybrid" else None
     if grouped is not None and query_row is not None:  # the query's own group, whichever member it is
         exclude = exclude | set(idx.group_firsts([query_row["pos"]]).values())
     is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import copy
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from akhbar.index import centering, faiss_index, integrity, layout, store, story_links, vectors
-from akhbar.index.errors import ModelMismatch
+from akhbar.index.errors import DamagedIndex, ModelMismatch
 from akhbar.index.filters import NONE, Filters
 from akhbar.index.manifest import Manifest
 
@@ -28,6 +28,9 @@ class OpenIndex:
     folder: Path
     manifest: Manifest
     _con: sqlite3.Connection
+    # remembered, shared by clones: a version never changes
+    _frequency: dict[str, int] = field(default_factory=dict)
+    _group_size: dict[str, int] = field(default_factory=dict)
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
         """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
@@ -54,12 +57,21 @@ class OpenIndex:
         """Columns of every live article (or a slice), in position order: for passes over a corpus."""
         return store.in_order(self._con, columns, limit, offset)
 
-    def lexical(self, terms, k: int) -> list[tuple[int, float]]:
-        """The k best BM25 matches for any of the terms, as (position, score), best first."""
-        return store.lexical_search(self._con, terms, k)
+    def lexical(self, terms, k: int, one_per_copy_group: bool = False) -> list[tuple[int, float]]:
+        """The k best BM25 matches for any of the terms, as (position, score), best first; of the
+        first articles of copy groups only, if asked (see one_per_copy_group)."""
+        among = self._first_of_group if one_per_copy_group else None
+        return store.lexical_search(self._con, terms, k, among)
 
     def document_frequency(self, term: str) -> int:
-        return store.document_frequency(self._con, term)
+        """How many articles have the term (a whole-article query looks up ~8, ~0.15 ms each at 1M
+        articles; remembered)."""
+        found = self._frequency.get(term)
+        if found is None:
+            if len(self._frequency) >= 100_000:  # queries bring any words: keep the memory bounded
+                self._frequency.clear()
+            found = self._frequency[term] = store.document_frequency(self._con, term)
+        return found
 
     def terms(self, positions) -> dict[int, list[str]]:
         """The stored lexical terms of articles, by position."""
@@ -92,23 +104,43 @@ class OpenIndex:
             out.update(store.group_firsts(self._con, positions[i : i + 500]))
         return out
 
-    def copy_group_members(self, pos: int, limit: int) -> tuple[list[int], int]:
-        """The first `limit` live articles of an article's copy group (itself included), in arrival
-        order, and how many the group has."""
-        return store.copy_group_members(self._con, store.groups_at(self._con, pos)[1], limit)
+    def copy_group_members(self, positions: list[int], limit: int) -> dict[int, tuple[list[int], int]]:
+        """The first `limit` live articles of each given article's copy group (itself included), in
+        arrival order, and how many the group has."""
+        group = store.copy_groups_at(self._con, positions)
+        missing = [p for p in positions if p not in group]
+        if missing:  # every live article has a stories row, written with it
+            raise DamagedIndex(self.root, self.folder / store.DB, f"no story row for position {missing[0]}")
+        groups = sorted(set(group.values()))
+        first = store.copy_group_firsts(self._con, groups, limit)
+        unknown = [g for g in groups if g not in self._group_size]
+        if unknown:
+            if len(self._group_size) >= 100_000:
+                self._group_size.clear()
+            self._group_size.update(store.copy_group_sizes(self._con, unknown))
+        return {p: (first[group[p]], self._group_size[group[p]]) for p in positions}
+
+    @cached_property
+    def _first_of_group(self) -> bytes | None:
+        """A byte per position: 1 for an article that copies no earlier one, the first of its copy
+        group; None when no article is a copy."""
+        are_copies, positions = store.copies_or_firsts(self._con, self.manifest.articles)
+        if are_copies and not positions:
+            return None
+        keep = np.full(len(self.raw_vectors), int(are_copies), np.uint8)
+        keep[positions] = 1 - int(are_copies)
+        return keep.tobytes()
 
     @cached_property
     def one_per_copy_group(self):
-        """A FAISS selector of the articles that copy no earlier one, one per copy group, or None when
-        no article is a copy. Searched through it, a story republished hundreds of times is one
-        candidate, not hundreds for the box to fold (bench/scale.py)."""
-        copied = store.copied_positions(self._con)
-        if not copied:
+        """A FAISS selector of the first article of each copy group, or None when no article is a
+        copy. Searched through it, a story republished hundreds of times is one candidate, not
+        hundreds for the box to fold (bench/scale.py)."""
+        if self._first_of_group is None:
             return None
         import faiss
 
-        keep = np.ones(len(self.raw_vectors), bool)
-        keep[copied] = False
+        keep = np.frombuffer(self._first_of_group, np.uint8).astype(bool)
         return faiss.IDSelectorBitmap(np.packbits(keep, bitorder="little"))  # holds the array (faiss's wrapper)
 
     def copy_groups(self) -> dict[int, str]:
