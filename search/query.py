@@ -208,7 +208,7 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    hits, copies, more = _rows_of(plan, rows, idx, qvec, grouped is not None, query_row and query_row["pos"],
+    hits, copies, more = _rows_of(plan, rows, idx, qvec, grouped is not None, query_row["pos"] if query_row else None,
                                   settings.copies_listed)
     if ranking.diverse:
         hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
