@@ -232,6 +232,12 @@ def clear_stories(con: sqlite3.Connection) -> None:
     con.execute("DELETE FROM main.stories")
 
 
+def links_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, int]:
+    """The story link of each live article among the positions (at most ~500 at a time)."""
+    marks = ",".join("?" * len(positions))
+    return dict(con.execute(f"SELECT pos, link FROM story_of WHERE pos IN ({marks})", [int(p) for p in positions]))
+
+
 def story_link(con: sqlite3.Connection, pos: int) -> tuple[int, bool]:
     """(link, copied) of a live article."""
     link, copied = con.execute("SELECT link, copied FROM story_of WHERE pos = ?", (pos,)).fetchone()

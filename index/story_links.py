@@ -22,6 +22,7 @@ the removed vectors taken from the stage).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, faiss_index, store, story_rule, vectors
+from akhbar.index import centering, config, faiss_index, store, story_rule, vectors
 from akhbar.index.same_row import same_row
 
 # Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
@@ -99,6 +100,10 @@ class _Nearest:
             self.bitmaps[lang] = np.packbits(_language_mask(self.con, lang), bitorder="little")
         return self.bitmaps[lang]
 
+    def of(self, a: int, lang: str, langs: dict[int, str], b: int, cos: float) -> bool:
+        """The test for candidate b of A (`langs`: the candidates' languages)."""
+        return self(a, lang, b, langs[b], cos)
+
     def __call__(self, a: int, lang: str, b: int, b_lang: str, cos: float) -> bool:
         import faiss
 
@@ -135,12 +140,10 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
                 continue
             cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
             _, lang, day, _ = me[a]
-
-            def days(b: int) -> int | None:
-                return abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None
-
-            best, best_cos = story_rule.choose(lang, days, [(b, info[b][1], c) for b, c in zip(cand, cos.tolist())],
-                                               lambda b, c: nearest(a, lang, b, info[b][1], c))
+            days = {b: abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None for b in cand}
+            langs = {b: info[b][1] for b in cand}
+            best, best_cos = story_rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
+                                               functools.partial(nearest.of, a, lang, langs))
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
 
@@ -161,12 +164,17 @@ def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: lis
     and for each live B near C, those that may now be B's most similar article in C's language
     among the articles up to them (C ranked above them): the records of B's ranking in C's language."""
     near: dict[int, set[str]] = {}  # B → the languages of the removed articles it is near
+    second: set[int] = set()  # the B near a removed article with fewer than MAX_K neighbours
     for cand, lang in zip(_candidates(space, queries), langs):
         for p in cand:
             near.setdefault(p, set()).add(lang)
+        if len(cand) < min(MAX_K, space.size):
+            second.update(cand)
     live = _rows(con, sorted(near))
     out = {p for p in live if p > after}
-    hop = [p for p in sorted(near) if p in live]
+    # Around a removed article with MAX_K neighbours or more (hundreds of copies), links are not
+    # exact anyway (see MAX_K); the second hop there cost 99 s for 100 removals at 1M (bench/scale.py).
+    hop = [p for p in sorted(second) if p in live]
     if hop:
         masks = {lang: _language_mask(con, lang) for lang in set().union(*(near[b] for b in hop))}
         for b, cand in zip(hop, _candidates(space, space.vectors(hop, [live[p][1] for p in hop]))):
@@ -176,7 +184,26 @@ def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: lis
                 in_lang = ranked[ranked < len(mask)]
                 out |= {int(p) for p in _records(in_lang[mask[in_lang]]) if p > after}
         out = set(_rows(con, sorted(out)))
-    return out
+    return _weakly_linked(con, space, out)
+
+
+def _weakly_linked(con: sqlite3.Connection, space: Space, positions: set[int]) -> set[int]:
+    """Those of the live articles that have no link or one under config.STORY_LINK_COSINE. Another
+    article's removal changes a link only through the mutual test, which admits pairs under the
+    plain thresholds (at most STORY_LINK_COSINE): never above a link the article already has."""
+    ordered = sorted(positions)
+    link: dict[int, int] = {}
+    for i in range(0, len(ordered), 500):
+        link.update(store.links_at(con, ordered[i : i + 500]))
+    linked = [p for p in ordered if link.get(p, -1) >= 0]
+    ends = _rows(con, sorted(set(linked) | {link[p] for p in linked}))
+    linked = [p for p in linked if p in ends and link[p] in ends]
+    if not linked:
+        return set(ordered)
+    mine = space.vectors(linked, [ends[p][1] for p in linked])
+    theirs = space.vectors([link[p] for p in linked], [ends[link[p]][1] for p in linked])
+    strong = {p for p, c in zip(linked, np.einsum("ij,ij->i", mine, theirs).tolist()) if c >= config.STORY_LINK_COSINE}
+    return {p for p in ordered if p not in strong}
 
 
 def near_removed(con: sqlite3.Connection, space: Space, before: set[int]) -> list[int]:

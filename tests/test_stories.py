@@ -37,7 +37,6 @@ def test_an_event_is_one_story_across_languages(idx):
     rows = idx.rows(list(pos.values()), "pos, lang")
     pairs = [(a, b) for a in truth for b in truth if a < b and truth[a] == truth[b] and truth[a][1] == "dev"
              and rows[pos[a]]["lang"] != rows[pos[b]]["lang"]]
-    joined = sum(story[pos[a]] == story[pos[b]] for a, b in pairs)
     by_pair: dict[str, list[bool]] = {}
     for a, b in pairs:
         by_pair.setdefault("–".join(sorted((rows[pos[a]]["lang"], rows[pos[b]]["lang"]))), []).append(story[pos[a]] == story[pos[b]])
