@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -147,7 +148,9 @@ def main() -> None:
     if args.child:
         print(json.dumps(child_query(root, args.child.split(","))))
         return
-    result: dict = {"n": args.n}
+    from akhbar.index.cpu import detect
+
+    result: dict = {"n": args.n, "cpu": detect().as_dict()}
     result.update(replicate(args.from_index, root, args.n, args.kind, args.sigma))
     result["disk_mb"] = {f.name: round(f.stat().st_size / 1e6, 1) for f in layout.current_version(root).iterdir()}
     idx = open_index(root)
@@ -189,6 +192,7 @@ def main() -> None:
     reindex(root, written.manifest.faiss["kind"])
     result["merge_s"] = time.perf_counter() - t
     result["add_1000_vs_merge"] = result["add_1000_s"] / result["merge_s"]  # a merge is what every write did before deltas
+    result["load_average_at_end"] = os.getloadavg()  # other work on the machine inflates absolute times
     print(json.dumps(result, indent=1))
     print(f"similar p50 {result['similar_vs_vector_search_p50']:.1f}x the vector search p50 (target 5x), "
           f"p99 {result['similar_p99_vs_vector_search_p50']:.1f}x (target 20x); text query p50 "
