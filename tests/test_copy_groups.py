@@ -71,3 +71,22 @@ def test_an_outlet_asked_for_finds_its_copy(idx):
     a source filter searches every article."""
     box = similar_to_id(idx, "en-nato-01", k=5, filters=Filters(source="سكاي نيوز عربية"))
     assert "ar-nato-02" in [h.id for h in box.hits]
+
+
+def test_pages_and_api_count_the_copies_they_do_not_list(replicated, tmp_path):
+    """A real server over the replicated index: the API's rows list copies_listed copies and count
+    the rest, and the article page says how many more (in the page's language)."""
+    import httpx
+
+    from tests.conftest import Server
+
+    server = Server(replicated.root, tmp_path / "server.log", None).wait()
+    try:
+        body = httpx.get(f"{server.url}/api/similar/en-nato-01~4", timeout=60).json()
+        row = body["results"][0]
+        assert len(row["also"]) == DEFAULTS.copies_listed and row["also_more"] == REPLICAS - 1 - DEFAULTS.copies_listed
+        assert len(body["copies"]) == DEFAULTS.copies_listed and body["copies_more"] > 0
+        page = httpx.get(f"{server.url}/article/en-nato-01~4", params={"lang": "en"}, timeout=60)
+        assert page.status_code == 200 and f"and {row['also_more']} more" in page.text
+    finally:
+        server.stop()
