@@ -288,13 +288,6 @@ def copy_group_sizes(con: sqlite3.Connection, groups: Sequence[str]) -> dict[str
     return {g: size.get(g, 0) for g in groups}
 
 
-def group_firsts(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, int]:
-    """The position of the first article of each live article's copy group (at most ~500 at a time)."""
-    marks = ",".join("?" * len(positions))
-    return dict(con.execute(f"SELECT s.pos, a.pos FROM story_of s JOIN articles a ON a.id = s.copy_group "
-                            f"WHERE s.pos IN ({marks})", [int(p) for p in positions]))
-
-
 def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list[int]]:
     """(True, the live articles that copy an earlier one) when they are at most half of the
     `articles`, else (False, the first articles of copy groups): what a search over one article per
@@ -305,10 +298,6 @@ def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list
         return True, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copied")]
     return False, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE NOT copied")]
 
-
-def copy_group_assignments(con: sqlite3.Connection) -> dict[int, str]:
-    """Every live article's copy group, by position."""
-    return dict(con.execute("SELECT pos, copy_group FROM story_of"))
 
 
 def story_members(con: sqlite3.Connection, story: str) -> list[int]:
@@ -326,9 +315,9 @@ def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int, 
     con.executemany(f"INSERT OR REPLACE INTO main.stories ({STORY_COLUMNS}) VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def story_assignments(con: sqlite3.Connection) -> dict[int, str]:
-    """Every live article's story, by position."""
-    return dict(con.execute("SELECT pos, story FROM story_of"))
+def story_assignments(con: sqlite3.Connection, column: str = "story") -> dict[int, str]:
+    """Every live article's story (or, with column "copy_group", copy group), by position."""
+    return dict(con.execute(f"SELECT pos, {column} FROM story_of"))
 
 
 def stories_of_size(con: sqlite3.Connection, min_articles: int) -> list[tuple[str, int]]:

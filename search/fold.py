@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from akhbar.index.same_row import RowRule, same_row
+from akhbar.index.same_row import same_row
 from akhbar.search.settings import DEFAULTS, QuerySettings
 
 
 def same_story(cosine: float, a: dict, b: dict, settings: QuerySettings = DEFAULTS) -> bool:
     """Copies of one article, or two write-ups of one event with headlines that read alike."""
-    return same_row(cosine, a, b, RowRule(settings.duplicate_cosine, settings.story_cosine, settings.story_title_jaccard,
-                                          settings.story_days))
+    return same_row(cosine, a, b, settings.row_rule)
 
 
 def copy_of_query(query_row: dict | None, settings: QuerySettings) -> Callable[[float, dict], bool]:

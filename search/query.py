@@ -179,8 +179,8 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
     fetch = min(total, 4 * want + 16)
     floor = settings.min_similarity if query_is_article else -1.0
     words = hybrid.lexical_list(idx, terms, settings, grouped is not None) if mode == "hybrid" else None
-    if grouped is not None and query_row is not None:  # the query's own group, whichever member it is
-        exclude = exclude | set(idx.group_firsts([query_row["pos"]]).values())
+    if grouped is not None and query_row is not None:  # the query's own group (its first), whichever member it is
+        exclude = exclude | set(idx.copy_group_members([query_row["pos"]], 1)[query_row["pos"]][0])
     is_copy = fold.copy_of_query(query_row, settings) if query_is_article else None
 
     verdict: dict[int, bool] = {}  # each round walks the earlier rounds' candidates again

@@ -97,13 +97,6 @@ class OpenIndex:
         """Every live article's stored story, by position."""
         return store.story_assignments(self._con)
 
-    def group_firsts(self, positions: list[int]) -> dict[int, int]:
-        """The first article of each live article's copy group (itself when it copies none), by position."""
-        out: dict[int, int] = {}
-        for i in range(0, len(positions), 500):
-            out.update(store.group_firsts(self._con, positions[i : i + 500]))
-        return out
-
     def copy_group_members(self, positions: list[int], limit: int) -> dict[int, tuple[list[int], int]]:
         """The first `limit` live articles of each given article's copy group (itself included), in
         arrival order, and how many the group has."""
@@ -145,7 +138,7 @@ class OpenIndex:
 
     def copy_groups(self) -> dict[int, str]:
         """Every live article's stored copy group, by position."""
-        return store.copy_group_assignments(self._con)
+        return store.story_assignments(self._con, "copy_group")
 
     def fresh_story_pass(self) -> dict[int, str]:
         """Every live article's story computed from nothing, over the same articles in the same order

@@ -6,8 +6,10 @@ manifest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from akhbar.index import config
+from akhbar.index.same_row import RowRule
 
 # What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
 # Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (README table).
@@ -28,6 +30,12 @@ class QuerySettings:
     story_title_jaccard: float = config.COPY_TITLE_JACCARD
     story_cosine: float = config.COPY_STORY_COSINE
     story_days: int = config.COPY_DAYS
+
+    @cached_property
+    def row_rule(self) -> RowRule:
+        """The four row thresholds above as index/same_row.py takes them, built once: the fold
+        asks for every candidate against every kept row."""
+        return RowRule(self.duplicate_cosine, self.story_cosine, self.story_title_jaccard, self.story_days)
     # Below this cosine (centered space) an article is not "similar": the box ends early rather than
     # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
     # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
