@@ -22,54 +22,58 @@ from akhbar.serve.context import Context, Limits, context_of, json_response
 router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
 
-K = Annotated[int, Query(ge=1, le=MAX_K, description="How many rows")]
-Lang = Annotated[str | None, Query(max_length=16, description="Only articles in this language (ar, en, fr, …)")]
-Source = Annotated[str | None, Query(max_length=200, description="Only articles from this source")]
-Since = Annotated[str | None, Query(max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")]
-Until = Annotated[str | None, Query(max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")]
-Mode = Annotated[str, Query(max_length=16, description="dense, lexical or hybrid")]
-Recency = Annotated[int, Query(ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")]
-Diverse = Annotated[bool, Query(description="Rows that differ from each other (MMR)")]
-Explain = Annotated[bool, Query(description="Each row's best-matching passage and shared terms (loads the model)")]
 Id = Annotated[str, Path(max_length=500, description="An indexed article's id")]
 Shown = Annotated[str | None, Query(max_length=16, description="Show only articles in this language (stories join all)")]
-Window = Annotated[int, Query(ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")]
 
 
 class Options(BaseModel):
-    """The options `similar` and `search` share with the CLI."""
+    """The options `similar` and `search` share with the CLI, read from the query string (or a
+    JSON body) by one pydantic model: one validation per request, not one per parameter."""
 
-    k: int = Field(10, ge=1, le=MAX_K)
-    lang: str | None = Field(None, max_length=16)
-    source: str | None = Field(None, max_length=200)
-    since: str | None = Field(None, max_length=32)
-    until: str | None = Field(None, max_length=32)
-    mode: str = Field(DEFAULT_MODE, max_length=16)
-    recency: int = Field(0, ge=0, le=100_000)
-    diverse: bool = False
-    explain: bool = False
+    k: int = Field(10, ge=1, le=MAX_K, description="How many rows")
+    lang: str | None = Field(None, max_length=16, description="Only articles in this language (ar, en, fr, …)")
+    source: str | None = Field(None, max_length=200, description="Only articles from this source")
+    since: str | None = Field(None, max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")
+    until: str | None = Field(None, max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")
+    mode: str = Field(DEFAULT_MODE, max_length=16, description="dense, lexical or hybrid")
+    recency: int = Field(0, ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")
+    diverse: bool = Field(False, description="Rows that differ from each other (MMR)")
+    explain: bool = Field(False, description="Each row's best-matching passage and shared terms (loads the model)")
+
+    def filters(self) -> query.Filters:
+        return query.Filters(self.lang, self.source, self.since, self.until)
+
+    def ranking(self) -> query.Ranking:
+        return query.Ranking(self.mode, self.recency, self.diverse)
+
+
+class BoxOptions(Options):
+    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000,
+                        description="Days either side of the article's date, 0 = any time")
 
 
 class TextQuery(Options):
     text: str = Field(..., min_length=1, max_length=Limits().max_text_chars, description="A new article's text")
 
 
-def similar_to_id(ctx: Context, article_id: str, o: Options, window: int, explain) -> tuple[dict, str]:
+class SearchQuery(Options):
+    q: str = Field(..., min_length=1, max_length=Limits().max_query_chars, description="What to look for")
+
+
+def similar_to_id(ctx: Context, article_id: str, o: BoxOptions, explain) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        box = query.similar_to_id(idx, article_id, o.k, query.Filters(o.lang, o.source, o.since, o.until), window,
-                                  query.Ranking(o.mode, o.recency, o.diverse))
+        box = query.similar_to_id(idx, article_id, o.k, o.filters(), o.window, o.ranking())
         return {**present.box_head(box), "results": present.hit_rows(box, idx, explain)}, version.name
 
 
-def similar_to_text(ctx: Context, q: TextQuery, as_search: bool, embedder) -> tuple[dict, str]:
+def similar_to_text(ctx: Context, o: Options, text: str, as_search: bool, embedder) -> tuple[dict, str]:
     version = ctx.live.current()
-    filters, ranking = query.Filters(q.lang, q.source, q.since, q.until), query.Ranking(q.mode, q.recency, q.diverse)
     with version.reader() as idx:
         run = query.search if as_search else query.similar_to_text
-        box = run(idx, embedder, q.text, q.k, filters, ranking)
-        head = {"query": q.text} if as_search else present.box_head(box)
-        return {**head, "results": present.hit_rows(box, idx, embedder if q.explain else None)}, version.name
+        box = run(idx, embedder, text, o.k, o.filters(), o.ranking())
+        head = {"query": text} if as_search else present.box_head(box)
+        return {**head, "results": present.hit_rows(box, idx, embedder if o.explain else None)}, version.name
 
 
 def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
@@ -97,16 +101,10 @@ def _exists(ctx: Context, article_id: str) -> None:
 
 
 @router.get("/api/similar/{article_id:path}", tags=["query"], summary="The similar-articles box under an indexed article")
-async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = None, source: Source = None,
-                      since: Since = None, until: Until = None,
-                      window: Window = DEFAULTS.similar_window_days,
-                      mode: Mode = DEFAULT_MODE, recency: Recency = 0, diverse: Diverse = False,
-                      explain: Explain = False) -> Response:
+async def api_similar(request: Request, article_id: Id, o: Annotated[BoxOptions, Query()]) -> Response:
     ctx = context_of(request)
-    o = Options(k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency, diverse=diverse,
-                explain=explain)
-    explain_with = await ctx.model(ctx.live.current().manifest) if explain else None
-    payload, version = await ctx.read(similar_to_id, ctx, article_id, o, window, explain_with)
+    explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None
+    payload, version = await ctx.read(similar_to_id, ctx, article_id, o, explain_with)
     return json_response(payload, version=version)
 
 
@@ -114,20 +112,15 @@ async def api_similar(request: Request, article_id: Id, k: K = 10, lang: Lang = 
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, body, False, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, body, body.text, False, embedder)
     return json_response(payload, version=version)
 
 
 @router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language")
-async def api_search(request: Request, q: Annotated[str, Query(min_length=1, max_length=Limits().max_query_chars)],
-                     k: K = 10, lang: Lang = None, source: Source = None, since: Since = None, until: Until = None,
-                     mode: Mode = DEFAULT_MODE, recency: Recency = 0, diverse: Diverse = False,
-                     explain: Explain = False) -> Response:
+async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
-    tq = TextQuery(text=q, k=k, lang=lang, source=source, since=since, until=until, mode=mode, recency=recency,
-                   diverse=diverse, explain=explain)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, tq, True, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, o, o.q, True, embedder)
     return json_response(payload, version=version)
 
 
