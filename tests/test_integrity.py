@@ -221,3 +221,59 @@ def test_a_damaged_checkpoint_is_started_over(two_versions, tmp_path):
     again = subprocess.run(args, capture_output=True, text=True, env=os.environ.copy())
     assert again.returncode == 0 and "Error" not in again.stderr, again.stderr
     assert orjson.loads(again.stdout)["articles"] == job["articles"] and not stage.exists()
+
+
+def _lose_story_rows(folder: Path, db: str, where: str) -> None:
+    """A writer bug, not a damaged file: story rows deleted and the files recorded again, so that
+    sizes and checksums agree and only the row checks can find it."""
+    import dataclasses
+    import sqlite3
+
+    con = sqlite3.connect(folder / db)
+    assert con.execute(f"DELETE FROM stories WHERE {where}").rowcount > 0
+    con.commit()
+    con.close()
+    manifest = Manifest.load(folder)
+    dataclasses.replace(manifest, files=integrity.describe(folder)).save(folder)
+
+
+def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions, seed_index, tmp_path, monkeypatch):
+    """The box reads each row's story and copy group: a version missing them is refused on open
+    (the base's last row, a delta's added rows) or by `akhbar check` (any row), naming the file."""
+    from akhbar.index import config, store
+    from akhbar.index.build import add
+    from akhbar.index.synthetic import replicate
+
+    cases = {"last": "pos = (SELECT MAX(pos) FROM stories)", "middle": "pos = 3"}
+    for case, where in cases.items():
+        root = tmp_path / case
+        shutil.copytree(two_versions, root)
+        live = layout.current_version(root)
+        _lose_story_rows(live, store.DB, where)
+        found = _cli("check", "--index", str(root), "--json")
+        current = orjson.loads(found.stdout.splitlines()[0])
+        assert found.exit_code == 1 and [d["file"] for d in current["damage"]] == [store.DB], (case, current)
+        assert "story row" in current["damage"][0]["reason"] or "stories end" in current["damage"][0]["reason"], case
+        if case == "last":
+            query = _similar(root, "ar-nato-01")
+            assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / store.DB} is damaged"), query.stderr
+            assert "stories end at position" in query.stderr
+        assert _cli("rollback", "--index", str(root)).exit_code == 0, case
+        assert _similar(root, "ar-nato-01").exit_code == 0, case
+
+    monkeypatch.setattr(config, "MERGE_BELOW", 200)  # 400 articles count as large: the write is a delta
+    big = tmp_path / "big"
+    replicate(seed_index, big, 400, kind="flat")
+    src = open_index(big)
+    first = src.rows([0], "pos, title, body, lang")[0]
+    src.close()
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(orjson.dumps({"id": "again", "title": first["title"], "body": first["body"],
+                                   "lang": first["lang"]}) + b"\n")
+    add([feed], big)
+    live = layout.current_version(big)
+    assert (live / store.DELTA_DB).exists()
+    _lose_story_rows(live, store.DELTA_DB, "pos >= 400")
+    query = _similar(big, "again")
+    assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / store.DELTA_DB} is damaged"), query.stderr
+    assert "1 of the 1 articles it adds have no story row" in query.stderr
