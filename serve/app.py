@@ -93,6 +93,13 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's schema, with the box route it does not describe (serve/api.py, api_similar)."""
+    if app.openapi_schema is None:
+        FastAPI.openapi(app)["paths"]["/api/similar/{article_id}"] = {"get": api.box_operation()}
+    return app.openapi_schema
+
+
 def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LIMITS, workers: int = 4) -> FastAPI:
     """The application over the index at `root`; writes need `token` (AKHBAR_TOKEN)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
@@ -101,6 +108,7 @@ def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LI
     app.state.ctx = Context(root, token, limits, workers)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.openapi = lambda: _openapi(app)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limits=limits)
     return app

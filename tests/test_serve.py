@@ -59,7 +59,11 @@ def test_api_answers_equal_the_cli_json(http, served):
     assert http.get("/api/dups").json()["results"] == _cli_json("dups", "--index", str(served.root))
     stats = http.get("/api/stats").json()
     assert stats["articles"] == http.get("/healthz").json()["articles"] == _cli_json("stats", "--index", str(served.root))[0]["articles"]
-    assert "/api/similar/{article_id}" in http.get("/openapi.json").json()["paths"]
+    paths = http.get("/openapi.json").json()["paths"]
+    box_options = {p["name"]: p for p in paths["/api/similar/{article_id}"]["get"]["parameters"]}
+    assert set(options) | {"article_id", "since", "until", "source", "explain"} == set(box_options)
+    assert box_options["k"]["schema"]["maximum"] == 100 and box_options["article_id"]["in"] == "path"
+    assert {p["name"] for p in paths["/api/search"]["get"]["parameters"]} == set(box_options) - {"article_id", "window"} | {"q"}
 
 
 def test_text_queries_use_the_model(http):
@@ -77,6 +81,7 @@ def test_errors_are_one_line_json_with_the_right_status(http):
     _is_one_line_error(http.get("/article/nope"), 404)
     assert "'k'" in _is_one_line_error(http.get(f"/api/similar/{SEED_PAGE_ID}", params={"k": 101}), 422)
     _is_one_line_error(http.get(f"/api/similar/{SEED_PAGE_ID}", params={"k": "ten"}), 422)
+    assert "'article_id'" in _is_one_line_error(http.get("/api/similar/" + "x" * 501), 422)
     assert "2024-02-30" in _is_one_line_error(http.get(f"/api/similar/{SEED_PAGE_ID}", params={"since": "2024-02-30"}), 422)
     assert "mode" in _is_one_line_error(http.get("/api/search", params={"q": "x", "mode": "magic"}), 422)
     _is_one_line_error(http.get("/api/search", params={"q": "x" * 1001}), 422)
