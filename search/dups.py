@@ -1,8 +1,10 @@
-"""`akhbar dups`: groups of near-duplicate articles (one wire copy republished by several outlets).
+"""`akhbar dups`: groups of copies of one article (a wire story republished by several outlets).
 
-Two articles are copies when their centered cosine is at least settings.duplicate_cosine
-(calibrated on SaudiNewsNet's exact-copy pairs, bench/calibrate.py); groups are the
-connected components of that relation, found through each article's nearest neighbours.
+The groups are the copy groups stored when the articles were written (index/story_links.py,
+index/same_row.py): an article is a copy of the earlier article its story links to when their
+cosine is at least 0.90, or 0.6 with headlines alike within two days. So `dups` lists exactly the
+copies the box folds into "also in", and reads them in one query rather than searching each
+article's neighbours (0.43 s against 0.01 s at 3,516 articles; minutes at a million).
 """
 
 from __future__ import annotations
@@ -10,33 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from akhbar.search.reader import OpenIndex
-from akhbar.search.settings import DEFAULTS, QuerySettings
-
-NEIGHBOURS = 16  # per article; larger groups still join through their members' neighbours
 
 
-def duplicate_groups(idx: OpenIndex, settings: QuerySettings = DEFAULTS) -> list[list[int]]:
-    """Positions of each group of copies (two or more), largest group first, each in position order."""
-    live = idx.positions()
-    parent = {p: p for p in live}
-
-    def root(p: int) -> int:
-        while parent[p] != p:
-            parent[p] = parent[parent[p]]
-            p = parent[p]
-        return p
-
-    for a, row_s, row_i in idx.neighbours(live, NEIGHBOURS):
-        for s, b in zip(row_s, row_i):
-            if s < settings.duplicate_cosine:
-                break
-            if b != a and b in parent:
-                ra, rb = root(a), root(b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = {}
-    for p in live:
-        groups.setdefault(root(p), []).append(p)
+def duplicate_groups(idx: OpenIndex) -> list[list[int]]:
+    """Positions of each copy group of two or more live articles, largest group first, each in
+    position (arrival) order."""
+    groups: dict[str, list[int]] = {}
+    for pos, group in sorted(idx.copy_groups().items()):
+        groups.setdefault(group, []).append(pos)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
 
 
