@@ -167,7 +167,8 @@ class Stage:
         """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
         self.delta.close()
         base_manifest = self.base_manifest
-        n = store.count(self.con)
+        live, hidden = store.delta_counts(self.con, self.base_rows)
+        n = self.base_rows - hidden + live  # as integrity.check_counts checks it; COUNT(*) took 0.7 s at 1M, cold
         if n == 0:
             raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
                               else "the index would be empty; the index was left as it was")

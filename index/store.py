@@ -332,10 +332,6 @@ def finish(con: sqlite3.Connection) -> None:
     con.commit()
 
 
-def count(con: sqlite3.Connection) -> int:
-    return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-
-
 def connect_readonly(folder: Path) -> sqlite3.Connection:
     con = _connect(folder, readonly=True)
     con.row_factory = sqlite3.Row
