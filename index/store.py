@@ -232,10 +232,11 @@ def clear_stories(con: sqlite3.Connection) -> None:
     con.execute("DELETE FROM main.stories")
 
 
-def links_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, int]:
-    """The story link of each live article among the positions (at most ~500 at a time)."""
+def stories_at(con: sqlite3.Connection, positions: Sequence[int], column: str) -> dict[int, object]:
+    """One column of the stories table (link, copy_group, …) for each live article among the
+    positions (at most ~500 at a time)."""
     marks = ",".join("?" * len(positions))
-    return dict(con.execute(f"SELECT pos, link FROM story_of WHERE pos IN ({marks})", [int(p) for p in positions]))
+    return dict(con.execute(f"SELECT pos, {column} FROM story_of WHERE pos IN ({marks})", [int(p) for p in positions]))
 
 
 def story_link(con: sqlite3.Connection, pos: int) -> tuple[int, bool]:
@@ -265,12 +266,6 @@ def groups_at(con: sqlite3.Connection, pos: int) -> tuple[str, str] | None:
     return con.execute("SELECT story, copy_group FROM story_of WHERE pos = ?", (pos,)).fetchone()
 
 
-def copy_groups_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, str]:
-    """The copy group of each live article among the positions (at most ~500 at a time)."""
-    marks = ",".join("?" * len(positions))
-    return dict(con.execute(f"SELECT pos, copy_group FROM story_of WHERE pos IN ({marks})", [int(p) for p in positions]))
-
-
 def copy_group_firsts(con: sqlite3.Connection, groups: Sequence[str], limit: int) -> dict[str, list[int]]:
     """The first `limit` live articles of each copy group, in arrival order."""
     return {g: [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copy_group = ? ORDER BY pos LIMIT ?", (g, limit))]
@@ -297,7 +292,6 @@ def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list
     if con.execute("SELECT COUNT(*) FROM (SELECT 1 FROM story_of WHERE copied LIMIT ?)", (half,)).fetchone()[0] < half:
         return True, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copied")]
     return False, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE NOT copied")]
-
 
 
 def story_members(con: sqlite3.Connection, story: str) -> list[int]:

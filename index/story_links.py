@@ -194,7 +194,7 @@ def _weakly_linked(con: sqlite3.Connection, space: Space, positions: set[int]) -
     ordered = sorted(positions)
     link: dict[int, int] = {}
     for i in range(0, len(ordered), 500):
-        link.update(store.links_at(con, ordered[i : i + 500]))
+        link.update(store.stories_at(con, ordered[i : i + 500], "link"))
     linked = [p for p in ordered if link.get(p, -1) >= 0]
     ends = _rows(con, sorted(set(linked) | {link[p] for p in linked}))
     linked = [p for p in linked if p in ends and link[p] in ends]

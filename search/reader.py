@@ -31,6 +31,7 @@ class OpenIndex:
     # remembered, shared by clones: a version never changes
     _frequency: dict[str, int] = field(default_factory=dict)
     _group_size: dict[str, int] = field(default_factory=dict)
+    _one_per_group: dict[str, object] = field(default_factory=dict)  # the bytes and the selector below
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
         """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
@@ -100,7 +101,7 @@ class OpenIndex:
     def copy_group_members(self, positions: list[int], limit: int) -> dict[int, tuple[list[int], int]]:
         """The first `limit` live articles of each given article's copy group (itself included), in
         arrival order, and how many the group has."""
-        group = store.copy_groups_at(self._con, positions)
+        group = store.stories_at(self._con, positions, "copy_group")
         missing = [p for p in positions if p not in group]
         if missing:  # every live article has a stories row, written with it
             raise DamagedIndex(self.root, self.folder / store.DB, f"no story row for position {missing[0]}")
@@ -113,28 +114,35 @@ class OpenIndex:
             self._group_size.update(store.copy_group_sizes(self._con, unknown))
         return {p: (first[group[p]], self._group_size[group[p]]) for p in positions}
 
-    @cached_property
+    @property
     def _first_of_group(self) -> bytes | None:
         """A byte per position: 1 for an article that copies no earlier one, the first of its copy
-        group; None when no article is a copy."""
-        are_copies, positions = store.copies_or_firsts(self._con, self.manifest.articles)
-        if are_copies and not positions:
-            return None
-        keep = np.full(len(self.raw_vectors), int(are_copies), np.uint8)
-        keep[positions] = 1 - int(are_copies)
-        return keep.tobytes()
+        group; None when no article is a copy. Read once per version: a server's readers are
+        cloned before their first query."""
+        if "bytes" not in self._one_per_group:
+            are_copies, positions = store.copies_or_firsts(self._con, self.manifest.articles)
+            keep = None
+            if positions or not are_copies:
+                keep = np.full(len(self.raw_vectors), int(are_copies), np.uint8)
+                keep[positions] = 1 - int(are_copies)
+            self._one_per_group["bytes"] = None if keep is None else keep.tobytes()
+        return self._one_per_group["bytes"]
 
-    @cached_property
+    @property
     def one_per_copy_group(self):
         """A FAISS selector of the first article of each copy group, or None when no article is a
         copy. Searched through it, a story republished hundreds of times is one candidate, not
         hundreds for the box to fold (bench/scale.py)."""
-        if self._first_of_group is None:
-            return None
-        import faiss
+        if "selector" not in self._one_per_group:
+            first = self._first_of_group
+            selector = None
+            if first is not None:
+                import faiss
 
-        keep = np.frombuffer(self._first_of_group, np.uint8).astype(bool)
-        return faiss.IDSelectorBitmap(np.packbits(keep, bitorder="little"))  # holds the array (faiss's wrapper)
+                keep = np.frombuffer(first, np.uint8).astype(bool)
+                selector = faiss.IDSelectorBitmap(np.packbits(keep, bitorder="little"))  # holds the array
+            self._one_per_group["selector"] = selector
+        return self._one_per_group["selector"]
 
     def copy_groups(self) -> dict[int, str]:
         """Every live article's stored copy group, by position."""

@@ -57,7 +57,7 @@ def test_without_stored_groups_the_box_folds_the_same_stories(replicated, seed_i
     """Query-time folding over every copy (what a box did before groups were stored) lists the
     same groups, or splits one in two where noise took replicas under the copy threshold."""
     unstored = open_index(replicated.root)
-    unstored.one_per_copy_group = None  # this reader searches every article and folds at query time
+    unstored._one_per_group["selector"] = None  # this reader searches every article and folds at query time
     groups = replicated.copy_groups()
     group_of = {replicated.rows([p], "pos, id")[p]["id"]: groups[p] for p in groups}
     for article in ("en-nato-01~4", "ar-quake-ma-01~2"):
