@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from akhbar.search.options import MAX_K
 from akhbar.serve.live import LiveIndex, SharedEmbedder
 
 T = TypeVar("T")
@@ -29,10 +30,10 @@ T = TypeVar("T")
 class Limits:
     """What one request may ask for. k as the CLI allows for a box; text sizes well above a long
     article (the longest SaudiNewsNet body is ~60k characters); a write body that embeds in about
-    a minute here (~12 articles/s, README "Benchmark"); 30 s for a read, while `similar ID` takes
+    a minute here (~12 articles/s, docs/benchmarks.md); 30 s for a read, while `similar ID` takes
     ~35 ms at 100k articles and `stories` (a whole pass) ~20 s."""
 
-    max_k: int = 100
+    max_k: int = MAX_K  # search/options.py: the bound pydantic checks
     max_query_chars: int = 1_000  # GET /api/search?q=
     max_text_chars: int = 100_000  # POST /api/similar
     max_text_body: int = 512 * 1024  # bytes of any request body except writes
