@@ -20,7 +20,7 @@ from akhbar.index.errors import AkhbarError
 from akhbar.search.options import QueryOptions, metadata
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     help="akhbar: semantic search for news. What else has been written about this?",
@@ -29,7 +29,7 @@ app = typer.Typer(
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [default: $AKHBAR_INDEX, else ./akhbar-index]")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", envvar="AKHBAR_INDEX", help="Index directory [default: ./akhbar-index]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
 
 
@@ -584,6 +584,15 @@ def serve(
     index: IndexOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; loopback unless told otherwise")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on")] = 8000,
+    token: Annotated[
+        Optional[str],
+        typer.Option(
+            "--token",
+            envvar="AKHBAR_TOKEN",
+            show_default=False,
+            help="The write token; writes are off without one. Set AKHBAR_TOKEN rather than the flag (a flag shows in ps)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the JSON API and the pages (article with its box, search, coverage, /box/ID for an iframe).
 
@@ -593,7 +602,22 @@ def serve(
     """
     from akhbar.serve import run as server
 
-    server.run(config.index_dir(index), host, port, os.environ.get("AKHBAR_TOKEN") or None)
+    server.run(config.index_dir(index), host, port, token or None)
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from akhbar import __version__
+
+        typer.echo(f"akhbar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print akhbar's version and exit")] = False,
+) -> None:
+    """akhbar: semantic search for news. What else has been written about this?"""
 
 
 def main() -> None:

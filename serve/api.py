@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from akhbar.facade import Index
 from akhbar.search import stats
 from akhbar.search.options import BOX_ONLY, NAMES, QueryOptions, metadata
 from akhbar.serve import writes
-from akhbar.serve.context import Context, Limits, context_of, json_response
+from akhbar.serve.context import BEARER, Context, Limits, context_of, json_response
 
 router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
@@ -218,19 +219,25 @@ async def healthz(request: Request) -> Response:
         }
     },
 )
-async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False) -> Response:
+async def api_add(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    strict: Annotated[bool, Query(description="Stop at the first bad record")] = False,
+) -> Response:
     ctx = context_of(request)
-    ctx.authorize(request)  # before reading a body the server would refuse anyway
+    ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
-    summary = await ctx.write(request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
+    summary = await ctx.write(credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
     return json_response(summary, version=summary["version"])
 
 
 @router.delete("/api/articles/{article_id:path}", tags=["write"], summary="Take an article out (a retraction); needs the token")
-async def api_remove(request: Request, article_id: Id) -> Response:
+async def api_remove(
+    request: Request, article_id: Id, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Response:
     ctx = context_of(request)
-    ctx.authorize(request)
+    ctx.authorize(credentials)
     await ctx.read(_exists, ctx, article_id)
-    summary = await ctx.write(request, writes.remove, ctx.root, article_id)
+    summary = await ctx.write(credentials, writes.remove, ctx.root, article_id)
     return json_response(summary, version=summary["version"])
