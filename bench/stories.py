@@ -45,6 +45,7 @@ from bench import story_rule_before
 ROOT = Path(__file__).resolve().parent.parent
 POOL_SNN = 1000  # SaudiNewsNet articles in the pooled corpus (its first ones, in date order)
 SNN_EXTRA = 2000  # SaudiNewsNet articles besides its copy groups in its eval index (bench/eval_all.py)
+COPY_BODY = 50  # SaudiNewsNet copy groups whose shared body is shorter are boilerplate, not copies
 FAR_DAYS = 3  # SaudiNewsNet pairs this far apart count as different days' stories
 
 
@@ -226,8 +227,11 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
     pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
     pos_groups = [g for g in pos_groups if len(g) > 1]
     day = {p: date.fromisoformat(d[:10]).toordinal() for p, d in idx.in_order("pos, day") if d}
+    body = {p: len(b.strip()) for p, b in idx.in_order("pos, body")}
+    real = [g for g in pos_groups if body[g[0]] >= COPY_BODY]  # identical bodies of a few characters are boilerplate
     for label, story in (("dated", story_of(idx)), ("undated", undated_story_of(idx))):
         whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
+        whole_real = sum(len({story[p] for p in g}) == 1 for g in real)
         sizes = Counter(story.values())
         members: dict[str, list[int]] = {}
         for p, st in story.items():
@@ -237,7 +241,9 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
         all_far = sum(by_day[x] * by_day[y] for x in by_day for y in by_day if x < y and y - x >= FAR_DAYS)
         out.append(f"\nSaudiNewsNet, {label} ({len(story)} articles, 3 weeks; the copy groups and the first {SNN_EXTRA} others "
                    f"in date order, a fixed sample): copy groups whole in one story {whole}/{len(pos_groups)} = "
-                   f"{whole / len(pos_groups):.3f}; pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
+                   f"{whole / len(pos_groups):.3f} ({whole_real}/{len(real)} = {whole_real / len(real):.3f} of those with a body "
+                   f"of {COPY_BODY}+ characters: the rest are a few characters of boilerplate under different headlines "
+                   f"on different days); pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
                    f"{far}/{all_far} = {far / all_far:.5f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
                    f"the largest {max(sizes.values())}")
     return out

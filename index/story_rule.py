@@ -73,13 +73,14 @@ def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass (at
     least `lowest()`), in position order; `day_of(b)`: days between A and b, None when both are
-    undated, HALF_DATED when one is; `rival_of(b)`: the cosine of b's most similar live article in A's language among the
-    articles up to A, A and b left out (-1.0: none), asked only where a mutual threshold decides.
-    A's own next best in b's language is its second best candidate there, else `lowest()`.
+    undated, HALF_DATED when one is; `rival_of(b)`: the cosine of b's most similar live article in
+    A's language among the articles up to A, A and b left out (-1.0: none), asked only where a
+    mutual threshold decides. A's own next best in b's language is its second best candidate there;
+    with none (nothing else near enough to be a candidate) only the rival counts.
     """
     top: dict[str, list[float]] = {}  # A's two best cosines per language
     for _, b_lang, c in candidates:
-        best2 = top.setdefault(b_lang, [-1.0, lowest()])
+        best2 = top.setdefault(b_lang, [-1.0, -1.0])
         if c > best2[0]:
             best2[:] = [c, max(best2[0], best2[1])]
         elif c > best2[1]:

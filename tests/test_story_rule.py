@@ -62,6 +62,7 @@ def test_an_undated_mutual_pair_under_the_mutual_bar_links_only_when_clear():
     # A's second best Arabic candidate too near
     assert _choose([(2, "ar", c - margin + 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (-1, -1.0)
     assert _choose([(2, "ar", c - margin - 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)
+    assert _choose([(2, "en", c - 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)  # another language's: no matter
     # at the mutual bar, no margin is asked
     m = config.STORY_MUTUAL_CROSS_COSINE
     assert _choose([(2, "ar", m - 0.01), (4, "ar", m)], days=None, rival=lambda b: m - 0.005) == (4, m)
