@@ -1,4 +1,4 @@
-"""Story assignment measured (index/story_links.py, index/story_rule.py) on real indexes.
+"""Story assignment measured (index/stories/links.py, index/stories/rule.py) on real indexes.
 
 - seeds/events.jsonl + seeds/events-truth.tsv: per split (dev, heldout, seed) and language pair,
   the share of same-event pairs in one story, of near-miss pairs (same topic, another event)
@@ -11,7 +11,7 @@
 - Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
-The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
+The eval and pooled indexes are read with a fresh pass (index/stories/links.fresh_pass, what a build with
 the current rule stores: tests/test_stories.py), so indexes built before a rule change still
 measure it. Every figure is printed for the current rule and, in the same run, for the rule before
 issue 19 (bench/story_rule_before.py). Undated figures of a dated index (SaudiNewsNet, the pooled
@@ -35,9 +35,9 @@ from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from akhbar.index import story_links
-from akhbar.index.build import add, build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.stories import links
+from akhbar.index.writers import add, build
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
 from bench import story_rule_before
@@ -252,28 +252,28 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
 @contextlib.contextmanager
 def before():
     """The story pass with the rule before issue 19 (bench/story_rule_before.py) in this process."""
-    keep = story_links.story_rule
-    story_links.story_rule = story_rule_before
+    keep = links.rule
+    links.rule = story_rule_before
     try:
         yield
     finally:
-        story_links.story_rule = keep
+        links.rule = keep
 
 
 @contextlib.contextmanager
 def dates_dropped():
     """The story pass reading every article as undated: what an undated build of the same file in
     the same order stores (vectors and centering do not depend on dates), without embedding it again."""
-    keep = story_links._rows
+    keep = links._rows
 
     def undated(con, positions):
         return {p: (i, lang, "", title) for p, (i, lang, _, title) in keep(con, positions).items()}
 
-    story_links._rows = undated
+    links._rows = undated
     try:
         yield
     finally:
-        story_links._rows = keep
+        links._rows = keep
 
 
 def undated_pass(idx) -> dict[int, str]:

@@ -1,6 +1,6 @@
 """The story link rule: which earlier article a new one links to, and at what cosine (centered space).
 
-Used by index/story_links.py, which finds the candidates and stores the links. Chosen with
+Used by index/stories/links.py, which finds the candidates and stores the links. Chosen with
 bench/stories.py (bench/results/stories.md); constants in index/config.py (STORY_*). A story is
 what a reader sees as one row, so the rule keeps apart what people call different events first:
 - Two articles published more than STORY_WINDOW_DAYS apart never link.
@@ -16,7 +16,7 @@ what a reader sees as one row, so the rule keeps apart what people call differen
   often the mutual nearest, so one-language pairs pass the plain thresholds only. Undated, a mutual
   pair under the mutual threshold links only when it is clear: both sides' next best at least
   STORY_CLEAR_MARGIN below it. Both sides look only at articles up to A, so a later arrival never
-  changes A's link, and a removal changes links only across languages (index/story_links.py).
+  changes A's link, and a removal changes links only across languages (index/stories/links.py).
 """
 
 from __future__ import annotations
