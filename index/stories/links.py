@@ -36,6 +36,7 @@ import numpy as np
 from akhbar.index import config
 from akhbar.index.store import centering, faiss_index, sql, vectors
 from akhbar.index.stories import rule
+from akhbar.index.stories.figures import figures
 from akhbar.index.stories.same_row import same_row
 
 # Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
@@ -128,6 +129,10 @@ class _Rival:
         return float((self.space.vectors(others, [lang] * len(others)) @ v[0]).max())
 
 
+def _shares_figure(mine: frozenset[str], info: dict[int, tuple[str, str, str, str]], b: int) -> bool:
+    return bool(mine) and bool(mine & figures(info[b][3] or ""))
+
+
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
     """The link of each given live article (rule.choose), or -1, and whether it is a copy of
     that article (index/stories/same_row.py). Depends only on the live articles up to it, so it is the
@@ -152,8 +157,10 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
             _, lang, day, _ = me[a]
             days = {b: _days(day, info[b][2]) for b in cand}
             langs = {b: info[b][1] for b in cand}
+            mine = figures(me[a][3] or "")
             best, best_cos = rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
-                                               functools.partial(rival.of, a, lang, langs))
+                                         functools.partial(rival.of, a, lang, langs),
+                                         functools.partial(_shares_figure, mine, info))
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
 
