@@ -165,6 +165,11 @@ class Stage:
             self.on_progress(len(batch))
         batch.clear()
 
+    @property
+    def stale_stories(self) -> bool:
+        """Whether the base's stored stories follow another story rule than this code's (config.STORY_RULE)."""
+        return self.base_manifest is not None and self.base_manifest.story_rule != config.STORY_RULE
+
     def finish(self, root: Path, reindex_kind: str | None = None) -> tuple[str, int]:
         """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
         self.delta.close()
@@ -174,7 +179,7 @@ class Stage:
         if n == 0:
             raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
                               else "the index would be empty; the index was left as it was")
-        merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
+        merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0 or self.stale_stories
                  or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)
@@ -213,7 +218,7 @@ class Stage:
                         precision, faiss_entry, n,
                         counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
                                 "reused_vectors": s.reused_vectors},
-                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files, backend=backend)
+                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files, backend=backend, story_rule=config.STORY_RULE)
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
@@ -236,7 +241,7 @@ class Stage:
         # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
         # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
         refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
-        links.store_for_merge(folder, links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
+        links.store_for_merge(folder, links.space_of(folder, self.dim, entry, centers), from_scratch=refit or self.stale_stories,
                                     removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None)
         return folder, entry, centers
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.index import config
 from akhbar.index.article import Article
 from akhbar.index.stage import index_vectors
 from akhbar.index.store import centering, integrity, layout, sql, vectors
@@ -63,7 +64,8 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         con.commit()
         con.close()
         Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend).save(stage)
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend,
+                 story_rule=config.STORY_RULE).save(stage)
         layout.publish(root, stage)
     return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss,
             "kind": entry["kind"], "factory": entry["factory"], "params": entry["params"]}
