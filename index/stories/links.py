@@ -14,10 +14,11 @@ copy group (named, like a story, after the group's first article), else it start
 lists a group once (search/query.py) without comparing its copies at query time.
 
 The link rule (which earlier article, at what cosine) is index/stories/rule.py. Its mutual test
-looks at the articles up to A only, so a removal can change the link of an article that did not
-link to the removed one (the removed one was nearer to it, or to its partner, in a language):
-a write relinks those too (`near_removed`; a merge that keeps the stored stories does it with
-the removed vectors taken from the stage).
+(two languages only) looks at the articles up to A only, so a removal can change the link of an
+article in another language that did not link to the removed one (the removed one was nearer to
+it, or to its partner, in a language): a write relinks those too (`near_removed`; a merge that
+keeps the stored stories does it with the removed vectors taken from the stage). In a corpus of
+one language a removal relinks only the articles linked to a removed one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from akhbar.index import config
 from akhbar.index.store import centering, faiss_index, sql, vectors
 from akhbar.index.stories import rule
+from akhbar.index.stories.figures import figures
 from akhbar.index.stories.same_row import same_row
 
 # Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
@@ -47,6 +49,15 @@ MAX_K = 256
 
 def _ordinal(day: str) -> int:
     return date.fromisoformat(day).toordinal() if day else 0
+
+
+def _days_apart(mine: int, ordinal: dict[int, int], b: int) -> int | None:
+    """Days between an article (its ordinal, 0: undated) and b for rule: None when both are
+    undated, HALF_DATED when one is."""
+    theirs = ordinal[b]
+    if mine and theirs:
+        return abs(mine - theirs)
+    return rule.HALF_DATED if mine or theirs else None
 
 
 @dataclass(frozen=True)
@@ -88,9 +99,9 @@ def _language_mask(con: sqlite3.Connection, lang: str) -> np.ndarray:
     return mask
 
 
-class _Nearest:
-    """Whether A is B's most similar live article in A's language among the positions up to A: one
-    FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
+class _Rival:
+    """B's most similar live article in A's language among the positions up to A, A and B left out:
+    one FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
     positions) to exactly those articles, so the answer is the same in a fresh pass."""
 
     def __init__(self, con: sqlite3.Connection, space: Space):
@@ -102,11 +113,11 @@ class _Nearest:
             self.bitmaps[lang] = np.packbits(_language_mask(self.con, lang), bitorder="little")
         return self.bitmaps[lang]
 
-    def of(self, a: int, lang: str, langs: dict[int, str], b: int, cos: float) -> bool:
-        """The test for candidate b of A (`langs`: the candidates' languages)."""
-        return self(a, lang, b, langs[b], cos)
+    def of(self, a: int, lang: str, langs: dict[int, str], b: int) -> float:
+        """The rival's cosine for candidate b of A (`langs`: the candidates' languages), -1.0 if none."""
+        return self(a, lang, b, langs[b])
 
-    def __call__(self, a: int, lang: str, b: int, b_lang: str, cos: float) -> bool:
+    def __call__(self, a: int, lang: str, b: int, b_lang: str) -> float:
         import faiss
 
         bitmap = self._bitmap(lang)
@@ -116,8 +127,12 @@ class _Nearest:
         _, ids = self.space.search(v, min(3, self.space.size), selector)
         others = [int(p) for p in ids[0] if p >= 0 and p not in (a, b)]
         if not others:
-            return True
-        return bool((self.space.vectors(others, [lang] * len(others)) @ v[0] <= cos).all())
+            return -1.0
+        return float((self.space.vectors(others, [lang] * len(others)) @ v[0]).max())
+
+
+def _shares_figure(mine: frozenset[str], info: dict[int, tuple[str, str, str, str]], b: int) -> bool:
+    return bool(mine) and bool(mine & figures(info[b][3] or ""))
 
 
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
@@ -129,26 +144,33 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
     if not positions:
         return out
     me = _rows(con, positions)
-    nearest = _Nearest(con, space)
+    rival = _Rival(con, space)
     for i in range(0, len(positions), 1024):
         chunk = positions[i : i + 1024]
         q = space.vectors(chunk, [me[p][1] for p in chunk])
         found = [[b for b in cand if b < a] for a, cand in zip(chunk, _candidates(space, q))]
         info = _rows(con, sorted({b for cand in found for b in cand}))
+        # the chunk's candidates once: their centered vectors and days (per article, these took a
+        # third of a whole pass at 20k articles: centering.apply and date parsing per candidate)
+        row_of = {b: r for r, b in enumerate(info)}
+        theirs = space.vectors(list(info), [info[b][1] for b in info])
+        ordinal = {b: _ordinal(info[b][2]) for b in info}
         for a, v, cand in zip(chunk, q, found):
             cand = sorted(b for b in cand if b in info)
             if not cand:
                 out[a] = (-1, False)
                 continue
-            cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
+            cos = theirs[[row_of[b] for b in cand]] @ v
             _, lang, day, _ = me[a]
-            days = {b: abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None for b in cand}
+            days = functools.partial(_days_apart, _ordinal(day), ordinal)
             langs = {b: info[b][1] for b in cand}
+            mine = figures(me[a][3] or "")
             best, best_cos = rule.choose(
                 lang,
-                days.__getitem__,
+                days,
                 [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
-                functools.partial(nearest.of, a, lang, langs),
+                functools.partial(rival.of, a, lang, langs),
+                functools.partial(_shares_figure, mine, info),
             )
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
@@ -165,10 +187,13 @@ def _records(ranked: np.ndarray) -> np.ndarray:
 
 
 def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: list[str], after: int) -> set[int]:
-    """Live articles later than `after` whose link the removal of the queried articles may change:
-    those near a removed article C (it was nearer to them, in its language, than their partner),
-    and for each live B near C, those that may now be B's most similar article in C's language
-    among the articles up to them (C ranked above them): the records of B's ranking in C's language."""
+    """Live articles later than `after` whose link the removal of the queried articles may change
+    (besides those linked to one). Only a mutual test can change that way, and mutual links join
+    two languages (index/stories/rule.py): those near a removed article C in another language (C was
+    their best, or second best, candidate in C's language), and for each live B near C in another
+    language, those that may now be B's most similar article in C's language among the articles up
+    to them (C ranked above them): the records of B's ranking in C's language. In one language
+    nothing is relinked beyond the articles linked to C."""
     near: dict[int, set[str]] = {}  # B → the languages of the removed articles it is near
     second: set[int] = set()  # the B near a removed article with fewer than MAX_K neighbours
     for cand, lang in zip(_candidates(space, queries), langs):
@@ -177,10 +202,12 @@ def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: lis
         if len(cand) < min(MAX_K, space.size):
             second.update(cand)
     live = _rows(con, sorted(near))
-    out = {p for p in live if p > after}
+    near = {p: ls - {live[p][1]} for p, ls in near.items() if p in live}
+    near = {p: ls for p, ls in near.items() if ls}
+    out = {p for p in near if p > after}
     # Around a removed article with MAX_K neighbours or more (hundreds of copies), links are not
     # exact anyway (see MAX_K); the second hop there cost 99 s for 100 removals at 1M (bench/scale.py).
-    hop = [p for p in sorted(second) if p in live]
+    hop = [p for p in sorted(second) if p in near]
     if hop:
         masks = {lang: _language_mask(con, lang) for lang in set().union(*(near[b] for b in hop))}
         for b, cand in zip(hop, _candidates(space, space.vectors(hop, [live[p][1] for p in hop]))):
