@@ -23,8 +23,7 @@ from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
 from akhbar.index.webpage import canonical
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
-              "application/feed+json")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 _BLOCKS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article"}
 _SPACES = re.compile(r"[ \t\u00a0]+")
 

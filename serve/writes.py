@@ -48,7 +48,7 @@ def _input(body: bytes, content_type: str, url: str | None) -> tuple[str, bytes]
             hint = "; send its address as ?url=" if str(exc).startswith("no URL") else ""
             raise AkhbarError(f"body: {exc}{hint}") from None
         return ".jsonl", orjson.dumps(article.record()) + b"\n"
-    if media in FEED_TYPES and media != "application/feed+json":
+    if media in FEED_TYPES:
         return ".xml", body
     return ".jsonl", _lines(body)
 
