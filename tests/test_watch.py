@@ -25,7 +25,7 @@ from tests.helpers import write_jsonl
 from tests.test_web_ingest import BASE, web_corpus
 
 pytestmark = pytest.mark.model
-POLITE = ["--delay", "0.05", "--timeout", "1", "--max-mb", "1"]
+POLITE = ["--delay", "0.05", "--timeout", "2", "--max-mb", "1"]  # 2 s: ample for loopback on busy cores
 AUTH = {"Authorization": f"Bearer {SERVE_TOKEN}"}
 
 
@@ -92,7 +92,7 @@ def test_two_rounds_index_exactly_the_good_articles_once_and_serve_answers_from_
             summary = orjson.loads(again.stdout)
             assert summary["new_articles"] == 0 and summary["articles"] == len(good) + 1
             fetched = {p: n - before.get(p, 0) for p, n in site.requests.items() if n != before.get(p, 0)}
-            assert set(fetched) <= {*w.FEEDS, "/robots.txt", w.SLOW}, fetched  # the slow page's third and last try
+            assert set(fetched) <= {*w.FEEDS, "/robots.txt", w.SLOW} and fetched[w.SLOW] == 1, fetched  # its third and last try
 
         # a CMS pushes an HTML page, and a feed with full content
         page = w.page(w.STORIES[0], "http://cms.example").replace("غزة".encode(), "القطاع".encode())
@@ -131,7 +131,7 @@ def test_a_killed_watch_restarts_where_it_was_and_fetches_nothing_twice(tmp_path
     with w.NewsSite() as site:
         feeds.write_text("\n".join(site.feed_urls()), encoding="utf-8")
         args = [sys.executable, "-m", "akhbar.cli", "watch", str(feeds), "--index", str(index), "--rounds", "1", "--every", "0",
-                "--delay", "0.3", "--timeout", "1", "--max-mb", "1"]
+                "--delay", "0.3", "--timeout", "2", "--max-mb", "1"]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while _pending(index) < 2 and proc.poll() is None and time.monotonic() < deadline:

@@ -155,13 +155,13 @@ def test_a_feed_file_is_indexed_from_its_entries_each_problem_at_its_entry_numbe
 
 def test_fetcher_is_polite_and_gives_up_where_it_should():
     with w.NewsSite() as site:
-        f = Fetcher(Politeness(delay=0.2, timeout=1.0, max_bytes=1_000_000))
+        f = Fetcher(Politeness(delay=0.2, timeout=2.0, max_bytes=1_000_000))
         first = f.get(site.url("/feeds/ar.xml"))
         assert first.status == 200 and first.etag
         assert f.get(site.url("/feeds/ar.xml"), etag=first.etag).status == 304
         fr = f.get(site.url("/feeds/fr.rss"))
         assert f.get(site.url("/feeds/fr.rss"), last_modified=fr.last_modified).status == 304
-        for path, reason, retry in [(w.MISSING, "HTTP 404", False), (w.SLOW, "timed out after 1 s", True),
+        for path, reason, retry in [(w.MISSING, "HTTP 404", False), (w.SLOW, "timed out after 2 s", True),
                                     (w.HUGE, "over the size limit", False), (w.PRIVATE, "robots.txt disallows it", False)]:
             with pytest.raises(FetchFailed, match=reason) as failed:
                 f.get(site.url(path))
@@ -179,7 +179,7 @@ def test_a_site_whose_robots_txt_fails_is_left_alone_this_round():
         site.answer_before = site.answer
         site.answer = lambda path, seen, headers: (503, "text/plain", b"down", {}) if path == "/robots.txt" \
             else site.answer_before(path, seen, headers)
-        f = Fetcher(Politeness(delay=0, timeout=1.0))
+        f = Fetcher(Politeness(delay=0, timeout=2.0))
         with pytest.raises(FetchFailed, match="robots.txt could not be read") as failed:
             f.get(site.url(w.STORIES[0].path))
         assert failed.value.retry and site.requests[w.STORIES[0].path] == 0

@@ -123,12 +123,12 @@ def atom(base: str, items: list[tuple[str, str]], title: str) -> bytes:
 
 # the faults, each at its own path
 MISSING = "/ar/2026/12/01/removed.html"  # 404
-SLOW = "/en/2026/12/02/slow.html"  # answers after SLOW_SECONDS, past the poller's timeout
+SLOW = "/en/2026/12/02/slow.html"  # answers after SLOW_SECONDS, past the poller's timeout (2 s in the tests)
 HUGE = "/fr/2026/12/02/huge.html"  # over the size limit
 PDF = "/en/2026/12/02/report.pdf"  # not HTML
 SECTION = "/world"  # HTML with no article
 PRIVATE = "/private/2026/12/02/draft.html"  # robots.txt disallows it
-SLOW_SECONDS = 3.0
+SLOW_SECONDS = 4.0
 HUGE_BYTES = 3_000_000
 FEEDS = ("/feeds/ar.xml", "/feeds/en.atom", "/feeds/fr.rss", "/feeds/broken.xml", "/feeds/gone.xml")
 
