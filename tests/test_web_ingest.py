@@ -168,6 +168,9 @@ def test_fetcher_is_polite_and_gives_up_where_it_should():
             assert failed.value.retry is retry
         with pytest.raises(FetchFailed, match=r"not text/html \(application/pdf\)"):
             f.get(site.url(w.PDF), accept=("text/html",))
+        page = f.get(site.url(w.STORIES[1].path), accept=("text/html",))  # sent gzipped, unpacked
+        assert page.data == w.page(w.STORIES[1], site.base) and site.log[-1][2]["Accept-Encoding"] == "gzip"
+        assert site.log[-1][2]["Accept"].startswith("text/html")
         assert site.requests[w.PRIVATE] == 0 and site.requests["/robots.txt"] == 1
         times = [t for t, _, _ in site.log]
         assert min(b - a for a, b in zip(times, times[1:])) >= 0.18  # one host: a request every `delay` seconds at most

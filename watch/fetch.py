@@ -1,6 +1,6 @@
 """A polite HTTP client for feeds and article pages: robots.txt, a per-host delay, conditional GET, limits.
 
-Standard library only (urllib): one request at a time, which is what a polite poller does per
+Standard library only (urllib, zlib for gzip bodies): one request at a time, which is what a polite poller does per
 host anyway. A fetch returns a Response or raises FetchFailed, which says whether trying again
 in a later round could help (a timeout, a 5xx, a refused connection) or not (a 404, a page over
 the size limit, robots.txt says no).
@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import urllib.robotparser
+import zlib
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
@@ -75,26 +76,36 @@ class Fetcher:
     def _raw(self, url: str, headers: dict[str, str], delay: float, accept: tuple[str, ...] = ()) -> Response:
         host = urlsplit(url).netloc.lower()
         self._wait_turn(host, delay)
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers})
+        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **headers}
+        if accept:
+            headers["Accept"] = ", ".join(accept) + ", */*;q=0.1"
         deadline = time.monotonic() + self.polite.timeout
         try:
-            with urllib.request.urlopen(request, timeout=self.polite.timeout) as resp:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.polite.timeout) as resp:
                 ctype = resp.headers.get("Content-Type", "")
                 if accept and ctype and ctype.split(";")[0].strip().lower() not in accept:
                     raise FetchFailed(url, f"not {accept[0]} ({ctype.split(';')[0].strip()}); not downloaded", False)
                 length = resp.headers.get("Content-Length")
                 if length and length.isdigit() and int(length) > self.polite.max_bytes:
                     raise FetchFailed(url, f"over the size limit ({int(length):,} bytes > {self.polite.max_bytes:,})", False)
+                gzipped = resp.headers.get("Content-Encoding", "").strip().lower() in ("gzip", "x-gzip")
+                unzip = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
                 chunks, size = [], 0
                 while chunk := resp.read(CHUNK):
+                    if unzip is not None:  # the limit holds for what the page unpacks to (a gzip bomb stops here)
+                        chunk = unzip.decompress(chunk, self.polite.max_bytes + 1 - size)
                     size += len(chunk)
                     if size > self.polite.max_bytes:
                         raise FetchFailed(url, f"over the size limit (more than {self.polite.max_bytes:,} bytes)", False)
                     if time.monotonic() > deadline:
                         raise FetchFailed(url, f"timed out after {self.polite.timeout:g} s", True)
                     chunks.append(chunk)
-                return Response(resp.url, resp.status, resp.headers.get("Content-Type", ""), b"".join(chunks),
-                                resp.headers.get("ETag", ""), resp.headers.get("Last-Modified", ""))
+                if unzip is not None and (tail := unzip.flush()):
+                    if size + len(tail) > self.polite.max_bytes:
+                        raise FetchFailed(url, f"over the size limit (more than {self.polite.max_bytes:,} bytes)", False)
+                    chunks.append(tail)
+                return Response(resp.url, resp.status, ctype, b"".join(chunks), resp.headers.get("ETag", ""),
+                                resp.headers.get("Last-Modified", ""))
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
                 return Response(url, 304, "", b"", exc.headers.get("ETag", ""), exc.headers.get("Last-Modified", ""))
@@ -106,6 +117,8 @@ class Fetcher:
             if isinstance(reason, TimeoutError):
                 raise FetchFailed(url, f"timed out after {self.polite.timeout:g} s", True) from None
             raise FetchFailed(url, f"unreachable ({reason})", True) from None
+        except zlib.error as exc:
+            raise FetchFailed(url, f"broken gzip ({exc})", True) from None
         except (http.client.HTTPException, OSError) as exc:
             raise FetchFailed(url, f"broken response ({type(exc).__name__}: {exc})", True) from None
 
