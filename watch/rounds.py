@@ -23,6 +23,7 @@ from akhbar.index.errors import AkhbarError
 from akhbar.index.feed import NotAFeed
 from akhbar.index.feed import parse as parse_feed
 from akhbar.index.layout import is_foreign
+from akhbar.index.manifest import Manifest
 from akhbar.index.webpage import HTML_TYPES, NotAnArticle, article_of
 from akhbar.watch.fetch import Fetcher, FetchFailed
 from akhbar.watch.state import State
@@ -229,8 +230,6 @@ def _write(root: Path, state: State, records: list[dict], log: Log):
 
 def _finish(s: RoundSummary, root: Path) -> RoundSummary:
     if (root / layout.CURRENT).exists():
-        from akhbar.index.manifest import Manifest
-
         version = layout.current_version(root)
         s.version, s.articles = version.name, Manifest.load(version).articles
     return s
