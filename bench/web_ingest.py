@@ -34,8 +34,8 @@ import re
 import sys
 import tempfile
 import time
+from html import escape
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import orjson
 

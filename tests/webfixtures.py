@@ -15,8 +15,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from email.utils import formatdate
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape
 
 
 @dataclass(frozen=True)
