@@ -29,6 +29,7 @@ of each story (one sentence differs, so no two texts share a vector) are measure
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import sys
@@ -232,6 +233,15 @@ def real_stories(path: Path, m: int) -> list[w.Story]:
     return stories[:: max(1, len(stories) // m)][:m]
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"))
+
+
+def _norm(text: str) -> str:
+    """Text as compared: entities decoded and zero-width or direction marks dropped (the data sets hold some;
+    extraction drops them), whitespace collapsed."""
+    return " ".join(html.unescape(text).translate(_INVISIBLE).split())
+
+
 def fidelity(stories: list[w.Story], layout, base: str) -> dict:
     """How much of each article extraction recovers and what it adds, on one layout."""
     found = total = leaked = extracted = titles = langs = ids = failed = 0
@@ -242,15 +252,15 @@ def fidelity(stories: list[w.Story], layout, base: str) -> dict:
             failed += 1
             total += len(s.paragraphs)
             continue
-        body = " ".join(a.body.split())
-        found += sum(p in body for p in s.paragraphs)
+        body = _norm(a.body)
+        found += sum(_norm(p) in body for p in s.paragraphs)
         total += len(s.paragraphs)
-        source = " ".join((s.title + " " + " ".join(s.paragraphs)).split())
+        source = _norm(s.title + " " + " ".join(s.paragraphs))
         for line in a.body.split("\n"):
-            line = " ".join(line.split())
+            line = _norm(line)
             extracted += len(line)
             leaked += 0 if line in source else len(line)
-        titles += a.title == s.title
+        titles += _norm(a.title) == _norm(s.title)
         langs += a.lang == s.lang
         ids += a.id == base + s.path
     n = len(stories)
