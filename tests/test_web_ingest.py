@@ -173,7 +173,8 @@ def test_fetcher_is_polite_and_gives_up_where_it_should():
         assert site.log[-1][2]["Accept"].startswith("text/html")
         assert site.requests[w.PRIVATE] == 0 and site.requests["/robots.txt"] == 1
         times = [t for t, _, _ in site.log]
-        assert min(b - a for a, b in zip(times, times[1:])) >= 0.18  # one host: a request every `delay` seconds at most
+        # one host: a request every `delay` (0.2 s) at most; arrivals jitter by how long each connection took to reach the server
+        assert min(b - a for a, b in zip(times, times[1:])) >= 0.15
         assert {h.get("User-Agent") for _, _, h in site.log} == {USER_AGENT} and USER_AGENT.startswith("akhbar/")
 
 
