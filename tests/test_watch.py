@@ -94,6 +94,14 @@ def test_two_rounds_index_exactly_the_good_articles_once_and_serve_answers_from_
             fetched = {p: n - before.get(p, 0) for p, n in site.requests.items() if n != before.get(p, 0)}
             assert set(fetched) <= {*w.FEEDS, "/robots.txt", w.SLOW} and fetched[w.SLOW] == 1, fetched  # its third and last try
 
+            # a retraction stays out: the watcher remembers the link as done
+            retracted = site.url(w.STORIES[2].path)  # listed again by the Atom feed, which has no validators
+            subprocess.run([sys.executable, "-m", "akhbar.cli", "remove", retracted, "--index", str(index)], check=True,
+                           capture_output=True)
+            after = watch(site, index, "--rounds", "1")
+            assert after.returncode == 0, after.stderr
+            assert retracted not in rows(index) and site.requests[w.STORIES[2].path] == 1
+
         # a CMS pushes an HTML page, and a feed with full content
         page = w.page(w.STORIES[0], "http://cms.example").replace("غزة".encode(), "القطاع".encode())
         r = httpx.post(server.url + "/api/articles", content=page, headers={**AUTH, "Content-Type": "text/html; charset=utf-8"},
