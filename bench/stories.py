@@ -1,4 +1,4 @@
-"""Story assignment measured (index/story_links.py, index/story_rule.py) on real indexes.
+"""Story assignment measured (index/stories/links.py, index/stories/rule.py) on real indexes.
 
 - seeds/events.jsonl + seeds/events-truth.tsv: per split (dev, heldout, seed) and language pair,
   the share of same-event pairs in one story, of near-miss pairs (same topic, another event)
@@ -11,7 +11,7 @@
 - Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
-The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
+The eval and pooled indexes are read with a fresh pass (index/stories/links.fresh_pass, what a build with
 the current rule stores: tests/test_stories.py), so indexes built before a rule change still
 measure it. `--sweep` also measures the previous rule (no mutual links); `--cost` times both passes.
 
@@ -32,8 +32,8 @@ from itertools import combinations
 from pathlib import Path
 
 from akhbar.index import config
-from akhbar.index.build import add, build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.writers import add, build
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
 

@@ -8,8 +8,8 @@ HTML around ~500 characters of article) and site-like (the same article inside ~
 menus, scripts, related-article lists and footer, what a real news page weighs). N variants
 of each story (one sentence differs, so no two texts share a vector) are measured:
 
-1. extraction: pages/s through index/webpage.py (trafilatura + htmldate + charset + language),
-   against the baseline of the same articles read as JSON Lines records (ingest.from_record), in
+1. extraction: pages/s through index/ingest/webpage.py (trafilatura + htmldate + charset + language),
+   against the baseline of the same articles read as JSON Lines records (readers.from_record), in
    the same run: the ratio is what HTML costs over ready text.
 2. a watch round (watch/rounds.py, in this process) on a loopback site serving the N site-like
    pages from one feed, per-host delay 0: the share of its time spent fetching, extracting and
@@ -43,9 +43,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from akhbar.index import build, ingest  # noqa: E402
-from akhbar.index.cpu import detect  # noqa: E402
-from akhbar.index.webpage import NotAnArticle, article_of  # noqa: E402
+from akhbar.index import writers  # noqa: E402
+from akhbar.index.embedding.cpu import detect  # noqa: E402
+from akhbar.index.ingest import readers  # noqa: E402
+from akhbar.index.ingest.webpage import NotAnArticle, article_of  # noqa: E402
 from tests import webfixtures as w  # noqa: E402
 
 BUREAUS = ("Cairo", "Riyadh", "Paris", "London", "Beirut", "Rabat", "Amman", "Tunis", "Doha", "Dubai")
@@ -91,7 +92,7 @@ def extraction(stories: list[w.Story], base: str) -> dict:
             "page_kb_site_like": round(sum(map(len, heavy)) / len(heavy) / 1024, 1),
             "pages_per_s_plain": best_rate(lambda p: article_of(p, base), plain),
             "pages_per_s_site_like": best_rate(lambda p: article_of(p, base), heavy),
-            "jsonl_records_per_s": best_rate(lambda r: ingest.from_record(r, "bench", 1), records)}
+            "jsonl_records_per_s": best_rate(lambda r: readers.from_record(r, "bench", 1), records)}
 
 
 class BenchSite(w.NewsSite):
@@ -131,19 +132,19 @@ def watch_round(stories: list[w.Story], work: Path) -> dict:
 
 
 def _stored(index: Path) -> list[bytes]:
-    from akhbar.index import layout, store
+    from akhbar.index.store import layout, sql
 
-    with store.connect_readonly(layout.current_version(index)) as con:
+    with sql.connect_readonly(layout.current_version(index)) as con:
         return [orjson.dumps({"title": t, "body": b}) for t, b in con.execute("SELECT title, body FROM articles")]
 
 
 def _embed_seconds(index: Path, texts: list[str]) -> float:
     """The same texts embedded alone, as the index embeds them (model loaded first, not timed)."""
-    from akhbar.index import layout
-    from akhbar.index.backends import load_for
-    from akhbar.index.embed import Embedder
-    from akhbar.index.manifest import Manifest
-    from akhbar.index.model import resolve
+    from akhbar.index.embedding.backends import load_for
+    from akhbar.index.embedding.embedder import Embedder
+    from akhbar.index.embedding.model import resolve
+    from akhbar.index.store import layout
+    from akhbar.index.store.manifest import Manifest
 
     m = Manifest.load(layout.current_version(index))
     e = Embedder(load_for(resolve(m.model), "auto", m.backend), m.prompt, method=str(m.chunking["method"]),
@@ -169,12 +170,12 @@ def archive_build(stories: list[w.Story], work: Path, base: str) -> dict:
             http = StatusAndHeaders("200 OK", [("Content-Type", f"text/html; charset={s.header_charset}")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(base + s.path, "response", payload=io.BytesIO(page), http_headers=http))
     read_started = time.perf_counter()
-    arts = [a for a in ingest.read([warc]) if not isinstance(a, ingest.Problem)]
+    arts = [a for a in readers.read([warc]) if not isinstance(a, readers.Problem)]
     read_s = time.perf_counter() - read_started
     jsonl.write_bytes(b"".join(orjson.dumps(a.record()) + b"\n" for a in arts))
     out = {"warc_mb": round(warc.stat().st_size / 1e6, 2), "warc_read_pages_per_s": len(arts) / read_s}
     for name, src in (("jsonl", jsonl), ("warc", warc)):
-        summary = build.build([src], work / f"index-{name}")
+        summary = writers.build([src], work / f"index-{name}")
         out[f"build_{name}_s"] = summary.seconds
         out[f"build_{name}_articles_per_s"] = summary.indexed / summary.seconds
     out["warc_over_jsonl_build"] = out["build_warc_s"] / out["build_jsonl_s"]
@@ -271,9 +272,9 @@ def fidelity(stories: list[w.Story], layout, base: str) -> dict:
 def real_articles(paths: list[Path], m: int) -> dict:
     """Extraction fidelity (each layout) and speed, and embedding speed, on M real articles of each data set."""
     from akhbar.index import config
-    from akhbar.index.backends import load_for
-    from akhbar.index.embed import Embedder
-    from akhbar.index.model import resolve
+    from akhbar.index.embedding.backends import load_for
+    from akhbar.index.embedding.embedder import Embedder
+    from akhbar.index.embedding.model import resolve
 
     encoder = load_for(resolve(None), "auto")  # as a new build embeds (index/stage.py)
     e = Embedder(encoder, encoder.prompt, method=config.CHUNK_METHOD, window_tokens=config.WINDOW_TOKENS)
@@ -330,7 +331,7 @@ def main() -> None:
         f"`python bench/{' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}` on {cpu.model}, {cpu.cores} cores "
         f"({', '.join(k for k, v in result['flags'].items() if v)}); other work may share the cores.",
         "",
-        "| extraction (index/webpage.py) | value |",
+        "| extraction (index/ingest/webpage.py) | value |",
         "|---|---|",
         f"| pages as written ({ex['page_kb_plain']} KB) | {ex['pages_per_s_plain']:.0f} pages/s |",
         f"| site-like pages ({ex['page_kb_site_like']} KB) | {ex['pages_per_s_site_like']:.0f} pages/s |",

@@ -24,9 +24,9 @@ def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
         d["also in"] = [outlet(c) for c in h.also] + ([f"+{h.also_more} more"] if h.also_more else [])
         rows.append(d)
     if explain_with is not None:
-        from akhbar.search.explain import explain as why
+        from akhbar.search import explain
 
-        for d, e in zip(rows, why(idx, box, explain_with)):
+        for d, e in zip(rows, explain.explain(idx, box, explain_with)):
             d.update(e)
             d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
     return rows

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from akhbar.index import langdetect
 from akhbar.index.errors import AkhbarError, ArticleNotFound
 from akhbar.index.filters import Filters
+from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
 from akhbar.search import fold, hybrid
 from akhbar.search.reader import OpenIndex
@@ -260,7 +260,7 @@ def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: F
     if not text.strip():
         raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
-    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=langdetect.guess(text),
+    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=language.guess(text),
                               settings=settings)
     lead = text.strip().split("\n", 1)[0]
     return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, more, hits,
@@ -274,6 +274,6 @@ def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = 
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
     hits, _, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking,
-                      query_lang=langdetect.guess(text), settings=settings)
+                      query_lang=language.guess(text), settings=settings)
     return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], 0, hits, filters, qvec,
                terms)

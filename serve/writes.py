@@ -16,11 +16,10 @@ from pathlib import Path
 
 import orjson
 
-from akhbar.index import build
+from akhbar.index import writers
 from akhbar.index.errors import AkhbarError, BadInput
-from akhbar.index.feed import FEED_TYPES
-from akhbar.index.ingest import Problem
-from akhbar.index.webpage import HTML_TYPES, NotAnArticle, article_of
+from akhbar.index.ingest import feed, webpage
+from akhbar.index.ingest.readers import Problem
 
 
 class WriteTimeout(AkhbarError):
@@ -41,14 +40,14 @@ def _lines(body: bytes) -> bytes:
 def _input(body: bytes, content_type: str, url: str | None) -> tuple[str, bytes]:
     """(file suffix, bytes) of the input file `add` reads, by the body's Content-Type."""
     media = content_type.split(";")[0].strip().lower()
-    if media in HTML_TYPES:
+    if media in webpage.HTML_TYPES:
         try:
-            article = article_of(body, url or "", content_type, origin="body:1")
-        except NotAnArticle as exc:
+            article = webpage.article_of(body, url or "", content_type, origin="body:1")
+        except webpage.NotAnArticle as exc:
             hint = "; send its address as ?url=" if str(exc).startswith("no URL") else ""
             raise AkhbarError(f"body: {exc}{hint}") from None
         return ".jsonl", orjson.dumps(article.record()) + b"\n"
-    if media in FEED_TYPES:
+    if media in feed.FEED_TYPES:
         return ".xml", body
     return ".jsonl", _lines(body)
 
@@ -83,7 +82,7 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False,
         path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}{suffix}"
         path.write_bytes(data)
         try:
-            summary = build.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
+            summary = writers.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
                                 on_progress=on_progress, embedder=embedder)
         except BadInput as exc:  # --strict: the first problem, named by its place in the body
             fail = AkhbarError(f"body:{exc.line}: field '{exc.field}': {exc.reason}")
@@ -97,4 +96,4 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False,
 
 def remove(root: Path, article_id: str) -> dict:
     """Take one article out (it was checked to exist); returns remove's summary."""
-    return build.remove([article_id], root, strict=True).as_dict()
+    return writers.remove([article_id], root, strict=True).as_dict()

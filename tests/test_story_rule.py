@@ -1,13 +1,14 @@
-"""The story link rule (index/story_rule.py) on given cosines: time and mutual rank as evidence.
+"""The story link rule (index/stories/rule.py) on given cosines: time and mutual rank as evidence.
 No model: the candidates' cosines are given (tests/test_stories.py runs the rule on real articles)."""
 
 from __future__ import annotations
 
-from akhbar.index import config, story_rule
+from akhbar.index import config
+from akhbar.index.stories import rule
 
 
 def _choose(candidates, days=1, nearest=lambda b, c: True, lang="en"):
-    return story_rule.choose(lang, lambda b: days, candidates, nearest)
+    return rule.choose(lang, lambda b: days, candidates, nearest)
 
 
 def test_a_mutual_pair_links_lower_than_any_pair():
@@ -27,14 +28,14 @@ def test_the_best_passing_candidate_wins_and_ties_go_to_the_earliest():
 
 
 def test_time_raises_the_bar_and_undated_pairs_need_more():
-    assert story_rule.mutual_threshold(False, 1) == config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE
-    assert story_rule.mutual_threshold(False, 2) > story_rule.mutual_threshold(False, 1)
-    assert story_rule.mutual_threshold(False, None) == config.STORY_MUTUAL_CROSS_COSINE
-    assert story_rule.mutual_threshold(True, None) == config.STORY_MUTUAL_COSINE < config.STORY_LINK_COSINE
+    assert rule.mutual_threshold(False, 1) == config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE
+    assert rule.mutual_threshold(False, 2) > rule.mutual_threshold(False, 1)
+    assert rule.mutual_threshold(False, None) == config.STORY_MUTUAL_CROSS_COSINE
+    assert rule.mutual_threshold(True, None) == config.STORY_MUTUAL_COSINE < config.STORY_LINK_COSINE
     assert _choose([(4, "ar", 0.30)], days=None) == (-1, -1.0)  # undated: 0.35 even when mutual
     assert _choose([(4, "ar", 0.40)], days=None) == (4, 0.40)
     assert _choose([(4, "en", 0.99)], days=config.STORY_WINDOW_DAYS + 1) == (-1, -1.0)  # never beyond the window
     for same in (True, False):
         for days in (None, 0, 1, 2, 3, 5, 7, 8):
-            assert story_rule.mutual_threshold(same, days) <= story_rule.threshold(same, days)
-            assert story_rule.lowest() <= story_rule.mutual_threshold(same, days)
+            assert rule.mutual_threshold(same, days) <= rule.threshold(same, days)
+            assert rule.lowest() <= rule.mutual_threshold(same, days)

@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from akhbar.index import layout, store
+from akhbar.index.store import layout, sql
 from tests import webfixtures as w
 from tests.conftest import SERVE_TOKEN, Server
 from tests.helpers import write_jsonl
@@ -37,7 +37,7 @@ def watch(site: w.NewsSite, index: Path, *args: str) -> subprocess.CompletedProc
 
 
 def rows(index: Path) -> dict[str, dict]:
-    with store.connect_readonly(layout.current_version(index)) as con:
+    with sql.connect_readonly(layout.current_version(index)) as con:
         return {r["id"]: dict(r) for r in con.execute("SELECT id, title, body, lang, date, source, url FROM articles")}
 
 

@@ -13,9 +13,9 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from akhbar.index import feed, ingest
 from akhbar.index.article import Article
-from akhbar.index.webpage import NotAnArticle, article_of, decode
+from akhbar.index.ingest import feed, readers
+from akhbar.index.ingest.webpage import NotAnArticle, article_of, decode
 from akhbar.watch.fetch import USER_AGENT, Fetcher, FetchFailed, Politeness
 from tests import webfixtures as w
 
@@ -100,8 +100,8 @@ def web_corpus(folder: Path) -> tuple[Path, Path]:
 
 
 def _read(paths: list[Path]) -> tuple[list[Article], list[str]]:
-    out = list(ingest.read(paths))
-    return [a for a in out if isinstance(a, Article)], [str(p) for p in out if isinstance(p, ingest.Problem)]
+    out = list(readers.read(paths))
+    return [a for a in out if isinstance(a, Article)], [str(p) for p in out if isinstance(p, readers.Problem)]
 
 
 def test_a_warc_gives_the_same_articles_as_its_pages_as_files_and_names_each_bad_record(tmp_path):

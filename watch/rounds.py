@@ -18,13 +18,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from akhbar.index import build, layout, store
+from akhbar.index import writers
 from akhbar.index.errors import AkhbarError
-from akhbar.index.feed import NotAFeed
-from akhbar.index.feed import parse as parse_feed
-from akhbar.index.layout import is_foreign
-from akhbar.index.manifest import Manifest
-from akhbar.index.webpage import HTML_TYPES, NotAnArticle, article_of
+from akhbar.index.ingest import feed, webpage
+from akhbar.index.store import layout, manifest, sql
 from akhbar.watch.fetch import Fetcher, FetchFailed
 from akhbar.watch.state import State
 
@@ -107,10 +104,10 @@ class _Index:
     def __init__(self, root: Path) -> None:
         self.con = None
         if (root / layout.CURRENT).exists():
-            self.con = store.connect_readonly(layout.current_version(root))
+            self.con = sql.connect_readonly(layout.current_version(root))
 
     def has(self, article_id: str) -> bool:
-        return self.con is not None and store.current(self.con, article_id) is not None
+        return self.con is not None and sql.current(self.con, article_id) is not None
 
     def close(self) -> None:
         if self.con is not None:
@@ -144,8 +141,8 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
             log(f"round {n}: {url}: unchanged")
             continue
         try:
-            parsed = parse_feed(resp.data, resp.content_type)
-        except NotAFeed as exc:
+            parsed = feed.parse(resp.data, resp.content_type)
+        except feed.NotAFeed as exc:
             fail(url, str(exc))
             continue
         s.feeds_read += 1
@@ -173,15 +170,15 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
         for i, link in enumerate(_by_host(todo), 1):
             s.fetched += 1
             try:
-                resp = fetcher.get(link, accept=HTML_TYPES)
+                resp = fetcher.get(link, accept=webpage.HTML_TYPES)
             except FetchFailed as exc:
                 state.failed(link, exc.reason, exc.retry)
                 fail(link, exc.reason)
                 continue
             started = time.perf_counter()
             try:
-                art = article_of(resp.data, resp.url, resp.content_type, origin=link)
-            except NotAnArticle as exc:
+                art = webpage.article_of(resp.data, resp.url, resp.content_type, origin=link)
+            except webpage.NotAnArticle as exc:
                 state.failed(link, str(exc), False)
                 fail(link, str(exc))
                 continue
@@ -222,7 +219,7 @@ def _write(root: Path, state: State, records: list[dict], log: Log):
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-    writer = build.add if (root / layout.CURRENT).exists() else build.build
+    writer = writers.add if (root / layout.CURRENT).exists() else writers.build
     summary = writer([path], root, on_problem=lambda p: log(f"warning: {p}"))
     path.unlink()
     return summary
@@ -231,14 +228,14 @@ def _write(root: Path, state: State, records: list[dict], log: Log):
 def _finish(s: RoundSummary, root: Path) -> RoundSummary:
     if (root / layout.CURRENT).exists():
         version = layout.current_version(root)
-        s.version, s.articles = version.name, Manifest.load(version).articles
+        s.version, s.articles = version.name, manifest.Manifest.load(version).articles
     return s
 
 
 def watch(root: Path, feeds: list[str], every: float, rounds: int | None, fetcher: Fetcher, log: Log,
           on_round: Callable[[RoundSummary], None]) -> None:
     """Run rounds every `every` seconds (start to start), `rounds` times or until interrupted."""
-    if is_foreign(root):
+    if layout.is_foreign(root):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     state = State(root)
     try:

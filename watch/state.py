@@ -18,7 +18,7 @@ import orjson
 from akhbar.index.article import Article
 from akhbar.index.errors import IndexLocked
 
-FOLDER = "watch"  # inside the index folder (index/layout.py lets it be there before the first build)
+FOLDER = "watch"  # inside the index folder (index/store/layout.py lets it be there before the first build)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TEXT NOT NULL);
 -- status: pending (fetched, waiting for the round's write), indexed, given_up (never tried again), retry

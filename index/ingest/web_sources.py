@@ -1,6 +1,6 @@
 """Files of the web for build/add: saved pages (.html, .htm), feeds (.xml, .rss, .atom) and WARC archives.
 
-Each reader yields (record number, Article or BadInput) like index/ingest.py's readers, so the
+Each reader yields (record number, Article or BadInput) like index/ingest/readers.py's, so the
 same rules hold: a bad record is reported once, at its file and number, and costs nothing else.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from akhbar.index import feed, warc
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.webpage import MAX_PAGE_BYTES, NotAnArticle, article_of
+from akhbar.index.ingest import feed, warc, webpage
 
 PAGE_SUFFIXES = (".html", ".htm")
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
@@ -23,14 +22,14 @@ SUFFIXES = PAGE_SUFFIXES + FEED_SUFFIXES + WARC_SUFFIXES
 def _page(path: Path, root: Path, file: str) -> Iterator[tuple[int, Article | BadInput]]:
     """A saved page: its id is its canonical URL, else (like a text file) its path without suffix."""
     with open(path, "rb") as f:
-        data = f.read(MAX_PAGE_BYTES + 1)
-    if len(data) > MAX_PAGE_BYTES:
-        yield 1, BadInput(file, 1, "file", f"over {MAX_PAGE_BYTES >> 20} MiB, not a news page; skipped as a whole")
+        data = f.read(webpage.MAX_PAGE_BYTES + 1)
+    if len(data) > webpage.MAX_PAGE_BYTES:
+        yield 1, BadInput(file, 1, "file", f"over {webpage.MAX_PAGE_BYTES >> 20} MiB, not a news page; skipped as a whole")
         return
     stem = path.relative_to(root).with_suffix("").as_posix() if root != path else path.stem
     try:
-        yield 1, article_of(data, origin=f"{file}:1", fallback_id=stem)
-    except NotAnArticle as exc:
+        yield 1, webpage.article_of(data, origin=f"{file}:1", fallback_id=stem)
+    except webpage.NotAnArticle as exc:
         yield 1, BadInput(file, 1, "page", f"{exc}; skipped")
 
 

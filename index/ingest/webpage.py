@@ -20,8 +20,8 @@ import htmldate
 import trafilatura
 from trafilatura.utils import load_html
 
-from akhbar.index import langdetect
 from akhbar.index.article import Article
+from akhbar.index.ingest import language
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -117,7 +117,7 @@ def article_of(data: bytes, url: str = "", content_type: str | None = None, orig
         body = rest.strip()
     art = Article(id=address or fallback_id, body=body, title=title, date=date, url=address,
                   source=(doc.sitename or "").strip() or (urlsplit(address).hostname or ""), origin=origin)
-    art.lang = langdetect.guess(art.text) or str(tree.get("lang") or "").split("-")[0].strip().lower()[:8]
+    art.lang = language.guess(art.text) or str(tree.get("lang") or "").split("-")[0].strip().lower()[:8]
     return art
 
 

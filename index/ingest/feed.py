@@ -18,10 +18,9 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from akhbar.index import langdetect
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.webpage import canonical
+from akhbar.index.ingest import language, webpage
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 _BLOCKS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article"}
@@ -93,7 +92,7 @@ def parse(data: bytes, content_type: str | None = None) -> Feed:
         html = max(contents, key=len) if contents else e.get("summary", "")
         link = e.get("link") or (e.get("id") if str(e.get("id", "")).startswith(("http://", "https://")) else "")
         lang = str(e.get("language", "") or "").split("-")[0].lower() or feed_lang
-        entries.append(Entry(canonical(link or ""), _text(e.get("title", "")), _text(html), _date(e), lang))
+        entries.append(Entry(webpage.canonical(link or ""), _text(e.get("title", "")), _text(html), _date(e), lang))
     return Feed(_text(d.feed.get("title", "")), entries)
 
 
@@ -112,5 +111,5 @@ def articles(data: bytes, file: str) -> Iterator[tuple[int, Article | BadInput]]
         else:
             art = Article(id=e.link, title=e.title, body=e.text, date=e.date, url=e.link,
                           source=feed.title or urlsplit(e.link).hostname or "", origin=f"{file}:{n}")
-            art.lang = langdetect.guess(art.text) or e.lang
+            art.lang = language.guess(art.text) or e.lang
             yield n, art

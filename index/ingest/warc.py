@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.webpage import MAX_PAGE_BYTES, NotAnArticle, article_of
+from akhbar.index.ingest import webpage
 
 PAGE_RECORDS = ("response", "resource")
 
@@ -46,9 +46,9 @@ def _pages(f, file: str) -> Iterator[tuple[int, BadInput | tuple[str, str, bytes
             if status != 200:
                 yield n, BadInput(file, n, "record", f"HTTP status {status} ({url[:100]}), not a page")
                 continue
-            data = record.content_stream().read(MAX_PAGE_BYTES + 1)
-            if len(data) > MAX_PAGE_BYTES:
-                yield n, BadInput(file, n, "record", f"over {MAX_PAGE_BYTES >> 20} MiB ({url[:100]})")
+            data = record.content_stream().read(webpage.MAX_PAGE_BYTES + 1)
+            if len(data) > webpage.MAX_PAGE_BYTES:
+                yield n, BadInput(file, n, "record", f"over {webpage.MAX_PAGE_BYTES >> 20} MiB ({url[:100]})")
                 continue
             if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended before the record's Content-Length
                 yield n, BadInput(file, n, "file", f"cut short in this record ({url[:100]}); nothing after it")
@@ -74,6 +74,6 @@ def articles(path: Path, file: str) -> Iterator[tuple[int, Article | BadInput]]:
                 continue
             content_type, url, data = page
             try:
-                yield n, article_of(data, url, content_type, origin=f"{file}:{n}")
-            except NotAnArticle as exc:
+                yield n, webpage.article_of(data, url, content_type, origin=f"{file}:{n}")
+            except webpage.NotAnArticle as exc:
                 yield n, BadInput(file, n, "record", f"{exc} ({url[:100]})")

@@ -1,7 +1,7 @@
 """Stream articles out of files and folders, reporting every bad record by file, line and field.
 
 Formats: JSON Lines and CSV (optionally .gz), .txt/.md files, saved pages in the seed's
-format, and the web's files (index/web_sources.py: HTML pages, feeds, WARC archives). Records
+format, and the web's files (index/ingest/web_sources.py: HTML pages, feeds, WARC archives). Records
 are yielded one at a time, so a corpus larger than memory ingests; only the set of ids seen is
 kept, to catch duplicates. A bad record costs that record only; a file that
 is not UTF-8 text at all (binary, another encoding, not gzip) is reported once, as a file.
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import orjson
 
-from akhbar.index import langdetect, web_sources
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.page import is_page, parse_page
+from akhbar.index.ingest import language, web_sources
+from akhbar.index.ingest.page import is_page, parse_page
 
 KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
@@ -163,7 +163,7 @@ def from_record(raw: dict, file: str, line: int) -> tuple[Article | None, list[P
             art.extra[key] = value
         else:
             bad(key, f"cannot be stored ({why}); ignored", False)
-    art.lang = art.lang.lower() or langdetect.guess(art.text)
+    art.lang = art.lang.lower() or language.guess(art.text)
     return art, problems
 
 
@@ -319,7 +319,7 @@ def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
                 elif not item.body:
                     yield Problem(BadInput(name, line, "body", "empty"), True)
                 else:
-                    item.lang = item.lang or langdetect.guess(item.text)
+                    item.lang = item.lang or language.guess(item.text)
                     yield from _unique(item, seen, name, line)
 
 
