@@ -50,9 +50,12 @@ def pooled_sources(data: Path, work: Path, dated: bool) -> Path:
     """One dense multilingual file: the seeds, ECB+, MEANTIME and POOL_SNN SaudiNewsNet articles,
     interleaved in a fixed random order (each corpus keeps its own order); `dated=False` drops
     every date, as a user with undated files would build."""
-    parts = {"seeds": _jsonl(ROOT / "seeds/events.jsonl") + _jsonl(ROOT / "seeds/sample_corpus.jsonl"),
-             "ecbplus": _jsonl(data / "ecbplus/articles.jsonl.gz"), "meantime": _jsonl(data / "meantime/articles.jsonl.gz"),
-             "snn": [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body")][:POOL_SNN]}
+    parts = {
+        "seeds": _jsonl(ROOT / "seeds/events.jsonl") + _jsonl(ROOT / "seeds/sample_corpus.jsonl"),
+        "ecbplus": _jsonl(data / "ecbplus/articles.jsonl.gz"),
+        "meantime": _jsonl(data / "meantime/articles.jsonl.gz"),
+        "snn": [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body")][:POOL_SNN],
+    }
     slots = [name for name, rows in parts.items() for _ in rows]
     random.Random(0).shuffle(slots)
     queues = {name: iter(rows) for name, rows in parts.items()}
@@ -134,8 +137,13 @@ def seeds_summary(story: dict[int, str], idx, label: str) -> list[str]:
         for rel, verb in (("same event", "joined"), ("near miss", "apart"), ("other", "apart")):
             cells = []
             for col in cols:
-                keys = [k for k in counts if k[:2] == (split, rel) and k[3] == "n"
-                        and (k[2] == col or (col == "same language" and len(set(k[2].split("–"))) == 1))]
+                keys = [
+                    k
+                    for k in counts
+                    if k[:2] == (split, rel)
+                    and k[3] == "n"
+                    and (k[2] == col or (col == "same language" and len(set(k[2].split("–"))) == 1))
+                ]
                 n = sum(counts[k] for k in keys)
                 ok = sum(counts[k[:3] + ("ok",)] for k in keys)
                 cells.append(f"{ok}/{n}" if n else "—")
@@ -165,8 +173,12 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
         labelled = [p for p in members if top[p] is not None]
         by_source_l = Counter(src[p] for p in labelled)
         by_topic = Counter((src[p], top[p]) for p in labelled)
-        return (n * (n - 1) - sum(k * (k - 1) for k in by_source.values())
-                + sum(k * (k - 1) for k in by_source_l.values()) - sum(k * (k - 1) for k in by_topic.values())) // 2
+        return (
+            n * (n - 1)
+            - sum(k * (k - 1) for k in by_source.values())
+            + sum(k * (k - 1) for k in by_source_l.values())
+            - sum(k * (k - 1) for k in by_topic.values())
+        ) // 2
 
     members: dict[str, list[int]] = {}
     for p, s in story.items():
@@ -174,8 +186,10 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
     joined = sum(different_topic_pairs(m) for m in members.values())
     total = different_topic_pairs([p for p, _ in rows])
     largest = max(members.values(), key=len)
-    return (f"{joined}/{total} = {joined / total:.5f} of different-topic pairs in one story; largest story "
-            f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})")
+    return (
+        f"{joined}/{total} = {joined / total:.5f} of different-topic pairs in one story; largest story "
+        f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})"
+    )
 
 
 def eval_index(data: Path, work: Path, folder: str):
@@ -194,8 +208,10 @@ def eval_index(data: Path, work: Path, folder: str):
 
 
 def eval_sets(data: Path, work: Path, story_of) -> list[str]:
-    out = ["| data set | pairwise precision | recall | F1 | other-event pairs of a topic joined | groups whole | stories mixing groups |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "| data set | pairwise precision | recall | F1 | other-event pairs of a topic joined | groups whole | stories mixing groups |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
         idx = eval_index(data, work, folder)
         event, topic = truth_of(idx, data / truth)
@@ -222,16 +238,20 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
     sizes = Counter(story.values())
     n = len(story)
     together = sum(k * (k - 1) for k in sizes.values()) / (n * (n - 1))  # how chained the stories are
-    out.append(f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
-               f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
-               f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}")
+    out.append(
+        f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
+        f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
+        f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}"
+    )
     return out
 
 
 def _previous_rule() -> dict[str, float]:
     """Switch the mutual links off (their thresholds at the plain ones); returns the current values."""
-    keep = {k: getattr(config, k) for k in ("STORY_MUTUAL_SAME_DAY_COSINE", "STORY_MUTUAL_SAME_DAY_CROSS_COSINE",
-                                            "STORY_MUTUAL_COSINE", "STORY_MUTUAL_CROSS_COSINE")}
+    keep = {
+        k: getattr(config, k)
+        for k in ("STORY_MUTUAL_SAME_DAY_COSINE", "STORY_MUTUAL_SAME_DAY_CROSS_COSINE", "STORY_MUTUAL_COSINE", "STORY_MUTUAL_CROSS_COSINE")
+    }
     config.STORY_MUTUAL_SAME_DAY_COSINE = config.STORY_SAME_DAY_COSINE
     config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE = config.STORY_SAME_DAY_CROSS_COSINE
     config.STORY_MUTUAL_COSINE = config.STORY_MUTUAL_CROSS_COSINE = config.STORY_LINK_COSINE
@@ -253,8 +273,10 @@ def cost(indexes: dict, rounds: int = 3) -> list[str]:
                 for k, v in keep.items():
                     setattr(config, k, v)
         n = idx.count()
-        out.append(f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
-                   f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |")
+        out.append(
+            f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
+            f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |"
+        )
     return out
 
 
@@ -267,8 +289,11 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
     joined = n = other_joined = other_n = 0
     for draw in range(draws):
         rng = random.Random(draw)
-        pairs = [(rng.sample([m for m in c["members"] if m in articles], 2), str(c["topic"])) for c in clusters
-                 if sum(m in articles for m in c["members"]) >= 2]
+        pairs = [
+            (rng.sample([m for m in c["members"] if m in articles], 2), str(c["topic"]))
+            for c in clusters
+            if sum(m in articles for m in c["members"]) >= 2
+        ]
         ids = [i for p, _ in pairs for i in p]
         rng.shuffle(ids)
         src = work / f"ecb-pairs-{draw}.jsonl"
@@ -288,8 +313,10 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
             if t1 == t2:
                 other_n += 4
                 other_joined += sum(of[x] == of[y] for x in (a1, b1) for y in (a2, b2))
-    return (f"ECB+ one pair per event ({draws} draws, {n} pairs, undated): pairs in one story {joined}/{n} = {joined / n:.3f}; "
-            f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}")
+    return (
+        f"ECB+ one pair per event ({draws} draws, {n} pairs, undated): pairs in one story {joined}/{n} = {joined / n:.3f}; "
+        f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}"
+    )
 
 
 def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
@@ -313,8 +340,10 @@ def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
             for k, v in keep.items():
                 setattr(config, k, v)
             shutil.rmtree(root)
-    return (f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
-            f"{best['previous']:.1f} s with the previous rule, {best['mutual']:.1f} s with mutual links")
+    return (
+        f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
+        f"{best['previous']:.1f} s with the previous rule, {best['mutual']:.1f} s with mutual links"
+    )
 
 
 def seeds_index(work: Path, dated: bool):
@@ -351,8 +380,10 @@ def report(data: Path, work: Path, seeds: dict, story_of) -> None:
     print("\n" + ecb_pairs(data, work))
     for label in ("dated", "undated"):
         idx = pooled_index(data, work, label == "dated")
-        print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
-              + chance_joins(data, idx, story_of(idx)))
+        print(
+            f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
+            + chance_joins(data, idx, story_of(idx))
+        )
 
 
 def main() -> None:
@@ -367,13 +398,18 @@ def main() -> None:
     report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
     nato = coverage(seeds["dated"], "ar-nato-01")
     rows = seeds["dated"].rows(nato.members, "pos, id, lang, day, source")
-    print("\nThe demo (`akhbar coverage ar-nato-01`, stored): " + "; ".join(
-        f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members)))
+    print(
+        "\nThe demo (`akhbar coverage ar-nato-01`, stored): "
+        + "; ".join(f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members))
+    )
     print("\n## Seeds in detail (stored, dated)\n")
     print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
     if args.cost:
-        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work, True),
-                   "SaudiNewsNet": eval_index(args.data, args.work, "snn")}
+        indexes = {
+            "seeds": seeds["dated"],
+            "pooled, dated": pooled_index(args.data, args.work, True),
+            "SaudiNewsNet": eval_index(args.data, args.work, "snn"),
+        }
         print("\n## Cost of the story pass (what a write runs), same process\n")
         print("\n".join(cost(indexes)))
         print("\n" + add_cost(args.data, args.work))

@@ -56,8 +56,9 @@ def variant(story: w.Story, i: int) -> w.Story:
     """The story at its own address with one sentence of its own, so every text is embedded."""
     extra = f"Report {i} from the {BUREAUS[i % len(BUREAUS)]} bureau, update {i // len(BUREAUS)}."
     path = story.path.replace(".html", f"-{i}.html")
-    return w.Story(path, story.lang, story.site, f"{story.title} ({i})", story.date, (*story.paragraphs, extra), story.charset,
-                   story.header_charset)
+    return w.Story(
+        path, story.lang, story.site, f"{story.title} ({i})", story.date, (*story.paragraphs, extra), story.charset, story.header_charset
+    )
 
 
 def site_like(html: bytes, charset: str) -> bytes:
@@ -66,8 +67,9 @@ def site_like(html: bytes, charset: str) -> bytes:
     script = "<script>var config = {" + ",".join(f'"k{i}": "{"x" * 40}"' for i in range(900)) + "};</script>"
     related = "".join(f'<li><a href="/2026/12/{i}.html">Related headline number {i} about the region</a></li>' for i in range(400))
     head, _, rest = html.decode(charset).partition("<body>")
-    return (f"{head}<body>{script}<nav><ul>{nav}</ul></nav>{rest.replace('</main>', '</main><aside><ul>' + related + '</ul></aside>')}"
-            ).encode(charset)
+    return (
+        f"{head}<body>{script}<nav><ul>{nav}</ul></nav>{rest.replace('</main>', '</main><aside><ul>' + related + '</ul></aside>')}"
+    ).encode(charset)
 
 
 def corpus(n: int) -> list[w.Story]:
@@ -88,11 +90,13 @@ def extraction(stories: list[w.Story], base: str) -> dict:
     plain = [w.page(s, base) for s in stories]
     heavy = [site_like(p, s.charset) for p, s in zip(plain, stories)]
     records = [article_of(p, base + s.path).record() for p, s in zip(plain, stories)]
-    return {"page_kb_plain": round(sum(map(len, plain)) / len(plain) / 1024, 1),
-            "page_kb_site_like": round(sum(map(len, heavy)) / len(heavy) / 1024, 1),
-            "pages_per_s_plain": best_rate(lambda p: article_of(p, base), plain),
-            "pages_per_s_site_like": best_rate(lambda p: article_of(p, base), heavy),
-            "jsonl_records_per_s": best_rate(lambda r: readers.from_record(r, "bench", 1), records)}
+    return {
+        "page_kb_plain": round(sum(map(len, plain)) / len(plain) / 1024, 1),
+        "page_kb_site_like": round(sum(map(len, heavy)) / len(heavy) / 1024, 1),
+        "pages_per_s_plain": best_rate(lambda p: article_of(p, base), plain),
+        "pages_per_s_site_like": best_rate(lambda p: article_of(p, base), heavy),
+        "jsonl_records_per_s": best_rate(lambda r: readers.from_record(r, "bench", 1), records),
+    }
 
 
 class BenchSite(w.NewsSite):
@@ -126,9 +130,18 @@ def watch_round(stories: list[w.Story], work: Path) -> dict:
     texts = [r["title"] + "\n" + r["body"] for r in map(orjson.loads, _stored(index))]
     embed = _embed_seconds(index, texts)
     total = s.fetching + s.extracting + s.writing
-    return {"pages": s.fetched, "new_articles": s.new_articles, "fetching_s": s.fetching, "extracting_s": s.extracting,
-            "writing_s": s.writing, "embedding_s": embed, "share_fetching": s.fetching / total, "share_extracting": s.extracting / total,
-            "share_writing": s.writing / total, "share_embedding": embed / total}
+    return {
+        "pages": s.fetched,
+        "new_articles": s.new_articles,
+        "fetching_s": s.fetching,
+        "extracting_s": s.extracting,
+        "writing_s": s.writing,
+        "embedding_s": embed,
+        "share_fetching": s.fetching / total,
+        "share_extracting": s.extracting / total,
+        "share_writing": s.writing / total,
+        "share_embedding": embed / total,
+    }
 
 
 def _stored(index: Path) -> list[bytes]:
@@ -147,12 +160,16 @@ def _embed_seconds(index: Path, texts: list[str]) -> float:
     from akhbar.index.store.manifest import Manifest
 
     m = Manifest.load(layout.current_version(index))
-    e = Embedder(load_for(resolve(m.model), "auto", m.backend), m.prompt, method=str(m.chunking["method"]),
-                 window_tokens=int(m.chunking["window_tokens"]))
+    e = Embedder(
+        load_for(resolve(m.model), "auto", m.backend),
+        m.prompt,
+        method=str(m.chunking["method"]),
+        window_tokens=int(m.chunking["window_tokens"]),
+    )
     e.encode(texts[:4])
     started = time.perf_counter()
     for i in range(0, len(texts), 32):
-        e.encode(texts[i:i + 32])
+        e.encode(texts[i : i + 32])
     return time.perf_counter() - started
 
 
@@ -186,27 +203,35 @@ def div_soup(story: w.Story, base: str) -> bytes:
     """A page with no <article> or <main>: the text in classed <div>s beside a link sidebar, a share bar and a cookie notice."""
     side = "".join(f'<div class="item"><a href="/n/{i}">Most read story {i} of the day</a></div>' for i in range(60))
     text = "".join(f'<div class="para">{escape(p)}</div>' for p in story.paragraphs)
-    return (f'<html lang="{story.lang}"><head><meta charset="utf-8"><title>{escape(story.title)} - {escape(story.site)}</title>'
-            f'<link rel="canonical" href="{base}{story.path}"><meta name="date" content="{story.date}"></head><body>'
-            f'<div id="cookie">We use cookies to improve your experience. Accept all cookies or manage your settings.</div>'
-            f'<div class="wrap"><div class="col-8"><div class="headline"><h1>{escape(story.title)}</h1></div>'
-            f'<div class="share">Share on Facebook | Share on Twitter | Send by email | Print</div>'
-            f'<div class="story-body">{text}</div></div><div class="col-4 sidebar">{side}</div></div>'
-            f'<div class="footer">Copyright {escape(story.site)}. Terms of use. Privacy policy. Contact us.</div></body></html>').encode()
+    return (
+        f'<html lang="{story.lang}"><head><meta charset="utf-8"><title>{escape(story.title)} - {escape(story.site)}</title>'
+        f'<link rel="canonical" href="{base}{story.path}"><meta name="date" content="{story.date}"></head><body>'
+        f'<div id="cookie">We use cookies to improve your experience. Accept all cookies or manage your settings.</div>'
+        f'<div class="wrap"><div class="col-8"><div class="headline"><h1>{escape(story.title)}</h1></div>'
+        f'<div class="share">Share on Facebook | Share on Twitter | Send by email | Print</div>'
+        f'<div class="story-body">{text}</div></div><div class="col-4 sidebar">{side}</div></div>'
+        f'<div class="footer">Copyright {escape(story.site)}. Terms of use. Privacy policy. Contact us.</div></body></html>'
+    ).encode()
 
 
 def with_comments(story: w.Story, base: str) -> bytes:
     """The article with a 'read also' box inside it and a readers' comments section after it."""
     html = w.page(story, base).decode(story.charset)
     also = '<div class="read-also"><b>Read also:</b> <a href="/x/1">Another headline on the same subject</a></div>'
-    comments = "".join(f'<div class="comment"><span class="user">reader{i}</span><p>Comment number {i}: I do not agree with '
-                       f"this article at all, the government should act now.</p></div>" for i in range(6))
+    comments = "".join(
+        f'<div class="comment"><span class="user">reader{i}</span><p>Comment number {i}: I do not agree with '
+        f"this article at all, the government should act now.</p></div>"
+        for i in range(6)
+    )
     html = html.replace("</p>\n", f"</p>\n{also}\n", 1).replace("</article>", f'</article><section id="comments">{comments}</section>')
     return site_like(html.encode(story.charset), story.charset)
 
 
-LAYOUTS = {"site-like, <article>": lambda s, base: site_like(w.page(s, base), s.charset), "div soup, no <article>": div_soup,
-           "read-also box and comments": with_comments}
+LAYOUTS = {
+    "site-like, <article>": lambda s, base: site_like(w.page(s, base), s.charset),
+    "div soup, no <article>": div_soup,
+    "read-also box and comments": with_comments,
+}
 
 
 def _paragraphs(body: str) -> tuple[str, ...]:
@@ -215,7 +240,7 @@ def _paragraphs(body: str) -> tuple[str, ...]:
     if len(lines) > 1:
         return lines
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(body.split()))
-    return tuple(" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3) if sentences[i:i + 3])
+    return tuple(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3) if sentences[i : i + 3])
 
 
 def real_stories(path: Path, m: int) -> list[w.Story]:
@@ -229,8 +254,16 @@ def real_stories(path: Path, m: int) -> list[w.Story]:
             a = json.loads(line)
             paragraphs = _paragraphs(a.get("body", ""))
             if a.get("title") and len(paragraphs) >= 2 and sum(map(len, paragraphs)) >= 400:
-                stories.append(w.Story(f"/{path.parent.name}/{len(stories)}.html", a.get("lang") or "", a.get("source") or path.parent.name,
-                                       " ".join(a["title"].split()), (a.get("date") or "2015-07-21")[:10], paragraphs))
+                stories.append(
+                    w.Story(
+                        f"/{path.parent.name}/{len(stories)}.html",
+                        a.get("lang") or "",
+                        a.get("source") or path.parent.name,
+                        " ".join(a["title"].split()),
+                        (a.get("date") or "2015-07-21")[:10],
+                        paragraphs,
+                    )
+                )
     return stories[:: max(1, len(stories) // m)][:m]
 
 
@@ -265,8 +298,14 @@ def fidelity(stories: list[w.Story], layout, base: str) -> dict:
         langs += a.lang == s.lang
         ids += a.id == base + s.path
     n = len(stories)
-    return {"paragraphs_recovered": found / total, "chars_leaked": leaked / max(extracted, 1), "title_exact": titles / n,
-            "lang_right": langs / n, "id_right": ids / n, "not_an_article": failed}
+    return {
+        "paragraphs_recovered": found / total,
+        "chars_leaked": leaked / max(extracted, 1),
+        "title_exact": titles / n,
+        "lang_right": langs / n,
+        "id_right": ids / n,
+        "not_an_article": failed,
+    }
 
 
 def real_articles(paths: list[Path], m: int) -> dict:
@@ -288,22 +327,31 @@ def real_articles(paths: list[Path], m: int) -> dict:
         extract = best_rate(lambda p: article_of(p, base), pages, rounds=2)
         started = time.perf_counter()
         for i in range(0, len(texts), 16):
-            e.encode(texts[i:i + 16])
+            e.encode(texts[i : i + 16])
         embed = len(texts) / (time.perf_counter() - started)
         out[path.parent.name] = {
-            "articles": len(stories), "languages": sorted({s.lang for s in stories}),
+            "articles": len(stories),
+            "languages": sorted({s.lang for s in stories}),
             "chars_per_article": round(sum(map(len, texts)) / len(texts)),
-            "page_kb": round(sum(map(len, pages)) / len(pages) / 1024, 1), "extract_pages_per_s": extract,
-            "embed_articles_per_s": embed, "backend": e.backend,
-            "layouts": {name: fidelity(stories, layout, base) for name, layout in LAYOUTS.items()}}
+            "page_kb": round(sum(map(len, pages)) / len(pages) / 1024, 1),
+            "extract_pages_per_s": extract,
+            "embed_articles_per_s": embed,
+            "backend": e.backend,
+            "layouts": {name: fidelity(stories, layout, base) for name, layout in LAYOUTS.items()},
+        }
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=200, help="pages (variants of the fixture stories)")
-    parser.add_argument("--real", type=Path, action="append", default=[],
-                        help="JSON Lines (.gz) of real articles, e.g. ../shared/data/saudinewsnet/articles.jsonl.gz (repeatable)")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        action="append",
+        default=[],
+        help="JSON Lines (.gz) of real articles, e.g. ../shared/data/saudinewsnet/articles.jsonl.gz (repeatable)",
+    )
     parser.add_argument("-m", type=int, default=100, help="real articles of each --real set")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
@@ -321,8 +369,16 @@ def main() -> None:
         if args.real:
             print("real articles…", file=sys.stderr)
         real = real_articles(args.real, args.m) if args.real else None
-    result = {"cpu": cpu.model, "cores": cpu.cores, "flags": {k: getattr(cpu, k) for k in ("avx2", "avx512", "vnni", "bf16", "amx")},
-              "pages": args.n, "extraction": ex, "watch_round": rnd, "archive": arc, "real": real}
+    result = {
+        "cpu": cpu.model,
+        "cores": cpu.cores,
+        "flags": {k: getattr(cpu, k) for k in ("avx2", "avx512", "vnni", "bf16", "amx")},
+        "pages": args.n,
+        "extraction": ex,
+        "watch_round": rnd,
+        "archive": arc,
+        "real": real,
+    }
     bound = "embedding" if arc["warc_read_pages_per_s"] > arc["build_jsonl_articles_per_s"] else "extraction"
     result["bound_fixture"] = bound
     lines = [
@@ -357,23 +413,37 @@ def main() -> None:
         f"a build embeds {arc['build_jsonl_articles_per_s']:.1f} articles/s).",
     ]
     if real:
-        lines += ["", "Real articles (the shared data sets' text, in our page layouts): speed, and what extraction keeps",
-                  "", "| data set | languages | characters | page | extraction | embedding | extraction / embedding |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Real articles (the shared data sets' text, in our page layouts): speed, and what extraction keeps",
+            "",
+            "| data set | languages | characters | page | extraction | embedding | extraction / embedding |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, r in real.items():
-            lines.append(f"| {name} ({r['articles']}) | {', '.join(r['languages'])} | {r['chars_per_article']:,} | {r['page_kb']} KB | "
-                         f"{r['extract_pages_per_s']:.0f} pages/s | {r['embed_articles_per_s']:.1f} articles/s ({r['backend']}) | "
-                         f"{r['extract_pages_per_s'] / r['embed_articles_per_s']:.1f}× |")
-        lines += ["", "| data set | layout | paragraphs recovered | characters leaked | title exact | language right | id right | "
-                  "no article |", "|---|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {name} ({r['articles']}) | {', '.join(r['languages'])} | {r['chars_per_article']:,} | {r['page_kb']} KB | "
+                f"{r['extract_pages_per_s']:.0f} pages/s | {r['embed_articles_per_s']:.1f} articles/s ({r['backend']}) | "
+                f"{r['extract_pages_per_s'] / r['embed_articles_per_s']:.1f}× |"
+            )
+        lines += [
+            "",
+            "| data set | layout | paragraphs recovered | characters leaked | title exact | language right | id right | no article |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, r in real.items():
             for layout, f in r["layouts"].items():
-                lines.append(f"| {name} | {layout} | {f['paragraphs_recovered']:.1%} | {f['chars_leaked']:.1%} | {f['title_exact']:.0%} | "
-                             f"{f['lang_right']:.0%} | {f['id_right']:.0%} | {f['not_an_article']} |")
+                lines.append(
+                    f"| {name} | {layout} | {f['paragraphs_recovered']:.1%} | {f['chars_leaked']:.1%} | {f['title_exact']:.0%} | "
+                    f"{f['lang_right']:.0%} | {f['id_right']:.0%} | {f['not_an_article']} |"
+                )
         slowest = min(r["extract_pages_per_s"] / r["embed_articles_per_s"] for r in real.values())
         result["bound_real"] = "embedding" if slowest > 1 else "extraction"
-        lines += ["", f"What bounds a large archive build of real news: **{result['bound_real']}** (extraction is at least "
-                  f"{slowest:.1f}× as fast as embedding on every set)."]
+        lines += [
+            "",
+            f"What bounds a large archive build of real news: **{result['bound_real']}** (extraction is at least "
+            f"{slowest:.1f}× as fast as embedding on every set).",
+        ]
     out = ROOT / "bench" / "results" / "web_ingest.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

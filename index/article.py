@@ -29,8 +29,15 @@ class Article:
 
     def record(self) -> dict[str, str]:
         """The article as a JSON Lines record that index/ingest.py reads back (keywords, related, extra aside)."""
-        return {"id": self.id, "title": self.title, "body": self.body, "lang": self.lang, "date": self.date, "source": self.source,
-                "url": self.url}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "lang": self.lang,
+            "date": self.date,
+            "source": self.source,
+            "url": self.url,
+        }
 
     @property
     def day(self) -> str:

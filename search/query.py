@@ -50,9 +50,18 @@ class Hit:
     also_more: int = 0  # copies folded into the row beyond those listed
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "title": self.title, "score": round(self.score, 4), "cosine": round(self.cosine, 4),
-                "source": self.source, "date": self.date, "lang": self.lang, "url": self.url, "also": self.also,
-                "also_more": self.also_more}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "cosine": round(self.cosine, 4),
+            "source": self.source,
+            "date": self.date,
+            "lang": self.lang,
+            "url": self.url,
+            "also": self.also,
+            "also_more": self.also_more,
+        }
 
 
 @dataclass
@@ -108,8 +117,9 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
     return np.asarray(idx.positions(filters), np.int64)
 
 
-def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool,
-             query_pos: int | None, limit: int) -> tuple[list[Hit], list[dict], int]:
+def _rows_of(
+    plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool, query_pos: int | None, limit: int
+) -> tuple[list[Hit], list[dict], int]:
     """The plan as result rows (each with the copies folded into it), copies of the query, and how
     many of those there are beyond the `limit` listed. `grouped`: candidates were one per stored copy
     group, so each row's and the query's group members are listed first (search/copies.py)."""
@@ -157,9 +167,19 @@ def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: flo
     return [hits[i] for i in chosen]
 
 
-def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
-         query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
-         query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict], int]:
+def rank(
+    idx: OpenIndex,
+    qvec: np.ndarray,
+    terms: list[str],
+    k: int,
+    filters: Filters,
+    exclude: set[int] = frozenset(),
+    query_is_article: bool = True,
+    ranking: Ranking = Ranking(),
+    query_lang: str = "",
+    query_row: dict | None = None,
+    settings: QuerySettings = DEFAULTS,
+) -> tuple[list[Hit], list[dict], int]:
     """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
 
     The vector search sees one article per stored copy group (search/copies.py), unless the
@@ -208,8 +228,9 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    hits, copies, more = _rows_of(plan, rows, idx, qvec, grouped is not None, query_row["pos"] if query_row else None,
-                                  settings.copies_listed)
+    hits, copies, more = _rows_of(
+        plan, rows, idx, qvec, grouped is not None, query_row["pos"] if query_row else None, settings.copies_listed
+    )
     if ranking.diverse:
         hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
     return hits, copies, more
@@ -229,8 +250,15 @@ def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
     return days[len(days) // 2] if days else ""
 
 
-def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
-                  window_days: int | None = None, ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS) -> Box:
+def similar_to_id(
+    idx: OpenIndex,
+    article_id: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    window_days: int | None = None,
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+) -> Box:
     """The box under an indexed article: other stories, never the article or its copies.
 
     With no --since/--until, only articles within `window_days` of the article's date
@@ -248,32 +276,61 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
         filters = Filters(filters.lang, filters.source, since, until)
     terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True, settings=settings)
     qvec = idx.vector(row["pos"], row["lang"])
-    hits, copies, more = rank(idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"],
-                              query_row=row, settings=settings)
-    return Box({"id": row["id"], "title": display_title(row), "source": row["source"], "date": row["date"],
-                "lang": row["lang"], "related": row["related"]}, copies, more, hits, filters, qvec, terms)
+    hits, copies, more = rank(
+        idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"], query_row=row, settings=settings
+    )
+    return Box(
+        {
+            "id": row["id"],
+            "title": display_title(row),
+            "source": row["source"],
+            "date": row["date"],
+            "lang": row["lang"],
+            "related": row["related"],
+        },
+        copies,
+        more,
+        hits,
+        filters,
+        qvec,
+        terms,
+    )
 
 
-def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(),
-                    ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS) -> Box:
+def similar_to_text(
+    idx: OpenIndex,
+    embedder,
+    text: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+) -> Box:
     """The box for an article that is not in the index (a draft, a page from elsewhere)."""
     if not text.strip():
         raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
-    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=language.guess(text),
-                              settings=settings)
+    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=language.guess(text), settings=settings)
     lead = text.strip().split("\n", 1)[0]
-    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, more, hits,
-               filters, qvec, terms)
+    return Box(
+        {"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, more, hits, filters, qvec, terms
+    )
 
 
-def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking(),
-           settings: QuerySettings = DEFAULTS) -> Box:
+def search(
+    idx: OpenIndex,
+    embedder,
+    text: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+) -> Box:
     """Search by meaning and words; copies of one story fold into one row."""
     if not text.strip():
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
-    hits, _, _ = rank(idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking,
-                      query_lang=language.guess(text), settings=settings)
-    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], 0, hits, filters, qvec,
-               terms)
+    hits, _, _ = rank(
+        idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=language.guess(text), settings=settings
+    )
+    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], 0, hits, filters, qvec, terms)

@@ -47,8 +47,7 @@ class Options(BaseModel):
 
 
 class BoxOptions(Options):
-    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000,
-                        description="Days either side of the article's date, 0 = any time")
+    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")
 
 
 class TextQuery(Options):
@@ -132,14 +131,29 @@ def _query_options(request: Request) -> BoxOptions:
 def box_operation() -> dict:
     """GET /api/similar/{id} in the OpenAPI schema, as FastAPI would describe it (it lists only its own routes)."""
     fields = BoxOptions.model_json_schema()["properties"]
-    return {"tags": ["query"], "summary": "The similar-articles box under an indexed article", "operationId": "api_similar",
-            "parameters": [{"name": "article_id", "in": "path", "required": True, "description": "An indexed article's id",
-                            "schema": {"type": "string", "maxLength": MAX_ID}}]
-            + [{"name": name, "in": "query", "required": False, "description": field.get("description", ""),
-                "schema": field} for name, field in fields.items()],
-            "responses": {"200": {"description": "The box: the article, its copies and the rows (as `similar --json`)"},
-                          "404": {"description": "No article with this id"},
-                          "422": {"description": "A bad option, as one line"}}}
+    return {
+        "tags": ["query"],
+        "summary": "The similar-articles box under an indexed article",
+        "operationId": "api_similar",
+        "parameters": [
+            {
+                "name": "article_id",
+                "in": "path",
+                "required": True,
+                "description": "An indexed article's id",
+                "schema": {"type": "string", "maxLength": MAX_ID},
+            }
+        ]
+        + [
+            {"name": name, "in": "query", "required": False, "description": field.get("description", ""), "schema": field}
+            for name, field in fields.items()
+        ],
+        "responses": {
+            "200": {"description": "The box: the article, its copies and the rows (as `similar --json`)"},
+            "404": {"description": "No article with this id"},
+            "422": {"description": "A bad option, as one line"},
+        },
+    }
 
 
 router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"], include_in_schema=False)
@@ -169,8 +183,7 @@ async def api_coverage(request: Request, article_id: Id, lang: Shown = None) -> 
 
 
 @router.get("/api/stories", tags=["query"], summary="The corpus grouped into stories, largest first")
-async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2,
-                      lang: Shown = None) -> Response:
+async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2, lang: Shown = None) -> Response:
     ctx = context_of(request)
     payload, version = await ctx.read(stories_of, ctx, min_articles, lang)
     return json_response(payload, version=version)
@@ -196,22 +209,34 @@ async def healthz(request: Request) -> Response:
     return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
 
 
-@router.post("/api/articles", tags=["write"], summary="Add or update articles (JSON Lines, a JSON array, an HTML page or an "
-             "RSS/Atom feed, by Content-Type); needs the token",
-             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
-                                                        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                                                        "text/html": {"schema": {"type": "string"}},
-                                                        "application/rss+xml": {"schema": {"type": "string"}},
-                                                        "application/atom+xml": {"schema": {"type": "string"}}}}})
-async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False,
-                  url: Annotated[str | None, Query(max_length=2000, description="An HTML page's address, if it names none")] = None
-                  ) -> Response:
+@router.post(
+    "/api/articles",
+    tags=["write"],
+    summary="Add or update articles (JSON Lines, a JSON array, an HTML page or an RSS/Atom feed, by Content-Type); needs the token",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "text/html": {"schema": {"type": "string"}},
+                "application/rss+xml": {"schema": {"type": "string"}},
+                "application/atom+xml": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def api_add(
+    request: Request,
+    strict: Annotated[bool, Query(description="Stop at the first bad record")] = False,
+    url: Annotated[str | None, Query(max_length=2000, description="An HTML page's address, if it names none")] = None,
+) -> Response:
     ctx = context_of(request)
     ctx.authorize(request)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
-    summary = await ctx.write(request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict,
-                              request.headers.get("content-type", ""), url)
+    summary = await ctx.write(
+        request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict, request.headers.get("content-type", ""), url
+    )
     return json_response(summary, version=summary["version"])
 
 

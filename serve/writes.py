@@ -57,8 +57,7 @@ def _warning(p: Problem) -> str:
     return f"body:{e.line}: field '{e.field}': {e.reason} ({'skipped' if p.skipped else 'kept'})"
 
 
-def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False, content_type: str = "",
-        url: str | None = None) -> dict:
+def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False, content_type: str = "", url: str | None = None) -> dict:
     """Add or update the body's articles; returns add's summary and one warning per problem.
 
     `content_type` picks the reader (JSON by default); `url` is an HTML page's address when it names none.
@@ -82,8 +81,9 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False,
         path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}{suffix}"
         path.write_bytes(data)
         try:
-            summary = writers.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
-                                on_progress=on_progress, embedder=embedder)
+            summary = writers.add(
+                [path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)), on_progress=on_progress, embedder=embedder
+            )
         except BadInput as exc:  # --strict: the first problem, named by its place in the body
             fail = AkhbarError(f"body:{exc.line}: field '{exc.field}': {exc.reason}")
             fail.warnings = warnings  # type: ignore[attr-defined]

@@ -107,8 +107,9 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     cases = [Filters(lang="ar"), Filters(source="Reuters"), Filters(since="2023-09-01", until="2023-12-31")]
     # ask for every matching article; where one round of fetching cannot find them all, FAISS filters
     wanted = [len(idx.positions(f)) for f in cases]
-    after = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]]
-             for f, n in zip(cases, wanted)]
+    after = [
+        [h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"))[0]] for f, n in zip(cases, wanted)
+    ]
     used, real = [], q.faiss_selector
 
     def counting(allowed):
@@ -117,8 +118,10 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
 
     monkeypatch.setattr(q, "faiss_selector", counting)
     eager = dataclasses.replace(DEFAULTS, post_filter_max=0, selective=1.01)  # filter in FAISS at once
-    inside = [[h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"), settings=eager)[0]]
-              for f, n in zip(cases, wanted)]
+    inside = [
+        [h.id for h in q.rank(idx, qvec, [], n, f, query_is_article=False, ranking=q.Ranking("dense"), settings=eager)[0]]
+        for f, n in zip(cases, wanted)
+    ]
     assert after == inside and all(after)
     assert wanted[1] in used  # the Reuters query filtered inside FAISS, over exactly its articles
 

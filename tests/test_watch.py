@@ -32,8 +32,12 @@ AUTH = {"Authorization": f"Bearer {SERVE_TOKEN}"}
 def watch(site: w.NewsSite, index: Path, *args: str) -> subprocess.CompletedProcess:
     feeds = index.parent / "feeds.txt"
     feeds.write_text("# the site's feeds\n" + "\n".join(site.feed_urls()) + "\n", encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "akhbar.cli", "watch", str(feeds), "--index", str(index), "--every", "0", *POLITE, *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "akhbar.cli", "watch", str(feeds), "--index", str(index), "--every", "0", *POLITE, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def rows(index: Path) -> dict[str, dict]:
@@ -43,8 +47,17 @@ def rows(index: Path) -> dict[str, dict]:
 
 def test_two_rounds_index_exactly_the_good_articles_once_and_serve_answers_from_them(tmp_path):
     index = tmp_path / "news"
-    start = write_jsonl(tmp_path / "start.jsonl", [{"id": "start-1", "title": "Parliament passes the budget", "lang": "en",
-                                                    "body": "Parliament passed next year's budget on Monday after a long debate."}])
+    start = write_jsonl(
+        tmp_path / "start.jsonl",
+        [
+            {
+                "id": "start-1",
+                "title": "Parliament passes the budget",
+                "lang": "en",
+                "body": "Parliament passed next year's budget on Monday after a long debate.",
+            }
+        ],
+    )
     subprocess.run([sys.executable, "-m", "akhbar.cli", "build", str(start), "--index", str(index)], check=True, capture_output=True)
     server = Server(index, tmp_path / "server.log", SERVE_TOKEN).wait()
     try:
@@ -96,30 +109,39 @@ def test_two_rounds_index_exactly_the_good_articles_once_and_serve_answers_from_
 
             # a retraction stays out: the watcher remembers the link as done
             retracted = site.url(w.STORIES[2].path)  # listed again by the Atom feed, which has no validators
-            subprocess.run([sys.executable, "-m", "akhbar.cli", "remove", retracted, "--index", str(index)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "akhbar.cli", "remove", retracted, "--index", str(index)], check=True, capture_output=True
+            )
             after = watch(site, index, "--rounds", "1")
             assert after.returncode == 0, after.stderr
             assert retracted not in rows(index) and site.requests[w.STORIES[2].path] == 1
 
         # a CMS pushes an HTML page, and a feed with full content
         page = w.page(w.STORIES[0], "http://cms.example").replace("غزة".encode(), "القطاع".encode())
-        r = httpx.post(server.url + "/api/articles", content=page, headers={**AUTH, "Content-Type": "text/html; charset=utf-8"},
-                       timeout=120)
+        r = httpx.post(
+            server.url + "/api/articles", content=page, headers={**AUTH, "Content-Type": "text/html; charset=utf-8"}, timeout=120
+        )
         assert r.status_code == 200, r.text
         assert r.json()["indexed"] == 1 and rows(index)["http://cms.example" + w.STORIES[0].path]["lang"] == "ar"
         bare = page.replace(b'<link rel="canonical" href="http://cms.example/ar/2026/11/30/gaza-aid.html">', b"")
         r = httpx.post(server.url + "/api/articles", content=bare, headers={**AUTH, "Content-Type": "text/html"})
         assert r.status_code == 422 and "?url=" in r.json()["error"]
-        r = httpx.post(server.url + "/api/articles", params={"url": "http://cms.example/draft-7"}, content=bare,
-                       headers={**AUTH, "Content-Type": "text/html"}, timeout=120)
+        r = httpx.post(
+            server.url + "/api/articles",
+            params={"url": "http://cms.example/draft-7"},
+            content=bare,
+            headers={**AUTH, "Content-Type": "text/html"},
+            timeout=120,
+        )
         assert r.status_code == 200 and "http://cms.example/draft-7" in rows(index)
-        feed = w.atom("http://cms.example", [("/fr/1", w.STORIES[3].paragraphs[0]), ("", "sans lien")], "Le Quotidien") \
-            .replace(b'<link href="http://cms.example"/><id>http://cms.example</id>', b"")  # the second entry has no address
+        feed = w.atom("http://cms.example", [("/fr/1", w.STORIES[3].paragraphs[0]), ("", "sans lien")], "Le Quotidien").replace(
+            b'<link href="http://cms.example"/><id>http://cms.example</id>', b""
+        )  # the second entry has no address
         r = httpx.post(server.url + "/api/articles", content=feed, headers={**AUTH, "Content-Type": "application/atom+xml"}, timeout=120)
         assert r.status_code == 200, r.text
-        assert r.json()["indexed"] == 1 and r.json()["warnings"] == ["body:2: field 'link': missing: an entry's id is its article's URL "
-                                                                     "(skipped)"]
+        assert r.json()["indexed"] == 1 and r.json()["warnings"] == [
+            "body:2: field 'link': missing: an entry's id is its article's URL (skipped)"
+        ]
         assert httpx.get(server.url + "/api/similar/http://cms.example/fr/1").status_code == 200
     finally:
         server.stop()
@@ -141,8 +163,25 @@ def test_a_killed_watch_restarts_where_it_was_and_fetches_nothing_twice(tmp_path
     round_file = index / "watch" / "round.jsonl"
     with w.NewsSite() as site:
         feeds.write_text("\n".join(site.feed_urls()), encoding="utf-8")
-        args = [sys.executable, "-m", "akhbar.cli", "watch", str(feeds), "--index", str(index), "--rounds", "1", "--every", "0",
-                "--delay", "0.3", "--timeout", "2", "--max-mb", "1"]
+        args = [
+            sys.executable,
+            "-m",
+            "akhbar.cli",
+            "watch",
+            str(feeds),
+            "--index",
+            str(index),
+            "--rounds",
+            "1",
+            "--every",
+            "0",
+            "--delay",
+            "0.3",
+            "--timeout",
+            "2",
+            "--max-mb",
+            "1",
+        ]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         ready = (lambda: _pending(index) >= 2) if moment == "fetching" else round_file.exists
@@ -168,16 +207,24 @@ def test_a_killed_watch_restarts_where_it_was_and_fetches_nothing_twice(tmp_path
 def test_a_warc_builds_the_same_index_as_its_pages_given_as_files(tmp_path):
     pages, warc = web_corpus(tmp_path)
     for name, src in (("from-files", pages), ("from-warc", warc)):
-        run = subprocess.run([sys.executable, "-m", "akhbar.cli", "build", str(src), "--index", str(tmp_path / name), "--json"],
-                             capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [sys.executable, "-m", "akhbar.cli", "build", str(src), "--index", str(tmp_path / name), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert run.returncode == 0, run.stderr
     files, archive = rows(tmp_path / "from-files"), rows(tmp_path / "from-warc")
     assert files == archive and set(files) == {BASE + s.path for s in w.STORIES}
     assert run.stderr.count("warning: ") == 3  # the image, the 404 and the section front, each once with its record number
 
     def search(name: str, text: str) -> list:
-        out = subprocess.run([sys.executable, "-m", "akhbar.cli", "search", text, "--index", str(tmp_path / name), "--json", "-k", "5"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "akhbar.cli", "search", text, "--index", str(tmp_path / name), "--json", "-k", "5"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return [(r["id"], round(r["cosine"], 5)) for r in map(orjson.loads, out.splitlines())]
 
     results = search("from-files", "floods after heavy rain")

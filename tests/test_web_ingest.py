@@ -78,8 +78,11 @@ def _write_warc(path: Path, records: list[tuple[str, str, bytes, int]], gzip: bo
         for url, ctype, payload, status in records:
             req = StatusAndHeaders("GET / HTTP/1.1", [("Host", "news.example")], is_http_request=True)
             writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=req))
-            http = StatusAndHeaders(f"{status} {'OK' if status == 200 else 'Not Found'}",
-                                    [("Content-Type", ctype), ("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
+            http = StatusAndHeaders(
+                f"{status} {'OK' if status == 200 else 'Not Found'}",
+                [("Content-Type", ctype), ("Content-Length", str(len(payload)))],
+                protocol="HTTP/1.1",
+            )
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http))
 
 
@@ -90,9 +93,11 @@ def web_corpus(folder: Path) -> tuple[Path, Path]:
     for s in w.STORIES:
         (pages / s.path.strip("/").replace("/", "_")).write_bytes(w.page(s, BASE))
     records = [(BASE + s.path, f"text/html; charset={s.header_charset}", w.page(s, BASE), 200) for s in w.STORIES[:2]]
-    records += [(BASE + "/logo.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(100), 200),  # record 7
-                (BASE + "/gone.html", "text/html", b"<html><body>Not found</body></html>", 404),  # record 9
-                (BASE + "/world", "text/html", w.not_an_article(BASE), 200)]  # record 11
+    records += [
+        (BASE + "/logo.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(100), 200),  # record 7
+        (BASE + "/gone.html", "text/html", b"<html><body>Not found</body></html>", 404),  # record 9
+        (BASE + "/world", "text/html", w.not_an_article(BASE), 200),
+    ]  # record 11
     records += [(BASE + s.path, f"text/html; charset={s.header_charset}", w.page(s, BASE), 200) for s in w.STORIES[2:]]
     warc = folder / "crawl.warc.gz"
     _write_warc(warc, records)
@@ -111,9 +116,11 @@ def test_a_warc_gives_the_same_articles_as_its_pages_as_files_and_names_each_bad
     assert file_problems == []
     assert sorted(a.id for a in from_warc) == sorted(BASE + s.path for s in w.STORIES)
     assert sorted((a.record() for a in from_warc), key=str) == sorted((a.record() for a in from_files), key=str)
-    assert warc_problems == [f"{warc}:7: field 'record': not HTML (image/png) ({BASE}/logo.png) (skipped)",
-                             f"{warc}:9: field 'record': HTTP status 404 ({BASE}/gone.html), not a page (skipped)",
-                             f"{warc}:11: field 'record': no article text found (only 54 characters) ({BASE}/world) (skipped)"]
+    assert warc_problems == [
+        f"{warc}:7: field 'record': not HTML (image/png) ({BASE}/logo.png) (skipped)",
+        f"{warc}:9: field 'record': HTTP status 404 ({BASE}/gone.html), not a page (skipped)",
+        f"{warc}:11: field 'record': no article text found (only 54 characters) ({BASE}/world) (skipped)",
+    ]
 
 
 def test_a_truncated_warc_is_read_up_to_where_it_breaks_off(tmp_path):
@@ -139,8 +146,11 @@ def test_an_altered_record_fails_its_digest_and_costs_only_itself(tmp_path):
 
 def test_a_feed_file_is_indexed_from_its_entries_each_problem_at_its_entry_number(tmp_path):
     f = tmp_path / "news.rss"
-    f.write_bytes(w.rss(BASE, [(s.path, s.paragraphs[0]) for s in w.STORIES[:2]] + [("", "no link")], "Site")
-                  .replace(f"<link>{BASE}</link><guid>{BASE}</guid>".encode(), b""))
+    f.write_bytes(
+        w.rss(BASE, [(s.path, s.paragraphs[0]) for s in w.STORIES[:2]] + [("", "no link")], "Site").replace(
+            f"<link>{BASE}</link><guid>{BASE}</guid>".encode(), b""
+        )
+    )
     arts, problems = _read([f])
     assert [(a.id, a.lang, a.source) for a in arts] == [(BASE + s.path, "ar", "Site") for s in w.STORIES[:2]]
     assert problems == [f"{f}:3: field 'link': missing: an entry's id is its article's URL (skipped)"]
@@ -161,8 +171,12 @@ def test_fetcher_is_polite_and_gives_up_where_it_should():
         assert f.get(site.url("/feeds/ar.xml"), etag=first.etag).status == 304
         fr = f.get(site.url("/feeds/fr.rss"))
         assert f.get(site.url("/feeds/fr.rss"), last_modified=fr.last_modified).status == 304
-        for path, reason, retry in [(w.MISSING, "HTTP 404", False), (w.SLOW, "timed out after 2 s", True),
-                                    (w.HUGE, "over the size limit", False), (w.PRIVATE, "robots.txt disallows it", False)]:
+        for path, reason, retry in [
+            (w.MISSING, "HTTP 404", False),
+            (w.SLOW, "timed out after 2 s", True),
+            (w.HUGE, "over the size limit", False),
+            (w.PRIVATE, "robots.txt disallows it", False),
+        ]:
             with pytest.raises(FetchFailed, match=reason) as failed:
                 f.get(site.url(path))
             assert failed.value.retry is retry
@@ -181,8 +195,9 @@ def test_fetcher_is_polite_and_gives_up_where_it_should():
 def test_a_site_whose_robots_txt_fails_is_left_alone_this_round():
     with w.NewsSite() as site:
         site.answer_before = site.answer
-        site.answer = lambda path, seen, headers: (503, "text/plain", b"down", {}) if path == "/robots.txt" \
-            else site.answer_before(path, seen, headers)
+        site.answer = lambda path, seen, headers: (
+            (503, "text/plain", b"down", {}) if path == "/robots.txt" else site.answer_before(path, seen, headers)
+        )
         f = Fetcher(Politeness(delay=0, timeout=2.0))
         with pytest.raises(FetchFailed, match="robots.txt could not be read") as failed:
             f.get(site.url(w.STORIES[0].path))
@@ -194,8 +209,15 @@ def test_random_bytes_under_a_web_name_are_one_problem_never_a_crash(tmp_path, s
     import random
 
     rng = random.Random(suffix)
-    for i, data in enumerate([bytes(rng.randrange(256) for _ in range(5000)), b"", b"\x1f\x8b" + bytes(100),
-                              "نص عربي بترميز آخر".encode("cp1256") * 50, b"WARC/1.0\r\nWARC-Type: response\r\n\r\n"]):
+    for i, data in enumerate(
+        [
+            bytes(rng.randrange(256) for _ in range(5000)),
+            b"",
+            b"\x1f\x8b" + bytes(100),
+            "نص عربي بترميز آخر".encode("cp1256") * 50,
+            b"WARC/1.0\r\nWARC-Type: response\r\n\r\n",
+        ]
+    ):
         f = tmp_path / f"junk{i}{suffix}"
         f.write_bytes(data)
         arts, problems = _read([f])

@@ -32,47 +32,82 @@ class Story:
 
 
 STORIES = (
-    Story("/ar/2026/11/30/gaza-aid.html", "ar", "الأخبار اليوم", "وصول قافلة مساعدات جديدة إلى غزة عبر معبر رفح", "2026-11-30", (
-        "دخلت قافلة مساعدات إنسانية جديدة تضم عشرات الشاحنات إلى قطاع غزة صباح الأحد عبر معبر رفح، محملة بالأغذية والأدوية "
-        "والمستلزمات الطبية، وفق ما أعلنه الهلال الأحمر المصري.",
-        "وقال مسؤول في المعبر إن الشاحنات خضعت للتفتيش قبل عبورها، وإن الدفعة المقبلة يُنتظر أن تصل خلال الأيام القليلة المقبلة "
-        "إذا سمحت الظروف الأمنية بذلك.",
-        "وتطالب منظمات الإغاثة الدولية بزيادة عدد الشاحنات التي تدخل يوميا، مؤكدة أن الاحتياجات تفوق بكثير ما يصل حاليا إلى السكان "
-        "في شمال القطاع وجنوبه.",
-    )),
-    Story("/ar/2026/12/01/oil-prices.html", "ar", "صحيفة الاقتصاد", "أسعار النفط ترتفع بعد قرار أوبك بلس تمديد خفض الإنتاج", "2026-12-01", (
-        "ارتفعت أسعار النفط في تعاملات الاثنين بعد أن قررت مجموعة أوبك بلس تمديد العمل بخفض الإنتاج حتى نهاية الربع الأول من العام المقبل، "
-        "في خطوة تهدف إلى دعم استقرار السوق.",
-        "وصعد خام برنت بأكثر من اثنين في المئة ليتجاوز ثمانين دولارا للبرميل، فيما سجل خام غرب تكساس الوسيط مكاسب مماثلة.",
-        "ويرى محللون أن القرار يعكس حذر المنتجين من تباطؤ الطلب العالمي، خصوصا في الصين وأوروبا، مع استمرار حالة عدم اليقين الاقتصادي.",
-    ), charset="windows-1256", header_charset="utf-8"),
-    Story("/en/2026/12/02/flood-warning.html", "en", "The Daily Ledger", "Flood warnings issued as heavy rain hits the northern valleys",
-          "2026-12-02", (
-        "Forecasters issued flood warnings for the northern valleys on Tuesday after a second day of heavy rain swelled rivers and "
-        "closed several roads, the national weather service said.",
-        "Emergency crews evacuated dozens of homes near the river overnight, and schools in three towns were closed as a precaution. "
-        "Officials said more rain was expected before the weekend.",
-        "Residents were told to avoid driving through flooded streets and to follow updates from local authorities, who opened two "
-        "shelters in community halls for families who had to leave their homes.",
-    ), header_charset="iso-8859-1"),
-    Story("/fr/2026/12/02/greve-transports.html", "fr", "Le Quotidien", "Grève dans les transports : trafic très perturbé mardi à Paris",
-          "2026-12-02", (
-        "Le trafic était très perturbé mardi dans les transports en commun de la région parisienne, au premier jour d'une grève lancée "
-        "par plusieurs syndicats pour protester contre la réforme des retraites.",
-        "Seule une rame sur trois circulait sur la plupart des lignes de métro, et les usagers se sont rabattus sur le vélo et la "
-        "voiture, provoquant des embouteillages importants aux heures de pointe.",
-        "Les syndicats ont annoncé une nouvelle journée de mobilisation la semaine prochaine, tandis que le gouvernement appelle au "
-        "dialogue et dit rester ouvert à des aménagements du texte.",
-    )),
-    Story("/en/2026/12/03/central-bank.html", "en", "The Daily Ledger", "Central bank holds interest rates steady for a third month",
-          "2026-12-03", (
-        "The central bank kept its main interest rate unchanged on Wednesday for the third month in a row, saying inflation was "
-        "easing but remained above its target.",
-        "The governor told reporters that the bank would watch wage growth and energy prices closely before deciding on any cut, "
-        "adding that the economy had proved more resilient than expected.",
-        "Markets had widely expected the decision, and the currency was little changed after the announcement, while bond yields "
-        "edged lower in afternoon trading.",
-    )),
+    Story(
+        "/ar/2026/11/30/gaza-aid.html",
+        "ar",
+        "الأخبار اليوم",
+        "وصول قافلة مساعدات جديدة إلى غزة عبر معبر رفح",
+        "2026-11-30",
+        (
+            "دخلت قافلة مساعدات إنسانية جديدة تضم عشرات الشاحنات إلى قطاع غزة صباح الأحد عبر معبر رفح، محملة بالأغذية والأدوية "
+            "والمستلزمات الطبية، وفق ما أعلنه الهلال الأحمر المصري.",
+            "وقال مسؤول في المعبر إن الشاحنات خضعت للتفتيش قبل عبورها، وإن الدفعة المقبلة يُنتظر أن تصل خلال الأيام القليلة المقبلة "
+            "إذا سمحت الظروف الأمنية بذلك.",
+            "وتطالب منظمات الإغاثة الدولية بزيادة عدد الشاحنات التي تدخل يوميا، مؤكدة أن الاحتياجات تفوق بكثير ما يصل حاليا إلى السكان "
+            "في شمال القطاع وجنوبه.",
+        ),
+    ),
+    Story(
+        "/ar/2026/12/01/oil-prices.html",
+        "ar",
+        "صحيفة الاقتصاد",
+        "أسعار النفط ترتفع بعد قرار أوبك بلس تمديد خفض الإنتاج",
+        "2026-12-01",
+        (
+            "ارتفعت أسعار النفط في تعاملات الاثنين بعد أن قررت مجموعة أوبك بلس تمديد العمل بخفض الإنتاج "
+            "حتى نهاية الربع الأول من العام المقبل، في خطوة تهدف إلى دعم استقرار السوق.",
+            "وصعد خام برنت بأكثر من اثنين في المئة ليتجاوز ثمانين دولارا للبرميل، فيما سجل خام غرب تكساس الوسيط مكاسب مماثلة.",
+            "ويرى محللون أن القرار يعكس حذر المنتجين من تباطؤ الطلب العالمي، خصوصا في الصين وأوروبا، مع استمرار حالة عدم اليقين الاقتصادي.",
+        ),
+        charset="windows-1256",
+        header_charset="utf-8",
+    ),
+    Story(
+        "/en/2026/12/02/flood-warning.html",
+        "en",
+        "The Daily Ledger",
+        "Flood warnings issued as heavy rain hits the northern valleys",
+        "2026-12-02",
+        (
+            "Forecasters issued flood warnings for the northern valleys on Tuesday after a second day of heavy rain swelled rivers and "
+            "closed several roads, the national weather service said.",
+            "Emergency crews evacuated dozens of homes near the river overnight, and schools in three towns were closed as a precaution. "
+            "Officials said more rain was expected before the weekend.",
+            "Residents were told to avoid driving through flooded streets and to follow updates from local authorities, who opened two "
+            "shelters in community halls for families who had to leave their homes.",
+        ),
+        header_charset="iso-8859-1",
+    ),
+    Story(
+        "/fr/2026/12/02/greve-transports.html",
+        "fr",
+        "Le Quotidien",
+        "Grève dans les transports : trafic très perturbé mardi à Paris",
+        "2026-12-02",
+        (
+            "Le trafic était très perturbé mardi dans les transports en commun de la région parisienne, au premier jour d'une grève lancée "
+            "par plusieurs syndicats pour protester contre la réforme des retraites.",
+            "Seule une rame sur trois circulait sur la plupart des lignes de métro, et les usagers se sont rabattus sur le vélo et la "
+            "voiture, provoquant des embouteillages importants aux heures de pointe.",
+            "Les syndicats ont annoncé une nouvelle journée de mobilisation la semaine prochaine, tandis que le gouvernement appelle au "
+            "dialogue et dit rester ouvert à des aménagements du texte.",
+        ),
+    ),
+    Story(
+        "/en/2026/12/03/central-bank.html",
+        "en",
+        "The Daily Ledger",
+        "Central bank holds interest rates steady for a third month",
+        "2026-12-03",
+        (
+            "The central bank kept its main interest rate unchanged on Wednesday for the third month in a row, saying inflation was "
+            "easing but remained above its target.",
+            "The governor told reporters that the bank would watch wage growth and energy prices closely before deciding on any cut, "
+            "adding that the economy had proved more resilient than expected.",
+            "Markets had widely expected the decision, and the currency was little changed after the announcement, while bond yields "
+            "edged lower in afternoon trading.",
+        ),
+    ),
 )
 NEW_IN_ROUND_2 = STORIES[4]  # the English feed lists it only from its second request on
 
@@ -96,30 +131,50 @@ TEMPLATE = """<!DOCTYPE html>
 
 def page(story: Story, base: str) -> bytes:
     """The story's page as the site serves it (in the story's charset)."""
-    html = TEMPLATE.format(lang=story.lang, dir="rtl" if story.lang == "ar" else "ltr", charset=story.charset, title=escape(story.title),
-                           site=escape(story.site), url=base + story.path, date=story.date,
-                           paragraphs="\n".join(f"<p>{escape(p)}</p>" for p in story.paragraphs))
+    html = TEMPLATE.format(
+        lang=story.lang,
+        dir="rtl" if story.lang == "ar" else "ltr",
+        charset=story.charset,
+        title=escape(story.title),
+        site=escape(story.site),
+        url=base + story.path,
+        date=story.date,
+        paragraphs="\n".join(f"<p>{escape(p)}</p>" for p in story.paragraphs),
+    )
     return html.encode(story.charset)
 
 
 def not_an_article(base: str) -> bytes:
     """A section front: links and a line of text, no article."""
-    return (f'<html><head><title>World</title><link rel="canonical" href="{base}/world"></head><body><ul>'
-            + "".join(f'<li><a href="/x{i}">Headline {i}</a></li>' for i in range(5)) + "</ul></body></html>").encode()
+    return (
+        f'<html><head><title>World</title><link rel="canonical" href="{base}/world"></head><body><ul>'
+        + "".join(f'<li><a href="/x{i}">Headline {i}</a></li>' for i in range(5))
+        + "</ul></body></html>"
+    ).encode()
 
 
 def rss(base: str, items: list[tuple[str, str]], title: str) -> bytes:
-    rows = "".join(f"<item><title>{escape(t)}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
-                   f"<pubDate>Mon, 01 Dec 2026 08:00:00 GMT</pubDate><description>{escape(t)}</description></item>" for p, t in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
-            f"<link>{base}/</link><language>ar</language>{rows}</channel></rss>").encode()
+    rows = "".join(
+        f"<item><title>{escape(t)}</title><link>{base}{p}</link><guid>{base}{p}</guid>"
+        f"<pubDate>Mon, 01 Dec 2026 08:00:00 GMT</pubDate><description>{escape(t)}</description></item>"
+        for p, t in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+        f"<link>{base}/</link><language>ar</language>{rows}</channel></rss>"
+    ).encode()
 
 
 def atom(base: str, items: list[tuple[str, str]], title: str) -> bytes:
-    rows = "".join(f'<entry><title>{escape(t)}</title><link href="{base}{p}"/><id>{base}{p}</id>'
-                   f"<updated>2026-12-02T09:00:00Z</updated><summary>{escape(t)}</summary></entry>" for p, t in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>{escape(title)}</title>'
-            f"<id>{base}/en</id><updated>2026-12-02T09:00:00Z</updated>{rows}</feed>").encode()
+    rows = "".join(
+        f'<entry><title>{escape(t)}</title><link href="{base}{p}"/><id>{base}{p}</id>'
+        f"<updated>2026-12-02T09:00:00Z</updated><summary>{escape(t)}</summary></entry>"
+        for p, t in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>{escape(title)}</title>'
+        f"<id>{base}/en</id><updated>2026-12-02T09:00:00Z</updated>{rows}</feed>"
+    ).encode()
 
 
 # the faults, each at its own path
@@ -203,8 +258,11 @@ class NewsSite:
             etag = '"ar-feed-1"'
             if headers.get("If-None-Match") == etag:
                 return 304, "", b"", {"ETag": etag}
-            body = rss(b, [(STORIES[0].path, STORIES[0].title), (STORIES[1].path, STORIES[1].title), (MISSING, "removed"),
-                           (SECTION, "World")], "الأخبار اليوم")
+            body = rss(
+                b,
+                [(STORIES[0].path, STORIES[0].title), (STORIES[1].path, STORIES[1].title), (MISSING, "removed"), (SECTION, "World")],
+                "الأخبار اليوم",
+            )
             return 200, "application/rss+xml; charset=utf-8", body, {"ETag": etag}
         if path == "/feeds/en.atom":  # no validators: repeats its old items, plus a new one from the second poll on
             items = [(STORIES[2].path, STORIES[2].title), (SLOW, "slow"), (PDF, "report"), (PRIVATE, "draft")]

@@ -104,8 +104,9 @@ class Fetcher:
                     if size + len(tail) > self.polite.max_bytes:
                         raise FetchFailed(url, f"over the size limit (more than {self.polite.max_bytes:,} bytes)", False)
                     chunks.append(tail)
-                return Response(resp.url, resp.status, ctype, b"".join(chunks), resp.headers.get("ETag", ""),
-                                resp.headers.get("Last-Modified", ""))
+                return Response(
+                    resp.url, resp.status, ctype, b"".join(chunks), resp.headers.get("ETag", ""), resp.headers.get("Last-Modified", "")
+                )
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
                 return Response(url, 304, "", b"", exc.headers.get("ETag", ""), exc.headers.get("Last-Modified", ""))

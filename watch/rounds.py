@@ -79,9 +79,11 @@ class RoundSummary:
     version: str = ""
 
     def line(self) -> str:
-        return (f"round {self.round}: {self.feeds_read} feeds read ({self.feeds_unchanged} unchanged), {self.new_articles} new articles, "
-                f"{self.failures} failures; fetching {self.fetching:.1f} s, extracting {self.extracting:.1f} s, "
-                f"writing {self.writing:.1f} s; {self.articles:,} articles in the index")
+        return (
+            f"round {self.round}: {self.feeds_read} feeds read ({self.feeds_unchanged} unchanged), {self.new_articles} new articles, "
+            f"{self.failures} failures; fetching {self.fetching:.1f} s, extracting {self.extracting:.1f} s, "
+            f"writing {self.writing:.1f} s; {self.articles:,} articles in the index"
+        )
 
 
 def _by_host(links: list[str]) -> list[str]:
@@ -232,8 +234,9 @@ def _finish(s: RoundSummary, root: Path) -> RoundSummary:
     return s
 
 
-def watch(root: Path, feeds: list[str], every: float, rounds: int | None, fetcher: Fetcher, log: Log,
-          on_round: Callable[[RoundSummary], None]) -> None:
+def watch(
+    root: Path, feeds: list[str], every: float, rounds: int | None, fetcher: Fetcher, log: Log, on_round: Callable[[RoundSummary], None]
+) -> None:
     """Run rounds every `every` seconds (start to start), `rounds` times or until interrupted."""
     if layout.is_foreign(root):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")

@@ -66,20 +66,28 @@ class State:
     def fetched(self, link: str, article: Article) -> None:
         """The page at `link` was read: its article waits for the round's write (survives a kill)."""
         blob = orjson.dumps(article.record())
-        self.con.execute("INSERT INTO links(url, status, article) VALUES (?, 'pending', ?) "
-                         "ON CONFLICT(url) DO UPDATE SET status = 'pending', article = excluded.article", (link, blob))
+        self.con.execute(
+            "INSERT INTO links(url, status, article) VALUES (?, 'pending', ?) "
+            "ON CONFLICT(url) DO UPDATE SET status = 'pending', article = excluded.article",
+            (link, blob),
+        )
 
     def already_indexed(self, link: str) -> None:
-        self.con.execute("INSERT INTO links(url, status) VALUES (?, 'indexed') "
-                         "ON CONFLICT(url) DO UPDATE SET status = 'indexed', article = NULL", (link,))
+        self.con.execute(
+            "INSERT INTO links(url, status) VALUES (?, 'indexed') ON CONFLICT(url) DO UPDATE SET status = 'indexed', article = NULL",
+            (link,),
+        )
 
     def failed(self, link: str, reason: str, retry: bool) -> None:
         """A page that gave no article: tried again in a later round while `retry` and under MAX_TRIES."""
         row = self.con.execute("SELECT tries FROM links WHERE url = ?", (link,)).fetchone()
         tries = (row[0] if row else 0) + 1
         status = "retry" if retry and tries < MAX_TRIES else "given_up"
-        self.con.execute("INSERT INTO links(url, status, tries, reason) VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE "
-                         "SET status = excluded.status, tries = excluded.tries, reason = excluded.reason", (link, status, tries, reason))
+        self.con.execute(
+            "INSERT INTO links(url, status, tries, reason) VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE "
+            "SET status = excluded.status, tries = excluded.tries, reason = excluded.reason",
+            (link, status, tries, reason),
+        )
 
     def retries(self) -> list[str]:
         """Links that failed for a passing reason: tried again this round even if no feed lists them any more."""
@@ -87,15 +95,15 @@ class State:
 
     def pending(self) -> list[dict]:
         """Articles fetched and not yet written (this round's, and a killed round's), in a stable order."""
-        return [orjson.loads(blob) for (blob,) in
-                self.con.execute("SELECT article FROM links WHERE status = 'pending' ORDER BY url")]
+        return [orjson.loads(blob) for (blob,) in self.con.execute("SELECT article FROM links WHERE status = 'pending' ORDER BY url")]
 
     def written(self, feeds: dict[str, tuple[str, str]]) -> None:
         """After the index published the pending articles: mark them indexed and keep the feeds' validators."""
         with self.con:
             self.con.execute("BEGIN IMMEDIATE")
             self.con.execute("UPDATE links SET status = 'indexed', article = NULL WHERE status = 'pending'")
-            self.con.executemany("INSERT INTO feeds(url, etag, last_modified) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE "
-                                 "SET etag = excluded.etag, last_modified = excluded.last_modified",
-                                 [(u, e, m) for u, (e, m) in feeds.items()])
-
+            self.con.executemany(
+                "INSERT INTO feeds(url, etag, last_modified) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE "
+                "SET etag = excluded.etag, last_modified = excluded.last_modified",
+                [(u, e, m) for u, (e, m) in feeds.items()],
+            )

@@ -109,7 +109,14 @@ def articles(data: bytes, file: str) -> Iterator[tuple[int, Article | BadInput]]
         elif not e.text:
             yield n, BadInput(file, n, "body", "empty: the entry carries no content or summary")
         else:
-            art = Article(id=e.link, title=e.title, body=e.text, date=e.date, url=e.link,
-                          source=feed.title or urlsplit(e.link).hostname or "", origin=f"{file}:{n}")
+            art = Article(
+                id=e.link,
+                title=e.title,
+                body=e.text,
+                date=e.date,
+                url=e.link,
+                source=feed.title or urlsplit(e.link).hostname or "",
+                origin=f"{file}:{n}",
+            )
             art.lang = language.guess(art.text) or e.lang
             yield n, art

@@ -79,8 +79,9 @@ def decode(data: bytes, content_type: str | None = None) -> str:
 
 def _extract(tree, url: str, fast: bool):
     """trafilatura's extraction; `fast` skips its fallback extractors, which cost ~3x on a typical page."""
-    return trafilatura.bare_extraction(tree, url=url or None, fast=fast, with_metadata=True, include_comments=False,
-                                       include_tables=False, deduplicate=False)
+    return trafilatura.bare_extraction(
+        tree, url=url or None, fast=fast, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False
+    )
 
 
 def article_of(data: bytes, url: str = "", content_type: str | None = None, origin: str = "", fallback_id: str = "") -> Article:
@@ -115,8 +116,15 @@ def article_of(data: bytes, url: str = "", content_type: str | None = None, orig
     first, _, rest = body.partition("\n")
     if title and first.strip() == title and rest.strip():  # the headline is the title, not body text
         body = rest.strip()
-    art = Article(id=address or fallback_id, body=body, title=title, date=date, url=address,
-                  source=(doc.sitename or "").strip() or (urlsplit(address).hostname or ""), origin=origin)
+    art = Article(
+        id=address or fallback_id,
+        body=body,
+        title=title,
+        date=date,
+        url=address,
+        source=(doc.sitename or "").strip() or (urlsplit(address).hostname or ""),
+        origin=origin,
+    )
     art.lang = language.guess(art.text) or str(tree.get("lang") or "").split("-")[0].strip().lower()[:8]
     return art
 

@@ -31,12 +31,16 @@ def current_version(root: Path) -> Path:
     except FileNotFoundError:
         raise IndexNotFound(f"{root}: no akhbar index here (build one with 'akhbar build')") from None
     if not name.startswith(VERSION_PREFIX) or "/" in name or "\0" in name:
-        raise IndexNotFound(f"{root}/{CURRENT} is damaged (it does not name a version); "
-                            f"'akhbar rollback --index {root}' makes the newest intact version current")
+        raise IndexNotFound(
+            f"{root}/{CURRENT} is damaged (it does not name a version); "
+            f"'akhbar rollback --index {root}' makes the newest intact version current"
+        )
     folder = root / name
     if not folder.is_dir():
-        raise IndexNotFound(f"{root}: CURRENT names '{name[:80]}', which is missing; "
-                            f"'akhbar rollback --index {root}' makes the newest intact version current")
+        raise IndexNotFound(
+            f"{root}: CURRENT names '{name[:80]}', which is missing; "
+            f"'akhbar rollback --index {root}' makes the newest intact version current"
+        )
     return folder
 
 
@@ -46,8 +50,11 @@ WATCH = "watch"  # akhbar watch's state (watch/state.py), there before the first
 
 def is_foreign(root: Path) -> bool:
     """A folder that holds something else than an index (or the start of one): never written into."""
-    return root.exists() and not (root / CURRENT).exists() and any(
-        p.name not in (LOCK, WATCH) and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir())
+    return (
+        root.exists()
+        and not (root / CURRENT).exists()
+        and any(p.name not in (LOCK, WATCH) and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir())
+    )
 
 
 @contextmanager
@@ -62,8 +69,9 @@ def writer_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
-            raise IndexLocked(f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; "
-                              "try again when it has finished") from None
+            raise IndexLocked(
+                f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; try again when it has finished"
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))

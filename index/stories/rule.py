@@ -47,13 +47,23 @@ def mutual_threshold(same_language: bool, days: int | None) -> float:
 
 def lowest() -> float:
     """No pair links below this cosine: the end of every candidate list."""
-    return min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, config.STORY_LINK_COSINE,
-               config.STORY_MUTUAL_SAME_DAY_COSINE, config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE,
-               config.STORY_MUTUAL_COSINE, config.STORY_MUTUAL_CROSS_COSINE)
+    return min(
+        config.STORY_SAME_DAY_COSINE,
+        config.STORY_SAME_DAY_CROSS_COSINE,
+        config.STORY_LINK_COSINE,
+        config.STORY_MUTUAL_SAME_DAY_COSINE,
+        config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE,
+        config.STORY_MUTUAL_COSINE,
+        config.STORY_MUTUAL_CROSS_COSINE,
+    )
 
 
-def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]],
-           is_nearest_to: Callable[[int, float], bool]) -> tuple[int, float]:
+def choose(
+    lang: str,
+    day_of: Callable[[int], int | None],
+    candidates: Sequence[tuple[int, str, float]],
+    is_nearest_to: Callable[[int, float], bool],
+) -> tuple[int, float]:
     """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass, in
