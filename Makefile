@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_INDEX ?= demo-index
 SHARED ?= ../shared
 
-.PHONY: install demo serve lint check test browser-deps bench eval clean
+.PHONY: install demo serve lint check test browser-deps bench eval docs clean
 
 $(BIN)/akhbar: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ check: lint
 
 test: lint browser-deps
 	$(BIN)/python -m pytest -q
+
+# docs/cli.md from the code (tests/test_docs.py fails in `make check` when it is stale)
+docs: install
+	$(BIN)/python docs/make_cli_md.py > docs/cli.md
 
 bench: install
 	$(BIN)/python bench/embed_throughput.py $(SHARED)/data/saudinewsnet/articles.jsonl.gz

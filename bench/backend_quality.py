@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--backends", default="openvino-fp32,openvino-bf16")
     ap.add_argument("-n", type=int, default=300)
-    ap.add_argument("--skip", type=int, default=5000, help="SaudiNewsNet lines to skip (as the README's throughput run)")
+    ap.add_argument("--skip", type=int, default=5000, help="SaudiNewsNet lines to skip (as docs/benchmarks.md's throughput run)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-quality"))
     ap.add_argument("--sets", default="ECB+,MEANTIME,ANS")
     args = ap.parse_args()

@@ -1,6 +1,6 @@
 """Ray embedding against the single-process build, and how many vectors/s the one writer can absorb.
 
-Usage: python bench/ray_cluster.py ../shared/data/saudinewsnet/articles.jsonl.gz [-n 512] [--intake 20000]
+Usage: python bench/ray_embed.py ../shared/data/saudinewsnet/articles.jsonl.gz [-n 512] [--intake 20000]
 
 All in one run, so the ratios share the machine's state:
 1. a local build of the first n articles (one process, torch on every core): the baseline;

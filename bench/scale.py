@@ -2,7 +2,7 @@
 
 Usage: python bench/scale.py --from-index SRC -n 100000 [--kind ivf-sq8] [--work /tmp/akhbar-scale]
 
-SRC is a real index (e.g. `akhbar build` over a SaudiNewsNet slice, see README). Its stored
+SRC is a real index (e.g. `akhbar build` over a SaudiNewsNet slice, see docs/scale.md). Its stored
 vectors are replicated to n rows with small Gaussian noise (sigma 0.01 per dimension, on
 unit vectors; rows keep their source article's title, language, source and day, with
 suffixed ids). Measured: build time from stored vectors (SQLite, centering, FAISS),

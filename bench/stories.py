@@ -129,7 +129,7 @@ def seeds_table(story: dict[int, str], idx) -> list[str]:
 
 
 def seeds_summary(story: dict[int, str], idx, label: str) -> list[str]:
-    """The README's table: right/pairs per split and relation, by language pair (same language pooled)."""
+    """docs/ranking.md's table: right/pairs per split and relation, by language pair (same language pooled)."""
     counts = seed_counts(story, idx)
     cols = ("ar–en", "ar–fr", "en–fr", "same language")
     out = []

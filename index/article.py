@@ -28,7 +28,7 @@ class Article:
         return f"{self.title}\n{self.body}" if self.title else self.body
 
     def record(self) -> dict[str, str]:
-        """The article as a JSON Lines record that index/ingest.py reads back (keywords, related, extra aside)."""
+        """The article as a JSON Lines record that index/ingest/readers.py reads back (keywords, related, extra aside)."""
         return {
             "id": self.id,
             "title": self.title,

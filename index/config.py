@@ -10,7 +10,7 @@ FORMAT_VERSION = 5  # 4: stories stored with the articles (index/stories/links.p
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Articles are covered by windows of at most this many tokens (with <s> and </s>; e5 takes 512),
 # combined by CHUNK_METHOD: the first window (title and lead) weighs as much as all the rest.
-# Chosen with bench/eval_all.py --method/--window-tokens (README): on ECB+ lead/256 ties lead/512
+# Chosen with bench/eval_all.py --method/--window-tokens (docs/ranking.md): on ECB+ lead/256 ties lead/512
 # (recall@10 0.918 vs 0.919) and beats mean/512 (0.917), at 1.2x the speed of 512-token windows.
 WINDOW_TOKENS = 256
 CHUNK_METHOD = "lead"

@@ -12,7 +12,7 @@ from akhbar.index import config
 from akhbar.index.stories.same_row import RowRule
 
 # What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
-# Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (README table).
+# Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (docs/ranking.md, Evaluation).
 DEFAULT_MODE = "hybrid"
 
 
@@ -44,7 +44,7 @@ class QuerySettings:
     # `similar ID` looks this many days either side of the article's date unless told otherwise.
     similar_window_days: int = 90
     # Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
-    # bench/eval_all.py --modes/--fusion (README table): "centered" kept MEANTIME recall@3 at 1.0
+    # bench/eval_all.py --modes/--fusion (docs/ranking.md): "centered" kept MEANTIME recall@3 at 1.0
     # where "rrf" (k = 60) fell to 0.388 and "weighted" to 0.990; weight 0.2 is where recall gains
     # on ECB+, MEANTIME and ANS alike.
     fusion: str = "centered"  # "centered", "weighted" or "rrf"

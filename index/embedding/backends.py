@@ -1,7 +1,7 @@
 """Embedding backends: which runtime computes the model, in which arithmetic, chosen per CPU.
 
 Measured on a 2-core AMD EPYC with AVX-512 BF16 and VNNI, no AMX (bench/embed_throughput.py,
-README "Benchmark"): OpenVINO in bf16 is the fastest, then ONNX Runtime int8 and OpenVINO fp32,
+docs/benchmarks.md): OpenVINO in bf16 is the fastest, then ONNX Runtime int8 and OpenVINO fp32,
 then torch. The float backends agree with torch fp32 to a per-article cosine ≥ 0.9999, so their
 vectors share one index; int8 agrees only to ~0.995, so an int8 index takes vectors of that same
 int8 export only (see `check_comparable`).

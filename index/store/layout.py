@@ -145,7 +145,7 @@ def _drop_old_versions(root: Path, keep: set[str]) -> None:
     Two versions, not more: the previous one is also what `akhbar rollback` restores. An older
     one would rarely add a second chance: versions written as a delta share the base files
     (hard links), so damage to a base file is in all of them, and a merged version is a
-    whole copy of the index (1.9 GB at 1M articles, README) to keep for each.
+    whole copy of the index (1.9 GB at 1M articles, docs/architecture.md) to keep for each.
     """
     for old in root.iterdir():
         if old.is_dir() and old.name.startswith(VERSION_PREFIX) and old.name not in keep:
