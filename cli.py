@@ -154,7 +154,9 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
 
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
-SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
+SourcesArg = Annotated[
+    list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages; .html, feeds, .warc[.gz]) or folders")
+]
 RayOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -232,6 +234,41 @@ def add(
     _write_with_progress(
         functools.partial(target.add, sources, strict=strict, remote=_remote(ray, sources)), as_json, f"added to {target.root}"
     )
+
+
+@app.command()
+@fails_cleanly
+def watch(
+    feeds: Annotated[list[str], typer.Argument(metavar="FEEDS", help="RSS/Atom feed URLs, or files of them (one a line)")],
+    index: IndexOpt = None,
+    every: Annotated[str, typer.Option("--every", help="Time from one round's start to the next: 90s, 10m, 1h")] = "10m",
+    rounds: Annotated[Optional[int], typer.Option("--rounds", min=1, help="Stop after this many rounds [default: never]")] = None,
+    delay: Annotated[float, typer.Option("--delay", min=0, help="Seconds between requests to one site (a longer Crawl-delay wins)")] = 1.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds one page or feed may take")] = 20.0,
+    max_mb: Annotated[float, typer.Option("--max-mb", min=0.01, help="Largest page or feed read, in MB")] = 5.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Keep an index current from news feeds: poll them, fetch new articles' pages, add them (one write a round).
+
+    Polite: robots.txt, a per-site delay, conditional GET, a User-Agent naming akhbar. Never fetches an
+    article twice; after kill -9 it restarts where it was (its state is in INDEX/watch/).
+    Example: akhbar watch feeds.txt --index news-index --every 10m
+    """
+    from akhbar.watch.fetch import Fetcher, Politeness
+    from akhbar.watch.rounds import feed_urls, seconds_of
+    from akhbar.watch.rounds import watch as run
+
+    urls, interval = feed_urls(feeds), seconds_of(every)
+    root = config.index_dir(index)
+    fetcher = Fetcher(Politeness(delay=delay, timeout=timeout, max_bytes=int(max_mb * 1_000_000)))
+
+    def on_round(summary) -> None:
+        err.print(summary.line(), soft_wrap=True)
+        if as_json:
+            emit([summary.__dict__], (), True)
+
+    err.print(f"watching {len(urls)} feed(s) for {root}, every {every}" + (f", {rounds} round(s)" if rounds else ""))
+    run(root, urls, interval, rounds, fetcher, lambda line: err.print(line, soft_wrap=True), on_round)
 
 
 @app.command()

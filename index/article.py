@@ -27,6 +27,18 @@ class Article:
         """What gets embedded: the title leads, as on the page."""
         return f"{self.title}\n{self.body}" if self.title else self.body
 
+    def record(self) -> dict[str, str]:
+        """The article as a JSON Lines record that index/ingest/readers.py reads back (keywords, related, extra aside)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "lang": self.lang,
+            "date": self.date,
+            "source": self.source,
+            "url": self.url,
+        }
+
     @property
     def day(self) -> str:
         return self.date[:10]

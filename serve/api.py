@@ -209,12 +209,15 @@ async def healthz(request: Request) -> Response:
 @router.post(
     "/api/articles",
     tags=["write"],
-    summary="Add or update articles (JSON Lines or a JSON array); needs the token",
+    summary="Add or update articles (JSON Lines, a JSON array, an HTML page or an RSS/Atom feed, by Content-Type); needs the token",
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string"}},
                 "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "text/html": {"schema": {"type": "string"}},
+                "application/rss+xml": {"schema": {"type": "string"}},
+                "application/atom+xml": {"schema": {"type": "string"}},
             }
         }
     },
@@ -223,12 +226,15 @@ async def api_add(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
     strict: Annotated[bool, Query(description="Stop at the first bad record")] = False,
+    url: Annotated[str | None, Query(max_length=2000, description="An HTML page's address, if it names none")] = None,
 ) -> Response:
     ctx = context_of(request)
     ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
-    summary = await ctx.write(credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
+    summary = await ctx.write(
+        credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict, request.headers.get("content-type", ""), url
+    )
     return json_response(summary, version=summary["version"])
 
 

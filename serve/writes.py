@@ -1,8 +1,10 @@
 """Writes over HTTP: the same writers as `akhbar add` and `akhbar remove`, with the server's model.
 
-A request body (JSON Lines, or a JSON array of the same objects) is written to a file and read
-by the same ingest code as `add`, so the rules and the per-line problem report are the same:
-line N of JSON Lines, or element N of an array, is reported as `body:N`. Writes run one at a
+A request body (JSON Lines, or a JSON array of the same objects; an HTML page; an RSS or Atom
+feed, by its Content-Type) is written to a file and read by the same ingest code as `add`, so
+the rules and the per-record problem report are the same: line N of JSON Lines, element N of
+an array or entry N of a feed is reported as `body:N`. An HTML page is one article, its id its
+canonical URL (or the `url` given with it). Writes run one at a
 time in this process; a CLI writer holding the index's lock makes a request fail with 409.
 """
 
@@ -16,6 +18,7 @@ import orjson
 
 from akhbar.index import writers
 from akhbar.index.errors import AkhbarError, BadInput
+from akhbar.index.ingest import feed, webpage
 from akhbar.index.ingest.readers import Problem
 
 
@@ -34,13 +37,30 @@ def _lines(body: bytes) -> bytes:
     return b"".join(orjson.dumps(item) + b"\n" for item in items)
 
 
+def _input(body: bytes, content_type: str, url: str | None) -> tuple[str, bytes]:
+    """(file suffix, bytes) of the input file `add` reads, by the body's Content-Type."""
+    media = content_type.split(";")[0].strip().lower()
+    if media in webpage.HTML_TYPES:
+        try:
+            article = webpage.article_of(body, url or "", content_type, origin="body:1")
+        except webpage.NotAnArticle as exc:
+            hint = "; send its address as ?url=" if str(exc).startswith("no URL") else ""
+            raise AkhbarError(f"body: {exc}{hint}") from None
+        return ".jsonl", orjson.dumps(article.record()) + b"\n"
+    if media in feed.FEED_TYPES:
+        return ".xml", body
+    return ".jsonl", _lines(body)
+
+
 def _warning(p: Problem) -> str:
     e = p.error
     return f"body:{e.line}: field '{e.field}': {e.reason} ({'skipped' if p.skipped else 'kept'})"
 
 
-def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False) -> dict:
+def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False, content_type: str = "", url: str | None = None) -> dict:
     """Add or update the body's articles; returns add's summary and one warning per problem.
+
+    `content_type` picks the reader (JSON by default); `url` is an HTML page's address when it names none.
 
     Raises:
         AkhbarError: nothing could be indexed, a --strict problem, or the index is locked;
@@ -48,7 +68,7 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False)
         WriteTimeout: past `seconds` (checked after each embedded batch); the index is unchanged.
     """
     if not body.strip():
-        raise AkhbarError("the body holds no articles: send JSON Lines or a JSON array of articles")
+        raise AkhbarError("the body holds no articles: send JSON Lines or a JSON array of articles, an HTML page or a feed")
     warnings: list[str] = []
     deadline = time.monotonic() + seconds
 
@@ -56,9 +76,10 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False)
         if time.monotonic() > deadline:
             raise WriteTimeout(f"the write took longer than {seconds:g} s and was abandoned; the index is unchanged")
 
+    suffix, data = _input(body, content_type, url)
     with tempfile.TemporaryDirectory(prefix="akhbar-post-") as tmp:
-        path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
-        path.write_bytes(_lines(body))
+        path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}{suffix}"
+        path.write_bytes(data)
         try:
             summary = writers.add(
                 [path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)), on_progress=on_progress, embedder=embedder

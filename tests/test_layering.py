@@ -1,7 +1,7 @@
-"""Data flows one way: index/ never imports search/, only cli.py imports serve/, the rooms of index/ import
-each other only downstream (ROOMS), the facade (akhbar.Index) is called only from above (the CLI, serve/),
-and no two modules import each other (directly or round a longer loop).
-Read from the source, so a lazy import counts too."""
+"""Data flows one way: index/ never imports search/, only cli.py imports serve/ and watch/, watch/ imports
+index/ alone, the rooms of index/ import each other only downstream (ROOMS), the facade (akhbar.Index) is
+called only from above (the CLI, serve/), and no two modules import each other (directly or round a longer
+loop). Read from the source, so a lazy import counts too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import ast
 
 from tests.helpers import ROOT
 
-PACKAGES = ("index", "search", "serve")
+PACKAGES = ("index", "search", "serve", "watch")
 
 # What each room of index/ may import besides itself and the modules every room shares (SHARED). Data flows
 # ingest -> embedding -> store -> stories: ingest reads articles, embedding turns text into vectors, both
@@ -92,6 +92,23 @@ def test_only_the_cli_imports_serve():
         if not m.startswith("akhbar.serve") and m != "akhbar.cli"
     }
     assert not {m: d for m, d in wrong.items() if d}, wrong
+
+
+def test_only_the_cli_imports_watch_and_watch_imports_only_index():
+    graph = _imports()
+    wrong = {
+        m: sorted(d for d in deps if d.startswith("akhbar.watch"))
+        for m, deps in graph.items()
+        if not m.startswith("akhbar.watch") and m != "akhbar.cli"
+    }
+    assert not {m: d for m, d in wrong.items() if d}, wrong
+    outside = {
+        m: sorted(d for d in deps if not d.startswith(("akhbar.index", "akhbar.watch")))
+        for m, deps in graph.items()
+        if m.startswith("akhbar.watch")
+    }
+    assert not {m: d for m, d in outside.items() if d}, outside
+    assert any(m.startswith("akhbar.watch.") for m in graph)  # the rule is checked on real modules
 
 
 def test_no_import_cycles():

@@ -1,8 +1,9 @@
 """Stream articles out of files and folders, reporting every bad record by file, line and field.
 
-Formats: JSON Lines and CSV (optionally .gz), .txt/.md files, and saved pages in the seed's
-format. Records are yielded one at a time, so a corpus larger than memory ingests; only the
-set of ids seen is kept, to catch duplicates. A bad record costs that record only; a file that
+Formats: JSON Lines and CSV (optionally .gz), .txt/.md files, saved pages in the seed's
+format, and the web's files (index/ingest/web_sources.py: HTML pages, feeds, WARC archives). Records
+are yielded one at a time, so a corpus larger than memory ingests; only the set of ids seen is
+kept, to catch duplicates. A bad record costs that record only; a file that
 is not UTF-8 text at all (binary, another encoding, not gzip) is reported once, as a file.
 """
 
@@ -23,7 +24,7 @@ import orjson
 
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.ingest import language
+from akhbar.index.ingest import language, web_sources
 from akhbar.index.ingest.page import is_page, parse_page
 
 KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
@@ -247,7 +248,7 @@ def files_of(sources: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
     for src in map(Path, sources):
         if src.is_dir():
             for f in sorted(src.rglob("*")):
-                if f.is_file() and f.name.endswith(RECORD_SUFFIXES + TEXT_SUFFIXES):
+                if f.is_file() and f.name.lower().endswith(RECORD_SUFFIXES + TEXT_SUFFIXES + web_sources.SUFFIXES):
                     yield f, src
         elif src.exists():  # a file, or a pipe streaming one
             yield src, src
@@ -307,10 +308,11 @@ def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
                         yield Problem(BadInput(name, line, key, "unknown field; kept as extra"), False)
                 yield from _unique(art, seen, name, line)
         else:
-            try:
-                items = list(_text_file(path, root))
+            web = path.name.lower().endswith(web_sources.SUFFIXES)
+            try:  # a web file streams (a WARC may hold millions of pages); a text file is small
+                items = web_sources.items(path, root, name) if web else iter(list(_text_file(path, root)))
             except FILE_ERRORS as exc:
-                items = [(1, BadInput(name, 1, "file", f"unreadable ({exc})"))]
+                items = iter([(1, BadInput(name, 1, "file", f"unreadable ({exc})"))])
             for line, item in items:
                 if isinstance(item, BadInput):
                     yield Problem(item, True)

@@ -45,16 +45,22 @@ def current_version(root: Path) -> Path:
 
 
 LOCK = "LOCK"
+WATCH = "watch"  # akhbar watch's state (watch/state.py), there before the first build it starts
+
+
+def is_foreign(root: Path) -> bool:
+    """A folder that holds something else than an index (or the start of one): never written into."""
+    return (
+        root.exists()
+        and not (root / CURRENT).exists()
+        and any(p.name not in (LOCK, WATCH) and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir())
+    )
 
 
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """One writer at a time per index; a second one gets a clear error, not a corrupt index."""
-    if (
-        root.exists()
-        and not (root / CURRENT).exists()
-        and any(p.name != LOCK and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir())
-    ):
+    if is_foreign(root):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
