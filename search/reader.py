@@ -86,6 +86,10 @@ class OpenIndex:
         """The stored story (the id of its first article) of a live article."""
         return store.story_at(self._con, pos)
 
+    def stories_at(self, positions: list[int]) -> dict[int, str]:
+        """The stored story of each live article among the positions (at most ~500 at a time)."""
+        return store.stories_at(self._con, positions, "story")  # type: ignore[return-value]
+
     def story_members(self, story: str) -> list[int]:
         """Positions of a story's live articles, in arrival order."""
         return store.story_members(self._con, story)

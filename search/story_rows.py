@@ -1,0 +1,105 @@
+"""One row per stored story, shown in the reader's language.
+
+A result list (the box, search) ranks candidate articles; a reader wants events. Each candidate
+belongs to a stored story (index/story_links.py): the row is the story, its score the best of
+its candidates', and the article it shows is the story's article in the reader's language that
+is nearest the query (else its best candidate). The story's other articles are folded into the
+row (`also`: the first settings.copies_listed by cosine with the query, then a count), so an
+Arabic reader sees the Arabic article of a story covered in English and French, not the English
+and French articles as two rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from akhbar.search.hybrid import ROW_COLUMNS
+from akhbar.search.reader import OpenIndex
+from akhbar.search.settings import QuerySettings
+
+# a story's articles read to choose its shown one and list its coverage: the first by arrival
+MEMBERS_READ = 200
+
+
+@dataclass
+class StoryRow:
+    """A story as one row: the article shown, the story's score and size, its other articles."""
+
+    story: str
+    pos: int  # the article shown
+    score: float  # what ordered the row (the mode's score, decayed by date distance in a box)
+    cosine: float  # the shown article's cosine with the query
+    articles: int  # the story's live articles
+    languages: list[str]
+    also: list[dict] = field(default_factory=list)  # its other articles, nearest the query first
+    also_more: int = 0
+
+
+def stories_of(idx: OpenIndex, positions: list[int]) -> dict[int, str]:
+    """The stored story of each live position."""
+    out: dict[int, str] = {}
+    for i in range(0, len(positions), 500):
+        out.update(idx.stories_at(positions[i : i + 500]))
+    return out
+
+
+def day_factor(day: str, anchor: str, settings: QuerySettings) -> float:
+    """How much a row's score keeps at its distance in days from the box's article: 1 the same day,
+    falling towards 1 - settings.date_weight with half-life settings.date_half_life days. A decay,
+    never a cut: an undated row or article keeps the middle of the range."""
+    if not settings.date_weight:
+        return 1.0
+    if not day or not anchor:
+        return 1.0 - settings.date_weight / 2
+    days = abs((date.fromisoformat(day) - date.fromisoformat(anchor)).days)
+    return 1.0 - settings.date_weight * (1.0 - 0.5 ** (days / settings.date_half_life))
+
+
+def rank_stories(cands: list[tuple[int, float, float]], story: dict[int, str], rows: dict[int, dict],
+                 passes: Callable[[int, dict], bool], floor: float, skip: set[str], anchor: str,
+                 settings: QuerySettings) -> list[tuple[str, float, int]]:
+    """Stories by their best candidate: (story, score, that candidate), best first. A candidate
+    counts when it passes the filters and its cosine reaches `floor`; stories in `skip` (the box's
+    own) are left out. With an `anchor` day, scores decay with the days between (day_factor)."""
+    best: dict[str, tuple[float, int]] = {}
+    for pos, score, cos in cands:
+        s = story.get(pos)
+        if s is None or s in skip or cos < floor or not passes(pos, rows[pos]):
+            continue
+        if anchor:
+            score = score * day_factor(rows[pos]["day"], anchor, settings)
+        if s not in best or score > best[s][0]:
+            best[s] = (score, pos)
+    return sorted(((s, sc, p) for s, (sc, p) in best.items()), key=lambda x: -x[1])
+
+
+def _listed(row: dict, cosine: float) -> dict:
+    return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(cosine, 4)}
+
+
+def build_row(idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndarray, reader_lang: str,
+              passes: Callable[[int, dict], bool], limit: int, exclude: frozenset[int] = frozenset()) -> StoryRow:
+    """A story's row: the article shown is its nearest to the query in the reader's language among
+    those the filters pass (else `best`, its best candidate); the rest are its coverage."""
+    members = [p for p in idx.story_members(story) if p not in exclude]
+    total = len(members)
+    read = members[:MEMBERS_READ] if best in members[:MEMBERS_READ] else members[: MEMBERS_READ - 1] + [best]
+    rows = idx.rows(read, ROW_COLUMNS)
+    read = [p for p in read if p in rows]
+    cos = dict(zip(read, (idx.vectors_at(read, [rows[p]["lang"] for p in read]) @ qvec).tolist())) if read else {}
+    in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
+    shown = max(in_reader, key=cos.__getitem__) if reader_lang and in_reader else best
+    others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
+    langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
+    return StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, [_listed(rows[p], cos[p]) for p in others[:limit]],
+                    max(0, total - 1 - min(len(others), limit)))
+
+
+def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
+    """The box's first row: the article's own story (its coverage in every language), the article
+    itself shown."""
+    return build_row(idx, idx.story_of(pos), 1.0, pos, qvec, "", lambda p, r: True, limit)
