@@ -114,6 +114,19 @@ def _ranking(mode: str, recency: int = 0, diverse: bool = False):
 HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
 
 
+def _table_rows(rows: list[dict]) -> list[dict]:
+    """The table's columns of result objects (which carry none of them: --json prints the objects)."""
+    from akhbar.search.present import also_named
+
+    return [{**r, "#": i, "day": r["date"][:10], "also in": also_named(r),
+             **({"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {})}
+            for i, r in enumerate(rows, 1)]
+
+
+ReaderOpt = Annotated[Optional[str], typer.Option("--reader-lang", help="Show each story's article in this language where it has one "
+                                                  "(default: the article's language for similar, the query's for search)")]
+
+
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
     """Run a writer (any of index/build.py's: each takes on_problem and on_progress) with a progress bar
     and warnings on stderr, then print its summary."""
@@ -232,11 +245,13 @@ def similar(
     recency: RecencyOpt = 0,
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
+    reader_lang: ReaderOpt = None,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """The similar-articles box: other stories like this one, each story once, copies folded.
+    """The similar-articles box: the article's own story, then other stories on its subject from
+    any time, one row each, in the reader's language where the story has it.
 
     Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
     """
@@ -250,14 +265,14 @@ def similar(
     filters = _filters(lang, source, since, until)
     embedder = query_embedder(idx.manifest, model, backend) if explain or article_id is None else None  # one model load at most
     if article_id is not None:
-        box = query.similar_to_id(idx, article_id, k, filters, window, ranking)
+        box = query.similar_to_id(idx, article_id, k, filters, window, ranking, reader_lang=reader_lang)
     else:
         if file is not None:
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-        box = query.similar_to_text(idx, embedder, text or "", k, filters, ranking)
+        box = query.similar_to_text(idx, embedder, text or "", k, filters, ranking, reader_lang=reader_lang)
     rows = present.hit_rows(box, idx, embedder if explain else None)
     if as_json:
         emit(rows, (), True)
@@ -265,12 +280,13 @@ def similar(
     a = box.article
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
-    if box.copies:
-        more = f" and {box.copies_more} more" if box.copies_more else ""
-        out.print("Same story also published by: " + ", ".join(present.outlet(c) for c in box.copies) + more)
+    if box.story is not None:
+        own = box.story.as_dict()
+        out.print(f"Its story: {own['articles']} articles in {', '.join(own['languages'])}"
+                  + (f" (also {present.also_named(own)})" if own["also"] else "") + f"; akhbar coverage {a['id']}")
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
-    emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
+    emit(_table_rows(rows), HIT_COLUMNS + (("why",) if explain else ()), False)
 
 
 @app.command()
@@ -287,11 +303,13 @@ def search(
     recency: RecencyOpt = 0,
     diverse: DiverseOpt = False,
     explain: ExplainOpt = False,
+    reader_lang: ReaderOpt = None,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """Search by meaning and words, in any language.
+    """Search by meaning and words, in any language: one row per story, each language's coverage
+    found, rows under a calibrated floor left out.
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
@@ -301,8 +319,9 @@ def search(
     ranking = _ranking(mode, recency, diverse)
     idx = open_index(config.index_dir(index))
     embedder = query_embedder(idx.manifest, model, backend)
-    box = query.search(idx, embedder, text, k, _filters(lang, source, since, until), ranking)
-    emit(present.hit_rows(box, idx, embedder if explain else None), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
+    box = query.search(idx, embedder, text, k, _filters(lang, source, since, until), ranking, reader_lang=reader_lang)
+    rows = present.hit_rows(box, idx, embedder if explain else None)
+    emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
 
 @app.command()

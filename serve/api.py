@@ -17,8 +17,9 @@ from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 from akhbar.search.stats import stats as index_stats
 from akhbar.search.stories import coverage as story_of
 from akhbar.search.stories import stories as find_stories
-from akhbar.serve import writes
+from akhbar.serve import labels, writes
 from akhbar.serve.context import Context, Limits, context_of, json_response
+from akhbar.serve.schema import BoxAnswer, SearchAnswer
 
 router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
@@ -41,12 +42,19 @@ class Options(BaseModel):
     recency: int = Field(0, ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")
     diverse: bool = Field(False, description="Rows that differ from each other (MMR)")
     explain: bool = Field(False, description="Each row's best-matching passage and shared terms (loads the model)")
+    reader_lang: str | None = Field(None, max_length=16, description="Show each story's article in this language where it "
+                                    "has one (default: the Accept-Language header's first, else the article's or query's)")
 
     def filters(self) -> query.Filters:
         return query.Filters(self.lang, self.source, self.since, self.until)
 
     def ranking(self) -> query.Ranking:
         return query.Ranking(self.mode, self.recency, self.diverse)
+
+    def reader(self, request: Request) -> str | None:
+        """reader_lang, else the first language of the request's Accept-Language header, else None
+        (the article's or the query's language)."""
+        return self.reader_lang or next(iter(labels.accepted(request.headers.get("accept-language", ""))), None) or None
 
 
 class BoxOptions(Options):
@@ -62,19 +70,19 @@ class SearchQuery(Options):
     q: str = Field(..., min_length=1, max_length=Limits().max_query_chars, description="What to look for")
 
 
-def similar_to_id(ctx: Context, article_id: str, o: BoxOptions, explain) -> tuple[dict, str]:
+def similar_to_id(ctx: Context, article_id: str, o: BoxOptions, explain, reader: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        box = query.similar_to_id(idx, article_id, o.k, o.filters(), o.window, o.ranking())
+        box = query.similar_to_id(idx, article_id, o.k, o.filters(), o.window, o.ranking(), reader_lang=reader)
         return {**present.box_head(box), "results": present.hit_rows(box, idx, explain)}, version.name
 
 
-def similar_to_text(ctx: Context, o: Options, text: str, as_search: bool, embedder) -> tuple[dict, str]:
+def similar_to_text(ctx: Context, o: Options, text: str, as_search: bool, embedder, reader: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
         run = query.search if as_search else query.similar_to_text
-        box = run(idx, embedder, text, o.k, o.filters(), o.ranking())
-        head = {"query": text} if as_search else present.box_head(box)
+        box = run(idx, embedder, text, o.k, o.filters(), o.ranking(), reader_lang=reader)
+        head = {"query": text, "reader_lang": box.reader_lang} if as_search else present.box_head(box)
         return {**head, "results": present.hit_rows(box, idx, embedder if o.explain else None)}, version.name
 
 
@@ -115,7 +123,7 @@ async def api_similar(request: Request) -> Response:
     ctx = context_of(request)
     o = _query_options(request)
     explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None
-    payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with)
+    payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with, o.reader(request))
     return json_response(payload, version=version)
 
 
@@ -140,7 +148,9 @@ def box_operation() -> dict:
                             "schema": {"type": "string", "maxLength": MAX_ID}}]
             + [{"name": name, "in": "query", "required": False, "description": field.get("description", ""),
                 "schema": field} for name, field in fields.items()],
-            "responses": {"200": {"description": "The box: the article, its copies and the rows (as `similar --json`)"},
+            "responses": {"200": {"description": "The box: the article, its own story and copies, and the rows "
+                                         "(as `similar --json`)",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BoxAnswer"}}}},
                           "404": {"description": "No article with this id"},
                           "422": {"description": "A bad option, as one line"}}}
 
@@ -148,19 +158,21 @@ def box_operation() -> dict:
 router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"], include_in_schema=False)
 
 
-@router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text")
+@router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text",
+             responses={200: {"model": BoxAnswer, "description": "The box (as `similar --text … --json`)"}})
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, body, body.text, False, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, body, body.text, False, embedder, body.reader(request))
     return json_response(payload, version=version)
 
 
-@router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language")
+@router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language",
+            responses={200: {"model": SearchAnswer, "description": "One row per story (as `search --json`)"}})
 async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, o, o.q, True, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, o, o.q, True, embedder, o.reader(request))
     return json_response(payload, version=version)
 
 
