@@ -33,21 +33,32 @@ def query_language(idx: OpenIndex, text: str, words: list[tuple[int, float]] | N
     return langs.most_common(1)[0][0] if langs else ""
 
 
-def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, settings: QuerySettings) -> list[int]:
-    """The best candidates in the query's language (any, if it has none) whose cosine with the
-    query reaches settings.query_floor, each after the first near the first (a seed off the
-    subject would widen the search to its own)."""
-    same = [c for c in cands if seen.rows[c[0]]["lang"] == query_lang] or cands
-    chosen: list[int] = []
-    for pos, _, cos in same:
-        if len(chosen) == settings.widen_seeds:
+def _pick(order: list[tuple[int, float, float]], seen: Seen, query_lang: str, most: int, similarity: float) -> list[int]:
+    """The first in the query's language (else the first), then up to `most` in all, in order,
+    near that first one."""
+    first = next((c[0] for c in order if seen.rows[c[0]]["lang"] == query_lang), order[0][0])
+    chosen = [first]
+    for pos, _, _ in order:
+        if len(chosen) == most:
             break
-        if cos < settings.query_floor:
-            continue
-        if chosen and float(seen.vector[pos] @ seen.vector[chosen[0]]) < settings.min_similarity:
-            continue
-        chosen.append(pos)
+        if pos != first and float(seen.vector[pos] @ seen.vector[first]) >= similarity:
+            chosen.append(pos)
     return chosen
+
+
+def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, settings: QuerySettings) -> list[int]:
+    """Candidates whose cosine with the query reaches settings.query_floor: the best in the
+    query's language (a short query's vector is nearest its own language, and its best match
+    elsewhere can be off the subject: the Paris Olympics for "séisme"), then up to
+    settings.widen_seeds in all, in any language, near that first one (a seed off the subject
+    would widen the search to its own). Picked by cosine (dense's seeds) and, for another mode,
+    also in its order: hybrid's seeds hold dense's, so what dense shows passes for hybrid too."""
+    live = [c for c in cands if c[2] >= settings.query_floor]
+    if not live:
+        return []
+    by_cosine = _pick(sorted(live, key=lambda c: -c[2]), seen, query_lang, settings.widen_seeds, settings.min_similarity)
+    by_mode = _pick(live, seen, query_lang, settings.widen_seeds, settings.min_similarity)
+    return list(dict.fromkeys(by_mode + by_cosine))
 
 
 def widen(idx: OpenIndex, cands: list[tuple[int, float, float]], seen: Seen, qvec: np.ndarray, query_lang: str,

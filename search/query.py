@@ -301,8 +301,7 @@ def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = 
     if not text.strip():
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
-    words = hybrid.lexical_list(idx, terms, settings) if ranking.mode != "dense" else None
-    lang = expand.query_language(idx, text, words)
+    lang = expand.query_language(idx, text, hybrid.lexical_list(idx, terms, settings))
     widen = ranking.mode != "lexical"
     asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity if widen else -1.0, widen=widen)
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
