@@ -36,7 +36,7 @@ class Asked:
 def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
     """The positions a selective filter allows (fewer than `share` of the articles), for FAISS to
     skip the rest rather than fetch ever more; None when the filter is not selective."""
-    if not filters.any() or idx.count(filters) >= share * total:
+    if idx.count(filters) >= share * total:
         return None
     return np.asarray(idx.positions(filters), np.int64)
 
@@ -69,12 +69,7 @@ def find(idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, r
     want = 3 * asked.k if ranking.diverse else asked.k
     grouped = idx.one_per_copy_group if mode != "lexical" and not filters.source else None
     total = idx.searchable if mode != "lexical" else idx.manifest.articles
-    selector = grouped
-    allowed = _selective(idx, filters, total, settings.selective) if mode != "lexical" else None
-    if allowed is not None:
-        if len(allowed) == 0:
-            return []
-        selector, total = copy_groups.both(grouped, copy_groups.faiss_selector(allowed)), len(allowed)
+    selector = grouped  # with a selective filter's, once post-filtering has proved too slow
     fetch = min(total, 4 * want + 16)
     words = hybrid.lexical_list(idx, terms, settings, grouped is not None) if mode == "hybrid" else None
     seen, story = hybrid.Seen(), {}
@@ -97,6 +92,14 @@ def find(idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, r
         fell = found.lowest_dense < asked.floor or (asked.widen and not cands)
         if len(ranked) >= want or fetch >= total or found.exhausted or fell:
             break
+        if selector is grouped and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
+            allowed = _selective(idx, filters, total, settings.selective)
+            if allowed is not None:
+                if len(allowed) == 0:
+                    return []
+                selector, total = copy_groups.both(grouped, copy_groups.faiss_selector(allowed)), len(allowed)
+                fetch = min(total, 4 * want + 16)
+                continue
         fetch = min(total, fetch * 4)
     rows = [build_row(idx, s, score, best, qvec, asked.reader_lang, passes, settings.copies_listed)
             for s, score, best in ranked[:want]]
