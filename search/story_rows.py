@@ -92,7 +92,8 @@ def build_row(idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndar
     read = [p for p in read if p in rows]
     cos = dict(zip(read, (idx.vectors_at(read, [rows[p]["lang"] for p in read]) @ qvec).tolist())) if read else {}
     in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
-    shown = max(in_reader, key=cos.__getitem__) if reader_lang and in_reader else best
+    # nearest the query, a dated article before an undated one (a saved page's teaser, a fragment)
+    shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
     others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
     langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
     return StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, [_listed(rows[p], cos[p]) for p in others[:limit]],

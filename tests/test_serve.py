@@ -186,7 +186,9 @@ def test_pages_render_the_box_rtl_with_rows_in_several_languages(http):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert '<meta charset="utf-8">' in html and '<html lang="ar" dir="rtl">' in html and 'name="viewport"' in html
-    assert "مقالات مشابهة" in html and "نُشرت أيضًا في" in html  # the NATO wire copies fold into one row
+    assert "مقالات مشابهة" in html and "نُشرت أيضًا في" in html  # a story's other outlets and languages fold into its row
+    assert "تغطية هذا الخبر: 6 مقالات" in html  # the article's own story first
+    assert "2024-07-11" in html and "2022-06-29" in html  # rows' dates (Washington 2024, Madrid 2022)
     langs = {chunk.split('"', 1)[0] for chunk in html.split('<li dir="auto" lang="')[1:]}
     assert len(langs) >= 2, langs
     assert "src=" not in html and "<link" not in html and "<script" not in html  # no external assets, no scripts
@@ -198,6 +200,8 @@ def test_pages_render_the_box_rtl_with_rows_in_several_languages(http):
     assert 'href="/article/ar-quake-ma-01"' in found or "quake-ma" in found
     coverage = http.get("/coverage/ar-nato-01", params={"ui": "en"}).text
     assert "Coverage of the story" in coverage and 'href="/article/ar-nato-02?ui=en"' in coverage
+    arabic = http.get("/coverage/ar-nato-01", headers={"Accept-Language": "en"}).text  # the story's page speaks its language
+    assert "تغطية القصة" in arabic and '<html lang="ar" dir="rtl">' in arabic
 
 
 def test_an_open_version_answers_after_later_writes_delete_its_folder(served, copy_of):
