@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import platform
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,6 +29,13 @@ from akhbar.search.settings import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 10
+
+
+def cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "?"
 
 
 def load_queries(split: str) -> list[tuple[str, str, str, set[str]]]:
@@ -98,7 +104,7 @@ def main() -> None:
                     cells[(split, name, mode, lang)].append(m)
                     print(f"{split} {name:7s} {mode:6s} {lang} r={m['recall']:.2f} {m['right']}/{m['shown']}  {text}",
                           file=sys.stderr)
-    lines = [f"CPU: {platform.processor() or platform.machine()}; index {a.index} ({idx.manifest.articles} articles); "
+    lines = [f"CPU: {cpu()}; index {a.index} ({idx.manifest.articles} articles); "
              f"settings: query_floor {DEFAULTS.query_floor}, search_related {DEFAULTS.search_related}, "
              f"min_similarity {DEFAULTS.min_similarity}, fusion {settings.fusion} (today: centered)",
              "", "| split | rows | mode | lang | queries | recall@10 | precision of rows shown | false rows | rows shown "

@@ -294,9 +294,14 @@ def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list
     return False, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE NOT copied")]
 
 
-def story_members(con: sqlite3.Connection, story: str) -> list[int]:
-    """Positions of a story's live articles, in arrival order."""
-    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos", (story,))]
+def story_members(con: sqlite3.Connection, story: str, limit: int = -1) -> list[int]:
+    """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos LIMIT ?", (story, limit))]
+
+
+def story_size(con: sqlite3.Connection, story: str) -> int:
+    """How many live articles a story has."""
+    return con.execute("SELECT COUNT(*) FROM story_of WHERE story = ?", (story,)).fetchone()[0]
 
 
 def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int, int, str]]:

@@ -90,9 +90,13 @@ class OpenIndex:
         """The stored story of each live article among the positions (at most ~500 at a time)."""
         return store.stories_at(self._con, positions, "story")  # type: ignore[return-value]
 
-    def story_members(self, story: str) -> list[int]:
-        """Positions of a story's live articles, in arrival order."""
-        return store.story_members(self._con, story)
+    def story_members(self, story: str, limit: int = -1) -> list[int]:
+        """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
+        return store.story_members(self._con, story, limit)
+
+    def story_size(self, story: str) -> int:
+        """How many live articles a story has."""
+        return store.story_size(self._con, story)
 
     def stories(self, min_articles: int) -> list[str]:
         """Stories with at least that many live articles, largest first."""

@@ -82,12 +82,13 @@ def _listed(row: dict, cosine: float) -> dict:
 
 
 def build_row(idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndarray, reader_lang: str,
-              passes: Callable[[int, dict], bool], limit: int, exclude: frozenset[int] = frozenset()) -> StoryRow:
+              passes: Callable[[int, dict], bool], limit: int) -> StoryRow:
     """A story's row: the article shown is its nearest to the query in the reader's language among
-    those the filters pass (else `best`, its best candidate); the rest are its coverage."""
-    members = [p for p in idx.story_members(story) if p not in exclude]
-    total = len(members)
-    read = members[:MEMBERS_READ] if best in members[:MEMBERS_READ] else members[: MEMBERS_READ - 1] + [best]
+    those the filters pass (else `best`, its best candidate); the rest are its coverage. A story's
+    first MEMBERS_READ articles are read (a wire story can have thousands), and counted all."""
+    members = idx.story_members(story, MEMBERS_READ)
+    total = idx.story_size(story) if len(members) == MEMBERS_READ else len(members)
+    read = members if best in members else members[: MEMBERS_READ - 1] + [best]
     rows = idx.rows(read, ROW_COLUMNS)
     read = [p for p in read if p in rows]
     cos = dict(zip(read, (idx.vectors_at(read, [rows[p]["lang"] for p in read]) @ qvec).tolist())) if read else {}
