@@ -6,39 +6,46 @@
   (the undated case), stored assignments.
 - ECB+ (two events per topic) and MEANTIME (translation groups): pairwise precision, recall, F1,
   other-event pairs joined, translation groups whole and stories mixing groups.
-- SaudiNewsNet copy groups whole in one story.
+- SaudiNewsNet copy groups whole in one story, and pairs published 3+ days apart joined (chance).
 - ECB+ one pair per event (built here): a proxy for rated pairs, each article in one pair.
 - Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
 The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
 the current rule stores: tests/test_stories.py), so indexes built before a rule change still
-measure it. `--sweep` also measures the previous rule (no mutual links); `--cost` times both passes.
+measure it. Every figure is printed for the current rule and, in the same run, for the rule before
+issue 19 (bench/story_rule_before.py). Undated figures of a dated index (SaudiNewsNet, the pooled
+corpus) are a pass with every date dropped; the seeds are built undated too. `--cost` times both passes.
 
-Usage: python -m bench.stories ../shared/data [--work /tmp/akhbar-eval] [--sweep] [--cost]
+Usage: python -m bench.stories ../shared/data [--work /tmp/akhbar-eval] [--cost]
 (ECB+, MEANTIME and SaudiNewsNet indexes as bench/eval_all.py builds them, built here when missing)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import random
 import shutil
 import time
 from collections import Counter
+from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from akhbar.index import config
+from akhbar.index import story_links
 from akhbar.index.build import add, build
 from akhbar.index.errors import IndexNotFound
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
+from bench import story_rule_before
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL_SNN = 1000  # SaudiNewsNet articles in the pooled corpus (its first ones, in date order)
+SNN_EXTRA = 2000  # SaudiNewsNet articles besides its copy groups in its eval index (bench/eval_all.py)
+FAR_DAYS = 3  # SaudiNewsNet pairs this far apart count as different days' stories
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -186,15 +193,16 @@ def eval_index(data: Path, work: Path, folder: str):
         if folder == "snn":
             from bench.calibrate import snn_subset
 
-            snn_subset(data, work / "snn-subset.jsonl", 2000)
+            snn_subset(data, work / "snn-subset.jsonl", SNN_EXTRA)
             build([work / "snn-subset.jsonl"], work / folder)
         else:
             build([data / folder / "articles.jsonl.gz"], work / folder)
         return open_index(work / folder)
 
 
-def eval_sets(data: Path, work: Path, story_of) -> list[str]:
-    out = ["| data set | pairwise precision | recall | F1 | other-event pairs of a topic joined | groups whole | stories mixing groups |",
+def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
+    out = ["| data set (undated) | pairwise precision | recall | F1 | other-event pairs of a topic apart | groups whole "
+           "| stories mixing groups |",
            "|---|---|---|---|---|---|---|"]
     for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
         idx = eval_index(data, work, folder)
@@ -202,7 +210,7 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
         story = story_of(idx)
         p, r, f = pairwise(story, event)
         other = [(a, b) for a, b in combinations(sorted(event), 2) if topic[a] == topic[b] and event[a] != event[b]]
-        joined_other = sum(story[a] == story[b] for a, b in other) / len(other)
+        apart_other = sum(story[a] != story[b] for a, b in other) / len(other)
         groups: dict[str, set] = {}
         for pos, ev in event.items():
             groups.setdefault(ev, set()).add(story[pos])
@@ -211,47 +219,74 @@ def eval_sets(data: Path, work: Path, story_of) -> list[str]:
         for pos, ev in event.items():
             per_story.setdefault(story[pos], set()).add(ev)
         mixed = sum(len(e) > 1 for e in per_story.values())
-        out.append(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {joined_other:.3f} | {whole}/{len(groups)} | {mixed} |")
+        out.append(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {apart_other:.3f} | {whole}/{len(groups)} | {mixed} |")
     idx = eval_index(data, work, "snn")
     raw = gzip.decompress((data / "saudinewsnet/exact_duplicate_groups.jsonl.gz").read_bytes())
     groups = [json.loads(line)["members"] for line in raw.splitlines()]
-    story = story_of(idx)
     pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
     pos_groups = [g for g in pos_groups if len(g) > 1]
-    whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
-    sizes = Counter(story.values())
-    n = len(story)
-    together = sum(k * (k - 1) for k in sizes.values()) / (n * (n - 1))  # how chained the stories are
-    out.append(f"\nSaudiNewsNet ({n} articles, 3 weeks): copy groups whole in one story {whole}/{len(pos_groups)} = "
-               f"{whole / len(pos_groups):.3f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
-               f"the largest {max(sizes.values())}; two random articles in one story: {together:.4f}")
+    day = {p: date.fromisoformat(d[:10]).toordinal() for p, d in idx.in_order("pos, day") if d}
+    for label, story in (("dated", story_of(idx)), ("undated", undated_story_of(idx))):
+        whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
+        sizes = Counter(story.values())
+        members: dict[str, list[int]] = {}
+        for p, st in story.items():
+            members.setdefault(st, []).append(p)
+        far = sum(abs(day[a] - day[b]) >= FAR_DAYS for m in members.values() for a, b in combinations(m, 2))
+        by_day = Counter(day.values())
+        all_far = sum(by_day[x] * by_day[y] for x in by_day for y in by_day if x < y and y - x >= FAR_DAYS)
+        out.append(f"\nSaudiNewsNet, {label} ({len(story)} articles, 3 weeks; the copy groups and the first {SNN_EXTRA} others "
+                   f"in date order, a fixed sample): copy groups whole in one story {whole}/{len(pos_groups)} = "
+                   f"{whole / len(pos_groups):.3f}; pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
+                   f"{far}/{all_far} = {far / all_far:.5f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
+                   f"the largest {max(sizes.values())}")
     return out
 
 
-def _previous_rule() -> dict[str, float]:
-    """Switch the mutual links off (their thresholds at the plain ones); returns the current values."""
-    keep = {k: getattr(config, k) for k in ("STORY_MUTUAL_SAME_DAY_COSINE", "STORY_MUTUAL_SAME_DAY_CROSS_COSINE",
-                                            "STORY_MUTUAL_COSINE", "STORY_MUTUAL_CROSS_COSINE")}
-    config.STORY_MUTUAL_SAME_DAY_COSINE = config.STORY_SAME_DAY_COSINE
-    config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE = config.STORY_SAME_DAY_CROSS_COSINE
-    config.STORY_MUTUAL_COSINE = config.STORY_MUTUAL_CROSS_COSINE = config.STORY_LINK_COSINE
-    return keep
+@contextlib.contextmanager
+def before():
+    """The story pass with the rule before issue 19 (bench/story_rule_before.py) in this process."""
+    keep = story_links.story_rule
+    story_links.story_rule = story_rule_before
+    try:
+        yield
+    finally:
+        story_links.story_rule = keep
+
+
+@contextlib.contextmanager
+def dates_dropped():
+    """The story pass reading every article as undated: what an undated build of the same file in
+    the same order stores (vectors and centering do not depend on dates), without embedding it again."""
+    keep = story_links._rows
+
+    def undated(con, positions):
+        return {p: (i, lang, "", title) for p, (i, lang, _, title) in keep(con, positions).items()}
+
+    story_links._rows = undated
+    try:
+        yield
+    finally:
+        story_links._rows = keep
+
+
+def undated_pass(idx) -> dict[int, str]:
+    with dates_dropped():
+        return idx.fresh_story_pass()
 
 
 def cost(indexes: dict, rounds: int = 3) -> list[str]:
     """Seconds of a whole story pass (what a build or a small index's write runs) with the current
     rule and with the previous one, alternated in this process; the best round of each."""
-    out = ["| index | articles | pass, previous rule | pass, mutual links | ratio |", "|---|---|---|---|---|"]
+    out = ["| index | articles | pass, rule before issue 19 | pass, current rule | ratio |", "|---|---|---|---|---|"]
     for name, idx in indexes.items():
         best = {"previous": float("inf"), "mutual": float("inf")}
         for _ in range(rounds):
             for rule in ("previous", "mutual"):
-                keep = _previous_rule() if rule == "previous" else {}
-                t = time.perf_counter()
-                idx.fresh_story_pass()
-                best[rule] = min(best[rule], time.perf_counter() - t)
-                for k, v in keep.items():
-                    setattr(config, k, v)
+                with before() if rule == "previous" else contextlib.nullcontext():
+                    t = time.perf_counter()
+                    idx.fresh_story_pass()
+                    best[rule] = min(best[rule], time.perf_counter() - t)
         n = idx.count()
         out.append(f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
                    f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |")
@@ -306,15 +341,13 @@ def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
             root = work / f"snn-add-{rule}"
             shutil.rmtree(root, ignore_errors=True)
             shutil.copytree(src.root, root)
-            keep = _previous_rule() if rule == "previous" else {}
-            t = time.perf_counter()
-            add([more], root)
-            best[rule] = min(best[rule], time.perf_counter() - t)
-            for k, v in keep.items():
-                setattr(config, k, v)
+            with before() if rule == "previous" else contextlib.nullcontext():
+                t = time.perf_counter()
+                add([more], root)
+                best[rule] = min(best[rule], time.perf_counter() - t)
             shutil.rmtree(root)
     return (f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
-            f"{best['previous']:.1f} s with the previous rule, {best['mutual']:.1f} s with mutual links")
+            f"{best['previous']:.1f} s with the rule before issue 19, {best['mutual']:.1f} s with the current one")
 
 
 def seeds_index(work: Path, dated: bool):
@@ -333,54 +366,54 @@ def seeds_index(work: Path, dated: bool):
     return open_index(root)
 
 
-def pooled_index(data: Path, work: Path, dated: bool):
-    root = work / ("pool-dated" if dated else "pool-undated")
+def pooled_index(data: Path, work: Path):
+    """The pooled corpus built dated; its undated figures come from a pass with the dates dropped."""
+    root = work / "pool-dated"
     try:
         return open_index(root)
     except IndexNotFound:
-        build([pooled_sources(data, work, dated)], root)
+        build([pooled_sources(data, work, True)], root)
         return open_index(root)
 
 
-def report(data: Path, work: Path, seeds: dict, story_of) -> None:
-    print("| dates | split | pairs | ar–en | ar–fr | en–fr | same language |\n|---|---|---|---|---|---|---|")
-    for label, idx in seeds.items():
-        print("\n".join(seeds_summary(story_of(idx), idx, label)))
-    print()
-    print("\n".join(eval_sets(data, work, story_of)))
-    print("\n" + ecb_pairs(data, work))
-    for label in ("dated", "undated"):
-        idx = pooled_index(data, work, label == "dated")
-        print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
-              + chance_joins(data, idx, story_of(idx)))
+def report(data: Path, work: Path, seeds: dict) -> None:
+    """Every figure with the current rule, then with the rule before issue 19, in this process."""
+    for title, rule in (("Current rule", contextlib.nullcontext), ("Rule before issue 19 (same run)", before)):
+        with rule():
+            print(f"## {title}\n\nSeeds (dev, heldout and seed splits, built dated and undated; right/pairs):\n")
+            print("| dates | split | pairs | ar–en | ar–fr | en–fr | same language |\n|---|---|---|---|---|---|---|")
+            for label, idx in seeds.items():
+                print("\n".join(seeds_summary(idx.fresh_story_pass(), idx, label)))
+            print()
+            print("\n".join(eval_sets(data, work, lambda i: i.fresh_story_pass(), undated_pass)))
+            print("\n" + ecb_pairs(data, work))
+            idx = pooled_index(data, work)
+            for label, story in (("dated", idx.fresh_story_pass()), ("undated (dates dropped)", undated_pass(idx))):
+                print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
+                      + chance_joins(data, idx, story))
+            print()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-eval"))
-    ap.add_argument("--sweep", action="store_true", help="also recompute the pass without mutual links (the previous rule)")
-    ap.add_argument("--cost", action="store_true", help="time the story pass with and without mutual links")
+    ap.add_argument("--cost", action="store_true", help="time the story pass with the current rule and the one before")
     args = ap.parse_args()
     seeds = {"dated": seeds_index(args.work, True), "undated": seeds_index(args.work, False)}
-    print("## Seeds, stored assignments (built here); ECB+, MEANTIME, SaudiNewsNet, pooled: a fresh pass\n")
-    report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
+    report(args.data, args.work, seeds)
     nato = coverage(seeds["dated"], "ar-nato-01")
     rows = seeds["dated"].rows(nato.members, "pos, id, lang, day, source")
-    print("\nThe demo (`akhbar coverage ar-nato-01`, stored): " + "; ".join(
+    print("The demo (`akhbar coverage ar-nato-01`, stored): " + "; ".join(
         f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members)))
-    print("\n## Seeds in detail (stored, dated)\n")
+    print("\n## Seeds in detail (stored, dated, current rule)\n")
     print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
     if args.cost:
-        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work, True),
+        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work),
                    "SaudiNewsNet": eval_index(args.data, args.work, "snn")}
         print("\n## Cost of the story pass (what a write runs), same process\n")
         print("\n".join(cost(indexes)))
         print("\n" + add_cost(args.data, args.work))
-    if args.sweep:
-        _previous_rule()
-        print("\n## Before: no mutual links (any pair: 0.45 / 0.35 across languages a day apart, 0.55 undated)\n")
-        report(args.data, args.work, seeds, lambda i: i.fresh_story_pass())
 
 
 if __name__ == "__main__":

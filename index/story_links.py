@@ -14,10 +14,11 @@ copy group (named, like a story, after the group's first article), else it start
 lists a group once (search/query.py) without comparing its copies at query time.
 
 The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
-looks at the articles up to A only, so a removal can change the link of an article that did not
-link to the removed one (the removed one was nearer to it, or to its partner, in a language):
-a write relinks those too (`near_removed`; a merge that keeps the stored stories does it with
-the removed vectors taken from the stage).
+(two languages only) looks at the articles up to A only, so a removal can change the link of an
+article in another language that did not link to the removed one (the removed one was nearer to
+it, or to its partner, in a language): a write relinks those too (`near_removed`; a merge that
+keeps the stored stories does it with the removed vectors taken from the stage). In a corpus of
+one language a removal relinks only the articles linked to a removed one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ MAX_K = 256
 
 def _ordinal(day: str) -> int:
     return date.fromisoformat(day).toordinal() if day else 0
+
+
+def _days(a: str, b: str) -> int | None:
+    """Days between two articles for story_rule: None when both are undated, HALF_DATED when one is."""
+    if a and b:
+        return abs(_ordinal(a) - _ordinal(b))
+    return story_rule.HALF_DATED if a or b else None
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,9 @@ def _language_mask(con: sqlite3.Connection, lang: str) -> np.ndarray:
     return mask
 
 
-class _Nearest:
-    """Whether A is B's most similar live article in A's language among the positions up to A: one
-    FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
+class _Rival:
+    """B's most similar live article in A's language among the positions up to A, A and B left out:
+    one FAISS search of B's vector restricted (IDSelectorRange and a bitmap of the language's live
     positions) to exactly those articles, so the answer is the same in a fresh pass."""
 
     def __init__(self, con: sqlite3.Connection, space: Space):
@@ -100,11 +108,11 @@ class _Nearest:
             self.bitmaps[lang] = np.packbits(_language_mask(self.con, lang), bitorder="little")
         return self.bitmaps[lang]
 
-    def of(self, a: int, lang: str, langs: dict[int, str], b: int, cos: float) -> bool:
-        """The test for candidate b of A (`langs`: the candidates' languages)."""
-        return self(a, lang, b, langs[b], cos)
+    def of(self, a: int, lang: str, langs: dict[int, str], b: int) -> float:
+        """The rival's cosine for candidate b of A (`langs`: the candidates' languages), -1.0 if none."""
+        return self(a, lang, b, langs[b])
 
-    def __call__(self, a: int, lang: str, b: int, b_lang: str, cos: float) -> bool:
+    def __call__(self, a: int, lang: str, b: int, b_lang: str) -> float:
         import faiss
 
         bitmap = self._bitmap(lang)
@@ -114,8 +122,8 @@ class _Nearest:
         _, ids = self.space.search(v, min(3, self.space.size), selector)
         others = [int(p) for p in ids[0] if p >= 0 and p not in (a, b)]
         if not others:
-            return True
-        return bool((self.space.vectors(others, [lang] * len(others)) @ v[0] <= cos).all())
+            return -1.0
+        return float((self.space.vectors(others, [lang] * len(others)) @ v[0]).max())
 
 
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
@@ -127,7 +135,7 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
     if not positions:
         return out
     me = _rows(con, positions)
-    nearest = _Nearest(con, space)
+    rival = _Rival(con, space)
     for i in range(0, len(positions), 1024):
         chunk = positions[i : i + 1024]
         q = space.vectors(chunk, [me[p][1] for p in chunk])
@@ -140,10 +148,10 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
                 continue
             cos = space.vectors(cand, [info[b][1] for b in cand]) @ v
             _, lang, day, _ = me[a]
-            days = {b: abs(_ordinal(day) - _ordinal(info[b][2])) if day and info[b][2] else None for b in cand}
+            days = {b: _days(day, info[b][2]) for b in cand}
             langs = {b: info[b][1] for b in cand}
             best, best_cos = story_rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
-                                               functools.partial(nearest.of, a, lang, langs))
+                                               functools.partial(rival.of, a, lang, langs))
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
 
@@ -159,10 +167,13 @@ def _records(ranked: np.ndarray) -> np.ndarray:
 
 
 def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: list[str], after: int) -> set[int]:
-    """Live articles later than `after` whose link the removal of the queried articles may change:
-    those near a removed article C (it was nearer to them, in its language, than their partner),
-    and for each live B near C, those that may now be B's most similar article in C's language
-    among the articles up to them (C ranked above them): the records of B's ranking in C's language."""
+    """Live articles later than `after` whose link the removal of the queried articles may change
+    (besides those linked to one). Only a mutual test can change that way, and mutual links join
+    two languages (index/story_rule.py): those near a removed article C in another language (C was
+    their best, or second best, candidate in C's language), and for each live B near C in another
+    language, those that may now be B's most similar article in C's language among the articles up
+    to them (C ranked above them): the records of B's ranking in C's language. In one language
+    nothing is relinked beyond the articles linked to C."""
     near: dict[int, set[str]] = {}  # B → the languages of the removed articles it is near
     second: set[int] = set()  # the B near a removed article with fewer than MAX_K neighbours
     for cand, lang in zip(_candidates(space, queries), langs):
@@ -171,10 +182,12 @@ def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: lis
         if len(cand) < min(MAX_K, space.size):
             second.update(cand)
     live = _rows(con, sorted(near))
-    out = {p for p in live if p > after}
+    near = {p: ls - {live[p][1]} for p, ls in near.items() if p in live}
+    near = {p: ls for p, ls in near.items() if ls}
+    out = {p for p in near if p > after}
     # Around a removed article with MAX_K neighbours or more (hundreds of copies), links are not
     # exact anyway (see MAX_K); the second hop there cost 99 s for 100 removals at 1M (bench/scale.py).
-    hop = [p for p in sorted(second) if p in live]
+    hop = [p for p in sorted(second) if p in near]
     if hop:
         masks = {lang: _language_mask(con, lang) for lang in set().union(*(near[b] for b in hop))}
         for b, cand in zip(hop, _candidates(space, space.vectors(hop, [live[p][1] for p in hop]))):
