@@ -15,7 +15,7 @@ from akhbar.search import copies as copy_groups
 from akhbar.search import expand, fold, hybrid, story_rows, story_search
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS, QuerySettings
-from akhbar.search.story_rows import StoryRow
+from akhbar.search.story_rows import StoryRow, decayed_by_age
 
 
 @dataclass(frozen=True)
@@ -90,20 +90,6 @@ def faiss_selector(allowed: np.ndarray):
     import faiss
 
     return faiss.IDSelectorBatch(allowed)
-
-
-def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
-    """Scores decayed by age relative to the newest candidate (the ordering does not depend on
-    that reference); undated candidates count as old as the oldest dated one."""
-    days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
-    if not days:
-        return cands
-    newest, oldest = max(days), min(days)
-
-    def factor(day: str) -> float:
-        return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
-
-    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
 
 
 def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:

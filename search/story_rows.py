@@ -59,6 +59,20 @@ def day_factor(day: str, anchor: str, settings: QuerySettings) -> float:
     return 1.0 - settings.date_weight * (1.0 - 0.5 ** (days / settings.date_half_life))
 
 
+def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
+    """Scores decayed by age relative to the newest candidate (the ordering does not depend on
+    that reference); undated candidates count as old as the oldest dated one."""
+    days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
+    if not days:
+        return cands
+    newest, oldest = max(days), min(days)
+
+    def factor(day: str) -> float:
+        return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
+
+    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
+
+
 def rank_stories(cands: list[tuple[int, float, float]], story: dict[int, str], rows: dict[int, dict],
                  passes: Callable[[int, dict], bool], floor: float, skip: set[str], anchor: str,
                  settings: QuerySettings) -> list[tuple[str, float, int]]:

@@ -13,7 +13,7 @@ from akhbar.search import copies as copy_groups
 from akhbar.search import expand, hybrid
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
-from akhbar.search.story_rows import StoryRow, build_row, rank_stories, stories_of
+from akhbar.search.story_rows import StoryRow, build_row, decayed_by_age, rank_stories, stories_of
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,6 @@ def find(idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, r
         found = hybrid.candidates(idx, qvec, terms, fetch, mode, asked.query_lang, selector, words, settings, seen)
         cands = found.items
         if ranking.half_life:
-            from akhbar.search.query import decayed_by_age
-
             cands = decayed_by_age(cands, seen.rows, ranking.half_life)
         if asked.widen:
             cands = expand.widen(idx, cands, seen, qvec, asked.query_lang, fetch, selector, settings)
