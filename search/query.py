@@ -1,5 +1,9 @@
-"""The similar-articles box and search by meaning: fetch candidates, fold them into one row per
-story (search/fold.py), stop when there are enough."""
+"""The similar-articles box and search by meaning: the article's own story, then rows that are
+stored stories in the reader's language (search/story_search.py, story_rows.py, expand.py).
+
+`rank` is the search as it was before story rows (article rows, copies folded at query time by
+search/fold.py, no floor for search): bench/search_dev.py and bench/mixed_search.py report it
+beside the new rows, in the same run."""
 
 from __future__ import annotations
 
@@ -152,7 +156,8 @@ def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: flo
 def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
          query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
          query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict], int]:
-    """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
+    """Today's baseline (before story rows; the benches compare with it): top-k article rows for a
+    unit query vector and its lexical terms, ordered by `ranking`.
 
     The vector search sees one article per stored copy group (search/copies.py), unless the
     mode is lexical or a source is asked for (a copy may be that outlet's only article).
