@@ -76,7 +76,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/akhbar-mixed"))
     ap.add_argument("-n", type=int, default=400, help="queries a set")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--fusion", default=DEFAULTS.fusion, help="Hybrid fusion for story rows (settings.fusion)")
     a = ap.parse_args()
+    settings = dataclasses.replace(DEFAULTS, fusion=a.fusion)
     try:
         idx = open_index(a.work)
     except IndexNotFound:
@@ -91,14 +93,16 @@ def main() -> None:
         qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
         for mode in ("dense", "hybrid"):
             for path, rows in (("today", today(idx, qvec, terms, text, mode)),
-                               ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode)).hits)):
+                               ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode),
+                                                            settings=settings).hits)):
                 ids = {h.id for h in rows[:K]} | {c["id"] for h in rows[:K] for c in h.also}
                 found[(name, path, mode)].append(float(bool(ids & partners)))
                 shown[(name, path, mode)].append(len(rows[:K]))
         if i % 100 == 0:
             print(f"{i} queries", file=sys.stderr)
     lines = [f"CPU: {cpu()}; index {a.work} ({idx.manifest.articles} articles: ANS, ECB+, MEANTIME); "
-             f"fusion {DEFAULTS.fusion}", "", "| set | rows | mode | queries | hit@10 | rows shown (mean) |", "|---|---|---|---|---|---|"]
+             f"story rows' fusion {settings.fusion} (today's: centered)", "",
+             "| set | rows | mode | queries | hit@10 | rows shown (mean) |", "|---|---|---|---|---|---|"]
     for (name, path, mode), hits in sorted(found.items()):
         lines.append(f"| {name} | {path} | {mode} | {len(hits)} | {sum(hits) / len(hits):.3f} | "
                      f"{sum(shown[(name, path, mode)]) / len(hits):.2f} |")
