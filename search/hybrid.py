@@ -52,10 +52,8 @@ def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]],
     settings.fusion `rrf`: reciprocal-rank fusion, sum of 1 / (rrf_k + rank). `weighted`: cosine plus
     lexical_weight times BM25 over the query's best BM25 (0 when not in the lexical list).
     `centered`: the same, but a candidate's lexical part is taken relative to the best one in
-    the query's language, and is 0 for other languages. `slots`: words reorder the query
-    language's candidates among their own cosines' places (_within_language). Words can only
-    match within a language: they reorder it, and never lift an article above coverage in
-    another language (nor, with `slots`, push it below).
+    the query's language, and is 0 for other languages. Words can only match within a
+    language: they reorder it, and never lift an article above coverage in another language.
     """
     if settings.fusion == "rrf":
         fused: dict[int, float] = {}
@@ -69,25 +67,7 @@ def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]],
     if settings.fusion == "centered":
         best = max((v for p, v in lexical_part.items() if lang[p] == query_lang), default=0.0)
         lexical_part = {p: (v - best if lang[p] == query_lang else 0.0) for p, v in lexical_part.items()}
-    if settings.fusion == "slots":
-        return _within_language(cosine, lexical_part, lang, query_lang)
     return sorted(((p, cosine[p] + lexical_part[p]) for p in cosine), key=lambda x: -x[1])
-
-
-def _within_language(cosine: dict[int, float], lexical_part: dict[int, float], lang: dict[int, str],
-                     query_lang: str) -> list[tuple[int, float]]:
-    """Words reorder the query language's candidates among the places their cosines hold in the
-    dense list, and move nothing else: the query language's article i-th by cosine plus words
-    takes the i-th of its language's cosines. "centered" gave those candidates 0 to -weight
-    where other languages got 0, which put an Arabic partner with few shared words (light
-    stemming matches less) below other languages' articles: Arabic lost a quarter of its recall
-    in a mixed index where German and English, whose partners are in the other language, gained."""
-    same = [p for p in cosine if lang[p] == query_lang]
-    slots = sorted((cosine[p] for p in same), reverse=True)
-    reordered = sorted(same, key=lambda p: -(cosine[p] + lexical_part[p]))
-    scored = dict(zip(reordered, slots))
-    scored.update((p, c) for p, c in cosine.items() if p not in scored)
-    return sorted(scored.items(), key=lambda x: -x[1])
 
 
 def lexical_list(idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS,
