@@ -62,7 +62,7 @@ def fails_cleanly(fn: Callable) -> Callable:
             if os.environ.get("AKHBAR_DEBUG"):
                 raise
             if "index" in kwargs:
-                from akhbar.index.integrity import diagnose
+                from akhbar.index.store.integrity import diagnose
 
                 damaged = diagnose(config.index_dir(kwargs["index"]))
                 if damaged is not None:
@@ -128,7 +128,7 @@ ReaderOpt = Annotated[Optional[str], typer.Option("--reader-lang", help="Show ea
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
-    """Run a writer (any of index/build.py's: each takes on_problem and on_progress) with a progress bar
+    """Run a writer (any of index/writers.py's: each takes on_problem and on_progress) with a progress bar
     and warnings on stderr, then print its summary."""
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -162,10 +162,10 @@ def _remote(address: str | None, sources: list[Path]):
     """None (embed here), or the Ray encoder for build/add; says on stderr that Ray is starting (seconds)."""
     if address is None:
         return None
-    from akhbar.index import ray_embed
+    from akhbar.index.embedding import ray_cluster
 
     err.print(f"connecting to Ray ({address})…")
-    return ray_embed.remote(address, sources)
+    return ray_cluster.remote(address, sources)
 
 
 @app.command()
@@ -177,10 +177,10 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     A killed build resumes where it stopped when the same command is run again (with or without --ray).
     Example: akhbar build seeds/ --index news-index ; akhbar build seeds/ --index news-index --ray local
     """
-    from akhbar.index.build import build as run
+    from akhbar.index import writers
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(writers.build, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
                                            remote=_remote(ray, sources)),
                          as_json, f"built {root}")
 
@@ -193,10 +193,10 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
     """
-    from akhbar.index.build import add as run
+    from akhbar.index import writers
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
+    _write_with_progress(functools.partial(writers.add, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
                                            remote=_remote(ray, sources)),
                          as_json, f"added to {root}")
 
@@ -214,7 +214,7 @@ def remove(
 
     Example: akhbar remove ar-nato-02 --index news-index ; akhbar remove --file retracted.txt
     """
-    from akhbar.index.build import remove as run
+    from akhbar.index import writers
 
     wanted = list(ids or [])
     if file is not None:
@@ -225,7 +225,7 @@ def remove(
     if not wanted:
         raise AkhbarError("give ids to remove, or --file")
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, wanted, root, strict=strict), as_json, f"removed from {root}")
+    _write_with_progress(functools.partial(writers.remove, wanted, root, strict=strict), as_json, f"removed from {root}")
 
 
 @app.command()
@@ -361,11 +361,11 @@ def stories(
     Example: akhbar stories --index news-index --min-articles 3
     """
     from akhbar.search import present
+    from akhbar.search import stories as story_lists  # this command is named stories too
     from akhbar.search.reader import open_index
-    from akhbar.search.stories import stories as find
 
     idx = open_index(config.index_dir(index))
-    rows = [present.story_row(idx, s) for s in find(idx, min_articles, lang)]
+    rows = [present.story_row(idx, s) for s in story_lists.stories(idx, min_articles, lang)]
     if as_json:
         emit(rows, (), True)
         return
@@ -385,12 +385,11 @@ def coverage(
 
     Example: akhbar coverage ar-nato-01
     """
-    from akhbar.search import present
+    from akhbar.search import present, stories
     from akhbar.search.reader import open_index
-    from akhbar.search.stories import coverage as story_of
 
     idx = open_index(config.index_dir(index))
-    row = present.coverage_row(idx, story_of(idx, article_id, lang))
+    row = present.coverage_row(idx, stories.coverage(idx, article_id, lang))
     if as_json:
         emit([row], (), True)
         return
@@ -411,10 +410,10 @@ def reindex(
 
     Example: akhbar reindex --kind ivf-sq8 --index news-index
     """
-    from akhbar.index.build import reindex as run
+    from akhbar.index import writers
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(run, root, kind), as_json, f"reindexed {root}")
+    _write_with_progress(functools.partial(writers.reindex, root, kind), as_json, f"reindexed {root}")
 
 
 @app.command()
@@ -428,9 +427,9 @@ def export(
 
     Example: akhbar export news-export --index news-index  (README: loading it into Qdrant)
     """
-    from akhbar.index.export import export as run
+    from akhbar.index import parquet_export
 
-    meta = run(config.index_dir(index), folder)
+    meta = parquet_export.export(config.index_dir(index), folder)
     summary = {"folder": str(folder), "articles": meta["articles"], "files": meta["files"], "model": meta["model"],
                "dimension": meta["dimension"]}
     emit([summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()], ("what", "value"), as_json,
@@ -445,9 +444,9 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """What an index holds, how it was built, and its size on disk."""
-    from akhbar.search.stats import stats as index_stats
+    from akhbar.search import stats as index_stats  # this command is named stats too
 
-    d = index_stats(config.index_dir(index), check_recall)
+    d = index_stats.stats(config.index_dir(index), check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
 
 
@@ -463,10 +462,10 @@ def check(
     Names each damaged file and exits 1 when the current version is damaged; says whether the
     previous version is intact. Example: akhbar check --index news-index --deep
     """
-    from akhbar.index.integrity import check as verify
+    from akhbar.index.store import integrity
 
     root = config.index_dir(index)
-    states = verify(root, deep)
+    states = integrity.check(root, deep)
     if as_json:
         emit([{"version": v.name, "current": v.current, "intact": not v.damage, "deep": deep,
                "damage": [{"file": d.file, "reason": d.reason} for d in v.damage]} for v in states], (), True)
@@ -495,9 +494,9 @@ def rollback(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Uses the same atomic swap as every write. Example: akhbar rollback --index news-index
     """
-    from akhbar.index.integrity import rollback as run
+    from akhbar.index.store import integrity
 
-    left, current = run(config.index_dir(index))
+    left, current = integrity.rollback(config.index_dir(index))
     emit([{"from": left, "to": current}] if as_json else [{"what": "left", "value": left or "(unreadable)"},
                                                           {"what": "current", "value": current}],
          ("what", "value"), as_json, title="rolled back")
@@ -516,10 +515,10 @@ def evaluate(
 
     Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
     """
-    from akhbar.search.evaluate import evaluate as run_eval
+    from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
     from akhbar.search.reader import open_index
 
-    result = run_eval(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
+    result = ground_truth_eval.evaluate(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 
@@ -536,9 +535,9 @@ def serve(
     (POST /api/articles, DELETE /api/articles/ID) need AKHBAR_TOKEN set when the server starts,
     sent as 'Authorization: Bearer TOKEN'. Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index
     """
-    from akhbar.serve.run import run
+    from akhbar.serve import run as server
 
-    run(config.index_dir(index), host, port, os.environ.get("AKHBAR_TOKEN") or None)
+    server.run(config.index_dir(index), host, port, os.environ.get("AKHBAR_TOKEN") or None)
 
 
 def main() -> None:

@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from akhbar.index import config
-from akhbar.index.backends import load_for
-from akhbar.index.build import build
-from akhbar.index.cpu import detect
-from akhbar.index.embed import Embedder
+from akhbar.index.embedding.backends import load_for
+from akhbar.index.embedding.cpu import detect
+from akhbar.index.embedding.embedder import Embedder
+from akhbar.index.embedding.model import resolve
 from akhbar.index.errors import IndexNotFound
-from akhbar.index.model import resolve
+from akhbar.index.writers import build
 from akhbar.search.evaluate import evaluate
 from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.writers import build
 from akhbar.search.reader import open_index
 
 

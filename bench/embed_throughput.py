@@ -83,10 +83,10 @@ def gemm_peak(kind: str, m: int = 2048, k: int = 384, n: int = 1536, seconds: fl
 
 
 def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
-    from akhbar.index.backends import installed, load_for
-    from akhbar.index.cpu import detect
-    from akhbar.index.embed import Embedder, windows
-    from akhbar.index.model import resolve
+    from akhbar.index.embedding.backends import installed, load_for
+    from akhbar.index.embedding.cpu import detect
+    from akhbar.index.embedding.embedder import Embedder, windows
+    from akhbar.index.embedding.model import resolve
 
     arts = articles(path, n, skip)
     texts = [f"{t}\n{b}" if t else b for t, b in arts]
@@ -98,7 +98,7 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
         result["gemm_gflops"] = {k: round(gemm_peak(k), 1) for k in kinds}
         return result
     if kind == "baseline":
-        from akhbar.index.model import article_prompt, load
+        from akhbar.index.embedding.model import article_prompt, load
 
         model = load(ref)
         prompt = article_prompt(model)
@@ -113,9 +113,9 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
         result["window_lengths"] = [min(x, limit) + 2 for x in lengths]
         result["backend"] = "ST encode fp32"
     elif kind == "build":  # ingest, embed, SQLite, FAISS, atomic publish, with the auto backend
-        from akhbar.index import layout
-        from akhbar.index.build import build
-        from akhbar.index.manifest import Manifest
+        from akhbar.index.store import layout
+        from akhbar.index.store.manifest import Manifest
+        from akhbar.index.writers import build
 
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "slice.jsonl"
@@ -168,8 +168,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.data, args.n, args.skip, args.threads)))
         return
-    from akhbar.index.backends import choose, installed
-    from akhbar.index.cpu import detect
+    from akhbar.index.embedding.backends import choose, installed
+    from akhbar.index.embedding.cpu import detect
 
     cpu = detect()
     auto = choose(cpu, installed())

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.writers import build
 from akhbar.search.evaluate import evaluate
 from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULTS

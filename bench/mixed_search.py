@@ -22,9 +22,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from akhbar.index import langdetect
-from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.ingest import language
+from akhbar.index.writers import build
 from akhbar.search import hybrid, query
 from akhbar.search.reader import open_index, query_embedder
 from akhbar.search.settings import DEFAULTS
@@ -67,7 +67,7 @@ def queries(data: Path, idx, n: int, rng: random.Random) -> list[tuple[str, str,
 def today(idx, qvec, terms, text: str, mode: str) -> list[query.Hit]:
     was = dataclasses.replace(DEFAULTS, fusion="centered")
     return query.rank(idx, qvec, terms, K, query.Filters(), query_is_article=False, ranking=query.Ranking(mode),
-                      query_lang=langdetect.guess(text), settings=was)[0]
+                      query_lang=language.guess(text), settings=was)[0]
 
 
 def main() -> None:

@@ -18,15 +18,15 @@ import statistics
 import time
 from pathlib import Path
 
-from akhbar.index import integrity, layout, store
-from akhbar.index.manifest import Manifest
+from akhbar.index.store import integrity, layout, sql
+from akhbar.index.store.manifest import Manifest
 from akhbar.search.reader import OpenIndex, open_index
 
 
 def unchecked_open(root: Path) -> OpenIndex:
     """The open as it was before the integrity checks."""
     folder = layout.current_version(root)
-    idx = OpenIndex(root, folder, Manifest.load(folder), store.connect_readonly(folder))
+    idx = OpenIndex(root, folder, Manifest.load(folder), sql.connect_readonly(folder))
     idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
     return idx
 

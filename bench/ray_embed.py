@@ -1,6 +1,6 @@
 """Ray embedding against the single-process build, and how many vectors/s the one writer can absorb.
 
-Usage: python bench/ray_embed.py ../shared/data/saudinewsnet/articles.jsonl.gz [-n 512] [--intake 20000]
+Usage: python bench/ray_cluster.py ../shared/data/saudinewsnet/articles.jsonl.gz [-n 512] [--intake 20000]
 
 All in one run, so the ratios share the machine's state:
 1. a local build of the first n articles (one process, torch on every core): the baseline;
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index.build import build
+from akhbar.index.writers import build
 
 
 def write_corpus(src: Path, n: int, out: Path) -> Path:
@@ -101,17 +101,17 @@ def main() -> None:
 
         import ray
 
-        from akhbar.index import ray_embed
+        from akhbar.index.embedding import ray_cluster
 
         t = time.perf_counter()
         ray.init(address="local", include_dashboard=False, log_to_driver=False)
         out["ray_init_s"] = round(time.perf_counter() - t, 1)
         for actors in (1, 2):
-            remote = ray_embed.remote(None, [corpus], actors=actors)
+            remote = ray_cluster.remote(None, [corpus], actors=actors)
             s, embedded = timed_build(corpus, tmp / f"ray{actors}", remote)
             out[f"ray_{actors}_actors"] = {"seconds": round(s, 1), "articles_per_s": round(embedded / s, 2),
                                            "vs_local": round(local_s / s, 2)}
-        s, _ = timed_build(tiny, tmp / "tiny-ray", ray_embed.remote(None, [tiny], actors=1))
+        s, _ = timed_build(tiny, tmp / "tiny-ray", ray_cluster.remote(None, [tiny], actors=1))
         out["actor_pool_start_s"] = round(s - tiny_local_s, 1)
         ray.shutdown()
 

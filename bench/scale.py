@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import layout
+from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search.reader import open_index
 
@@ -93,7 +93,7 @@ def child(root: Path, args: argparse.Namespace, ids: list[str]) -> dict:
 def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
     """Top-k overlap of exact search under the index's (frozen) centers and under centers refitted
     on its live articles now: what a delta write gives up against a merge."""
-    from akhbar.index import centering
+    from akhbar.index.store import centering
 
     rows = idx.in_order("pos, lang")
     pos = np.asarray([r[0] for r in rows])
@@ -148,7 +148,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child_query(root, args.child.split(","))))
         return
-    from akhbar.index.cpu import detect
+    from akhbar.index.embedding.cpu import detect
 
     result: dict = {"n": args.n, "cpu": detect().as_dict()}
     result.update(replicate(args.from_index, root, args.n, args.kind, args.sigma))
@@ -170,7 +170,7 @@ def main() -> None:
 
     result["recall@10_vs_exact"] = recall_at_k(idx)
     result.update(text_queries(root))
-    from akhbar.index.build import add, reindex, remove
+    from akhbar.index.writers import add, reindex, remove
 
     for name, first in (("add_1000", 0), ("add_1000_again", 1000)):  # texts already indexed: the write path alone
         rows = idx.in_order("id, title, body, lang, date, source", 1000, first)

@@ -20,9 +20,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from akhbar.index import langdetect
-from akhbar.index.build import build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.ingest import language
+from akhbar.index.writers import build
 from akhbar.search import hybrid, query
 from akhbar.search.reader import open_index, query_embedder
 from akhbar.search.settings import DEFAULTS
@@ -59,7 +59,7 @@ def today(idx, embedder, text: str, mode: str) -> list[query.Hit]:
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
     was = dataclasses.replace(DEFAULTS, fusion="centered")
     hits, _, _ = query.rank(idx, qvec, terms, K, query.Filters(), query_is_article=False, ranking=query.Ranking(mode),
-                            query_lang=langdetect.guess(text), settings=was)
+                            query_lang=language.guess(text), settings=was)
     return hits
 
 

@@ -36,8 +36,8 @@ import httpx
 import numpy as np
 import orjson
 
-from akhbar.index import layout
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search import present
 from akhbar.search.query import similar_to_id

@@ -1,4 +1,4 @@
-"""Story assignment measured (index/story_links.py, index/story_rule.py) on real indexes.
+"""Story assignment measured (index/stories/links.py, index/stories/rule.py) on real indexes.
 
 - seeds/events.jsonl + seeds/events-truth.tsv: per split (dev, heldout, seed) and language pair,
   the share of same-event pairs in one story, of near-miss pairs (same topic, another event)
@@ -11,7 +11,7 @@
 - Chance joins: one dense multilingual index of all of them (seeds, ECB+, MEANTIME and 1,000
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
-The eval and pooled indexes are read with a fresh pass (story_links.fresh_pass, what a build with
+The eval and pooled indexes are read with a fresh pass (index/stories/links.fresh_pass, what a build with
 the current rule stores: tests/test_stories.py), so indexes built before a rule change still
 measure it. Every figure is printed for the current rule and, in the same run, for the rule before
 issue 19 (bench/story_rule_before.py). Undated figures of a dated index (SaudiNewsNet, the pooled
@@ -35,9 +35,9 @@ from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from akhbar.index import story_links
-from akhbar.index.build import add, build
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.stories import links
+from akhbar.index.writers import add, build
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
 from bench import story_rule_before
@@ -45,6 +45,7 @@ from bench import story_rule_before
 ROOT = Path(__file__).resolve().parent.parent
 POOL_SNN = 1000  # SaudiNewsNet articles in the pooled corpus (its first ones, in date order)
 SNN_EXTRA = 2000  # SaudiNewsNet articles besides its copy groups in its eval index (bench/eval_all.py)
+COPY_BODY = 50  # SaudiNewsNet copy groups whose shared body is shorter are boilerplate, not copies
 FAR_DAYS = 3  # SaudiNewsNet pairs this far apart count as different days' stories
 
 
@@ -226,8 +227,11 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
     pos_groups = [[p for p in map(idx.position, g) if p is not None] for g in groups]
     pos_groups = [g for g in pos_groups if len(g) > 1]
     day = {p: date.fromisoformat(d[:10]).toordinal() for p, d in idx.in_order("pos, day") if d}
+    body = {p: len(b.strip()) for p, b in idx.in_order("pos, body")}
+    real = [g for g in pos_groups if body[g[0]] >= COPY_BODY]  # identical bodies of a few characters are boilerplate
     for label, story in (("dated", story_of(idx)), ("undated", undated_story_of(idx))):
         whole = sum(len({story[p] for p in g}) == 1 for g in pos_groups)
+        whole_real = sum(len({story[p] for p in g}) == 1 for g in real)
         sizes = Counter(story.values())
         members: dict[str, list[int]] = {}
         for p, st in story.items():
@@ -237,7 +241,9 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
         all_far = sum(by_day[x] * by_day[y] for x in by_day for y in by_day if x < y and y - x >= FAR_DAYS)
         out.append(f"\nSaudiNewsNet, {label} ({len(story)} articles, 3 weeks; the copy groups and the first {SNN_EXTRA} others "
                    f"in date order, a fixed sample): copy groups whole in one story {whole}/{len(pos_groups)} = "
-                   f"{whole / len(pos_groups):.3f}; pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
+                   f"{whole / len(pos_groups):.3f} ({whole_real}/{len(real)} = {whole_real / len(real):.3f} of those with a body "
+                   f"of {COPY_BODY}+ characters: the rest are a few characters of boilerplate under different headlines "
+                   f"on different days); pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
                    f"{far}/{all_far} = {far / all_far:.5f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
                    f"the largest {max(sizes.values())}")
     return out
@@ -246,28 +252,28 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
 @contextlib.contextmanager
 def before():
     """The story pass with the rule before issue 19 (bench/story_rule_before.py) in this process."""
-    keep = story_links.story_rule
-    story_links.story_rule = story_rule_before
+    keep = links.rule
+    links.rule = story_rule_before
     try:
         yield
     finally:
-        story_links.story_rule = keep
+        links.rule = keep
 
 
 @contextlib.contextmanager
 def dates_dropped():
     """The story pass reading every article as undated: what an undated build of the same file in
     the same order stores (vectors and centering do not depend on dates), without embedding it again."""
-    keep = story_links._rows
+    keep = links._rows
 
     def undated(con, positions):
         return {p: (i, lang, "", title) for p, (i, lang, _, title) in keep(con, positions).items()}
 
-    story_links._rows = undated
+    links._rows = undated
     try:
         yield
     finally:
-        story_links._rows = keep
+        links._rows = keep
 
 
 def undated_pass(idx) -> dict[int, str]:

@@ -1,7 +1,7 @@
 """The story link rule before issue 19 (commit af9df76), kept for bench/stories.py to measure beside the
 current one in the same run: which earlier article a new one links to, and at what cosine (centered space).
 
-Used by index/story_links.py, which finds the candidates and stores the links. Chosen with
+Used by index/stories/links.py, which finds the candidates and stores the links. Chosen with
 bench/stories.py (bench/results/stories.md); constants in index/config.py (STORY_*):
 - Two articles published more than STORY_WINDOW_DAYS apart never link.
 - Time is evidence. Two dated articles at most a day apart link at a lower cosine,

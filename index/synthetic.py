@@ -6,7 +6,7 @@ as body), language, source and date, with the id suffixed `~{i // m}`; its vecto
 source vector plus Gaussian noise (sigma per dimension), renormalised. Replica 0 keeps its
 source's story link and copy mark; replica r > 0 links to replica 0 of its source article,
 as a link pass would link it to one of the earlier replicas, and is its copy when the two pass
-index/same_row.py (the same headline and day, so a centered cosine of COPY_STORY_COSINE; the
+index/stories/same_row.py (the same headline and day, so a centered cosine of COPY_STORY_COSINE; the
 noise keeps replicas under COPY_COSINE). The stories of a synthetic index are not claimed to
 equal a fresh pass.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, integrity, layout, store, vectors
 from akhbar.index.article import Article
-from akhbar.index.manifest import Manifest
-from akhbar.index.same_row import same_row
 from akhbar.index.stage import index_vectors
+from akhbar.index.store import centering, integrity, layout, sql, vectors
+from akhbar.index.store.manifest import Manifest
+from akhbar.index.stories.same_row import same_row
 
 
 def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma: float = 0.01) -> dict[str, object]:
@@ -30,18 +30,18 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
     src = layout.current_version(src_root)
     mf = Manifest.load(src)
     raw = np.asarray(vectors.Rows(src, mf.dimension)[np.arange(mf.articles)], dtype=np.float32)
-    con = store.connect_base(src)  # a built index: everything is in its base
-    rows = store.in_order(con, "id, title, body, lang, date, source")
-    stories = store.story_rows(con)
+    con = sql.connect_base(src)  # a built index: everything is in its base
+    rows = sql.in_order(con, "id, title, body, lang, date, source")
+    stories = sql.story_rows(con)
     con.close()
     m = len(rows)
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     with layout.writer_lock(root):
         stage = layout.staging(root, f"replicate-{n}-{time.time_ns()}")  # a fresh folder: this does not resume
-        store.create(stage / store.DB)
-        store.create(stage / store.DELTA_DB, store.DELTA_SCHEMA)
-        con = store.connect_base(stage, readonly=False)
+        sql.create(stage / sql.DB)
+        sql.create(stage / sql.DELTA_DB, sql.DELTA_SCHEMA)
+        con = sql.connect_base(stage, readonly=False)
         with open(stage / vectors.VECTORS, "wb") as vf:
             for start in range(0, n, 50_000):
                 idx = np.arange(start, min(n, start + 50_000))
@@ -50,15 +50,15 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
                 batch = [Article(id=f"{rows[i % m][0]}~{i // m}", title=rows[i % m][1] or rows[i % m][2][:90],
                                  body=rows[i % m][1] or rows[i % m][2], lang=rows[i % m][3], date=rows[i % m][4],
                                  source=rows[i % m][5]) for i in idx.tolist()]
-                store.insert(con, start, batch)
+                sql.insert(con, start, batch)
                 con.commit()
         t_rows = time.perf_counter() - t0
         t1 = time.perf_counter()
-        base = store.connect_base(stage)
+        base = sql.connect_base(stage)
         centers, entry = index_vectors(stage, base, mf.dimension, kind)
         base.close()
         t_faiss = time.perf_counter() - t1
-        con = store.connect_base(stage, readonly=False)
+        con = sql.connect_base(stage, readonly=False)
         _replicate_stories(con, vectors.Rows(stage, mf.dimension), centers, rows, stories, n)
         con.commit()
         con.close()
@@ -88,4 +88,4 @@ def _replicate_stories(con, raw: vectors.Rows, centers: dict[str, np.ndarray], r
                 replica = {"title": rows[j][1] or rows[j][2][:90], "day": ""}  # the same headline; the same day
                 copy = same_row(c, replica, replica)
                 out.append((i, f"{story}~0", j, copy, f"{group}~0" if copy else f"{ids[j]}~{i // m}"))
-        store.insert_stories(con, out)
+        sql.insert_stories(con, out)

@@ -1,4 +1,4 @@
-"""Stored copy groups (index/story_links.py) in a result list. The vector and lexical searches
+"""Stored copy groups (index/stories/links.py) in a result list. The vector and lexical searches
 see one article per group, the first to arrive (OpenIndex.one_per_copy_group), so a story
 republished hundreds of times is one candidate rather than hundreds for the box to fold; each
 row then names its group's copies by arrival order and counts the rest.

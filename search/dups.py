@@ -1,7 +1,7 @@
 """`akhbar dups`: groups of copies of one article (a wire story republished by several outlets).
 
-The groups are the copy groups stored when the articles were written (index/story_links.py,
-index/same_row.py): an article is a copy of the earlier article its story links to when their
+The groups are the copy groups stored when the articles were written (index/stories/links.py,
+index/stories/same_row.py): an article is a copy of the earlier article its story links to when their
 cosine is at least 0.90, or 0.6 with headlines alike within two days. So `dups` lists exactly the
 copies the box folds into "also in", and reads them in one query rather than searching each
 article's neighbours (0.43 s against 0.01 s at 3,516 articles; minutes at a million).

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from akhbar.index import langdetect
+from akhbar.index.ingest import language
 from akhbar.search.hybrid import Seen
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
@@ -25,7 +25,7 @@ from akhbar.search.settings import QuerySettings
 def query_language(idx: OpenIndex, text: str, words: list[tuple[int, float]] | None) -> str:
     """The query's language: guessed from its text, else (one word has no stop words to tell by)
     the language most of its best lexical matches are in, since words match within a language."""
-    guessed = langdetect.guess(text)
+    guessed = language.guess(text)
     if guessed or not words:
         return guessed
     top = [p for p, _ in words[:10]]

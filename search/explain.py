@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from akhbar.index import centering
+from akhbar.index.store import centering
 from akhbar.search.query import Box
 from akhbar.search.reader import OpenIndex
 

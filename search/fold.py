@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from akhbar.index.same_row import same_row
+from akhbar.index.stories.same_row import same_row
 from akhbar.search.settings import DEFAULTS, QuerySettings
 
 

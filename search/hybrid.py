@@ -2,7 +2,7 @@
 
 Dense ranks by the cosine of centered embeddings (FAISS); it crosses languages but can
 prefer an unrelated article that shares the topic's vocabulary of meaning. Lexical ranks by
-BM25 over Arabic-aware terms (index/lexical.py, SQLite FTS5); it pins names, places and
+BM25 over Arabic-aware terms (index/ingest/terms.py, SQLite FTS5); it pins names, places and
 numbers but cannot cross languages. Hybrid fuses the two lists (settings.fusion, chosen with
 bench/eval_all.py): each candidate keeps its cosine, which the similar box's floor and the
 folding of copies use in every mode.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from akhbar.index import lexical
+from akhbar.index.ingest import terms
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULTS, QuerySettings
 
@@ -38,11 +38,11 @@ def query_terms(idx: OpenIndex, text: str, article: bool, settings: QuerySetting
 
     n = idx.manifest.articles
     if article:
-        terms = lexical.salient(text, frequency, n, settings.article_query_terms)
+        wanted = terms.salient(text, frequency, n, settings.article_query_terms)
     else:
-        terms = list(dict.fromkeys(lexical.tokens(text)))[: settings.article_query_terms * 2]
+        wanted = list(dict.fromkeys(terms.tokens(text)))[: settings.article_query_terms * 2]
     limit = max(settings.common_term_share * n, settings.common_term_min)
-    return [t for t in terms if frequency(t) <= limit] or sorted(terms, key=frequency)[:1]
+    return [t for t in wanted if frequency(t) <= limit] or sorted(wanted, key=frequency)[:1]
 
 
 def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]], cosine: dict[int, float],

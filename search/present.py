@@ -25,9 +25,9 @@ def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
     embedder, each row's best passage and shared terms."""
     rows = [h.as_dict() for h in box.hits]
     if explain_with is not None:
-        from akhbar.search.explain import explain as why
+        from akhbar.search import explain
 
-        for d, e in zip(rows, why(idx, box, explain_with)):
+        for d, e in zip(rows, explain.explain(idx, box, explain_with)):
             d.update(e)
     return rows
 

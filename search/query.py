@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from akhbar.index import langdetect
 from akhbar.index.errors import AkhbarError, ArticleNotFound
 from akhbar.index.filters import Filters
+from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
 from akhbar.search import expand, fold, hybrid, story_rows, story_search
 from akhbar.search.reader import OpenIndex
@@ -276,7 +276,7 @@ def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: F
     if not text.strip():
         raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
-    lang = langdetect.guess(text)
+    lang = language.guess(text)
     asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity)
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
     lead = text.strip().split("\n", 1)[0]

@@ -1,7 +1,7 @@
 """Open the live version of an index for reading, and embed queries the way it was built.
 
 OpenIndex is the one holder of a reader's SQLite connection: search/, cli.py and bench/ ask it
-for rows, positions, lexical matches and summaries, and the SQL stays in index/store.py.
+for rows, positions, lexical matches and summaries, and the SQL stays in index/store/sql.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, faiss_index, integrity, layout, store, story_links, vectors
 from akhbar.index.errors import DamagedIndex, ModelMismatch
 from akhbar.index.filters import NONE, Filters
-from akhbar.index.manifest import Manifest
+from akhbar.index.store import centering, faiss_index, integrity, layout, sql, vectors
+from akhbar.index.store.manifest import Manifest
+from akhbar.index.stories import links
 
 
 @dataclass
@@ -35,34 +36,34 @@ class OpenIndex:
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
         """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
-        return store.by_positions(self._con, positions, columns)
+        return sql.by_positions(self._con, positions, columns)
 
     def row(self, article_id: str) -> dict | None:
         """An article's whole row by id, or None."""
-        return store.by_id(self._con, article_id)
+        return sql.by_id(self._con, article_id)
 
     def position(self, article_id: str) -> int | None:
         """An article's position (FAISS id) by id, or None."""
-        found = store.current(self._con, article_id)
+        found = sql.current(self._con, article_id)
         return None if found is None else found[0]
 
     def positions(self, filters: Filters = NONE) -> list[int]:
         """Positions of the live articles that pass the filters."""
-        return store.positions_where(self._con, filters)
+        return sql.positions_where(self._con, filters)
 
     def count(self, filters: Filters = NONE) -> int:
         """How many live articles pass the filters."""
-        return store.count_where(self._con, filters)
+        return sql.count_where(self._con, filters)
 
     def in_order(self, columns: str, limit: int = -1, offset: int = 0) -> list[tuple]:
         """Columns of every live article (or a slice), in position order: for passes over a corpus."""
-        return store.in_order(self._con, columns, limit, offset)
+        return sql.in_order(self._con, columns, limit, offset)
 
     def lexical(self, terms, k: int, one_per_copy_group: bool = False) -> list[tuple[int, float]]:
         """The k best BM25 matches for any of the terms, as (position, score), best first; of the
         first articles of copy groups only, if asked (see one_per_copy_group)."""
         among = self._first_of_group if one_per_copy_group else None
-        return store.lexical_search(self._con, terms, k, among)
+        return sql.lexical_search(self._con, terms, k, among)
 
     def document_frequency(self, term: str) -> int:
         """How many articles have the term (a whole-article query looks up ~8, ~0.15 ms each at 1M
@@ -71,55 +72,55 @@ class OpenIndex:
         if found is None:
             if len(self._frequency) >= 100_000:  # queries bring any words: keep the memory bounded
                 self._frequency.clear()
-            found = self._frequency[term] = store.document_frequency(self._con, term)
+            found = self._frequency[term] = sql.document_frequency(self._con, term)
         return found
 
     def terms(self, positions) -> dict[int, list[str]]:
         """The stored lexical terms of articles, by position."""
-        return store.terms_at(self._con, positions)
+        return sql.terms_at(self._con, positions)
 
     def summary(self) -> dict[str, object]:
         """Counts by language and source and the date range, for `akhbar stats`."""
-        return store.summary(self._con)
+        return sql.summary(self._con)
 
     def story_of(self, pos: int) -> str:
         """The stored story (the id of its first article) of a live article."""
-        return store.story_at(self._con, pos)
+        return sql.story_at(self._con, pos)
 
     def stories_at(self, positions: list[int]) -> dict[int, str]:
         """The stored story of each live article among the positions (at most ~500 at a time)."""
-        return store.stories_at(self._con, positions, "story")  # type: ignore[return-value]
+        return sql.stories_at(self._con, positions, "story")  # type: ignore[return-value]
 
     def story_members(self, story: str, limit: int = -1) -> list[int]:
         """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
-        return store.story_members(self._con, story, limit)
+        return sql.story_members(self._con, story, limit)
 
     def story_size(self, story: str) -> int:
         """How many live articles a story has."""
-        return store.story_size(self._con, story)
+        return sql.story_size(self._con, story)
 
     def stories(self, min_articles: int) -> list[str]:
         """Stories with at least that many live articles, largest first."""
-        return [s for s, _ in store.stories_of_size(self._con, min_articles)]
+        return [s for s, _ in sql.stories_of_size(self._con, min_articles)]
 
     def story_assignments(self) -> dict[int, str]:
         """Every live article's stored story, by position."""
-        return store.story_assignments(self._con)
+        return sql.story_assignments(self._con)
 
     def copy_group_members(self, positions: list[int], limit: int) -> dict[int, tuple[list[int], int]]:
         """The first `limit` live articles of each given article's copy group (itself included), in
         arrival order, and how many the group has."""
-        group = store.stories_at(self._con, positions, "copy_group")
+        group = sql.stories_at(self._con, positions, "copy_group")
         missing = [p for p in positions if p not in group]
         if missing:  # every live article has a stories row, written with it
-            raise DamagedIndex(self.root, self.folder / store.DB, f"no story row for position {missing[0]}")
+            raise DamagedIndex(self.root, self.folder / sql.DB, f"no story row for position {missing[0]}")
         groups = sorted(set(group.values()))
-        first = store.copy_group_firsts(self._con, groups, limit)
+        first = sql.copy_group_firsts(self._con, groups, limit)
         unknown = [g for g in groups if g not in self._group_size]
         if unknown:
             if len(self._group_size) >= 100_000:
                 self._group_size.clear()
-            self._group_size.update(store.copy_group_sizes(self._con, unknown))
+            self._group_size.update(sql.copy_group_sizes(self._con, unknown))
         return {p: (first[group[p]], self._group_size[group[p]]) for p in positions}
 
     @property
@@ -128,7 +129,7 @@ class OpenIndex:
         group; None when no article is a copy. Read once per version: a server's readers are
         cloned before their first query."""
         if "bytes" not in self._one_per_group:
-            are_copies, positions = store.copies_or_firsts(self._con, self.manifest.articles)
+            are_copies, positions = sql.copies_or_firsts(self._con, self.manifest.articles)
             keep = None
             if positions or not are_copies:
                 keep = np.full(len(self.raw_vectors), int(are_copies), np.uint8)
@@ -154,7 +155,7 @@ class OpenIndex:
 
     def copy_groups(self) -> dict[int, str]:
         """Every live article's stored copy group, by position."""
-        return store.story_assignments(self._con, "copy_group")
+        return sql.story_assignments(self._con, "copy_group")
 
     def fresh_story_pass(self) -> dict[int, str]:
         """Every live article's story computed from nothing, over the same articles in the same order
@@ -163,12 +164,12 @@ class OpenIndex:
 
     def fresh_pass(self) -> dict[int, tuple[str, str]]:
         """Every live article's (story, copy group) computed from nothing, the same way."""
-        space = story_links.Space(self.search, self.vectors_at, self.searchable)
-        return {p: (story, group) for p, (story, _, group) in story_links.fresh_pass(self._con, space).items()}
+        space = links.Space(self.search, self.vectors_at, self.searchable)
+        return {p: (story, group) for p, (story, _, group) in links.fresh_pass(self._con, space).items()}
 
     def delta_size(self) -> int:
         """Rows the delta adds or hides (0 right after a build or a merge)."""
-        return store.delta_size(self._con)
+        return sql.delta_size(self._con)
 
     def close(self) -> None:
         self._con.close()
@@ -220,31 +221,31 @@ class OpenIndex:
         if langs is None:
             langs = []
             for i in range(0, len(positions), 500):
-                langs += store.languages_at(self._con, positions[i : i + 500])
+                langs += sql.languages_at(self._con, positions[i : i + 500])
         return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
 
     def clone(self) -> OpenIndex:
         """Another reader of this version with its own SQLite connection (a connection serves one
         thread at a time), sharing the memory maps, FAISS indexes and centers already open."""
         other = copy.copy(self)
-        other._con = store.connect_readonly(self.folder)
+        other._con = sql.connect_readonly(self.folder)
         return other
 
     def query_vector(self, embedder, text: str) -> np.ndarray:
         """Embed a text the way articles were, centered by its (guessed) language."""
-        from akhbar.index import langdetect
+        from akhbar.index.ingest import language
 
-        return centering.apply(embedder.encode([text]), [langdetect.guess(text)], self.centers)[0]
+        return centering.apply(embedder.encode([text]), [language.guess(text)], self.centers)[0]
 
 
 def open_index(root: Path) -> OpenIndex:
     """The version CURRENT names; loading checks the manifest before anything else, then the
-    files' sizes and row counts (index/integrity.py): a damaged file is named, never half-read."""
+    files' sizes and row counts (index/store/integrity.py): a damaged file is named, never half-read."""
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
 
     def load() -> OpenIndex:
-        idx = OpenIndex(root, folder, manifest, store.connect_readonly(folder))
+        idx = OpenIndex(root, folder, manifest, sql.connect_readonly(folder))
         # open every file now (memory maps: cheap), so this reader keeps its version even after
         # later writers have published newer ones and deleted this one
         idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
@@ -257,9 +258,9 @@ def open_index(root: Path) -> OpenIndex:
 def query_embedder(manifest: Manifest, model_name: str | None = None, backend: str = "auto"):
     """An Embedder equal to the build's: the same model (else ModelMismatch) and a backend whose
     vectors compare with the index's (auto picks the fastest such; another is refused)."""
-    from akhbar.index.backends import load_for
-    from akhbar.index.embed import Embedder
-    from akhbar.index.model import resolve
+    from akhbar.index.embedding.backends import load_for
+    from akhbar.index.embedding.embedder import Embedder
+    from akhbar.index.embedding.model import resolve
 
     ref = resolve(model_name or manifest.model)
     if ref.name != manifest.model or ref.checksum != manifest.model_checksum:

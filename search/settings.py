@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from akhbar.index import config
-from akhbar.index.same_row import RowRule
+from akhbar.index.stories.same_row import RowRule
 
 # What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
 # Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (README table).
@@ -20,7 +20,7 @@ DEFAULT_MODE = "hybrid"
 class QuerySettings:
     """How queries rank, fold and cut; the defaults are the measured choices."""
 
-    # When two articles are one row (index/same_row.py): stored copy groups use index/config.py's
+    # When two articles are one row (index/stories/same_row.py): stored copy groups use index/config.py's
     # values, which are these defaults (measured there); a query applies the rule to what no stored
     # group joins (a text's copies, rows that joined no group when written).
     duplicate_cosine: float = config.COPY_COSINE
@@ -33,7 +33,7 @@ class QuerySettings:
 
     @cached_property
     def row_rule(self) -> RowRule:
-        """The four row thresholds above as index/same_row.py takes them, built once: the fold
+        """The four row thresholds above as index/stories/same_row.py takes them, built once: the fold
         asks for every candidate against every kept row."""
         return RowRule(self.duplicate_cosine, self.story_cosine, self.story_title_jaccard, self.story_days)
     # Below this cosine (centered space) an article is not "similar": the box ends early rather than

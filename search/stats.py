@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import faiss_index, store, vectors
+from akhbar.index.store import faiss_index, sql, vectors
 from akhbar.search.reader import OpenIndex, open_index
 
 
@@ -49,8 +49,8 @@ def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
         "size_mb": round(sum(sizes.values()) / 1e6, 2),
         "faiss_mb": round(sizes.get(faiss_index.FAISS, 0) / 1e6, 2),
         "vectors_mb": round(sizes.get(vectors.VECTORS, 0) / 1e6, 2),
-        "sqlite_mb": round(sizes.get(store.DB, 0) / 1e6, 2),
-        "delta_mb": round(sum(sizes.get(f, 0) for f in (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)) / 1e6, 2),
+        "sqlite_mb": round(sizes.get(sql.DB, 0) / 1e6, 2),
+        "delta_mb": round(sum(sizes.get(f, 0) for f in (sql.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)) / 1e6, 2),
         "delta_rows": idx.delta_size(),
         **m.counts,
         **idx.summary(),

@@ -1,6 +1,6 @@
 """`akhbar stories` and `akhbar coverage ID`: the corpus grouped into stories (events), as stored.
 
-Stories are assigned when articles are written (index/story_links.py): an article joins the
+Stories are assigned when articles are written (index/stories/links.py): an article joins the
 story of its most similar earlier article, with a threshold that depends on the language pair
 and the days between them, so an event's coverage in every language lands in one story while
 another event (two earthquakes in two countries) stays apart. Reading them is a lookup: no

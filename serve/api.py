@@ -11,12 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
 from akhbar.index.errors import ArticleNotFound
-from akhbar.search import present, query
+from akhbar.search import present, query, stats, stories
 from akhbar.search.dups import duplicate_groups
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
-from akhbar.search.stats import stats as index_stats
-from akhbar.search.stories import coverage as story_of
-from akhbar.search.stories import stories as find_stories
 from akhbar.serve import labels, writes
 from akhbar.serve.context import Context, Limits, context_of, json_response
 from akhbar.serve.schema import BoxAnswer, SearchAnswer
@@ -89,13 +86,13 @@ def similar_to_text(ctx: Context, o: Options, text: str, as_search: bool, embedd
 def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return present.coverage_row(idx, story_of(idx, article_id, lang)), version.name
+        return present.coverage_row(idx, stories.coverage(idx, article_id, lang)), version.name
 
 
 def stories_of(ctx: Context, min_articles: int, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return {"results": [present.story_row(idx, s) for s in find_stories(idx, min_articles, lang)]}, version.name
+        return {"results": [present.story_row(idx, s) for s in stories.stories(idx, min_articles, lang)]}, version.name
 
 
 def dups_of(ctx: Context) -> tuple[dict, str]:
@@ -201,7 +198,7 @@ async def api_dups(request: Request) -> Response:
 @router.get("/api/stats", tags=["query"], summary="What the index holds and how it was built")
 async def api_stats(request: Request) -> Response:
     ctx = context_of(request)
-    return json_response(await ctx.read(index_stats, ctx.root))
+    return json_response(await ctx.read(stats.stats, ctx.root))
 
 
 @router.get("/healthz", tags=["service"], summary="The server is up; which version it answers from")

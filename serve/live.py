@@ -1,7 +1,7 @@
 """The index a server answers from, following CURRENT as writers publish new versions.
 
 A request takes the version that is live when it starts and keeps it to the end: a version is
-complete before CURRENT names it (index/layout.py), so no request sees half of one. Each version
+complete before CURRENT names it (index/store/layout.py), so no request sees half of one. Each version
 is opened with every file it needs already open (open_index: SQLite connections, memory maps,
 FAISS), one reader per worker thread, because a SQLite connection serves one thread at a time.
 A writer's publish deletes versions older than the one it replaces; on Linux an unlinked file
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from akhbar.index import layout
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.store import layout
 from akhbar.search.reader import OpenIndex, open_index, query_embedder
 
 OPEN_ATTEMPTS = 5  # a version deleted between reading CURRENT and opening it: read CURRENT again

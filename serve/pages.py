@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from akhbar.index.errors import ArticleNotFound
-from akhbar.search import present, query
-from akhbar.search.stories import coverage as story_of
+from akhbar.search import present, query, stories
 from akhbar.serve import labels
 from akhbar.serve.api import MAX_K
 from akhbar.serve.context import Context, Limits, context_of
@@ -56,7 +55,7 @@ def _coverage(ctx: Context, article_id: str) -> dict:
         row = idx.row(article_id)
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
-        story = present.coverage_row(idx, story_of(idx, article_id))
+        story = present.coverage_row(idx, stories.coverage(idx, article_id))
     return {"title": query.display_title(row), "id": article_id, "lang": row["lang"], "rows": story["shown"],
             "sources": len(story["sources"]), "langs": story["languages"]}
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import orjson
 
-from akhbar.index import build
+from akhbar.index import writers
 from akhbar.index.errors import AkhbarError, BadInput
-from akhbar.index.ingest import Problem
+from akhbar.index.ingest.readers import Problem
 
 
 class WriteTimeout(AkhbarError):
@@ -60,7 +60,7 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False)
         path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
         path.write_bytes(_lines(body))
         try:
-            summary = build.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
+            summary = writers.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
                                 on_progress=on_progress, embedder=embedder)
         except BadInput as exc:  # --strict: the first problem, named by its place in the body
             fail = AkhbarError(f"body:{exc.line}: field '{exc.field}': {exc.reason}")
@@ -74,4 +74,4 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False)
 
 def remove(root: Path, article_id: str) -> dict:
     """Take one article out (it was checked to exist); returns remove's summary."""
-    return build.remove([article_id], root, strict=True).as_dict()
+    return writers.remove([article_id], root, strict=True).as_dict()

@@ -44,14 +44,14 @@ def model_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def model_ref(model_cache):
-    from akhbar.index.model import resolve
+    from akhbar.index.embedding.model import resolve
 
     return resolve()
 
 
 @pytest.fixture(scope="session")
 def st_model(model_ref):
-    from akhbar.index.model import load
+    from akhbar.index.embedding.model import load
 
     return load(model_ref)
 
@@ -59,8 +59,8 @@ def st_model(model_ref):
 @pytest.fixture(scope="session")
 def embedder(model_ref):
     """What a build uses here: the backend `auto` picks for this CPU (exported once into the session cache)."""
-    from akhbar.index.backends import load_for
-    from akhbar.index.embed import Embedder
+    from akhbar.index.embedding.backends import load_for
+    from akhbar.index.embedding.embedder import Embedder
 
     encoder = load_for(model_ref, "auto")
     return Embedder(encoder, encoder.prompt)
@@ -69,7 +69,7 @@ def embedder(model_ref):
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, model_ref) -> Path:
     """A real index (SQLite, FAISS, vectors) over the bundled seeds."""
-    from akhbar.index.build import build
+    from akhbar.index.writers import build
 
     root = tmp_path_factory.mktemp("seed-index") / "idx"
     build([SEEDS], root)

@@ -15,7 +15,7 @@ import orjson
 from typer.testing import CliRunner
 
 from akhbar.cli import app
-from akhbar.index import store
+from akhbar.index.store import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -40,7 +40,8 @@ def checkpoint_consumed(index: Path) -> int:
     for db in index.glob(".staging-*/delta.sqlite"):
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
-                return store.progress(con)[0]
+                found = sql.progress(con)  # None between the job table's creation and its first row
+                return found[0] if found else 0
         except sqlite3.Error:
             return 0
     return 0

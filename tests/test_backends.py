@@ -25,8 +25,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_choice_follows_cpu_features(tmp_path):
-    from akhbar.index.backends import choose
-    from akhbar.index.cpu import detect, from_flags
+    from akhbar.index.embedding.backends import choose
+    from akhbar.index.embedding.cpu import detect, from_flags
 
     everything = {"torch", "onnxruntime", "openvino"}
     bf16 = from_flags("EPYC 9R14", 2, {"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
@@ -52,8 +52,8 @@ def test_choice_follows_cpu_features(tmp_path):
 
 
 def test_bf16_is_refused_without_native_bf16(model_ref):
-    from akhbar.index.backends import load_for
-    from akhbar.index.cpu import from_flags
+    from akhbar.index.embedding.backends import load_for
+    from akhbar.index.embedding.cpu import from_flags
     from akhbar.index.errors import ModelError
 
     with pytest.raises(ModelError, match="needs native bf16"):
@@ -63,31 +63,31 @@ def test_bf16_is_refused_without_native_bf16(model_ref):
 
 
 def test_export_is_cached_checksummed_and_redone_when_damaged(embedder, model_ref, model_cache):
-    from akhbar.index import exports
-    from akhbar.index.backends import SPECS
+    from akhbar.index.embedding import runtime_files
+    from akhbar.index.embedding.backends import SPECS
 
     artifact = SPECS[embedder.encoder.name].artifact
     if artifact is None:
         pytest.skip("the auto backend here runs torch itself: nothing exported")
-    path, meta = exports.artifact(model_ref, artifact)
+    path, meta = runtime_files.artifact(model_ref, artifact)
     assert path.is_relative_to(model_cache / "exports")
-    assert meta["sha256"] == exports._checksum(path.parent, artifact) and meta["model_checksum"] == model_ref.checksum
+    assert meta["sha256"] == runtime_files._checksum(path.parent, artifact) and meta["model_checksum"] == model_ref.checksum
     assert not [p for p in path.parent.parent.iterdir() if p.name.startswith(".")]  # no temporary or set-aside folder left
     stamp = path.stat().st_mtime_ns
-    assert exports.artifact(model_ref, artifact)[0].stat().st_mtime_ns == stamp  # reused, not exported again
+    assert runtime_files.artifact(model_ref, artifact)[0].stat().st_mtime_ns == stamp  # reused, not exported again
     weights = path.with_suffix(".bin") if path.suffix == ".xml" else path
     with open(weights, "r+b") as f:  # damage one byte in the middle
         f.seek(weights.stat().st_size // 2)
         byte = f.read(1)
         f.seek(-1, os.SEEK_CUR)
         f.write(bytes([byte[0] ^ 0xFF]))
-    path2, meta2 = exports.artifact(model_ref, artifact)
-    assert path2 == path and meta2["sha256"] == exports._checksum(path2.parent, artifact)  # exported again, whole
+    path2, meta2 = runtime_files.artifact(model_ref, artifact)
+    assert path2 == path and meta2["sha256"] == runtime_files._checksum(path2.parent, artifact)  # exported again, whole
     assert path2.stat().st_mtime_ns != stamp
 
 
 def test_a_failed_export_leaves_nothing_under_its_name(tmp_path, monkeypatch, model_ref):
-    from akhbar.index import exports
+    from akhbar.index.embedding import runtime_files
 
     monkeypatch.setenv("AKHBAR_CACHE", str(tmp_path))
 
@@ -95,18 +95,18 @@ def test_a_failed_export_leaves_nothing_under_its_name(tmp_path, monkeypatch, mo
         out.write_bytes(b"\x08\x01" * 1000)  # half a file, then the process is interrupted
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(exports._EXPORTERS, "onnx", dies_half_way)
+    monkeypatch.setitem(runtime_files._EXPORTERS, "onnx", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
-        exports.artifact(model_ref, "onnx")
-    root = exports.export_root(model_ref)
+        runtime_files.artifact(model_ref, "onnx")
+    root = runtime_files.export_root(model_ref)
     assert root.exists() and list(root.iterdir()) == []
 
 
 def test_float_backends_agree_within_the_stated_tolerance(embedder, model_ref, st_model):
     """Every float backend this CPU runs gives the vectors torch fp32 gives, to cosine >= 0.999
     (measured >= 0.99998 for openvino-bf16 on an AVX-512 BF16 EPYC)."""
-    from akhbar.index.backends import installed, load_for, torch_encoder
-    from akhbar.index.embed import Embedder
+    from akhbar.index.embedding.backends import installed, load_for, torch_encoder
+    from akhbar.index.embedding.embedder import Embedder
 
     reference = Embedder(torch_encoder(st_model), "query: ").encode(TEXTS)
     others = [embedder.encoder] if embedder.encoder.vectors == "float" else []
@@ -123,8 +123,8 @@ def test_an_index_refuses_vectors_that_would_not_compare(seed_index, copy_of, tm
     anything; an int8 index refuses a float backend."""
     from dataclasses import replace
 
-    from akhbar.index import layout
-    from akhbar.index.manifest import Manifest
+    from akhbar.index.store import layout
+    from akhbar.index.store.manifest import Manifest
 
     idx = copy_of(seed_index)
     folder = layout.current_version(idx)
@@ -169,13 +169,13 @@ def test_add_with_another_float_backend_is_accepted(seed_index, copy_of, tmp_pat
 def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
     """The int8 export (ONNX Runtime, dynamic quantisation): per-text cosine to torch fp32 >= 0.99
     (the issue's quality bar), and its vectors are named by the export's checksum."""
-    from akhbar.index import exports
-    from akhbar.index.backends import check_comparable, load_for, torch_encoder
-    from akhbar.index.embed import Embedder
+    from akhbar.index.embedding import runtime_files
+    from akhbar.index.embedding.backends import check_comparable, load_for, torch_encoder
+    from akhbar.index.embedding.embedder import Embedder
 
     enc = load_for(model_ref, "onnx-int8-vnni")
     assert enc.vectors.startswith("onnx-int8-vnni:")
-    fused = exports.read_meta(exports.export_root(model_ref) / "onnx-opt")["fused"]
+    fused = runtime_files.read_meta(runtime_files.export_root(model_ref) / "onnx-opt")["fused"]
     assert fused.get("Attention") == fused.get("BiasGelu") == 12, fused  # ONNX Runtime fused every layer
     cos = (Embedder(enc, "query: ").encode(TEXTS) * Embedder(torch_encoder(st_model), "query: ").encode(TEXTS)).sum(1)
     assert cos.min() >= 0.99, cos

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index.layout import CURRENT
+from akhbar.index.store.layout import CURRENT
 from tests.helpers import runner, write_jsonl
 
 WARNING = re.compile(r"warning: (?P<file>.+?):(?P<line>\d+): field '(?P<field>[^']+)': (?P<reason>.+) \((?P<fate>skipped|kept)\)")
@@ -88,7 +88,7 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
 
 @pytest.mark.model  # builds an index of its own
 def test_identical_articles_are_embedded_once(tmp_path):
-    from akhbar.index.build import build
+    from akhbar.index.writers import build
     from akhbar.search.reader import open_index
 
     text = {"title": "Same wire copy", "body": "Oil prices rose after OPEC+ agreed to extend output cuts."}

@@ -1,4 +1,4 @@
-"""Copy groups stored when articles are written (index/story_links.py) and read by the box
+"""Copy groups stored when articles are written (index/stories/links.py) and read by the box
 (search/copies.py): one row per group, copies listed by arrival order and counted, the query's
 own group apart, and an outlet's copy still found when that outlet is asked for."""
 

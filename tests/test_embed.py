@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from akhbar.index import centering
-from akhbar.index.embed import combine, windows
+from akhbar.index.embedding.embedder import combine, windows
+from akhbar.index.store import centering
 
 FILLER = ("The league match ended in a draw after a goalless first half, and the coach praised "
           "the defence while fans filled the stadium despite the heat. ") * 40
@@ -39,8 +39,8 @@ def test_combine_methods():
 
 def test_the_end_of_a_long_article_is_embedded(st_model):
     """A story told only after 1,000 tokens of sport still finds its article; truncation would lose it."""
-    from akhbar.index.backends import torch_encoder
-    from akhbar.index.embed import Embedder
+    from akhbar.index.embedding.backends import torch_encoder
+    from akhbar.index.embedding.embedder import Embedder
 
     article = "Weekend sport round-up\n" + FILLER + TAIL
     sport_only = ["Weekend sport round-up\n" + FILLER[: 400 * (i + 1)] for i in range(4)]

@@ -41,7 +41,7 @@ def test_seed_box_folds_the_rewritten_story(seed_index):
 def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy_of, tmp_path):
     """Same outlet or another, same day, a headline that reads alike, a text that agrees but was
     rewritten (cosine under the copy threshold): the seed page lists such a story twice; we name it above."""
-    from akhbar.index.build import add
+    from akhbar.index.writers import add
 
     root = copy_of(seed_index)
     original = next(r for r in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()) if r["id"] == "ar-nato-01")

@@ -22,8 +22,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akhbar.index.ingest import Problem, read
-from akhbar.index.page import READ_ALSO, SIMILAR, is_page
+from akhbar.index.ingest.page import READ_ALSO, SIMILAR, is_page
+from akhbar.index.ingest.readers import Problem, read
 
 E2E_EXAMPLES = max(2, settings.default.max_examples // 250)  # builds load the model: few, even in the long run
 
@@ -302,7 +302,7 @@ def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_l
 @given(corpus(st.one_of(good(TEXT), soft(), bad_record())))  # no huge bodies: embedding stays quick
 def test_a_real_build_indexes_every_good_article(model_ref, records):
     """End to end: the same kind of corpus through `build` (real model, FAISS, SQLite)."""
-    from akhbar.index.build import build
+    from akhbar.index.writers import build
     from akhbar.search.reader import open_index
 
     if not any(r.fate != "bad" for r in records):

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index.faiss_index import KINDS
+from akhbar.index.store.faiss_index import KINDS
 from akhbar.search.query import similar_to_id
 from akhbar.search.reader import open_index
 from tests.helpers import SEED_ARTICLES, SEED_PAGE_ID, cli_json, runner

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from akhbar.index.errors import BadInput
-from akhbar.index.ingest import Problem, read
-from akhbar.index.page import parse_page
+from akhbar.index.ingest.page import parse_page
+from akhbar.index.ingest.readers import Problem, read
 from tests.helpers import SEED_PAGE_ID, SEEDS, write_jsonl
 
 

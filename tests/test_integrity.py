@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from akhbar.cli import app
-from akhbar.index import integrity, layout
-from akhbar.index.manifest import MANIFEST, Manifest
+from akhbar.index.store import integrity, layout
+from akhbar.index.store.manifest import MANIFEST, Manifest
 from akhbar.search.reader import open_index
 
 runner = CliRunner()
@@ -131,9 +131,10 @@ def test_large_files_are_checked_by_size_and_counts_on_open(two_versions, tmp_pa
 def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch):
     """A write to a large index: the delta files are the version's own, the base files hard links.
     (MERGE_BELOW lowered so that 400 articles count as large: what is tested is the layout.)"""
-    from akhbar.index import config, faiss_index, store, vectors
-    from akhbar.index.build import add
+    from akhbar.index import config
+    from akhbar.index.store import faiss_index, sql, vectors
     from akhbar.index.synthetic import replicate
+    from akhbar.index.writers import add
 
     monkeypatch.setattr(config, "MERGE_BELOW", 200)
     big = tmp_path / "big"
@@ -147,10 +148,10 @@ def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch
     assert add([feed], big).embedded == 0
     live = layout.current_version(big)
     files = Manifest.load(live).files
-    assert {store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS} <= set(files)
+    assert {sql.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS} <= set(files)
     previous = Manifest.load(layout.versions(big)[0]).files
     assert files[vectors.VECTORS] == previous[vectors.VECTORS]  # carried over, not hashed again
-    for name in (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS):
+    for name in (sql.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS):
         pristine = (live / name).read_bytes()
         for kind in DAMAGES:
             case = f"{name} {kind}"
@@ -211,7 +212,7 @@ def test_a_damaged_checkpoint_is_started_over(two_versions, tmp_path):
     # the same job again, with a checkpoint left as a killed run would, then damaged
     layout.make_current(root, layout.versions(root)[0])
     from akhbar.index import config
-    from akhbar.index.build import Settings, _job
+    from akhbar.index.writers import Settings, _job
 
     base = layout.current_version(root)
     name = _job("reindex:flat", base, [], [], Settings(Manifest.load(base).model, config.CHUNK_METHOD, config.WINDOW_TOKENS), False)
@@ -240,23 +241,24 @@ def _lose_story_rows(folder: Path, db: str, where: str) -> None:
 def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions, seed_index, tmp_path, monkeypatch):
     """The box reads each row's story and copy group: a version missing them is refused on open
     (the base's last row, a delta's added rows) or by `akhbar check` (any row), naming the file."""
-    from akhbar.index import config, store
-    from akhbar.index.build import add
+    from akhbar.index import config
+    from akhbar.index.store import sql
     from akhbar.index.synthetic import replicate
+    from akhbar.index.writers import add
 
     cases = {"last": "pos = (SELECT MAX(pos) FROM stories)", "middle": "pos = 3"}
     for case, where in cases.items():
         root = tmp_path / case
         shutil.copytree(two_versions, root)
         live = layout.current_version(root)
-        _lose_story_rows(live, store.DB, where)
+        _lose_story_rows(live, sql.DB, where)
         found = _cli("check", "--index", str(root), "--json")
         current = orjson.loads(found.stdout.splitlines()[0])
-        assert found.exit_code == 1 and [d["file"] for d in current["damage"]] == [store.DB], (case, current)
+        assert found.exit_code == 1 and [d["file"] for d in current["damage"]] == [sql.DB], (case, current)
         assert "story row" in current["damage"][0]["reason"] or "stories end" in current["damage"][0]["reason"], case
         if case == "last":
             query = _similar(root, "ar-nato-01")
-            assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / store.DB} is damaged"), query.stderr
+            assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / sql.DB} is damaged"), query.stderr
             assert "stories end at position" in query.stderr
         assert _cli("rollback", "--index", str(root)).exit_code == 0, case
         assert _similar(root, "ar-nato-01").exit_code == 0, case
@@ -272,8 +274,8 @@ def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions
                                    "lang": first["lang"]}) + b"\n")
     add([feed], big)
     live = layout.current_version(big)
-    assert (live / store.DELTA_DB).exists()
-    _lose_story_rows(live, store.DELTA_DB, "pos >= 400")
+    assert (live / sql.DELTA_DB).exists()
+    _lose_story_rows(live, sql.DELTA_DB, "pos >= 400")
     query = _similar(big, "again")
-    assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / store.DELTA_DB} is damaged"), query.stderr
+    assert query.exit_code == 1 and query.stderr.startswith(f"Error: {live / sql.DELTA_DB} is damaged"), query.stderr
     assert "1 of the 1 articles it adds have no story row" in query.stderr

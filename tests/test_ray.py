@@ -11,8 +11,8 @@ import pytest
 import ray
 
 from akhbar.cli import app
-from akhbar.index import ray_embed
-from akhbar.index.build import build
+from akhbar.index.embedding import ray_cluster
+from akhbar.index.writers import build
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
 from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
@@ -31,7 +31,7 @@ def ray_address(model_cache) -> str:
 
 def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
     encoders = []
-    make = ray_embed.remote(ray_address, [SEEDS], actors=2)
+    make = ray_cluster.remote(ray_address, [SEEDS], actors=2)
 
     def remote(*args):
         encoders.append(make(*args))
@@ -95,6 +95,6 @@ def test_ray_reports_bad_input_as_a_local_build_does(tmp_path, ray_address):
 
 
 def test_the_core_does_not_import_ray():
-    code = ("import sys, akhbar.cli, akhbar.index.build, akhbar.index.export, akhbar.search.query; "
+    code = ("import sys, akhbar.cli, akhbar.index.writers, akhbar.index.parquet_export, akhbar.search.query; "
             "assert not {'ray', 'pyarrow'} & set(sys.modules), 'ray or pyarrow imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,4 +1,4 @@
-"""The metadata store (index/store.py) and the filters it reads (index/filters.py), on a real
+"""The metadata store (index/store/sql.py) and the filters it reads (index/filters.py), on a real
 SQLite file with no model: base and delta read as one, and one filter definition for SQL and rows."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
-from akhbar.index import store
 from akhbar.index.article import Article
 from akhbar.index.errors import AkhbarError
 from akhbar.index.filters import Filters
+from akhbar.index.store import sql
 
 ARTICLES = [
     Article(id=f"a{i}", body=f"body {i}", title=f"title {i}", lang=lang, date=day, source=source)
@@ -23,14 +23,14 @@ ARTICLES = [
 def con(tmp_path_factory):
     """A written stage (base and delta files, as a fresh build has them) and a reader on it."""
     folder = tmp_path_factory.mktemp("store")
-    writer = store.open_stage(folder, None)
-    store.insert(writer, 0, ARTICLES[:20])
-    store.checkpoint(writer, 20, 0)
-    store.insert(writer, 20, ARTICLES[20:])
-    store.drop(writer, 3)
-    store.checkpoint(writer, len(ARTICLES), 0)
+    writer = sql.open_stage(folder, None)
+    sql.insert(writer, 0, ARTICLES[:20])
+    sql.checkpoint(writer, 20, 0)
+    sql.insert(writer, 20, ARTICLES[20:])
+    sql.drop(writer, 3)
+    sql.checkpoint(writer, len(ARTICLES), 0)
     writer.close()
-    reader = store.connect_readonly(folder)
+    reader = sql.connect_readonly(folder)
     yield reader
     reader.close()
 
@@ -42,17 +42,17 @@ CASES = [Filters(), Filters(lang="ar"), Filters(source="AFP"), Filters(lang="en"
 
 @pytest.mark.parametrize("filters", CASES, ids=str)
 def test_sql_and_row_test_select_the_same_articles(con, filters):
-    rows = store.by_positions(con, range(len(ARTICLES)))
+    rows = sql.by_positions(con, range(len(ARTICLES)))
     assert 3 not in rows  # dropped: the view hides it
     by_rows = sorted(p for p, r in rows.items() if filters.match(r))
-    assert sorted(store.positions_where(con, filters)) == by_rows
-    assert store.count_where(con, filters) == len(by_rows)
+    assert sorted(sql.positions_where(con, filters)) == by_rows
+    assert sql.count_where(con, filters) == len(by_rows)
 
 
 def test_undated_articles_are_outside_every_day_range(con):
-    rows = store.by_positions(con, store.positions_where(con, Filters(until="2100-01-01")))
+    rows = sql.by_positions(con, sql.positions_where(con, Filters(until="2100-01-01")))
     assert rows and all(r["day"] for r in rows.values())
-    assert len(store.positions_where(con)) == len(ARTICLES) - 1
+    assert len(sql.positions_where(con)) == len(ARTICLES) - 1
 
 
 def test_a_day_that_is_not_a_day_is_a_clear_error():

@@ -1,4 +1,4 @@
-"""Stories (index/story_links.py, search/stories.py): stored when written, joined across languages,
+"""Stories (index/stories/links.py, search/stories.py): stored when written, joined across languages,
 different events apart, equal to a fresh pass after add and remove, --lang shows without joining."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.index import build, config
+from akhbar.index import config, writers
 from akhbar.search.reader import open_index
 from akhbar.search.stories import coverage
 from tests.helpers import SEEDS, cli_json, runner, write_jsonl
@@ -77,7 +77,7 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
     # the story's first article goes (the others linked to it), and so does the first of the three
     # wire copies (their copy group is named after it); a Moroccan report is rewritten; and the
     # Tunisian article goes: the Egyptian pair becomes mutual and links, though neither linked to it
-    build.remove([first_id, "ar-nato-01", "ar-quake-ma-02", "ev-tunisia24-ar-1"], root)
+    writers.remove([first_id, "ar-nato-01", "ar-quake-ma-02", "ev-tunisia24-ar-1"], root)
     after = _stored_equals_fresh(root)
     assert len({after.story_of(after.position(i)) for i in _ids(before, rest) - {"ar-nato-01"}}) == 1  # the story keeps the rest
     groups = after.copy_groups()
@@ -97,7 +97,7 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
                  "فيما تواصل فرق الإنقاذ البحث عن ناجين في القرى الجبلية المعزولة.", "lang": "ar", "date": "2023-09-09",
          "source": "الجزيرة نت"},
     ])
-    build.add([new], root)
+    writers.add([new], root)
     after = _stored_equals_fresh(root)
     assert after.story_of(after.position("en-nato-late")) == after.story_of(after.position("en-nato-01"))
     assert after.copy_groups()[after.position("en-nato-late-wire")] == "en-nato-late"  # a wire copy joins its group

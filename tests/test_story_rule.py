@@ -1,14 +1,15 @@
-"""The story link rule (index/story_rule.py) on given cosines: time, mutual rank across languages and
+"""The story link rule (index/stories/rule.py) on given cosines: time, mutual rank across languages and
 the margin of a clear pair as evidence; undated pairs need more. No model: the candidates' cosines
 are given (tests/test_stories.py runs the rule on real articles)."""
 
 from __future__ import annotations
 
-from akhbar.index import config, story_rule
+from akhbar.index import config
+from akhbar.index.stories import rule
 
 
 def _choose(candidates, days=1, rival=lambda b: -1.0, lang="en"):
-    return story_rule.choose(lang, lambda b: days, candidates, rival)
+    return rule.choose(lang, lambda b: days, candidates, rival)
 
 
 def test_a_mutual_pair_in_two_languages_links_lower_than_any_pair():
@@ -25,13 +26,13 @@ def test_a_mutual_pair_in_two_languages_links_lower_than_any_pair():
 def test_in_one_language_rank_is_no_evidence():
     asked = []
     rival = lambda b: asked.append(b) or -1.0  # noqa: E731
-    below = story_rule.threshold(True, 1) - 0.01
+    below = rule.threshold(True, 1) - 0.01
     assert _choose([(4, "en", below)], rival=rival) == (-1, -1.0)
     assert _choose([(4, "en", below + 0.01)], rival=rival) == (4, below + 0.01)
     assert _choose([(4, "en", 0.60)], days=None, rival=rival) == (-1, -1.0)  # undated, one language: 0.65
     assert asked == []
     for days in (None, 0, 1, 2, 5):
-        assert story_rule.mutual_threshold(True, days) == story_rule.threshold(True, days)
+        assert rule.mutual_threshold(True, days) == rule.threshold(True, days)
 
 
 def test_the_best_passing_candidate_wins_and_ties_go_to_the_earliest():
@@ -40,17 +41,17 @@ def test_the_best_passing_candidate_wins_and_ties_go_to_the_earliest():
 
 
 def test_time_raises_the_bar_and_undated_pairs_need_more():
-    assert story_rule.mutual_threshold(False, 1) == config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE
-    assert story_rule.mutual_threshold(False, 2) > story_rule.mutual_threshold(False, 1)
-    assert story_rule.mutual_threshold(False, None) == config.STORY_MUTUAL_CROSS_COSINE
+    assert rule.mutual_threshold(False, 1) == config.STORY_MUTUAL_SAME_DAY_CROSS_COSINE
+    assert rule.mutual_threshold(False, 2) > rule.mutual_threshold(False, 1)
+    assert rule.mutual_threshold(False, None) == config.STORY_MUTUAL_CROSS_COSINE
     for same in (True, False):  # undated: never a lower plain bar than any dated pair's
-        assert all(story_rule.threshold(same, None) >= story_rule.threshold(same, d) for d in range(config.STORY_WINDOW_DAYS + 1))
-    assert story_rule.threshold(True, None) == config.STORY_UNDATED_SAME_COSINE > config.STORY_LINK_COSINE
+        assert all(rule.threshold(same, None) >= rule.threshold(same, d) for d in range(config.STORY_WINDOW_DAYS + 1))
+    assert rule.threshold(True, None) == config.STORY_UNDATED_SAME_COSINE > config.STORY_LINK_COSINE
     assert _choose([(4, "en", 0.99)], days=config.STORY_WINDOW_DAYS + 1) == (-1, -1.0)  # never beyond the window
     for same in (True, False):
-        for days in (None, story_rule.HALF_DATED, 0, 1, 2, 3, 5, 7, 8):
-            assert story_rule.clear_threshold(same, days) <= story_rule.mutual_threshold(same, days) <= story_rule.threshold(same, days)
-            assert story_rule.lowest() <= story_rule.clear_threshold(same, days)
+        for days in (None, rule.HALF_DATED, 0, 1, 2, 3, 5, 7, 8):
+            assert rule.clear_threshold(same, days) <= rule.mutual_threshold(same, days) <= rule.threshold(same, days)
+            assert rule.lowest() <= rule.clear_threshold(same, days)
 
 
 def test_an_undated_mutual_pair_under_the_mutual_bar_links_only_when_clear():
@@ -62,6 +63,7 @@ def test_an_undated_mutual_pair_under_the_mutual_bar_links_only_when_clear():
     # A's second best Arabic candidate too near
     assert _choose([(2, "ar", c - margin + 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (-1, -1.0)
     assert _choose([(2, "ar", c - margin - 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)
+    assert _choose([(2, "en", c - 0.01), (4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)  # another language's: no matter
     # at the mutual bar, no margin is asked
     m = config.STORY_MUTUAL_CROSS_COSINE
     assert _choose([(2, "ar", m - 0.01), (4, "ar", m)], days=None, rival=lambda b: m - 0.005) == (4, m)
@@ -69,6 +71,6 @@ def test_an_undated_mutual_pair_under_the_mutual_bar_links_only_when_clear():
 
 def test_a_pair_with_one_dated_side_gets_no_clear_path():
     c = 0.30
-    assert _choose([(4, "ar", c)], days=story_rule.HALF_DATED, rival=lambda b: -1.0) == (-1, -1.0)
+    assert _choose([(4, "ar", c)], days=rule.HALF_DATED, rival=lambda b: -1.0) == (-1, -1.0)
     assert _choose([(4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)
-    assert story_rule.threshold(True, story_rule.HALF_DATED) == story_rule.threshold(True, None)
+    assert rule.threshold(True, rule.HALF_DATED) == rule.threshold(True, None)

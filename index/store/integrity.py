@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from akhbar.index import centering, faiss_index, layout, store, vectors
 from akhbar.index.errors import AkhbarError, DamagedIndex, IndexNotFound
-from akhbar.index.manifest import MANIFEST, Manifest
+from akhbar.index.store import centering, faiss_index, layout, sql, vectors
+from akhbar.index.store.manifest import MANIFEST, Manifest
 
-BASE_FILES = (vectors.VECTORS, faiss_index.FAISS, centering.CENTERS, store.DB)  # shared by later versions (hard links)
-DELTA_FILES = (store.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)  # each version's own
+BASE_FILES = (vectors.VECTORS, faiss_index.FAISS, centering.CENTERS, sql.DB)  # shared by later versions (hard links)
+DELTA_FILES = (sql.DELTA_DB, vectors.DELTA_VECTORS, faiss_index.DELTA_FAISS)  # each version's own
 # Files up to this size are hashed on every open: sha256 ran at 680 MB/s on this machine (2 cores,
 # shared), so at most ~1.5 ms a file. That covers every file of the seed index (the largest,
 # articles.sqlite, is 287 kB) and of any index up to ~300 articles; larger files are hashed by
@@ -114,9 +114,9 @@ def check_sqlite(folder: Path, pragma: str | None = None) -> list[Damage]:
     """Each database opens on its own (so the damaged one is named); with `pragma`
     ('quick_check' or 'integrity_check') SQLite also checks every page."""
     damage = []
-    for name, tables in ((store.DB, {"articles", "terms", "stories"}), (store.DELTA_DB, {"articles", "terms", "stories", "removed"})):
+    for name, tables in ((sql.DB, {"articles", "terms", "stories"}), (sql.DELTA_DB, {"articles", "terms", "stories", "removed"})):
         try:
-            present, found = store.health(folder / name, pragma, tables)
+            present, found = sql.health(folder / name, pragma, tables)
             missing = tables - present
         except sqlite3.Error as exc:
             damage.append(Damage(name, f"not a readable SQLite database ({exc})"))
@@ -143,21 +143,21 @@ def check_counts(folder: Path, manifest: Manifest, con: sqlite3.Connection, fais
     if base.ntotal != base_rows:
         damage.append(Damage(faiss_index.FAISS, f"holds {base.ntotal:,} vectors, {vectors.VECTORS} {base_rows:,}"))
     try:
-        in_base = store.base_rows(con)
+        in_base = sql.base_rows(con)
     except sqlite3.Error as exc:
-        return damage + [Damage(store.DB, f"unreadable ({exc})")]
+        return damage + [Damage(sql.DB, f"unreadable ({exc})")]
     if in_base != base_rows:
-        damage.append(Damage(store.DB, f"holds {in_base:,} rows, {vectors.VECTORS} {base_rows:,}"))
+        damage.append(Damage(sql.DB, f"holds {in_base:,} rows, {vectors.VECTORS} {base_rows:,}"))
     try:
-        live, hidden = store.delta_counts(con, base_rows)
-        written = store.next_position(con, base_rows) - base_rows
+        live, hidden = sql.delta_counts(con, base_rows)
+        written = sql.next_position(con, base_rows) - base_rows
     except sqlite3.Error as exc:
-        return damage + [Damage(store.DELTA_DB, f"unreadable ({exc})")]
+        return damage + [Damage(sql.DELTA_DB, f"unreadable ({exc})")]
     if written != delta_vectors:
-        damage.append(Damage(vectors.DELTA_VECTORS, f"holds {delta_vectors:,} rows, {store.DELTA_DB} {written:,}"))
+        damage.append(Damage(vectors.DELTA_VECTORS, f"holds {delta_vectors:,} rows, {sql.DELTA_DB} {written:,}"))
     if (delta.ntotal if delta is not None else 0) != live:
         damage.append(Damage(faiss_index.DELTA_FAISS, f"holds {delta.ntotal if delta is not None else 0:,} vectors, "
-                                                   f"{store.DELTA_DB} {live:,} articles"))
+                                                   f"{sql.DELTA_DB} {live:,} articles"))
     if base_rows - hidden + live != manifest.articles:
         damage.append(Damage(MANIFEST, f"says {manifest.articles:,} articles, the databases hold {base_rows - hidden + live:,}"))
     return damage + check_stories(con, base_rows, whole)
@@ -178,13 +178,13 @@ def check_stories(con: sqlite3.Connection, base_rows: int, whole: bool) -> list[
         missing, first = con.execute("SELECT COUNT(*), MIN(pos) FROM articles WHERE pos NOT IN "
                                      "(SELECT pos FROM story_of)").fetchone() if whole else (0, None)
     except sqlite3.Error as exc:
-        return [Damage(store.DB, f"its stories table is unreadable ({exc})")]
+        return [Damage(sql.DB, f"its stories table is unreadable ({exc})")]
     if last != base_rows - 1:
-        return [Damage(store.DB, f"its stories end at position {last:,}, its articles at {base_rows - 1:,}")]
+        return [Damage(sql.DB, f"its stories end at position {last:,}, its articles at {base_rows - 1:,}")]
     if linked != added:
-        return [Damage(store.DELTA_DB, f"{added - linked:,} of the {added:,} articles it adds have no story row")]
+        return [Damage(sql.DELTA_DB, f"{added - linked:,} of the {added:,} articles it adds have no story row")]
     if missing:
-        return [Damage(store.DB if first < base_rows else store.DELTA_DB,
+        return [Damage(sql.DB if first < base_rows else sql.DELTA_DB,
                        f"{missing:,} articles have no story row (the first at position {first:,})")]
     return []
 
@@ -212,9 +212,9 @@ def check_version(folder: Path, deep: bool = False, pragma: str | None = None) -
     except _Unreadable as exc:
         return [Damage(exc.file, exc.reason)]
     try:
-        con = store.connect_readonly(folder)
+        con = sql.connect_readonly(folder)
     except sqlite3.Error as exc:
-        return [Damage(store.DELTA_DB, f"cannot be read with {store.DB} ({exc})")]
+        return [Damage(sql.DELTA_DB, f"cannot be read with {sql.DB} ({exc})")]
     try:
         return check_counts(folder, manifest, con, faiss, whole=True)
     finally:

@@ -7,16 +7,16 @@ from typing import Protocol
 
 import numpy as np
 
-from akhbar.index.embed import Embedder
-from akhbar.index.model import ModelRef
+from akhbar.index.embedding.embedder import Embedder
+from akhbar.index.embedding.model import ModelRef
 
 
-class Encoder(Protocol):
+class TextEncoder(Protocol):
     """Texts → float32 rows of unit length, in order: Embedder.encode's contract."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-# Builds the Encoder a writer calls instead of its local Embedder (index/ray_embed.py), from that Embedder
+# Builds the TextEncoder a writer calls instead of its local Embedder (index/embedding/ray_cluster.py), from that Embedder
 # (the settings to copy), its model, and the texts the run will ask for, in order, read ahead of the writer.
-RemoteEncoder = Callable[[Embedder, ModelRef, Iterator[str]], Encoder]
+RemoteEncoder = Callable[[Embedder, ModelRef, Iterator[str]], TextEncoder]

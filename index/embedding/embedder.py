@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from akhbar.index import config
-from akhbar.index.backends import Encoder
+from akhbar.index.embedding.backends import LoadedBackend
 
 Method = Literal["first", "mean", "lead"]
 
@@ -55,7 +55,7 @@ def combine(vectors: np.ndarray, lengths: np.ndarray, method: Method) -> np.ndar
 class Embedder:
     """A loaded backend plus how articles are prompted, windowed and combined."""
 
-    def __init__(self, encoder: Encoder, prompt: str, method: Method = config.CHUNK_METHOD,
+    def __init__(self, encoder: LoadedBackend, prompt: str, method: Method = config.CHUNK_METHOD,
                  window_tokens: int = config.WINDOW_TOKENS) -> None:
         self.encoder, self.prompt, self.method = encoder, prompt, method
         self.backend, self.precision = encoder.name, encoder.precision

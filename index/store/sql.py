@@ -16,9 +16,9 @@ from pathlib import Path
 
 import orjson
 
-from akhbar.index import lexical
 from akhbar.index.article import Article
 from akhbar.index.filters import NONE, Filters
+from akhbar.index.ingest import terms
 
 DB = "articles.sqlite"
 DELTA_DB = "delta.sqlite"
@@ -45,12 +45,12 @@ CREATE INDEX stories_first ON stories(pos) WHERE NOT copied;
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
 VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
         "UNION ALL SELECT * FROM main.articles")
-# an article's lexical terms (index/lexical.py) under its position, and how many articles have a term
+# an article's lexical terms (index/ingest/terms.py) under its position, and how many articles have a term
 TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
               "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
 # each live article's story (the id of its first article), link (the position of the earlier
 # article it joined, -1 for a story's first), whether it is a copy of that article (`copied`) and
-# its copy group (the id of the group's first article): index/story_links.py. A delta row
+# its copy group (the id of the group's first article): index/stories/links.py. A delta row
 # overrides the base's.
 STORY_COLUMNS = "pos, story, link, copied, copy_group"
 STORY_VIEW = (f"CREATE TEMP VIEW story_of AS SELECT {STORY_COLUMNS} FROM main.stories UNION ALL "
@@ -144,7 +144,7 @@ def drop(con: sqlite3.Connection, pos: int) -> None:
 
 
 def base_rows(con: sqlite3.Connection) -> int:
-    """Rows of the base database: positions 0..n-1 after a build or a merge (index/integrity.py)."""
+    """Rows of the base database: positions 0..n-1 after a build or a merge (index/store/integrity.py)."""
     return con.execute("SELECT IFNULL(MAX(pos), -1) + 1 FROM base.articles").fetchone()[0]
 
 
@@ -351,7 +351,7 @@ def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article])
     ]
     con.executemany(f"INSERT INTO main.articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
     con.executemany("INSERT INTO main.terms(rowid, words) VALUES (?, ?)",
-                    [(first_pos + i, lexical.document(a.title, a.body)) for i, a in enumerate(articles)])
+                    [(first_pos + i, terms.document(a.title, a.body)) for i, a in enumerate(articles)])
 
 
 def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int,

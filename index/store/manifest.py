@@ -1,5 +1,5 @@
 """The manifest: how an index was built, so queries can check they are compatible, and what
-each of its files holds (size, sha256: index/integrity.py). It carries a checksum of itself, so
+each of its files holds (size, sha256: index/store/integrity.py). It carries a checksum of itself, so
 a changed byte in it is found too."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Manifest:
     articles: int
     counts: dict[str, int] = field(default_factory=dict)
     created: str = ""
-    # which backend embedded the articles and what its vectors compare with (index/backends.py);
+    # which backend embedded the articles and what its vectors compare with (index/embedding/backends.py);
     # empty in indexes built before backends existed: torch, float vectors
     backend: dict[str, object] = field(default_factory=dict)
     format_version: int = config.FORMAT_VERSION

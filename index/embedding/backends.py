@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from akhbar.index import exports
-from akhbar.index.cpu import Cpu
+from akhbar.index.embedding import runtime_files
+from akhbar.index.embedding.cpu import Cpu
 from akhbar.index.errors import AkhbarError, ModelError
 
 FLOAT = "float"  # the vectors identity every float backend shares
@@ -30,7 +30,7 @@ class Spec:
     name: str
     runtime: str  # torch | onnxruntime | openvino: the package it needs
     precision: str  # fp32 | bf16 | int8
-    artifact: str | None  # the export it runs (index/exports.py); None: the torch model itself
+    artifact: str | None  # the export it runs (index/embedding/runtime_files.py); None: the torch model itself
 
 
 SPECS = {s.name: s for s in (
@@ -96,7 +96,7 @@ def validate(name: str, cpu: Cpu) -> Spec:
 
 
 @dataclass
-class Encoder:
+class LoadedBackend:
     """A loaded backend: token ids and mask in, unit sentence vectors out."""
 
     name: str
@@ -110,7 +110,7 @@ class Encoder:
 
     def describe(self) -> dict[str, str]:
         """The manifest's `backend` entry."""
-        from akhbar.index.cpu import detect
+        from akhbar.index.embedding.cpu import detect
 
         return {"name": self.name, "precision": self.precision, "vectors": self.vectors, "cpu": detect().label()}
 
@@ -132,43 +132,43 @@ def check_comparable(index_backend: dict | None, name: str, vectors: str | None 
                           f"{'auto' if have == FLOAT else built}, or rebuild the index with --backend {name}")
 
 
-def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> Encoder:
+def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     """Load backend `name` for model `ref`, exporting its files into the cache first if needed.
 
     threads: 0 = every core this process may use (the runtimes' default and the fastest measured here).
     """
     spec = validate(name, cpu)
-    exports.require(spec.runtime)
+    runtime_files.require(spec.runtime)
     threads = threads or cpu.cores
     if spec.artifact is None:
         import torch
 
         torch.set_num_threads(threads)
         return _torch(spec, ref)
-    path, meta = exports.artifact(ref, spec.artifact)
+    path, meta = runtime_files.artifact(ref, spec.artifact)
     from transformers import AutoTokenizer
 
-    from akhbar.index.offline import quiet_libraries
+    from akhbar.index.embedding.offline import quiet_libraries
 
     quiet_libraries()
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
     run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
-    return Encoder(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]),
+    return LoadedBackend(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]),
                    str(meta["prompt"]), run)
 
 
-def _torch(spec: Spec, ref) -> Encoder:
-    from akhbar.index.model import load
+def _torch(spec: Spec, ref) -> LoadedBackend:
+    from akhbar.index.embedding.model import load
 
     return torch_encoder(load(ref), bf16=spec.precision == "bf16")
 
 
-def torch_encoder(model, bf16: bool = False) -> Encoder:
-    """A loaded SentenceTransformer as an Encoder, in fp32 or under bf16 autocast."""
+def torch_encoder(model, bf16: bool = False) -> LoadedBackend:
+    """A loaded SentenceTransformer as a LoadedBackend, in fp32 or under bf16 autocast."""
     import torch
 
-    from akhbar.index.model import article_prompt
+    from akhbar.index.embedding.model import article_prompt
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -176,7 +176,7 @@ def torch_encoder(model, bf16: bool = False) -> Encoder:
             return model.forward(feats)["sentence_embedding"].float().numpy()
 
     name = "torch-bf16" if bf16 else "torch-fp32"
-    return Encoder(name, SPECS[name].precision, FLOAT, model.tokenizer, model.get_max_seq_length(),
+    return LoadedBackend(name, SPECS[name].precision, FLOAT, model.tokenizer, model.get_max_seq_length(),
                    model.get_embedding_dimension(), article_prompt(model), run)
 
 
@@ -199,10 +199,10 @@ def _openvino(path, precision: str, threads: int) -> Callable[[np.ndarray, np.nd
     return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0].copy()
 
 
-def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None, threads: int = 0) -> Encoder:
+def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None, threads: int = 0) -> LoadedBackend:
     """The encoder to embed with: `requested` ('auto' or a name) for an index built with
     `index_backend` (None for a new build), refused if its vectors would not compare."""
-    from akhbar.index.cpu import detect
+    from akhbar.index.embedding.cpu import detect
 
     cpu = cpu or detect()
     name = choose(cpu, installed(), index_backend) if requested == "auto" else requested

@@ -1,6 +1,6 @@
 """The story link rule: which earlier article a new one links to, and at what cosine (centered space).
 
-Used by index/story_links.py, which finds the candidates and stores the links. Chosen with
+Used by index/stories/links.py, which finds the candidates and stores the links. Chosen with
 bench/stories.py (bench/results/stories.md); constants in index/config.py (STORY_*). A story is
 what a reader sees as one row, so the rule keeps apart what people call different events first:
 - Two articles published more than STORY_WINDOW_DAYS apart never link.
@@ -16,7 +16,7 @@ what a reader sees as one row, so the rule keeps apart what people call differen
   often the mutual nearest, so one-language pairs pass the plain thresholds only. Undated, a mutual
   pair under the mutual threshold links only when it is clear: both sides' next best at least
   STORY_CLEAR_MARGIN below it. Both sides look only at articles up to A, so a later arrival never
-  changes A's link, and a removal changes links only across languages (index/story_links.py).
+  changes A's link, and a removal changes links only across languages (index/stories/links.py).
 """
 
 from __future__ import annotations
@@ -73,13 +73,14 @@ def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass (at
     least `lowest()`), in position order; `day_of(b)`: days between A and b, None when both are
-    undated, HALF_DATED when one is; `rival_of(b)`: the cosine of b's most similar live article in A's language among the
-    articles up to A, A and b left out (-1.0: none), asked only where a mutual threshold decides.
-    A's own next best in b's language is its second best candidate there, else `lowest()`.
+    undated, HALF_DATED when one is; `rival_of(b)`: the cosine of b's most similar live article in
+    A's language among the articles up to A, A and b left out (-1.0: none), asked only where a
+    mutual threshold decides. A's own next best in b's language is its second best candidate there;
+    with none (nothing else near enough to be a candidate) only the rival counts.
     """
     top: dict[str, list[float]] = {}  # A's two best cosines per language
     for _, b_lang, c in candidates:
-        best2 = top.setdefault(b_lang, [-1.0, lowest()])
+        best2 = top.setdefault(b_lang, [-1.0, -1.0])
         if c > best2[0]:
             best2[:] = [c, max(best2[0], best2[1])]
         elif c > best2[1]:

@@ -1,6 +1,6 @@
 """Embedding on a Ray cluster: Ray Data feeds an actor pool (one model per actor), vectors stream back to the one writer.
 
-Only WHERE texts are embedded changes. The writer (index/build.py) still reads the input, reports
+Only WHERE texts are embedded changes. The writer (index/writers.py) still reads the input, reports
 bad records by file and line, decides what is new, checkpoints and publishes; it calls
 `RayEncoder.encode(texts)` exactly as it calls `Embedder.encode`. The encoder reads the same
 input a second time ahead of the writer (`_Writer.ahead`), ships rounds of those texts through
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index.embed import Embedder
-from akhbar.index.encoder import RemoteEncoder
+from akhbar.index.embedding.contract import RemoteEncoder
+from akhbar.index.embedding.embedder import Embedder
+from akhbar.index.embedding.model import ModelRef
 from akhbar.index.errors import AkhbarError, ModelMismatch
-from akhbar.index.model import ModelRef
 
 # Texts per map_batches call: small enough that actors share a round evenly, large enough that each
 # call sorts its windows by length well (Embedder.encode batches them by tokens).
@@ -40,8 +40,8 @@ class _EmbedActor:
                  backend: str, threads: int, cache: str | None) -> None:
         if cache:
             os.environ["AKHBAR_CACHE"] = cache
-        from akhbar.index.backends import load_for
-        from akhbar.index.model import resolve
+        from akhbar.index.embedding.backends import load_for
+        from akhbar.index.embedding.model import resolve
 
         ref = resolve(model)
         if ref.checksum != checksum:  # another node's weights would give vectors that do not compare
