@@ -19,8 +19,12 @@ from akhbar.index import config
 from akhbar.index.errors import AkhbarError
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="akhbar: semantic search for news. What else has been written about this?")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="akhbar: semantic search for news. What else has been written about this?",
+)
 # markup and emoji off: titles like "[Video] …" or ":100:" are text, not rich syntax
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -29,9 +33,15 @@ IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directo
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
 KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
-BackendOpt = Annotated[str, typer.Option("--backend", help="auto (the fastest for this CPU whose vectors match the index), "
-                                          "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, "
-                                          "openvino-bf16")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="auto (the fastest for this CPU whose vectors match the index), "
+        "torch-fp32, torch-bf16, onnx-fp32, onnx-int8-vnni, onnx-int8-avx2, openvino-fp32, "
+        "openvino-bf16",
+    ),
+]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
 SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
@@ -118,13 +128,26 @@ def _table_rows(rows: list[dict]) -> list[dict]:
     """The table's columns of result objects (which carry none of them: --json prints the objects)."""
     from akhbar.search.present import also_named
 
-    return [{**r, "#": i, "day": r["date"][:10], "also in": also_named(r),
-             **({"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {})}
-            for i, r in enumerate(rows, 1)]
+    return [
+        {
+            **r,
+            "#": i,
+            "day": r["date"][:10],
+            "also in": also_named(r),
+            **({"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {}),
+        }
+        for i, r in enumerate(rows, 1)
+    ]
 
 
-ReaderOpt = Annotated[Optional[str], typer.Option("--reader-lang", help="Show each story's article in this language where it has one "
-                                                  "(default: the article's language for similar, the query's for search)")]
+ReaderOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--reader-lang",
+        help="Show each story's article in this language where it has one "
+        "(default: the article's language for similar, the query's for search)",
+    ),
+]
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
@@ -132,8 +155,15 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
     and warnings on stderr, then print its summary."""
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("embedding articles"), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("embedding articles"),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("write", total=None, rate="")
 
         def advance(n: int) -> None:
@@ -153,9 +183,16 @@ def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record (the index stays as it was)")]
 SourcesArg = Annotated[list[Path], typer.Argument(help="Files (.jsonl, .csv, optionally .gz; .txt, .md, saved pages) or folders")]
-RayOpt = Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed on a Ray cluster (needs akhbar[ray]): "
-                                               "'local' starts one here, 'auto' joins the one `ray start` runs here, "
-                                               "HOST:PORT joins a head node")]
+RayOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Embed on a Ray cluster (needs akhbar[ray]): "
+        "'local' starts one here, 'auto' joins the one `ray start` runs here, "
+        "HOST:PORT joins a head node",
+    ),
+]
 
 
 def _remote(address: str | None, sources: list[Path]):
@@ -170,8 +207,15 @@ def _remote(address: str | None, sources: list[Path]):
 
 @app.command()
 @fails_cleanly
-def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-          backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
+def build(
+    sources: SourcesArg,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    strict: StrictOpt = False,
+    backend: BackendOpt = "auto",
+    ray: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Build a new index from files or folders; the old index stays live until the new one is complete.
 
     A killed build resumes where it stopped when the same command is run again (with or without --ray).
@@ -180,15 +224,32 @@ def build(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, s
     from akhbar.index import writers
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(writers.build, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
-                                           remote=_remote(ray, sources)),
-                         as_json, f"built {root}")
+    _write_with_progress(
+        functools.partial(
+            writers.build,
+            sources,
+            root,
+            model,
+            strict=strict,
+            backend=backend,  # type: ignore[arg-type]
+            remote=_remote(ray, sources),
+        ),
+        as_json,
+        f"built {root}",
+    )
 
 
 @app.command()
 @fails_cleanly
-def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, strict: StrictOpt = False,
-        backend: BackendOpt = "auto", ray: RayOpt = None, as_json: JsonOpt = False) -> None:
+def add(
+    sources: SourcesArg,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    strict: StrictOpt = False,
+    backend: BackendOpt = "auto",
+    ray: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Add articles to an index; an id already there is updated when its content changed.
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
@@ -196,9 +257,19 @@ def add(sources: SourcesArg, index: IndexOpt = None, model: ModelOpt = None, str
     from akhbar.index import writers
 
     root = config.index_dir(index)
-    _write_with_progress(functools.partial(writers.add, sources, root, model, strict=strict, backend=backend,  # type: ignore[arg-type]
-                                           remote=_remote(ray, sources)),
-                         as_json, f"added to {root}")
+    _write_with_progress(
+        functools.partial(
+            writers.add,
+            sources,
+            root,
+            model,
+            strict=strict,
+            backend=backend,  # type: ignore[arg-type]
+            remote=_remote(ray, sources),
+        ),
+        as_json,
+        f"added to {root}",
+    )
 
 
 @app.command()
@@ -282,8 +353,11 @@ def similar(
     out.print(head)
     if box.story is not None:
         own = box.story.as_dict()
-        out.print(f"Its story: {own['articles']} articles in {', '.join(own['languages'])}"
-                  + (f" (also {present.also_named(own)})" if own["also"] else "") + f"; akhbar coverage {a['id']}")
+        out.print(
+            f"Its story: {own['articles']} articles in {', '.join(own['languages'])}"
+            + (f" (also {present.also_named(own)})" if own["also"] else "")
+            + f"; akhbar coverage {a['id']}"
+        )
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(_table_rows(rows), HIT_COLUMNS + (("why",) if explain else ()), False)
@@ -369,8 +443,12 @@ def stories(
     if as_json:
         emit(rows, (), True)
         return
-    emit([{**r, "story": i} for i, r in enumerate(rows, 1)], ("story", "articles", "first", "last", "languages", "sources", "title"),
-         False, title=f"{len(rows)} stories")
+    emit(
+        [{**r, "story": i} for i, r in enumerate(rows, 1)],
+        ("story", "articles", "first", "last", "languages", "sources", "title"),
+        False,
+        title=f"{len(rows)} stories",
+    )
 
 
 @app.command()
@@ -393,9 +471,10 @@ def coverage(
     if as_json:
         emit([row], (), True)
         return
-    out.print(f"story {row['story']}: {row['articles']} articles, {len(row['sources'])} outlets "
-              f"({', '.join(row['sources'])}), languages: {', '.join(row['languages'])}"
-              + (f"; showing {lang}" if lang else ""))
+    out.print(
+        f"story {row['story']}: {row['articles']} articles, {len(row['sources'])} outlets "
+        f"({', '.join(row['sources'])}), languages: {', '.join(row['languages'])}" + (f"; showing {lang}" if lang else "")
+    )
     emit(row["shown"], ("day", "source", "lang", "id", "title"), False)
 
 
@@ -430,10 +509,19 @@ def export(
     from akhbar.index import parquet_export
 
     meta = parquet_export.export(config.index_dir(index), folder)
-    summary = {"folder": str(folder), "articles": meta["articles"], "files": meta["files"], "model": meta["model"],
-               "dimension": meta["dimension"]}
-    emit([summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()], ("what", "value"), as_json,
-         title=f"exported {meta['version']}")
+    summary = {
+        "folder": str(folder),
+        "articles": meta["articles"],
+        "files": meta["files"],
+        "model": meta["model"],
+        "dimension": meta["dimension"],
+    }
+    emit(
+        [summary] if as_json else [{"what": k, "value": v} for k, v in summary.items()],
+        ("what", "value"),
+        as_json,
+        title=f"exported {meta['version']}",
+    )
 
 
 @app.command()
@@ -467,24 +555,52 @@ def check(
     root = config.index_dir(index)
     states = integrity.check(root, deep)
     if as_json:
-        emit([{"version": v.name, "current": v.current, "intact": not v.damage, "deep": deep,
-               "damage": [{"file": d.file, "reason": d.reason} for d in v.damage]} for v in states], (), True)
+        emit(
+            [
+                {
+                    "version": v.name,
+                    "current": v.current,
+                    "intact": not v.damage,
+                    "deep": deep,
+                    "damage": [{"file": d.file, "reason": d.reason} for d in v.damage],
+                }
+                for v in states
+            ],
+            (),
+            True,
+        )
     else:
-        rows = [{"version": v.name, "role": "current" if v.current else "kept", "state": "damaged" if v.damage else "intact",
-                 "file": d.file, "problem": d.reason} for v in states for d in (v.damage or [None]) if d is not None]
+        rows = [
+            {
+                "version": v.name,
+                "role": "current" if v.current else "kept",
+                "state": "damaged" if v.damage else "intact",
+                "file": d.file,
+                "problem": d.reason,
+            }
+            for v in states
+            for d in (v.damage or [None])
+            if d is not None
+        ]
         rows += [{"version": v.name, "role": "current" if v.current else "kept", "state": "intact"} for v in states if not v.damage]
         emit(rows, ("version", "role", "state", "file", "problem"), False, title=f"{root}{' (deep)' if deep else ''}")
     live = next((v for v in states if v.current), None)
     older = [v for v in states if live is None or v.name < live.name]
     fallback = next((v for v in older if not v.damage), None)
     if live is None or live.damage:
-        hint = (f"the previous version {fallback.name} is intact: 'akhbar rollback --index {root}' makes it current"
-                if fallback else "no intact previous version: rebuild with 'akhbar build'")
+        hint = (
+            f"the previous version {fallback.name} is intact: 'akhbar rollback --index {root}' makes it current"
+            if fallback
+            else "no intact previous version: rebuild with 'akhbar build'"
+        )
         typer.echo(f"Error: the current version is {'damaged' if live else 'unreadable (CURRENT)'}; {hint}", err=True)
         raise typer.Exit(1)
     if not as_json:
-        typer.echo(f"the current version is intact{' (checksums and SQLite integrity included)' if deep else ''}; "
-                  + (f"the previous version {fallback.name} is intact too" if fallback else "no intact previous version is kept"), err=True)
+        typer.echo(
+            f"the current version is intact{' (checksums and SQLite integrity included)' if deep else ''}; "
+            + (f"the previous version {fallback.name} is intact too" if fallback else "no intact previous version is kept"),
+            err=True,
+        )
 
 
 @app.command()
@@ -497,9 +613,14 @@ def rollback(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     from akhbar.index.store import integrity
 
     left, current = integrity.rollback(config.index_dir(index))
-    emit([{"from": left, "to": current}] if as_json else [{"what": "left", "value": left or "(unreadable)"},
-                                                          {"what": "current", "value": current}],
-         ("what", "value"), as_json, title="rolled back")
+    emit(
+        [{"from": left, "to": current}]
+        if as_json
+        else [{"what": "left", "value": left or "(unreadable)"}, {"what": "current", "value": current}],
+        ("what", "value"),
+        as_json,
+        title="rolled back",
+    )
 
 
 @app.command(name="eval")

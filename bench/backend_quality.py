@@ -81,8 +81,10 @@ def main() -> None:
         m = MEASURE[set_name]
         for b in backends[1:]:
             d, lo, hi = difference(res[b]["per_query"][m], res[backends[0]]["per_query"][m])
-            rows.append(f"| {set_name} {m} | {res[backends[0]][m]} | {b} | {res[b][m]} | {d:+.4f} [{lo:+.4f}, {hi:+.4f}] |"
-                        f" {'yes' if lo <= 0 <= hi or d >= 0 else 'NO'} |")
+            rows.append(
+                f"| {set_name} {m} | {res[backends[0]][m]} | {b} | {res[b][m]} | {d:+.4f} [{lo:+.4f}, {hi:+.4f}] |"
+                f" {'yes' if lo <= 0 <= hi or d >= 0 else 'NO'} |"
+            )
         if set_name in ("ECB+", "MEANTIME"):
             sims = {}
             for b, i in idx.items():
@@ -91,13 +93,19 @@ def main() -> None:
             floors = {b: float(np.percentile(pair_scores(i.root, args.data / truth)["other topic"], 99)) for b, i in idx.items()}
             for b in backends[1:]:
                 moved = {name: int(((sims[b] >= t) != (sims[backends[0]] >= t)).sum()) for name, t in THRESHOLDS.items()}
-                flips.append(f"| {set_name} | {b} | {len(sims[b])} | {np.abs(sims[b] - sims[backends[0]]).max():.4f} | "
-                             + " | ".join(str(moved[n]) for n in THRESHOLDS) + f" | {floors[backends[0]]:.3f} → {floors[b]:.3f} |")
+                flips.append(
+                    f"| {set_name} | {b} | {len(sims[b])} | {np.abs(sims[b] - sims[backends[0]]).max():.4f} | "
+                    + " | ".join(str(moved[n]) for n in THRESHOLDS)
+                    + f" | {floors[backends[0]]:.3f} → {floors[b]:.3f} |"
+                )
     print(f"| measure | {backends[0]} | backend | value | difference, 95% CI | within noise |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print("\n| data set | backend | pairs | max cosine change | " + " | ".join(f"cross {n} {t}" for n, t in THRESHOLDS.items())
-          + " | floor (99th pct other topic) |")
+    print(
+        "\n| data set | backend | pairs | max cosine change | "
+        + " | ".join(f"cross {n} {t}" for n, t in THRESHOLDS.items())
+        + " | floor (99th pct other topic) |"
+    )
     print("|---|---|---|---|" + "---|" * len(THRESHOLDS) + "---|")
     print("\n".join(flips), flush=True)
     print()

@@ -59,8 +59,7 @@ def pair_scores(root: Path, truth: Path) -> dict[str, np.ndarray]:
     S = X @ X.T
     upper = np.triu(np.ones_like(S, dtype=bool), 1)
     same_c, same_t = c[:, None] == c[None, :], t[:, None] == t[None, :]
-    return {"same event": S[upper & same_c], "same topic, other event": S[upper & same_t & ~same_c],
-            "other topic": S[upper & ~same_t]}
+    return {"same event": S[upper & same_c], "same topic, other event": S[upper & same_t & ~same_c], "other topic": S[upper & ~same_t]}
 
 
 def relevance_floor(ecb: Path, meantime: Path, data: Path) -> None:

@@ -58,9 +58,13 @@ def gemm_peak(kind: str, m: int = 2048, k: int = 384, n: int = 1536, seconds: fl
 
         weights = np.random.default_rng(0).integers(-127, 127, k * n, dtype=np.int8).tobytes()
         w = helper.make_tensor("w", TensorProto.INT8, (k, n), weights, raw=True)
-        graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "g",
-                                  [helper.make_tensor_value_info("a", TensorProto.UINT8, (m, k))],
-                                  [helper.make_tensor_value_info("y", TensorProto.INT32, (m, n))], [w])
+        graph = helper.make_graph(
+            [helper.make_node("MatMulInteger", ["a", "w"], ["y"])],
+            "g",
+            [helper.make_tensor_value_info("a", TensorProto.UINT8, (m, k))],
+            [helper.make_tensor_value_info("y", TensorProto.INT32, (m, n))],
+            [w],
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         a = np.random.default_rng(1).integers(0, 255, (m, k), dtype=np.uint8)
@@ -119,8 +123,10 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
 
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "slice.jsonl"
-            src.write_text("".join(json.dumps({"id": str(i), "title": t, "body": b}, ensure_ascii=False) + "\n"
-                                   for i, (t, b) in enumerate(arts)), encoding="utf-8")
+            src.write_text(
+                "".join(json.dumps({"id": str(i), "title": t, "body": b}, ensure_ascii=False) + "\n" for i, (t, b) in enumerate(arts)),
+                encoding="utf-8",
+            )
             load_for(ref, "auto")  # exports (once per machine) happen outside the clock
             t = time.perf_counter()
             build([src], Path(tmp) / "idx", backend="auto")
@@ -146,8 +152,23 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
 
 
 def run_child(args, kind: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, str(args.data), "-n", str(args.n), "--skip", str(args.skip),
-                          "--threads", str(args.threads), "--child", kind], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            str(args.data),
+            "-n",
+            str(args.n),
+            "--skip",
+            str(args.skip),
+            "--threads",
+            str(args.threads),
+            "--child",
+            kind,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -190,8 +211,10 @@ def main() -> None:
     base_tps = base["covered_tokens"] / base["seconds"]
     per_flop = {"hidden": 384, "layers": 12, "ffn": 1536}  # multilingual-e5-small
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
-    print(f"CPU: {cpu.label()}. Auto backend: {auto}. Load average {load} at the end (other work on the machine "
-          f"slows every run; ratios come from the same run). Best of {args.rounds} alternating rounds.")
+    print(
+        f"CPU: {cpu.label()}. Auto backend: {auto}. Load average {load} at the end (other work on the machine "
+        f"slows every run; ratios come from the same run). Best of {args.rounds} alternating rounds."
+    )
     print(f"{base['articles']} SaudiNewsNet articles (skip {args.skip}), {base['tokens']} tokens with the prompt.")
     print(f"GEMM peak (2048×384×1536, all cores, best of {args.rounds}): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
     print()
@@ -213,8 +236,10 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu.as_dict(), "auto": auto, "gemm_gflops": gemm, "runs": runs}, indent=1))
     ours = best[auto]
-    print(f"akhbar/baseline: {ours['per_second'] / base['per_second']:.2f}× articles/s, "
-          f"{ours['covered_tokens'] / ours['seconds'] / base_tps:.2f}× tokens/s")
+    print(
+        f"akhbar/baseline: {ours['per_second'] / base['per_second']:.2f}× articles/s, "
+        f"{ours['covered_tokens'] / ours['seconds'] / base_tps:.2f}× tokens/s"
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,11 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     truth = [[p for p in (idx.position(m) for m in g) if p is not None] for g in groups]
     truth = [g for g in truth if len(g) > 1]
     story = idx.story_assignments()
-    return {"copy_groups": len(truth), "copy_groups_found_whole_by_dups": round(folded_share(duplicate_groups(idx), truth), 4),
-            "copy_groups_whole_in_one_story": round(sum(len({story[p] for p in g}) == 1 for g in truth) / len(truth), 4)}
+    return {
+        "copy_groups": len(truth),
+        "copy_groups_found_whole_by_dups": round(folded_share(duplicate_groups(idx), truth), 4),
+        "copy_groups_whole_in_one_story": round(sum(len({story[p] for p in g}) == 1 for g in truth) / len(truth), 4),
+    }
 
 
 def main() -> None:
@@ -95,8 +98,9 @@ def main() -> None:
         for mode in modes:
             t = time.perf_counter()
             results[mode] = evaluate(idx, args.data / truth, k, mode, per_query=True, settings=settings)
-            print(name, mode, f"{time.perf_counter() - t:.0f}s", {m: v for m, v in results[mode].items() if m != "per_query"},
-                  file=sys.stderr)
+            print(
+                name, mode, f"{time.perf_counter() - t:.0f}s", {m: v for m, v in results[mode].items() if m != "per_query"}, file=sys.stderr
+            )
         rows.append((name, results, ref))
     if "SNN" in args.sets.split(","):
         rows.append(("SaudiNewsNet", {m: r for m in modes for r in [snn_copies(args.data, args.work, args.rebuild)]}, {}))
@@ -114,8 +118,9 @@ def main() -> None:
                 continue
             ci = ""
             if paired and measure in results["dense"].get("per_query", {}):
-                ci = " {:+.4f} [{:+.4f}, {:+.4f}] |".format(*difference(results["hybrid"]["per_query"][measure],
-                                                                         results["dense"]["per_query"][measure]))
+                ci = " {:+.4f} [{:+.4f}, {:+.4f}] |".format(
+                    *difference(results["hybrid"]["per_query"][measure], results["dense"]["per_query"][measure])
+                )
             print(f"| {name} | {measure} | {' | '.join(str(results[m][measure]) for m in modes)} | {ref.get(measure, '')} |{ci}")
 
 

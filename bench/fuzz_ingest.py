@@ -29,8 +29,17 @@ def main() -> int:
     started = time.perf_counter()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))  # as `python -m pytest` run from the repository: tests/ imports tests.helpers
-    status = pytest.main(["-q", "-p", "no:cacheprovider", "--hypothesis-profile=akhbar-fuzz",
-                          "--rootdir", str(ROOT), str(ROOT / "tests" / "test_fuzz_ingest.py")])
+    status = pytest.main(
+        [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=akhbar-fuzz",
+            "--rootdir",
+            str(ROOT),
+            str(ROOT / "tests" / "test_fuzz_ingest.py"),
+        ]
+    )
     seconds = time.perf_counter() - started
     module = next(m for name, m in sys.modules.items() if name.endswith("test_fuzz_ingest"))
     rows = [(fmt, c.examples, c.records) for fmt, c in module.COUNT.items()]
@@ -39,8 +48,10 @@ def main() -> int:
     lines = ["| input | examples | records |", "|---|---|---|"]
     lines += [f"| {fmt} | {n:,} | {recs:,} |" for fmt, n, recs in rows]
     lines.append(f"| **all** | **{total:,}** | **{sum(r[2] for r in rows):,}** |")
-    report = (f"# Ingest fuzz run\n\n`python bench/fuzz_ingest.py`: {total:,} examples in {seconds:.0f} s, {result}.\n"
-              f"Python {platform.python_version()}, {platform.machine()}.\n\n" + "\n".join(lines) + "\n")
+    report = (
+        f"# Ingest fuzz run\n\n`python bench/fuzz_ingest.py`: {total:,} examples in {seconds:.0f} s, {result}.\n"
+        f"Python {platform.python_version()}, {platform.machine()}.\n\n" + "\n".join(lines) + "\n"
+    )
     print(report)
     args.out.write_text(report)
     return int(status != 0 or total < 10_000)

@@ -48,26 +48,46 @@ def queries(data: Path, idx, n: int, rng: random.Random) -> list[tuple[str, str,
     """(set, query text, partner ids) for each set, at most n a set."""
     text_of = {r[0]: (r[1], r[2], r[3]) for r in idx.in_order("id, title, body, lang")}
     out = []
-    ans = [p for p in _lines(data / "ans_arabic_headlines/pairs.jsonl.gz") if p.get("stance") == "agree"
-           and p["id1"] in text_of and p["id2"] in text_of]
+    ans = [
+        p
+        for p in _lines(data / "ans_arabic_headlines/pairs.jsonl.gz")
+        if p.get("stance") == "agree" and p["id1"] in text_of and p["id2"] in text_of
+    ]
     out += [("ANS", text_of[p["id1"]][0] or text_of[p["id1"]][1], {p["id2"]}) for p in rng.sample(ans, min(n, len(ans)))]
 
     def lead(i: str) -> str:
         return " ".join(text_of[i][1].split()[:12])
 
-    ecb = [(m, set(c["members"]) - {m}) for c in _lines(data / "ecbplus/clusters.jsonl.gz") for m in c["members"][:3]
-           if m in text_of and len(c["members"]) > 1]
+    ecb = [
+        (m, set(c["members"]) - {m})
+        for c in _lines(data / "ecbplus/clusters.jsonl.gz")
+        for m in c["members"][:3]
+        if m in text_of and len(c["members"]) > 1
+    ]
     out += [("ECB+", lead(m), rest) for m, rest in rng.sample(ecb, min(n, len(ecb)))]
-    mt = [(m, set(c["members"]) - {m}) for c in _lines(data / "meantime/clusters.jsonl.gz") for m in c["members"]
-          if m in text_of and text_of[m][2] == "en"]
+    mt = [
+        (m, set(c["members"]) - {m})
+        for c in _lines(data / "meantime/clusters.jsonl.gz")
+        for m in c["members"]
+        if m in text_of and text_of[m][2] == "en"
+    ]
     out += [("MEANTIME", lead(m), rest) for m, rest in rng.sample(mt, min(n, len(mt)))]
     return out
 
 
 def today(idx, qvec, terms, text: str, mode: str) -> list[query.Hit]:
     was = dataclasses.replace(DEFAULTS, fusion="centered")
-    return query.rank(idx, qvec, terms, K, query.Filters(), query_is_article=False, ranking=query.Ranking(mode),
-                      query_lang=language.guess(text), settings=was)[0]
+    return query.rank(
+        idx,
+        qvec,
+        terms,
+        K,
+        query.Filters(),
+        query_is_article=False,
+        ranking=query.Ranking(mode),
+        query_lang=language.guess(text),
+        settings=was,
+    )[0]
 
 
 def main() -> None:
@@ -83,8 +103,14 @@ def main() -> None:
         idx = open_index(a.work)
     except IndexNotFound:
         print(f"building {a.work} …", file=sys.stderr)
-        build([a.data / "ans_arabic_headlines/headlines.jsonl.gz", a.data / "ecbplus/articles.jsonl.gz",
-               a.data / "meantime/articles.jsonl.gz"], a.work)
+        build(
+            [
+                a.data / "ans_arabic_headlines/headlines.jsonl.gz",
+                a.data / "ecbplus/articles.jsonl.gz",
+                a.data / "meantime/articles.jsonl.gz",
+            ],
+            a.work,
+        )
         idx = open_index(a.work)
     embedder = query_embedder(idx.manifest)
     found: dict[tuple, list[float]] = defaultdict(list)
@@ -92,20 +118,26 @@ def main() -> None:
     for i, (name, text, partners) in enumerate(queries(a.data, idx, a.n, random.Random(18))):
         qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
         for mode in ("dense", "hybrid"):
-            for path, rows in (("today", today(idx, qvec, terms, text, mode)),
-                               ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode),
-                                                            settings=settings).hits)):
+            for path, rows in (
+                ("today", today(idx, qvec, terms, text, mode)),
+                ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode), settings=settings).hits),
+            ):
                 ids = {h.id for h in rows[:K]} | {c["id"] for h in rows[:K] for c in h.also}
                 found[(name, path, mode)].append(float(bool(ids & partners)))
                 shown[(name, path, mode)].append(len(rows[:K]))
         if i % 100 == 0:
             print(f"{i} queries", file=sys.stderr)
-    lines = [f"CPU: {cpu()}; index {a.work} ({idx.manifest.articles} articles: ANS, ECB+, MEANTIME); "
-             f"story rows' fusion {settings.fusion} (today's: centered)", "",
-             "| set | rows | mode | queries | hit@10 | rows shown (mean) |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"CPU: {cpu()}; index {a.work} ({idx.manifest.articles} articles: ANS, ECB+, MEANTIME); "
+        f"story rows' fusion {settings.fusion} (today's: centered)",
+        "",
+        "| set | rows | mode | queries | hit@10 | rows shown (mean) |",
+        "|---|---|---|---|---|---|",
+    ]
     for (name, path, mode), hits in sorted(found.items()):
-        lines.append(f"| {name} | {path} | {mode} | {len(hits)} | {sum(hits) / len(hits):.3f} | "
-                     f"{sum(shown[(name, path, mode)]) / len(hits):.2f} |")
+        lines.append(
+            f"| {name} | {path} | {mode} | {len(hits)} | {sum(hits) / len(hits):.3f} | {sum(shown[(name, path, mode)]) / len(hits):.2f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if a.out:

@@ -67,15 +67,26 @@ def main() -> None:
     deep_s = time.perf_counter() - t
     flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split()
     b, a = min(before), min(after)  # the machine is shared: the fastest round is the cost, the median has others' stalls in it
-    print(json.dumps({
-        "index": str(root), "articles": Manifest.load(folder).articles,
-        "files_mb": {n: round(int(r["size"]) / 1e6, 2) for n, r in files.items()},
-        "hashed_on_open": [n for n, r in files.items() if int(r["size"]) <= integrity.HASH_ON_OPEN],
-        "open_unchecked_ms": round(b * 1e3, 2), "open_checked_ms": round(a * 1e3, 2), "ratio": round(a / b, 2),
-        "median_unchecked_ms": round(statistics.median(before) * 1e3, 2), "median_checked_ms": round(statistics.median(after) * 1e3, 2),
-        "check_s": round(check_s, 2), "check_deep_s": round(deep_s, 2), "rounds": args.rounds,
-        "cpu_flags": [f for f in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "sha_ni") if f in flags],
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "index": str(root),
+                "articles": Manifest.load(folder).articles,
+                "files_mb": {n: round(int(r["size"]) / 1e6, 2) for n, r in files.items()},
+                "hashed_on_open": [n for n, r in files.items() if int(r["size"]) <= integrity.HASH_ON_OPEN],
+                "open_unchecked_ms": round(b * 1e3, 2),
+                "open_checked_ms": round(a * 1e3, 2),
+                "ratio": round(a / b, 2),
+                "median_unchecked_ms": round(statistics.median(before) * 1e3, 2),
+                "median_checked_ms": round(statistics.median(after) * 1e3, 2),
+                "check_s": round(check_s, 2),
+                "check_deep_s": round(deep_s, 2),
+                "rounds": args.rounds,
+                "cpu_flags": [f for f in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "sha_ni") if f in flags],
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,11 @@ def cpu() -> dict[str, object]:
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), platform.processor())
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
-    return {"model": model, "cores": len([x for x in info.splitlines() if x.startswith("processor")]),
-            "flags": [f for f in wanted if f in flags]}
+    return {
+        "model": model,
+        "cores": len([x for x in info.splitlines() if x.startswith("processor")]),
+        "flags": [f for f in wanted if f in flags],
+    }
 
 
 def timed_build(corpus: Path, root: Path, remote=None) -> tuple[float, int]:
@@ -75,13 +78,21 @@ class Precomputed:
 def intake(corpus: Path, root: Path) -> dict[str, float]:
     marks: list[tuple[float, int]] = []
     t = time.perf_counter()
-    s = build([corpus], root, remote=lambda local, ref, ahead: Precomputed(ahead, local.dim),
-              on_progress=lambda n: marks.append((time.perf_counter(), n)))
+    s = build(
+        [corpus],
+        root,
+        remote=lambda local, ref, ahead: Precomputed(ahead, local.dim),
+        on_progress=lambda n: marks.append((time.perf_counter(), n)),
+    )
     total = time.perf_counter() - t
     loop = marks[-1][0] - marks[0][0]
     written = sum(n for _, n in marks[1:])  # the first batch's clock starts at its end
-    return {"articles": s.indexed, "vectors_per_s": round(written / loop, 1), "publish_s": round(total - (marks[-1][0] - t), 1),
-            "total_s": round(total, 1)}
+    return {
+        "articles": s.indexed,
+        "vectors_per_s": round(written / loop, 1),
+        "publish_s": round(total - (marks[-1][0] - t), 1),
+        "total_s": round(total, 1),
+    }
 
 
 def main() -> None:
@@ -109,8 +120,11 @@ def main() -> None:
         for actors in (1, 2):
             remote = ray_cluster.remote(None, [corpus], actors=actors)
             s, embedded = timed_build(corpus, tmp / f"ray{actors}", remote)
-            out[f"ray_{actors}_actors"] = {"seconds": round(s, 1), "articles_per_s": round(embedded / s, 2),
-                                           "vs_local": round(local_s / s, 2)}
+            out[f"ray_{actors}_actors"] = {
+                "seconds": round(s, 1),
+                "articles_per_s": round(embedded / s, 2),
+                "vs_local": round(local_s / s, 2),
+            }
         s, _ = timed_build(tiny, tmp / "tiny-ray", ray_cluster.remote(None, [tiny], actors=1))
         out["actor_pool_start_s"] = round(s - tiny_local_s, 1)
         ray.shutdown()

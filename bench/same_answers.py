@@ -159,8 +159,13 @@ def run_all(root: Path) -> tuple[dict, list[dict]]:
         answers.append({"args": args, "exit": code, "stdout": stdout, "stderr": stderr})
         if i % 100 == 0 or i == len(cmds):
             print(f"  {i}/{len(cmds)} commands, {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    header = {"cpu": cpu_name(), "python": platform.python_version(), "articles": len(ids), "commands": len(cmds),
-              "manifest": {k: stats[k] for k in ("model", "model_checksum", "backend", "precision", "index_kind", "version")}}
+    header = {
+        "cpu": cpu_name(),
+        "python": platform.python_version(),
+        "articles": len(ids),
+        "commands": len(cmds),
+        "manifest": {k: stats[k] for k in ("model", "model_checksum", "backend", "precision", "index_kind", "version")},
+    }
     return header, answers
 
 
@@ -227,8 +232,7 @@ def main() -> None:
         print(f"note: the index was made with {built}, the snapshot's with {recorded_header['manifest']}")
     differing = compare(recorded, answers)
     same = len(answers) - differing
-    print(f"{same}/{len(answers)} answers byte-identical to {args.compare} (recorded on {recorded_header['cpu']}, "
-          f"now on {header['cpu']})")
+    print(f"{same}/{len(answers)} answers byte-identical to {args.compare} (recorded on {recorded_header['cpu']}, now on {header['cpu']})")
     sys.exit(1 if differing else 0)
 
 

@@ -58,8 +58,17 @@ def today(idx, embedder, text: str, mode: str) -> list[query.Hit]:
     """The search as it was: article rows, copies folded by the row rule, no floor, centered fusion."""
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
     was = dataclasses.replace(DEFAULTS, fusion="centered")
-    hits, _, _ = query.rank(idx, qvec, terms, K, query.Filters(), query_is_article=False, ranking=query.Ranking(mode),
-                            query_lang=language.guess(text), settings=was)
+    hits, _, _ = query.rank(
+        idx,
+        qvec,
+        terms,
+        K,
+        query.Filters(),
+        query_is_article=False,
+        ranking=query.Ranking(mode),
+        query_lang=language.guess(text),
+        settings=was,
+    )
     return hits
 
 
@@ -72,8 +81,12 @@ def measure(rows: list[query.Hit], wanted: set[str], event: dict[str, str], lang
             if event.get(i) in wanted:
                 found.add(event[i])
                 langs.add(lang_of[i])
-    return {"recall": len(found) / len(wanted) if wanted else float("nan"), "right": right, "shown": len(rows[:K]),
-            "all_langs": float({"ar", "en", "fr"} <= langs) if wanted else float("nan")}
+    return {
+        "recall": len(found) / len(wanted) if wanted else float("nan"),
+        "right": right,
+        "shown": len(rows[:K]),
+        "all_langs": float({"ar", "en", "fr"} <= langs) if wanted else float("nan"),
+    }
 
 
 def main() -> None:
@@ -94,29 +107,34 @@ def main() -> None:
     event = truth()
     lang_of = {r[0]: r[1] for r in idx.in_order("id, lang")}
     cells: dict[tuple, list[dict]] = defaultdict(list)
-    for split in (("dev", "heldout") if a.split == "all" else (a.split,)):
+    for split in ("dev", "heldout") if a.split == "all" else (a.split,):
         for text, lang, _, wanted in load_queries(split):
             for mode in ("dense", "hybrid"):
-                for name, rows in (("today", today(idx, embedder, text, mode)),
-                                   ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode),
-                                                                    settings=settings).hits)):
+                for name, rows in (
+                    ("today", today(idx, embedder, text, mode)),
+                    ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode), settings=settings).hits),
+                ):
                     m = measure(rows, wanted, event, lang_of)
                     cells[(split, name, mode, lang)].append(m)
-                    print(f"{split} {name:7s} {mode:6s} {lang} r={m['recall']:.2f} {m['right']}/{m['shown']}  {text}",
-                          file=sys.stderr)
-    lines = [f"CPU: {cpu()}; index {a.index} ({idx.manifest.articles} articles); "
-             f"settings: query_floor {DEFAULTS.query_floor}, search_related {DEFAULTS.search_related}, "
-             f"min_similarity {DEFAULTS.min_similarity}, fusion {settings.fusion} (today: centered)",
-             "", "| split | rows | mode | lang | queries | recall@10 | precision of rows shown | false rows | rows shown "
-             "| all of ar, en, fr |", "|---|---|---|---|---|---|---|---|---|---|"]
+                    print(f"{split} {name:7s} {mode:6s} {lang} r={m['recall']:.2f} {m['right']}/{m['shown']}  {text}", file=sys.stderr)
+    lines = [
+        f"CPU: {cpu()}; index {a.index} ({idx.manifest.articles} articles); "
+        f"settings: query_floor {DEFAULTS.query_floor}, search_related {DEFAULTS.search_related}, "
+        f"min_similarity {DEFAULTS.min_similarity}, fusion {settings.fusion} (today: centered)",
+        "",
+        "| split | rows | mode | lang | queries | recall@10 | precision of rows shown | false rows | rows shown | all of ar, en, fr |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for (split, name, mode, lang), ms in sorted(cells.items()):
         with_events = [m for m in ms if m["recall"] == m["recall"]]
         shown = sum(m["shown"] for m in ms)
         right = sum(m["right"] for m in ms)
         recall = sum(m["recall"] for m in with_events) / len(with_events)
         langs = sum(m["all_langs"] for m in with_events) / len(with_events)
-        lines.append(f"| {split} | {name} | {mode} | {lang} | {len(ms)} | {recall:.3f} | "
-                     f"{right / shown if shown else 1.0:.3f} | {shown - right} | {shown} | {langs:.3f} |")
+        lines.append(
+            f"| {split} | {name} | {mode} | {lang} | {len(ms)} | {recall:.3f} | "
+            f"{right / shown if shown else 1.0:.3f} | {shown - right} | {shown} | {langs:.3f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if a.out:

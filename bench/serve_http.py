@@ -49,8 +49,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(latencies: list[float], seconds: float) -> dict:
-    return {"requests": len(latencies), "rps": round(len(latencies) / seconds, 1),
-            "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2)}
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
 
 
 def in_process(idx, ids: list[str]) -> dict:
@@ -103,8 +107,7 @@ def over_http(url: str, ids: list[str], clients: int, library: str = "http.clien
         t.start()
     for t in threads:
         t.join()
-    return {**summary(lat, time.perf_counter() - start), "clients": clients, "client": library,
-            "non_200": len(errors)}
+    return {**summary(lat, time.perf_counter() - start), "clients": clients, "client": library, "non_200": len(errors)}
 
 
 def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
@@ -114,8 +117,9 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -138,9 +142,12 @@ def cpu() -> dict:
     info = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
-    return {"cpu": model, "cores": os.cpu_count(),
-            "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile"}),
-            "load_average_at_start": os.getloadavg()}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile"}),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def synthetic_index(src: Path, work: Path, n: int) -> Path:
@@ -169,10 +176,14 @@ def main() -> None:
     positions = rng.choice(args.n, args.requests, replace=False)
     found = idx.rows(positions.tolist(), "pos, id")
     ids = [found[int(p)]["id"] for p in positions]
-    result: dict = {"n": args.n, "requests_per_measurement": len(ids), **cpu(),
-                    # what uvicorn picks ("auto"): the C parser and loop when installed
-                    "server_http": "httptools" if find_spec("httptools") else "h11",
-                    "server_loop": "uvloop" if find_spec("uvloop") else "asyncio"}
+    result: dict = {
+        "n": args.n,
+        "requests_per_measurement": len(ids),
+        **cpu(),
+        # what uvicorn picks ("auto"): the C parser and loop when installed
+        "server_http": "httptools" if find_spec("httptools") else "h11",
+        "server_loop": "uvloop" if find_spec("uvloop") else "asyncio",
+    }
     rounds = []
     for server in range(args.servers):  # a fresh process each time: runs of one server agree, runs of two differ
         proc, url = start_server(root, args.work / "server.log")

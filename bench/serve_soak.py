@@ -79,8 +79,9 @@ def main() -> None:
 
     def publish(command: list[str]) -> None:
         t = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "akhbar.cli", *command, "--index", str(root), "--json"],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "akhbar.cli", *command, "--index", str(root), "--json"], capture_output=True, text=True
+        )
         took = time.perf_counter() - t
         if done.returncode != 0:
             writes.append({"command": command[0], "error": done.stderr.strip()[-300:]})
@@ -94,11 +95,16 @@ def main() -> None:
         """Adds a batch, then removes it, and so on: the index keeps its size, so memory can stay flat."""
         n = 0
         while not stop.is_set():
-            rows = sources[(n * args.batch) % len(sources):][: args.batch]
+            rows = sources[(n * args.batch) % len(sources) :][: args.batch]
             ids = [f"{r[0]}+soak{n}" for r in rows]
             new = args.work / f"add-{n}.jsonl"
-            new.write_text("".join(json.dumps({"id": i, "title": r[1], "body": r[2], "lang": r[3], "date": r[4],
-                                               "source": r[5]}, ensure_ascii=False) + "\n" for i, r in zip(ids, rows)))
+            new.write_text(
+                "".join(
+                    json.dumps({"id": i, "title": r[1], "body": r[2], "lang": r[3], "date": r[4], "source": r[5]}, ensure_ascii=False)
+                    + "\n"
+                    for i, r in zip(ids, rows)
+                )
+            )
             with lock:
                 published_ids.update(ids)  # before the publish: they may show up from then on
             publish(["add", str(new)])
@@ -161,16 +167,29 @@ def main() -> None:
             unknown_versions.add(version)
         torn.extend(i for i in ids if i not in published_ids)
     first, last = memory[0], memory[-1]
-    print(json.dumps({
-        **cpu(), "index": str(args.index), "requests": sum(statuses.values()), "clients": args.clients, "seconds": round(seconds, 1),
-        "rps": round(sum(statuses.values()) / seconds, 1), "statuses": statuses,
-        "5xx": sum(v for k, v in statuses.items() if k >= 500),
-        "versions_published": len(published_versions) - 1, "versions_answered_from": len({v for v, _ in answers}),
-        "answers_from_unpublished_versions": sorted(unknown_versions), "torn_ids": torn[:20], "torn_count": len(torn),
-        "memory_mb_by_requests": memory,
-        **{f"{kind}_growth_first_to_last_thousand_mb": round(last[kind] - first[kind], 1) for kind in ("rss", "anon", "file")},
-        "writes": writes,
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                **cpu(),
+                "index": str(args.index),
+                "requests": sum(statuses.values()),
+                "clients": args.clients,
+                "seconds": round(seconds, 1),
+                "rps": round(sum(statuses.values()) / seconds, 1),
+                "statuses": statuses,
+                "5xx": sum(v for k, v in statuses.items() if k >= 500),
+                "versions_published": len(published_versions) - 1,
+                "versions_answered_from": len({v for v, _ in answers}),
+                "answers_from_unpublished_versions": sorted(unknown_versions),
+                "torn_ids": torn[:20],
+                "torn_count": len(torn),
+                "memory_mb_by_requests": memory,
+                **{f"{kind}_growth_first_to_last_thousand_mb": round(last[kind] - first[kind], 1) for kind in ("rss", "anon", "file")},
+                "writes": writes,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

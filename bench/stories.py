@@ -58,9 +58,12 @@ def pooled_sources(data: Path, work: Path, dated: bool) -> Path:
     """One dense multilingual file: the seeds, ECB+, MEANTIME and POOL_SNN SaudiNewsNet articles,
     interleaved in a fixed random order (each corpus keeps its own order); `dated=False` drops
     every date, as a user with undated files would build."""
-    parts = {"seeds": _jsonl(ROOT / "seeds/events.jsonl") + _jsonl(ROOT / "seeds/sample_corpus.jsonl"),
-             "ecbplus": _jsonl(data / "ecbplus/articles.jsonl.gz"), "meantime": _jsonl(data / "meantime/articles.jsonl.gz"),
-             "snn": [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body")][:POOL_SNN]}
+    parts = {
+        "seeds": _jsonl(ROOT / "seeds/events.jsonl") + _jsonl(ROOT / "seeds/sample_corpus.jsonl"),
+        "ecbplus": _jsonl(data / "ecbplus/articles.jsonl.gz"),
+        "meantime": _jsonl(data / "meantime/articles.jsonl.gz"),
+        "snn": [r for r in _jsonl(data / "saudinewsnet/articles.jsonl.gz") if r.get("body")][:POOL_SNN],
+    }
     slots = [name for name, rows in parts.items() for _ in rows]
     random.Random(0).shuffle(slots)
     queues = {name: iter(rows) for name, rows in parts.items()}
@@ -142,8 +145,13 @@ def seeds_summary(story: dict[int, str], idx, label: str) -> list[str]:
         for rel, verb in (("same event", "joined"), ("near miss", "apart"), ("other", "apart")):
             cells = []
             for col in cols:
-                keys = [k for k in counts if k[:2] == (split, rel) and k[3] == "n"
-                        and (k[2] == col or (col == "same language" and len(set(k[2].split("–"))) == 1))]
+                keys = [
+                    k
+                    for k in counts
+                    if k[:2] == (split, rel)
+                    and k[3] == "n"
+                    and (k[2] == col or (col == "same language" and len(set(k[2].split("–"))) == 1))
+                ]
                 n = sum(counts[k] for k in keys)
                 ok = sum(counts[k[:3] + ("ok",)] for k in keys)
                 cells.append(f"{ok}/{n}" if n else "—")
@@ -173,8 +181,12 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
         labelled = [p for p in members if top[p] is not None]
         by_source_l = Counter(src[p] for p in labelled)
         by_topic = Counter((src[p], top[p]) for p in labelled)
-        return (n * (n - 1) - sum(k * (k - 1) for k in by_source.values())
-                + sum(k * (k - 1) for k in by_source_l.values()) - sum(k * (k - 1) for k in by_topic.values())) // 2
+        return (
+            n * (n - 1)
+            - sum(k * (k - 1) for k in by_source.values())
+            + sum(k * (k - 1) for k in by_source_l.values())
+            - sum(k * (k - 1) for k in by_topic.values())
+        ) // 2
 
     members: dict[str, list[int]] = {}
     for p, s in story.items():
@@ -182,8 +194,10 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
     joined = sum(different_topic_pairs(m) for m in members.values())
     total = different_topic_pairs([p for p, _ in rows])
     largest = max(members.values(), key=len)
-    return (f"{joined}/{total} = {joined / total:.5f} of different-topic pairs in one story; largest story "
-            f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})")
+    return (
+        f"{joined}/{total} = {joined / total:.5f} of different-topic pairs in one story; largest story "
+        f"{len(largest)} articles ({', '.join(f'{k} {v}' for k, v in Counter(src[p] for p in largest).most_common())})"
+    )
 
 
 def eval_index(data: Path, work: Path, folder: str):
@@ -202,9 +216,11 @@ def eval_index(data: Path, work: Path, folder: str):
 
 
 def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
-    out = ["| data set (undated) | pairwise precision | recall | F1 | other-event pairs of a topic apart | groups whole "
-           "| stories mixing groups |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "| data set (undated) | pairwise precision | recall | F1 | other-event pairs of a topic apart | groups whole "
+        "| stories mixing groups |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, folder, truth in (("ECB+", "ecbplus", "ecbplus/clusters.jsonl.gz"), ("MEANTIME", "meantime", "meantime/clusters.jsonl.gz")):
         idx = eval_index(data, work, folder)
         event, topic = truth_of(idx, data / truth)
@@ -239,13 +255,15 @@ def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
         far = sum(abs(day[a] - day[b]) >= FAR_DAYS for m in members.values() for a, b in combinations(m, 2))
         by_day = Counter(day.values())
         all_far = sum(by_day[x] * by_day[y] for x in by_day for y in by_day if x < y and y - x >= FAR_DAYS)
-        out.append(f"\nSaudiNewsNet, {label} ({len(story)} articles, 3 weeks; the copy groups and the first {SNN_EXTRA} others "
-                   f"in date order, a fixed sample): copy groups whole in one story {whole}/{len(pos_groups)} = "
-                   f"{whole / len(pos_groups):.3f} ({whole_real}/{len(real)} = {whole_real / len(real):.3f} of those with a body "
-                   f"of {COPY_BODY}+ characters: the rest are a few characters of boilerplate under different headlines "
-                   f"on different days); pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
-                   f"{far}/{all_far} = {far / all_far:.5f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
-                   f"the largest {max(sizes.values())}")
+        out.append(
+            f"\nSaudiNewsNet, {label} ({len(story)} articles, 3 weeks; the copy groups and the first {SNN_EXTRA} others "
+            f"in date order, a fixed sample): copy groups whole in one story {whole}/{len(pos_groups)} = "
+            f"{whole / len(pos_groups):.3f} ({whole_real}/{len(real)} = {whole_real / len(real):.3f} of those with a body "
+            f"of {COPY_BODY}+ characters: the rest are a few characters of boilerplate under different headlines "
+            f"on different days); pairs published {FAR_DAYS}+ days apart (different days' stories) in one story "
+            f"{far}/{all_far} = {far / all_far:.5f}; {sum(1 for k in sizes.values() if k > 1)} stories of 2+ articles, "
+            f"the largest {max(sizes.values())}"
+        )
     return out
 
 
@@ -294,8 +312,10 @@ def cost(indexes: dict, rounds: int = 3) -> list[str]:
                     idx.fresh_story_pass()
                     best[rule] = min(best[rule], time.perf_counter() - t)
         n = idx.count()
-        out.append(f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
-                   f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |")
+        out.append(
+            f"| {name} | {n} | {best['previous']:.2f} s ({1e3 * best['previous'] / n:.2f} ms/article) | "
+            f"{best['mutual']:.2f} s ({1e3 * best['mutual'] / n:.2f} ms/article) | {best['mutual'] / best['previous']:.2f}x |"
+        )
     return out
 
 
@@ -308,8 +328,11 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
     joined = n = other_joined = other_n = 0
     for draw in range(draws):
         rng = random.Random(draw)
-        pairs = [(rng.sample([m for m in c["members"] if m in articles], 2), str(c["topic"])) for c in clusters
-                 if sum(m in articles for m in c["members"]) >= 2]
+        pairs = [
+            (rng.sample([m for m in c["members"] if m in articles], 2), str(c["topic"]))
+            for c in clusters
+            if sum(m in articles for m in c["members"]) >= 2
+        ]
         ids = [i for p, _ in pairs for i in p]
         rng.shuffle(ids)
         src = work / f"ecb-pairs-{draw}.jsonl"
@@ -329,8 +352,10 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
             if t1 == t2:
                 other_n += 4
                 other_joined += sum(of[x] == of[y] for x in (a1, b1) for y in (a2, b2))
-    return (f"ECB+ one pair per event ({draws} draws, {n} pairs, undated): pairs in one story {joined}/{n} = {joined / n:.3f}; "
-            f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}")
+    return (
+        f"ECB+ one pair per event ({draws} draws, {n} pairs, undated): pairs in one story {joined}/{n} = {joined / n:.3f}; "
+        f"pairs of a topic's two events in one story {other_joined}/{other_n} = {other_joined / other_n:.3f}"
+    )
 
 
 def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
@@ -352,8 +377,10 @@ def add_cost(data: Path, work: Path, n: int = 50, rounds: int = 2) -> str:
                 add([more], root)
                 best[rule] = min(best[rule], time.perf_counter() - t)
             shutil.rmtree(root)
-    return (f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
-            f"{best['previous']:.1f} s with the rule before issue 19, {best['mutual']:.1f} s with the current one")
+    return (
+        f"`add` of {n} articles to SaudiNewsNet ({src.count()}; embedding, merge, centering refit, story pass): "
+        f"{best['previous']:.1f} s with the rule before issue 19, {best['mutual']:.1f} s with the current one"
+    )
 
 
 def seeds_index(work: Path, dated: bool):
@@ -395,8 +422,10 @@ def report(data: Path, work: Path, seeds: dict) -> None:
             print("\n" + ecb_pairs(data, work))
             idx = pooled_index(data, work)
             for label, story in (("dated", idx.fresh_story_pass()), ("undated (dates dropped)", undated_pass(idx))):
-                print(f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
-                      + chance_joins(data, idx, story))
+                print(
+                    f"\nPooled corpus, {label} ({idx.count()} articles: seeds, ECB+, MEANTIME, {POOL_SNN} SaudiNewsNet): "
+                    + chance_joins(data, idx, story)
+                )
             print()
 
 
@@ -410,13 +439,18 @@ def main() -> None:
     report(args.data, args.work, seeds)
     nato = coverage(seeds["dated"], "ar-nato-01")
     rows = seeds["dated"].rows(nato.members, "pos, id, lang, day, source")
-    print("The demo (`akhbar coverage ar-nato-01`, stored): " + "; ".join(
-        f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members)))
+    print(
+        "The demo (`akhbar coverage ar-nato-01`, stored): "
+        + "; ".join(f"{r['id']} {r['lang']} {r['day'] or 'undated'} {r['source']}" for r in (rows[p] for p in nato.members))
+    )
     print("\n## Seeds in detail (stored, dated, current rule)\n")
     print("\n".join(seeds_table(seeds["dated"].story_assignments(), seeds["dated"])))
     if args.cost:
-        indexes = {"seeds": seeds["dated"], "pooled, dated": pooled_index(args.data, args.work),
-                   "SaudiNewsNet": eval_index(args.data, args.work, "snn")}
+        indexes = {
+            "seeds": seeds["dated"],
+            "pooled, dated": pooled_index(args.data, args.work),
+            "SaudiNewsNet": eval_index(args.data, args.work, "snn"),
+        }
         print("\n## Cost of the story pass (what a write runs), same process\n")
         print("\n".join(cost(indexes)))
         print("\n" + add_cost(args.data, args.work))

@@ -56,13 +56,20 @@ def mutual_threshold(same_language: bool, days: int | None) -> float:
 
 def lowest() -> float:
     """No pair links below this cosine: the end of every candidate list."""
-    return min(config.STORY_SAME_DAY_COSINE, config.STORY_SAME_DAY_CROSS_COSINE, STORY_LINK_COSINE,
-               STORY_MUTUAL_SAME_DAY_COSINE, STORY_MUTUAL_SAME_DAY_CROSS_COSINE,
-               STORY_MUTUAL_COSINE, STORY_MUTUAL_CROSS_COSINE)
+    return min(
+        config.STORY_SAME_DAY_COSINE,
+        config.STORY_SAME_DAY_CROSS_COSINE,
+        STORY_LINK_COSINE,
+        STORY_MUTUAL_SAME_DAY_COSINE,
+        STORY_MUTUAL_SAME_DAY_CROSS_COSINE,
+        STORY_MUTUAL_COSINE,
+        STORY_MUTUAL_CROSS_COSINE,
+    )
 
 
-def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]],
-           rival_of: Callable[[int], float]) -> tuple[int, float]:
+def choose(
+    lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]], rival_of: Callable[[int], float]
+) -> tuple[int, float]:
     """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass, in

@@ -27,8 +27,7 @@ COLLECTION = "articles"
 def load(export: Path, client: QdrantClient) -> dict[str, int]:
     """Every exported article as a point (its row number as point id, the article's fields as payload)."""
     meta = json.loads((export / "akhbar.json").read_text())
-    client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=meta["dimension"],
-                                                                             distance=models.Distance.COSINE))
+    client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=meta["dimension"], distance=models.Distance.COSINE))
     point_of: dict[str, int] = {}
     for part in sorted(export.glob("part-*.parquet")):
         for batch in pq.ParquetFile(part).iter_batches(batch_size=1024, columns=["id", "title", "lang", "date", "source", "vector"]):

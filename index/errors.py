@@ -24,8 +24,10 @@ class DamagedIndex(IndexNotFound):
 
     def __init__(self, root: object, path: object, reason: str) -> None:
         self.path, self.reason = path, reason
-        super().__init__(f"{path} is damaged: {reason}; 'akhbar check --index {root}' tells what else is, "
-                         f"'akhbar rollback --index {root}' returns to the previous intact version")
+        super().__init__(
+            f"{path} is damaged: {reason}; 'akhbar check --index {root}' tells what else is, "
+            f"'akhbar rollback --index {root}' returns to the previous intact version"
+        )
 
 
 class ModelError(AkhbarError):

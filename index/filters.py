@@ -37,8 +37,12 @@ class Filters:
     def conditions(self) -> list[tuple[str, str, str]]:
         """(column, operator, value), all of which must hold. An empty column matches none: an
         undated article is outside every day range (lang and source are never asked to be empty)."""
-        given = (("lang", "=", self.lang), ("source", "=", self.source),
-                 ("day", ">=", self.since and self.since[:10]), ("day", "<=", self.until and self.until[:10]))
+        given = (
+            ("lang", "=", self.lang),
+            ("source", "=", self.source),
+            ("day", ">=", self.since and self.since[:10]),
+            ("day", "<=", self.until and self.until[:10]),
+        )
         return [(column, op, value) for column, op, value in given if value]
 
     @cached_property

@@ -78,13 +78,24 @@ def export(root: Path, out: Path, on_progress: Callable[[int], None] | None = No
         if writer is not None:
             writer.close()
         con.close()
-    meta = {"model": manifest.model, "model_checksum": manifest.model_checksum, "dimension": manifest.dimension,
-            "prompt": manifest.prompt, "chunking": manifest.chunking, "precision": manifest.precision,
-            "articles": len(positions), "files": files, "version": folder.name,
-            "vector": "centered by language, unit length: use cosine or dot distance",
-            "raw_vector": "the model's output before centering",
-            "centering": {"by": "language", "fallback": centering.ALL,
-                          "centers": {k: v.astype(float).tolist() for k, v in sorted(centers.items())}}}
+    meta = {
+        "model": manifest.model,
+        "model_checksum": manifest.model_checksum,
+        "dimension": manifest.dimension,
+        "prompt": manifest.prompt,
+        "chunking": manifest.chunking,
+        "precision": manifest.precision,
+        "articles": len(positions),
+        "files": files,
+        "version": folder.name,
+        "vector": "centered by language, unit length: use cosine or dot distance",
+        "raw_vector": "the model's output before centering",
+        "centering": {
+            "by": "language",
+            "fallback": centering.ALL,
+            "centers": {k: v.astype(float).tolist() for k, v in sorted(centers.items())},
+        },
+    }
     (tmp / META).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
     if out.exists():
         out.rmdir()  # empty, checked above

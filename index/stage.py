@@ -69,9 +69,17 @@ class Settings:
 class Stage:
     """The state of one writer run over its staging folder (see the module docstring)."""
 
-    def __init__(self, folder: Path, base: Path | None, base_manifest: Manifest | None, settings: Settings,
-                 backend: str, summary: BuildSummary, on_progress: Callable[[int], None] | None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        base: Path | None,
+        base_manifest: Manifest | None,
+        settings: Settings,
+        backend: str,
+        summary: BuildSummary,
+        on_progress: Callable[[int], None] | None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.stage, self.settings, self.backend, self.summary = folder, settings, backend, summary
         self.base_manifest = base_manifest
         self.on_progress = on_progress
@@ -97,11 +105,17 @@ class Stage:
             ref = resolve(self.settings.model)
             m = self.base_manifest
             if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
-                raise ModelMismatch(f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
-                                    f"this machine has checksum {ref.checksum[:12]}")
+                raise ModelMismatch(
+                    f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "
+                    f"this machine has checksum {ref.checksum[:12]}"
+                )
             encoder = load_for(ref, self.backend, None if m is None else m.backend)  # refuses incomparable vectors
-            self._embedder = Embedder(encoder, encoder.prompt, method=self.settings.method,  # type: ignore[arg-type]
-                                      window_tokens=self.settings.window_tokens)
+            self._embedder = Embedder(
+                encoder,
+                encoder.prompt,
+                method=self.settings.method,  # type: ignore[arg-type]
+                window_tokens=self.settings.window_tokens,
+            )
             self.ref = ref
         return self._embedder
 
@@ -172,10 +186,17 @@ class Stage:
         live, hidden = sql.delta_counts(self.con, self.base_rows)
         n = self.base_rows - hidden + live  # as integrity.check_counts checks it; COUNT(*) took 0.7 s at 1M, cold
         if n == 0:
-            raise AkhbarError("no article could be indexed; the index was left as it was" if base_manifest is None
-                              else "the index would be empty; the index was left as it was")
-        merge = (reindex_kind is not None or n < config.MERGE_BELOW or self.base_rows == 0
-                 or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows)
+            raise AkhbarError(
+                "no article could be indexed; the index was left as it was"
+                if base_manifest is None
+                else "the index would be empty; the index was left as it was"
+            )
+        merge = (
+            reindex_kind is not None
+            or n < config.MERGE_BELOW
+            or self.base_rows == 0
+            or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows
+        )
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)
         else:
@@ -183,8 +204,7 @@ class Stage:
             positions, langs = sql.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
-            links.store_for_delta(self.con, links.space_of(folder, self.dim, faiss_entry, centers),
-                                        self.removed_before)
+            links.store_for_delta(self.con, links.space_of(folder, self.dim, faiss_entry, centers), self.removed_before)
             sql.finish(self.con)
         self.con.close()
         files = integrity.describe(folder, None if merge else base_manifest.files)  # shared base files: records carried
@@ -194,8 +214,9 @@ class Stage:
             layout.discard(self.stage)
         return version, n
 
-    def manifest(self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int,
-                 files: dict[str, dict[str, object]]) -> Manifest:
+    def manifest(
+        self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int, files: dict[str, dict[str, object]]
+    ) -> Manifest:
         """The new version's manifest: embedding as the base version's (or as this build's), counts of this run."""
         if self.base_manifest is not None:
             m = self.base_manifest
@@ -207,13 +228,21 @@ class Stage:
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
             backend = e.encoder.describe()
         s = self.summary
-        return Manifest(model, checksum, self.dim, prompt, chunking,
-                        {"by": "language", "min_articles": centering.MIN_ARTICLES,
-                         "languages": sorted(k for k in centers if k != centering.ALL)},
-                        precision, faiss_entry, n,
-                        counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed,
-                                "reused_vectors": s.reused_vectors},
-                        created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=files, backend=backend)
+        return Manifest(
+            model,
+            checksum,
+            self.dim,
+            prompt,
+            chunking,
+            {"by": "language", "min_articles": centering.MIN_ARTICLES, "languages": sorted(k for k in centers if k != centering.ALL)},
+            precision,
+            faiss_entry,
+            n,
+            counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed, "reused_vectors": s.reused_vectors},
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            files=files,
+            backend=backend,
+        )
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
         """Every live article into a new base in stage/merged (renumbered, with its vectors), an empty
@@ -236,13 +265,18 @@ class Stage:
         # most) the story pass runs again, so stored stories equal a fresh build's; above, the means
         # barely move (5e-5 after 2,100 changes at 1M, bench/scale.py) and stored stories are kept
         refit = reindex_kind is None and len(kept) < config.MERGE_BELOW
-        links.store_for_merge(folder, links.space_of(folder, self.dim, entry, centers), from_scratch=refit,
-                                    removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None)
+        links.store_for_merge(
+            folder,
+            links.space_of(folder, self.dim, entry, centers),
+            from_scratch=refit,
+            removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None,
+        )
         return folder, entry, centers
 
 
-def index_vectors(folder: Path, con: sqlite3.Connection, dim: int, kind: str | None,
-                  centers: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def index_vectors(
+    folder: Path, con: sqlite3.Connection, dim: int, kind: str | None, centers: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """Fit per-language centers over a base's rows 0..n-1 (unless given), then build FAISS on the centered rows.
 
     Returns:

@@ -47,9 +47,17 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
                 idx = np.arange(start, min(n, start + 50_000))
                 v = raw[idx % m] + rng.normal(0, sigma, (len(idx), raw.shape[1])).astype(np.float32)
                 vectors.append(vf, v / np.linalg.norm(v, axis=1, keepdims=True))
-                batch = [Article(id=f"{rows[i % m][0]}~{i // m}", title=rows[i % m][1] or rows[i % m][2][:90],
-                                 body=rows[i % m][1] or rows[i % m][2], lang=rows[i % m][3], date=rows[i % m][4],
-                                 source=rows[i % m][5]) for i in idx.tolist()]
+                batch = [
+                    Article(
+                        id=f"{rows[i % m][0]}~{i // m}",
+                        title=rows[i % m][1] or rows[i % m][2][:90],
+                        body=rows[i % m][1] or rows[i % m][2],
+                        lang=rows[i % m][3],
+                        date=rows[i % m][4],
+                        source=rows[i % m][5],
+                    )
+                    for i in idx.tolist()
+                ]
                 sql.insert(con, start, batch)
                 con.commit()
         t_rows = time.perf_counter() - t0
@@ -62,15 +70,34 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         _replicate_stories(con, vectors.Rows(stage, mf.dimension), centers, rows, stories, n)
         con.commit()
         con.close()
-        Manifest(mf.model, mf.model_checksum, mf.dimension, mf.prompt, mf.chunking, mf.centering, mf.precision, entry, n,
-                 created=time.strftime("%Y-%m-%dT%H:%M:%S"), files=integrity.describe(stage), backend=mf.backend).save(stage)
+        Manifest(
+            mf.model,
+            mf.model_checksum,
+            mf.dimension,
+            mf.prompt,
+            mf.chunking,
+            mf.centering,
+            mf.precision,
+            entry,
+            n,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            files=integrity.describe(stage),
+            backend=mf.backend,
+        ).save(stage)
         layout.publish(root, stage)
-    return {"build_s": time.perf_counter() - t0, "rows_and_vectors_s": t_rows, "centering_and_faiss_s": t_faiss,
-            "kind": entry["kind"], "factory": entry["factory"], "params": entry["params"]}
+    return {
+        "build_s": time.perf_counter() - t0,
+        "rows_and_vectors_s": t_rows,
+        "centering_and_faiss_s": t_faiss,
+        "kind": entry["kind"],
+        "factory": entry["factory"],
+        "params": entry["params"],
+    }
 
 
-def _replicate_stories(con, raw: vectors.Rows, centers: dict[str, np.ndarray], rows: list[tuple],
-                       stories: dict[int, tuple[str, int, int, str]], n: int) -> None:
+def _replicate_stories(
+    con, raw: vectors.Rows, centers: dict[str, np.ndarray], rows: list[tuple], stories: dict[int, tuple[str, int, int, str]], n: int
+) -> None:
     """Story rows of the n replicas (see the module's docstring), from the source's rows by position."""
     m = len(rows)
     ids = [r[0] for r in rows]

@@ -67,10 +67,21 @@ def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
         yield item.text
 
 
-def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Iterable[str], settings: Settings,
-           strict: bool, backend: str, on_problem: OnProblem, on_progress: OnProgress,
-           reindex_kind: str | None = None, batch: int = config.INGEST_BATCH, remote: RemoteEncoder | None = None,
-           embedder: Embedder | None = None) -> BuildSummary:
+def _write(
+    root: Path,
+    kind: str,
+    sources: Iterable[str | Path],
+    removals: Iterable[str],
+    settings: Settings,
+    strict: bool,
+    backend: str,
+    on_problem: OnProblem,
+    on_progress: OnProgress,
+    reindex_kind: str | None = None,
+    batch: int = config.INGEST_BATCH,
+    remote: RemoteEncoder | None = None,
+    embedder: Embedder | None = None,
+) -> BuildSummary:
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -88,7 +99,7 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
                 w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
             except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
                 layout.discard(stage)
-                stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX):])
+                stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX) :])
                 w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
             if remote is not None:
                 w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
@@ -136,10 +147,19 @@ def _write(root: Path, kind: str, sources: Iterable[str | Path], removals: Itera
     return summary
 
 
-def build(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-          backend: str = "auto", method: str = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS,
-          batch: int = config.INGEST_BATCH, on_problem: OnProblem = None, on_progress: OnProgress = None,
-          remote: RemoteEncoder | None = None) -> BuildSummary:
+def build(
+    sources: Iterable[str | Path],
+    root: Path,
+    model_name: str | None = None,
+    strict: bool = False,
+    backend: str = "auto",
+    method: str = config.CHUNK_METHOD,
+    window_tokens: int = config.WINDOW_TOKENS,
+    batch: int = config.INGEST_BATCH,
+    on_problem: OnProblem = None,
+    on_progress: OnProgress = None,
+    remote: RemoteEncoder | None = None,
+) -> BuildSummary:
     """A new index at `root` from the sources; the previous version stays live until it is complete.
 
     Args:
@@ -152,29 +172,61 @@ def build(sources: Iterable[str | Path], root: Path, model_name: str | None = No
     Returns:
         What was read, indexed and skipped.
     """
-    return _write(root, "build", sources, [], Settings(model_name, method, window_tokens), strict, backend, on_problem,
-                  on_progress, batch=batch, remote=remote)
+    return _write(
+        root,
+        "build",
+        sources,
+        [],
+        Settings(model_name, method, window_tokens),
+        strict,
+        backend,
+        on_problem,
+        on_progress,
+        batch=batch,
+        remote=remote,
+    )
 
 
-def add(sources: Iterable[str | Path], root: Path, model_name: str | None = None, strict: bool = False,
-        backend: str = "auto", on_problem: OnProblem = None, on_progress: OnProgress = None,
-        remote: RemoteEncoder | None = None, embedder: Embedder | None = None) -> BuildSummary:
+def add(
+    sources: Iterable[str | Path],
+    root: Path,
+    model_name: str | None = None,
+    strict: bool = False,
+    backend: str = "auto",
+    on_problem: OnProblem = None,
+    on_progress: OnProgress = None,
+    remote: RemoteEncoder | None = None,
+    embedder: Embedder | None = None,
+) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
     Only new or changed texts are embedded, the way the index was built (its manifest). A
     process that keeps a model loaded (akhbar serve) passes its `embedder`, built for this
     index (search.reader.query_embedder), so a write does not load the model again.
     """
-    return _write(root, "add", sources, [], Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict,
-                  backend, on_problem, on_progress, remote=remote, embedder=embedder)
+    return _write(
+        root,
+        "add",
+        sources,
+        [],
+        Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS),
+        strict,
+        backend,
+        on_problem,
+        on_progress,
+        remote=remote,
+        embedder=embedder,
+    )
 
 
-def remove(ids: Iterable[str], root: Path, strict: bool = False, on_problem: OnProblem = None,
-           on_progress: OnProgress = None) -> BuildSummary:
+def remove(
+    ids: Iterable[str], root: Path, strict: bool = False, on_problem: OnProblem = None, on_progress: OnProgress = None
+) -> BuildSummary:
     """Take articles out of the live index (retractions); never loads the model, so embeds nothing
     and never calls on_progress."""
-    return _write(root, "remove", [], ids, Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict, "auto",
-                  on_problem, on_progress)
+    return _write(
+        root, "remove", [], ids, Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict, "auto", on_problem, on_progress
+    )
 
 
 def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
@@ -182,5 +234,15 @@ def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: On
     the same centering: nothing is read or embedded (the callbacks are never called), and results
     differ only by the kind's approximation."""
     faiss_index.plan(kind, 1, 8)  # an unknown kind fails before any work
-    return _write(root, "reindex", [], [], Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), False, "auto",
-                  on_problem, on_progress, reindex_kind=kind)
+    return _write(
+        root,
+        "reindex",
+        [],
+        [],
+        Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS),
+        False,
+        "auto",
+        on_problem,
+        on_progress,
+        reindex_kind=kind,
+    )

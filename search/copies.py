@@ -22,8 +22,9 @@ def both(first, second):
     return joined
 
 
-def listed(idx: OpenIndex, qvec: np.ndarray, positions: list[int], limit: int,
-           columns: str) -> dict[int, tuple[list[dict], list[float], int]]:
+def listed(
+    idx: OpenIndex, qvec: np.ndarray, positions: list[int], limit: int, columns: str
+) -> dict[int, tuple[list[dict], list[float], int]]:
     """For each article, the copies of its group other than itself: the first `limit` rows (with
     `columns`) in arrival order, their cosines with the query, and how many copies there are in all."""
     members = idx.copy_group_members(positions, limit + 1)
@@ -32,8 +33,7 @@ def listed(idx: OpenIndex, qvec: np.ndarray, positions: list[int], limit: int,
     rows = idx.rows(shown, columns)
     shown = [m for m in shown if m in rows]
     cosine = dict(zip(shown, (idx.vectors_at(shown, [rows[m]["lang"] for m in shown]) @ qvec).tolist())) if shown else {}
-    return {p: ([rows[m] for m in first[p] if m in rows], [cosine[m] for m in first[p] if m in rows], members[p][1] - 1)
-            for p in positions}
+    return {p: ([rows[m] for m in first[p] if m in rows], [cosine[m] for m in first[p] if m in rows], members[p][1] - 1) for p in positions}
 
 
 def faiss_selector(allowed: np.ndarray):

@@ -82,8 +82,12 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", sett
         rr.append(0.0 if first is None else 1.0 / (first + 1))
         if topic_of[p] is not None:
             confused.append(sum(1 for f in found[:k] if topic_of.get(int(f)) == topic_of[p] and cluster_of.get(int(f)) != cluster_of[p]))
-    result: dict[str, object] = {"queries": len(queries), f"recall@{k}": round(float(np.mean(recall)), 4),
-                                 "mrr": round(float(np.mean(rr)), 4), "per_query": {f"recall@{k}": recall, "mrr": rr}}
+    result: dict[str, object] = {
+        "queries": len(queries),
+        f"recall@{k}": round(float(np.mean(recall)), 4),
+        "mrr": round(float(np.mean(rr)), 4),
+        "per_query": {f"recall@{k}": recall, "mrr": rr},
+    }
     if confused:
         result[f"other_event_in_top{k}"] = round(float(np.mean(confused)), 3)
     return result
@@ -98,8 +102,11 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", setting
     cos = (a * b).sum(1)
     if "score" in rows[0]:
         gold = np.asarray([float(r["score"]) for r in rows])
-        return {"pairs": len(rows), "pearson": round(float(np.corrcoef(cos, gold)[0, 1]), 4),
-                "spearman": round(float(spearmanr(cos, gold).statistic), 4)}
+        return {
+            "pairs": len(rows),
+            "pearson": round(float(np.corrcoef(cos, gold)[0, 1]), 4),
+            "spearman": round(float(spearmanr(cos, gold).statistic), 4),
+        }
     label = lambda r: str(r.get("stance", r.get("label", ""))).lower()  # noqa: E731
     result: dict[str, object] = {"pairs": len(rows)}
     pos_rows = [r for r in rows if label(r) in POSITIVE]
@@ -120,8 +127,9 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", setting
     return result
 
 
-def evaluate(idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False,
-             settings: QuerySettings = DEFAULTS) -> dict[str, object]:
+def evaluate(
+    idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False, settings: QuerySettings = DEFAULTS
+) -> dict[str, object]:
     """Clusters or pairs, told apart by the first line's keys; `per_query` keeps each query's values
     (for paired comparisons of two modes)."""
     rows = _lines(ground_truth)

@@ -61,8 +61,16 @@ def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, se
     return list(dict.fromkeys(by_mode + by_cosine))
 
 
-def widen(idx: OpenIndex, cands: list[tuple[int, float, float]], seen: Seen, qvec: np.ndarray, query_lang: str,
-          fetch: int, selector, settings: QuerySettings) -> list[tuple[int, float, float]]:
+def widen(
+    idx: OpenIndex,
+    cands: list[tuple[int, float, float]],
+    seen: Seen,
+    qvec: np.ndarray,
+    query_lang: str,
+    fetch: int,
+    selector,
+    settings: QuerySettings,
+) -> list[tuple[int, float, float]]:
     """The candidates and the seeds' neighbours as (position, score, relevance), best first; empty
     when no candidate is near enough the query to be a seed."""
     chosen = seeds(cands, seen, query_lang, settings)
@@ -76,6 +84,9 @@ def widen(idx: OpenIndex, cands: list[tuple[int, float, float]], seen: Seen, qve
     weight = np.asarray([max(seen.cosine[p], 0.0) for p in chosen])
     score = (near * weight).max(1).tolist()
     relevance = near.max(1).tolist()
-    kept = [i for i, p in enumerate(pool) if relevance[i] >= settings.search_related
-            or (relevance[i] >= settings.min_similarity and seen.cosine[p] >= settings.query_floor)]
+    kept = [
+        i
+        for i, p in enumerate(pool)
+        if relevance[i] >= settings.search_related or (relevance[i] >= settings.min_similarity and seen.cosine[p] >= settings.query_floor)
+    ]
     return sorted(((pool[i], score[i], relevance[i]) for i in kept), key=lambda x: -x[1])

@@ -43,6 +43,11 @@ def explain(idx: OpenIndex, box: Box, embedder) -> list[dict]:
         best = int(np.argmax(mine))
         start += len(parts[p])
         have = set(terms.get(p, []))
-        out.append({"passage": parts[p][best], "passage_cosine": round(float(mine[best]), 4),
-                    "shared_terms": [t for t in box.terms if t in have][:SHARED_TERMS]})
+        out.append(
+            {
+                "passage": parts[p][best],
+                "passage_cosine": round(float(mine[best]), 4),
+                "shared_terms": [t for t in box.terms if t in have][:SHARED_TERMS],
+            }
+        )
     return out

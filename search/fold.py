@@ -36,9 +36,17 @@ class Plan:
     steps: list[tuple[str, int, int, float, float]] = field(default_factory=list)
 
 
-def fold(cands: list[tuple[int, float, float]], rows: dict[int, dict], vector_of: dict[int, np.ndarray], want: int,
-         floor: float, by_cosine: bool, passes: Callable[[int, dict], bool],
-         is_copy: Callable[[float, dict], bool] | None, settings: QuerySettings) -> Plan:
+def fold(
+    cands: list[tuple[int, float, float]],
+    rows: dict[int, dict],
+    vector_of: dict[int, np.ndarray],
+    want: int,
+    floor: float,
+    by_cosine: bool,
+    passes: Callable[[int, dict], bool],
+    is_copy: Callable[[float, dict], bool] | None,
+    settings: QuerySettings,
+) -> Plan:
     """Walk candidates (position, score, cosine) best first: drop those under `floor` (and stop there
     when they arrive in cosine order) or failing `passes`; set copies of the query apart (`is_copy`);
     fold each other one into the first kept row of its story, else keep it while fewer than `want`."""

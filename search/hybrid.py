@@ -45,8 +45,14 @@ def query_terms(idx: OpenIndex, text: str, article: bool, settings: QuerySetting
     return [t for t in wanted if frequency(t) <= limit] or sorted(wanted, key=frequency)[:1]
 
 
-def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]], cosine: dict[int, float],
-         lang: dict[int, str], query_lang: str, settings: QuerySettings = DEFAULTS) -> list[tuple[int, float]]:
+def fuse(
+    dense: Sequence[tuple[int, float]],
+    words: Sequence[tuple[int, float]],
+    cosine: dict[int, float],
+    lang: dict[int, str],
+    query_lang: str,
+    settings: QuerySettings = DEFAULTS,
+) -> list[tuple[int, float]]:
     """One list from a dense and a lexical one, each (position, score) best first.
 
     settings.fusion `rrf`: reciprocal-rank fusion, sum of 1 / (rrf_k + rank). `weighted`: cosine plus
@@ -70,8 +76,9 @@ def fuse(dense: Sequence[tuple[int, float]], words: Sequence[tuple[int, float]],
     return sorted(((p, cosine[p] + lexical_part[p]) for p in cosine), key=lambda x: -x[1])
 
 
-def lexical_list(idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS,
-                 one_per_copy_group: bool = False) -> list[tuple[int, float]]:
+def lexical_list(
+    idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS, one_per_copy_group: bool = False
+) -> list[tuple[int, float]]:
     """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query
     (of the first articles of copy groups only, when the dense search sees only those)."""
     return idx.lexical(terms, settings.lexical_candidates, one_per_copy_group)
@@ -112,9 +119,18 @@ class Seen:
         self.cosine.update(zip(live, (vecs @ qvec).tolist()))
 
 
-def candidates(idx: OpenIndex, qvec: np.ndarray, terms: Sequence[str], k: int, mode: str, query_lang: str = "",
-               selector=None, words: list[tuple[int, float]] | None = None, settings: QuerySettings = DEFAULTS,
-               seen: Seen | None = None) -> Candidates:
+def candidates(
+    idx: OpenIndex,
+    qvec: np.ndarray,
+    terms: Sequence[str],
+    k: int,
+    mode: str,
+    query_lang: str = "",
+    selector=None,
+    words: list[tuple[int, float]] | None = None,
+    settings: QuerySettings = DEFAULTS,
+    seen: Seen | None = None,
+) -> Candidates:
     """The top k for the mode. Positions removed since the base (FAISS still holds them) are left out.
 
     `words`: the lexical list (hybrid), when the caller asks for several k with one query;

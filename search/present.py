@@ -35,16 +35,30 @@ def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
 def box_head(box: Box) -> dict:
     """What a box is about: the article (or text) asked about, its own story (its coverage) and
     copies, the reader's language, the days looked in."""
-    return {"article": box.article, "story": box.story.as_dict() if box.story else None, "copies": box.copies,
-            "copies_more": box.copies_more, "reader_lang": box.reader_lang,
-            "since": box.filters.since or "", "until": box.filters.until or ""}
+    return {
+        "article": box.article,
+        "story": box.story.as_dict() if box.story else None,
+        "copies": box.copies,
+        "copies_more": box.copies_more,
+        "reader_lang": box.reader_lang,
+        "since": box.filters.since or "",
+        "until": box.filters.until or "",
+    }
 
 
 def article_rows(idx: OpenIndex, positions: list[int]) -> list[dict]:
     """id, day, source, language and title of articles, in the order given."""
     rows = idx.rows(positions, "pos, id, title, body, source, date, lang")
-    return [{"id": rows[p]["id"], "day": rows[p]["date"][:10], "source": rows[p]["source"], "lang": rows[p]["lang"],
-             "title": display_title(rows[p])} for p in positions]
+    return [
+        {
+            "id": rows[p]["id"],
+            "day": rows[p]["date"][:10],
+            "source": rows[p]["source"],
+            "lang": rows[p]["lang"],
+            "title": display_title(rows[p]),
+        }
+        for p in positions
+    ]
 
 
 def dup_rows(idx: OpenIndex, groups: list[list[int]]) -> list[dict]:
@@ -57,9 +71,16 @@ def story_row(idx: OpenIndex, story: Story) -> dict:
     by_position = dict(zip(story.members, every))
     shown = [by_position[p] for p in story.positions]
     days = sorted(a["day"] for a in every if a["day"])
-    return {"story": story.story, "articles": len(every), "first": days[0] if days else "", "last": days[-1] if days else "",
-            "languages": sorted({a["lang"] for a in every}), "sources": sorted({a["source"] for a in every if a["source"]}),
-            "title": shown[0]["title"], "shown": shown}
+    return {
+        "story": story.story,
+        "articles": len(every),
+        "first": days[0] if days else "",
+        "last": days[-1] if days else "",
+        "languages": sorted({a["lang"] for a in every}),
+        "sources": sorted({a["source"] for a in every if a["source"]}),
+        "title": shown[0]["title"],
+        "shown": shown,
+    }
 
 
 def coverage_row(idx: OpenIndex, story: Story) -> dict:

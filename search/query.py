@@ -58,9 +58,21 @@ class Hit:
     languages: list[str] = field(default_factory=list)  # the story's languages
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "title": self.title, "score": round(self.score, 4), "cosine": round(self.cosine, 4),
-                "source": self.source, "date": self.date, "lang": self.lang, "url": self.url, "story": self.story,
-                "articles": self.articles, "languages": self.languages, "also": self.also, "also_more": self.also_more}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "cosine": round(self.cosine, 4),
+            "source": self.source,
+            "date": self.date,
+            "lang": self.lang,
+            "url": self.url,
+            "story": self.story,
+            "articles": self.articles,
+            "languages": self.languages,
+            "also": self.also,
+            "also_more": self.also_more,
+        }
 
 
 @dataclass
@@ -104,8 +116,9 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
     return np.asarray(idx.positions(filters), np.int64)
 
 
-def _rows_of(plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool,
-             query_pos: int | None, limit: int) -> tuple[list[Hit], list[dict], int]:
+def _rows_of(
+    plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool, query_pos: int | None, limit: int
+) -> tuple[list[Hit], list[dict], int]:
     """The plan as result rows (each with the copies folded into it), copies of the query, and how
     many of those there are beyond the `limit` listed. `grouped`: candidates were one per stored copy
     group, so each row's and the query's group members are listed first (search/copies.py)."""
@@ -153,9 +166,19 @@ def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: flo
     return [hits[i] for i in chosen]
 
 
-def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Filters, exclude: set[int] = frozenset(),
-         query_is_article: bool = True, ranking: Ranking = Ranking(), query_lang: str = "",
-         query_row: dict | None = None, settings: QuerySettings = DEFAULTS) -> tuple[list[Hit], list[dict], int]:
+def rank(
+    idx: OpenIndex,
+    qvec: np.ndarray,
+    terms: list[str],
+    k: int,
+    filters: Filters,
+    exclude: set[int] = frozenset(),
+    query_is_article: bool = True,
+    ranking: Ranking = Ranking(),
+    query_lang: str = "",
+    query_row: dict | None = None,
+    settings: QuerySettings = DEFAULTS,
+) -> tuple[list[Hit], list[dict], int]:
     """Today's baseline (before story rows; the benches compare with it): top-k article rows for a
     unit query vector and its lexical terms, ordered by `ranking`.
 
@@ -205,8 +228,9 @@ def rank(idx: OpenIndex, qvec: np.ndarray, terms: list[str], k: int, filters: Fi
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    hits, copies, more = _rows_of(plan, rows, idx, qvec, grouped is not None, query_row["pos"] if query_row else None,
-                                  settings.copies_listed)
+    hits, copies, more = _rows_of(
+        plan, rows, idx, qvec, grouped is not None, query_row["pos"] if query_row else None, settings.copies_listed
+    )
     if ranking.diverse:
         hits = _mmr(hits, plan, mode, k, len(qvec), settings.mmr_lambda)
     return hits, copies, more
@@ -229,13 +253,34 @@ def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
 def _hit(idx: OpenIndex, row: StoryRow) -> Hit:
     """A story row as a result row: its shown article's fields, its story and coverage."""
     r = idx.rows([row.pos], "pos, id, title, body, source, date, lang, url")[row.pos]
-    return Hit(r["id"], display_title(r), row.score, row.cosine, r["source"], r["date"], r["lang"], r["url"], row.pos,
-               row.also, row.also_more, row.story, row.articles, row.languages)
+    return Hit(
+        r["id"],
+        display_title(r),
+        row.score,
+        row.cosine,
+        r["source"],
+        r["date"],
+        r["lang"],
+        r["url"],
+        row.pos,
+        row.also,
+        row.also_more,
+        row.story,
+        row.articles,
+        row.languages,
+    )
 
 
-def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters = Filters(),
-                  window_days: int | None = None, ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS,
-                  reader_lang: str | None = None) -> Box:
+def similar_to_id(
+    idx: OpenIndex,
+    article_id: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    window_days: int | None = None,
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
+) -> Box:
     """The box under an indexed article: its own story (coverage in every language), then up to k
     other stories on its subject from any time, nearer dates first (story_rows.day_factor), each
     shown in `reader_lang` (default: the article's language) where the story has it. It ends
@@ -258,19 +303,40 @@ def similar_to_id(idx: OpenIndex, article_id: str, k: int = 10, filters: Filters
     qvec = idx.vector(row["pos"], row["lang"])
     own = story_rows.own_story(idx, row["pos"], qvec, settings.copies_listed)
     reader = reader_lang or row["lang"]
-    asked = story_search.Asked(k, reader, row["lang"], settings.min_similarity, anchor, frozenset({own.story}),
-                               frozenset({row["pos"]}))
+    asked = story_search.Asked(k, reader, row["lang"], settings.min_similarity, anchor, frozenset({own.story}), frozenset({row["pos"]}))
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
-    members, cosines, size = copy_groups.listed(idx, qvec, [row["pos"]], settings.copies_listed,
-                                                hybrid.ROW_COLUMNS)[row["pos"]]
+    members, cosines, size = copy_groups.listed(idx, qvec, [row["pos"]], settings.copies_listed, hybrid.ROW_COLUMNS)[row["pos"]]
     copies = [_copy(r, c) for r, c in zip(members, cosines)]
-    return Box({"id": row["id"], "title": display_title(row), "source": row["source"], "date": row["date"],
-                "lang": row["lang"], "related": row["related"]}, copies, size - len(copies), hits, filters, qvec, terms,
-               _hit(idx, own), reader)
+    return Box(
+        {
+            "id": row["id"],
+            "title": display_title(row),
+            "source": row["source"],
+            "date": row["date"],
+            "lang": row["lang"],
+            "related": row["related"],
+        },
+        copies,
+        size - len(copies),
+        hits,
+        filters,
+        qvec,
+        terms,
+        _hit(idx, own),
+        reader,
+    )
 
 
-def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(),
-                    ranking: Ranking = Ranking(), settings: QuerySettings = DEFAULTS, reader_lang: str | None = None) -> Box:
+def similar_to_text(
+    idx: OpenIndex,
+    embedder,
+    text: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
+) -> Box:
     """The box for an article that is not in the index (a draft, a page from elsewhere): its
     stories, the text's own (a story it was copied from) among them."""
     if not text.strip():
@@ -280,12 +346,29 @@ def similar_to_text(idx: OpenIndex, embedder, text: str, k: int = 10, filters: F
     asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity)
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
     lead = text.strip().split("\n", 1)[0]
-    return Box({"id": "", "title": lead[:90], "source": "", "date": "", "lang": lang, "related": []}, [], 0, hits,
-               filters, qvec, terms, None, asked.reader_lang)
+    return Box(
+        {"id": "", "title": lead[:90], "source": "", "date": "", "lang": lang, "related": []},
+        [],
+        0,
+        hits,
+        filters,
+        qvec,
+        terms,
+        None,
+        asked.reader_lang,
+    )
 
 
-def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = Filters(), ranking: Ranking = Ranking(),
-           settings: QuerySettings = DEFAULTS, reader_lang: str | None = None) -> Box:
+def search(
+    idx: OpenIndex,
+    embedder,
+    text: str,
+    k: int = 10,
+    filters: Filters = Filters(),
+    ranking: Ranking = Ranking(),
+    settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
+) -> Box:
     """Search by meaning and words: one row per story, in the query's language (or `reader_lang`)
     where the story has it, every language's coverage found through the best same-language
     matches (search/expand.py); rows under the floor are not shown."""
@@ -296,5 +379,14 @@ def search(idx: OpenIndex, embedder, text: str, k: int = 10, filters: Filters = 
     widen = ranking.mode != "lexical"
     asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity if widen else -1.0, widen=widen)
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
-    return Box({"id": "", "title": text, "source": "", "date": "", "lang": lang, "related": []}, [], 0, hits, filters,
-               qvec, terms, None, asked.reader_lang)
+    return Box(
+        {"id": "", "title": text, "source": "", "date": "", "lang": lang, "related": []},
+        [],
+        0,
+        hits,
+        filters,
+        qvec,
+        terms,
+        None,
+        asked.reader_lang,
+    )

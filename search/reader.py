@@ -268,5 +268,9 @@ def query_embedder(manifest: Manifest, model_name: str | None = None, backend: s
             f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "
             f"not '{ref.name}' (checksum {ref.checksum[:12] or '-'}); query with the same model or rebuild"
         )
-    return Embedder(load_for(ref, backend, manifest.backend), manifest.prompt, method=str(manifest.chunking["method"]),
-                    window_tokens=int(manifest.chunking["window_tokens"]))  # type: ignore[arg-type]
+    return Embedder(
+        load_for(ref, backend, manifest.backend),
+        manifest.prompt,
+        method=str(manifest.chunking["method"]),
+        window_tokens=int(manifest.chunking["window_tokens"]),
+    )  # type: ignore[arg-type]

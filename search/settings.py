@@ -36,6 +36,7 @@ class QuerySettings:
         """The four row thresholds above as index/stories/same_row.py takes them, built once: the fold
         asks for every candidate against every kept row."""
         return RowRule(self.duplicate_cosine, self.story_cosine, self.story_title_jaccard, self.story_days)
+
     # Below this cosine (centered space) an article is not "similar": the box ends early rather than
     # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
     # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.

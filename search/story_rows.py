@@ -73,9 +73,16 @@ def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict],
     return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
 
 
-def rank_stories(cands: list[tuple[int, float, float]], story: dict[int, str], rows: dict[int, dict],
-                 passes: Callable[[int, dict], bool], floor: float, skip: set[str], anchor: str,
-                 settings: QuerySettings) -> list[tuple[str, float, int]]:
+def rank_stories(
+    cands: list[tuple[int, float, float]],
+    story: dict[int, str],
+    rows: dict[int, dict],
+    passes: Callable[[int, dict], bool],
+    floor: float,
+    skip: set[str],
+    anchor: str,
+    settings: QuerySettings,
+) -> list[tuple[str, float, int]]:
     """Stories by their best candidate: (story, score, that candidate), best first. A candidate
     counts when it passes the filters and its cosine reaches `floor`; stories in `skip` (the box's
     own) are left out. With an `anchor` day, scores decay with the days between (day_factor)."""
@@ -95,8 +102,9 @@ def _listed(row: dict, cosine: float) -> dict:
     return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(cosine, 4)}
 
 
-def build_row(idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndarray, reader_lang: str,
-              passes: Callable[[int, dict], bool], limit: int) -> StoryRow:
+def build_row(
+    idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndarray, reader_lang: str, passes: Callable[[int, dict], bool], limit: int
+) -> StoryRow:
     """A story's row: the article shown is its nearest to the query in the reader's language among
     those the filters pass (else `best`, its best candidate); the rest are its coverage. A story's
     first MEMBERS_READ articles are read (a wire story can have thousands), and counted all."""
@@ -111,8 +119,16 @@ def build_row(idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndar
     shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
     others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
     langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
-    return StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, [_listed(rows[p], cos[p]) for p in others[:limit]],
-                    max(0, total - 1 - min(len(others), limit)))
+    return StoryRow(
+        story,
+        shown,
+        score,
+        cos.get(shown, 0.0),
+        total,
+        langs,
+        [_listed(rows[p], cos[p]) for p in others[:limit]],
+        max(0, total - 1 - min(len(others), limit)),
+    )
 
 
 def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:

@@ -57,8 +57,9 @@ def _mmr(rows: list[StoryRow], idx: OpenIndex, k: int, lam: float) -> list[Story
     return [rows[i] for i in chosen]
 
 
-def find(idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, ranking, asked: Asked,
-         settings: QuerySettings) -> list[StoryRow]:
+def find(
+    idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, ranking, asked: Asked, settings: QuerySettings
+) -> list[StoryRow]:
     """Up to asked.k story rows for a unit query vector and its lexical terms, best first.
 
     The vector search sees one article per stored copy group (search/copies.py) unless the mode is
@@ -99,6 +100,5 @@ def find(idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, r
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    rows = [build_row(idx, s, score, best, qvec, asked.reader_lang, passes, settings.copies_listed)
-            for s, score, best in ranked[:want]]
+    rows = [build_row(idx, s, score, best, qvec, asked.reader_lang, passes, settings.copies_listed) for s, score, best in ranked[:want]]
     return _mmr(rows, idx, asked.k, settings.mmr_lambda) if ranking.diverse else rows

@@ -39,8 +39,12 @@ class Options(BaseModel):
     recency: int = Field(0, ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")
     diverse: bool = Field(False, description="Rows that differ from each other (MMR)")
     explain: bool = Field(False, description="Each row's best-matching passage and shared terms (loads the model)")
-    reader_lang: str | None = Field(None, max_length=16, description="Show each story's article in this language where it "
-                                    "has one (default: the Accept-Language header's first, else the article's or query's)")
+    reader_lang: str | None = Field(
+        None,
+        max_length=16,
+        description="Show each story's article in this language where it "
+        "has one (default: the Accept-Language header's first, else the article's or query's)",
+    )
 
     def filters(self) -> query.Filters:
         return query.Filters(self.lang, self.source, self.since, self.until)
@@ -55,8 +59,7 @@ class Options(BaseModel):
 
 
 class BoxOptions(Options):
-    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000,
-                        description="Days either side of the article's date, 0 = any time")
+    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")
 
 
 class TextQuery(Options):
@@ -140,23 +143,43 @@ def _query_options(request: Request) -> BoxOptions:
 def box_operation() -> dict:
     """GET /api/similar/{id} in the OpenAPI schema, as FastAPI would describe it (it lists only its own routes)."""
     fields = BoxOptions.model_json_schema()["properties"]
-    return {"tags": ["query"], "summary": "The similar-articles box under an indexed article", "operationId": "api_similar",
-            "parameters": [{"name": "article_id", "in": "path", "required": True, "description": "An indexed article's id",
-                            "schema": {"type": "string", "maxLength": MAX_ID}}]
-            + [{"name": name, "in": "query", "required": False, "description": field.get("description", ""),
-                "schema": field} for name, field in fields.items()],
-            "responses": {"200": {"description": "The box: the article, its own story and copies, and the rows "
-                                         "(as `similar --json`)",
-                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BoxAnswer"}}}},
-                          "404": {"description": "No article with this id"},
-                          "422": {"description": "A bad option, as one line"}}}
+    return {
+        "tags": ["query"],
+        "summary": "The similar-articles box under an indexed article",
+        "operationId": "api_similar",
+        "parameters": [
+            {
+                "name": "article_id",
+                "in": "path",
+                "required": True,
+                "description": "An indexed article's id",
+                "schema": {"type": "string", "maxLength": MAX_ID},
+            }
+        ]
+        + [
+            {"name": name, "in": "query", "required": False, "description": field.get("description", ""), "schema": field}
+            for name, field in fields.items()
+        ],
+        "responses": {
+            "200": {
+                "description": "The box: the article, its own story and copies, and the rows (as `similar --json`)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BoxAnswer"}}},
+            },
+            "404": {"description": "No article with this id"},
+            "422": {"description": "A bad option, as one line"},
+        },
+    }
 
 
 router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"], include_in_schema=False)
 
 
-@router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text",
-             responses={200: {"model": BoxAnswer, "description": "The box (as `similar --text … --json`)"}})
+@router.post(
+    "/api/similar",
+    tags=["query"],
+    summary="The similar-articles box for a new article's text",
+    responses={200: {"model": BoxAnswer, "description": "The box (as `similar --text … --json`)"}},
+)
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
@@ -164,8 +187,12 @@ async def api_similar_text(request: Request, body: TextQuery) -> Response:
     return json_response(payload, version=version)
 
 
-@router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language",
-            responses={200: {"model": SearchAnswer, "description": "One row per story (as `search --json`)"}})
+@router.get(
+    "/api/search",
+    tags=["query"],
+    summary="Search by meaning and words, in any language",
+    responses={200: {"model": SearchAnswer, "description": "One row per story (as `search --json`)"}},
+)
 async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
@@ -181,8 +208,7 @@ async def api_coverage(request: Request, article_id: Id, lang: Shown = None) -> 
 
 
 @router.get("/api/stories", tags=["query"], summary="The corpus grouped into stories, largest first")
-async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2,
-                      lang: Shown = None) -> Response:
+async def api_stories(request: Request, min_articles: Annotated[int, Query(ge=1, le=100_000)] = 2, lang: Shown = None) -> Response:
     ctx = context_of(request)
     payload, version = await ctx.read(stories_of, ctx, min_articles, lang)
     return json_response(payload, version=version)
@@ -208,9 +234,19 @@ async def healthz(request: Request) -> Response:
     return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
 
 
-@router.post("/api/articles", tags=["write"], summary="Add or update articles (JSON Lines or a JSON array); needs the token",
-             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
-                                                        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
+@router.post(
+    "/api/articles",
+    tags=["write"],
+    summary="Add or update articles (JSON Lines or a JSON array); needs the token",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            }
+        }
+    },
+)
 async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False) -> Response:
     ctx = context_of(request)
     ctx.authorize(request)  # before reading a body the server would refuse anyway

@@ -34,8 +34,13 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
-    (ArticleNotFound, 404), (IndexLocked, 409), (WriteTimeout, 504), (IndexNotFound, 503), (ModelError, 503),
-    (ModelMismatch, 503), (AkhbarError, 422),
+    (ArticleNotFound, 404),
+    (IndexLocked, 409),
+    (WriteTimeout, 504),
+    (IndexNotFound, 503),
+    (ModelError, 503),
+    (ModelMismatch, 503),
+    (AkhbarError, 422),
 )
 
 
@@ -103,8 +108,13 @@ def _openapi(app: FastAPI) -> dict:
 def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LIMITS, workers: int = 4) -> FastAPI:
     """The application over the index at `root`; writes need `token` (AKHBAR_TOKEN)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
-    app = FastAPI(title="akhbar", summary="Similar articles, related coverage and search by meaning, for news",
-                  version="1", docs_url=None, redoc_url=None)  # the docs pages load scripts from a CDN: no external assets
+    app = FastAPI(
+        title="akhbar",
+        summary="Similar articles, related coverage and search by meaning, for news",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+    )  # the docs pages load scripts from a CDN: no external assets
     app.state.ctx = Context(root, token, limits, workers)
     install_error_handlers(app)
     app.include_router(api.router)

@@ -78,8 +78,9 @@ class Context:
             raise StarletteHTTPException(403, "writes are off: start the server with AKHBAR_TOKEN set to enable them")
         given = request.headers.get("authorization", "")
         if not given.lower().startswith("bearer "):
-            raise StarletteHTTPException(401, "this write needs the header 'Authorization: Bearer <AKHBAR_TOKEN>'",
-                                         headers={"WWW-Authenticate": "Bearer"})
+            raise StarletteHTTPException(
+                401, "this write needs the header 'Authorization: Bearer <AKHBAR_TOKEN>'", headers={"WWW-Authenticate": "Bearer"}
+            )
         if not hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
             raise StarletteHTTPException(403, "the token does not match the server's AKHBAR_TOKEN")
 
@@ -96,4 +97,3 @@ DEFAULT_LIMITS = Limits()
 
 def context_of(request: Request) -> Context:
     return request.app.state.ctx
-

@@ -123,4 +123,3 @@ class _Serialized:
 
     def __getattr__(self, name: str):
         return getattr(self._embedder, name)
-

@@ -35,10 +35,18 @@ def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
         box = query.similar_to_id(idx, article_id, k, reader_lang=reader)
-        return {"article": {**box.article, "day": row["date"][:10], "url": row["url"],
-                            "paragraphs": [p.strip() for p in row["body"].split("\n") if p.strip()]},
-                "story": box.story.as_dict() if box.story else None,
-                "copies": box.copies, "copies_more": box.copies_more, "rows": present.hit_rows(box, idx)}
+        return {
+            "article": {
+                **box.article,
+                "day": row["date"][:10],
+                "url": row["url"],
+                "paragraphs": [p.strip() for p in row["body"].split("\n") if p.strip()],
+            },
+            "story": box.story.as_dict() if box.story else None,
+            "copies": box.copies,
+            "copies_more": box.copies_more,
+            "rows": present.hit_rows(box, idx),
+        }
 
 
 def _search(ctx: Context, q: str, lang: str | None, embedder, reader: str | None) -> tuple[list[dict], str]:
@@ -56,13 +64,20 @@ def _coverage(ctx: Context, article_id: str) -> dict:
         if row is None:
             raise ArticleNotFound(f"no article with id '{article_id}' in the index")
         story = present.coverage_row(idx, stories.coverage(idx, article_id))
-    return {"title": query.display_title(row), "id": article_id, "lang": row["lang"], "rows": story["shown"],
-            "sources": len(story["sources"]), "langs": story["languages"]}
+    return {
+        "title": query.display_title(row),
+        "id": article_id,
+        "lang": row["lang"],
+        "rows": story["shown"],
+        "sources": len(story["sources"]),
+        "langs": story["languages"],
+    }
 
 
 def _render(request: Request, template: str, ui: str, **values) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, template, {"ui": ui, "dir": "rtl" if ui in labels.RTL else "ltr",
-                                                         "t": labels.words(ui), **values})
+    return TEMPLATES.TemplateResponse(
+        request, template, {"ui": ui, "dir": "rtl" if ui in labels.RTL else "ltr", "t": labels.words(ui), **values}
+    )
 
 
 def _accepted(request: Request) -> list[str]:
@@ -85,8 +100,9 @@ async def article_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLR
 
 
 @router.get("/box/{article_id:path}", response_class=HTMLResponse)
-async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
-                       k: Annotated[int, Query(ge=1, le=MAX_K)] = BOX_ROWS) -> HTMLResponse:
+async def box_fragment(
+    request: Request, article_id: Id, ui: Ui = None, k: Annotated[int, Query(ge=1, le=MAX_K)] = BOX_ROWS
+) -> HTMLResponse:
     """The box alone, for an iframe in another site's page; links open in the page around it."""
     ctx = context_of(request)
     found = await ctx.read(_article, ctx, article_id, k, ui)
@@ -94,8 +110,12 @@ async def box_fragment(request: Request, article_id: Id, ui: Ui = None,
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search_page(request: Request, q: Annotated[str, Query(max_length=Limits().max_query_chars)] = "",
-                      lang: Annotated[str, Query(max_length=16)] = "", ui: Ui = None) -> HTMLResponse:
+async def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=Limits().max_query_chars)] = "",
+    lang: Annotated[str, Query(max_length=16)] = "",
+    ui: Ui = None,
+) -> HTMLResponse:
     """The page speaks ?ui=, else the query's language, else the browser's; rows follow it."""
     ctx = context_of(request)
     rows, shown_in = None, None
@@ -109,6 +129,9 @@ async def coverage_page(request: Request, article_id: Id, ui: Ui = None) -> HTML
     ctx = context_of(request)
     found = await ctx.read(_coverage, ctx, article_id)
     lang = labels.choose(ui, found["lang"], *_accepted(request))  # like the article's page
-    named = "، ".join(labels.language_name(c, lang) for c in found["langs"]) if lang == "ar" else \
-        ", ".join(labels.language_name(c, lang) for c in found["langs"])
+    named = (
+        "، ".join(labels.language_name(c, lang) for c in found["langs"])
+        if lang == "ar"
+        else ", ".join(labels.language_name(c, lang) for c in found["langs"])
+    )
     return _render(request, "coverage.html", lang, langs_named=named, **found)

@@ -60,8 +60,9 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False)
         path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
         path.write_bytes(_lines(body))
         try:
-            summary = writers.add([path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)),
-                                on_progress=on_progress, embedder=embedder)
+            summary = writers.add(
+                [path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)), on_progress=on_progress, embedder=embedder
+            )
         except BadInput as exc:  # --strict: the first problem, named by its place in the body
             fail = AkhbarError(f"body:{exc.line}: field '{exc.field}': {exc.reason}")
             fail.warnings = warnings  # type: ignore[attr-defined]

@@ -115,8 +115,12 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "AKHBAR_TOKEN"} | ({"AKHBAR_TOKEN": token} if token else {})
         with open(log, "wb") as out:  # the server keeps its own copy of the descriptor
-            self.proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(self.port)],
-                                         stdout=out, stderr=subprocess.STDOUT, env=env)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "akhbar.cli", "serve", "--index", str(root), "--port", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
 
     def wait(self, seconds: float = 120) -> Server:
         import time

@@ -50,8 +50,9 @@ def checkpoint_consumed(index: Path) -> int:
 def kill_after_checkpoint(args: list[str], index: Path, at_least: int) -> int:
     """Run `akhbar ARGS` in another process, SIGKILL it once it has committed `at_least` input
     articles, and return how many it had committed (the point a resumed run must start from)."""
-    proc = subprocess.Popen([sys.executable, "-m", "akhbar.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akhbar.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
+    )
     deadline = time.time() + 240
     while checkpoint_consumed(index) < at_least and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -68,8 +69,11 @@ def cli_json(*args: str) -> dict:
     return orjson.loads(result.stdout)
 
 
-TRUTH = {line.split("\t")[0]: line.split("\t")[1:3] for line in (SEEDS / "events-truth.tsv").read_text(encoding="utf-8").splitlines()
-         if not line.startswith("#")}  # id → [event, topic]
+TRUTH = {
+    line.split("\t")[0]: line.split("\t")[1:3]
+    for line in (SEEDS / "events-truth.tsv").read_text(encoding="utf-8").splitlines()
+    if not line.startswith("#")
+}  # id → [event, topic]
 
 
 def topic_of(article_id: str) -> str:

@@ -45,8 +45,10 @@ def test_choice_follows_cpu_features(tmp_path):
     assert choose(avx2, everything, {}) == "openvino-fp32"
     assert choose(bf16, everything, {"name": "onnx-int8-avx2", "vectors": "onnx-int8-avx2:ab12"}) == "onnx-int8-avx2"
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
-                    "processor\t: 1\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n")
+    info.write_text(
+        "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
+        "processor\t: 1\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
+    )
     read = detect.__wrapped__(info)
     assert (read.model, read.bf16, read.vnni, read.avx512, read.amx) == ("AMD EPYC 9R14", True, True, True, False)
 
@@ -165,6 +167,7 @@ def test_add_with_another_float_backend_is_accepted(seed_index, copy_of, tmp_pat
     q = opened.query_vector(query_embedder(opened.manifest), "Oil prices\nOil prices rose on Monday.")  # auto: the build's kind
     scores, found = opened.search(q[None, :], 1)
     assert found[0][0] == opened.position("n2") and scores[0][0] >= 0.99
+
 
 def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
     """The int8 export (ONNX Runtime, dynamic quantisation): per-text cosine to torch fp32 >= 0.99

@@ -38,8 +38,7 @@ def test_the_seed_page_shows_a_box_in_several_languages_and_its_rows_open_their_
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         try:
             page = browser.new_page(viewport={"width": 412, "height": 915}, device_scale_factor=1, locale="ar")  # a phone
             page.goto(f"{served.url}/article/{SEED_PAGE_ID}", wait_until="load")

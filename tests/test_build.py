@@ -14,7 +14,6 @@ from tests.helpers import runner, write_jsonl
 WARNING = re.compile(r"warning: (?P<file>.+?):(?P<line>\d+): field '(?P<field>[^']+)': (?P<reason>.+) \((?P<fate>skipped|kept)\)")
 
 
-
 GOOD = [
     {"id": "g1", "title": "NATO summit", "body": "NATO leaders met in Vilnius to discuss Ukraine.", "lang": "en", "source": "A"},
     {"id": "g2", "title": "قمة الناتو", "body": "اجتمع قادة الناتو في فيلنيوس لبحث ملف أوكرانيا.", "source": "B", "author": "someone"},
@@ -24,24 +23,31 @@ GOOD = [
 
 @pytest.mark.model  # builds an index of its own
 def test_build_reports_every_bad_input_and_goes_on(tmp_path):
-    corpus = write_jsonl(tmp_path / "corpus.jsonl", [
-        GOOD[0],
-        b'{"id": "broken", "body": \n',  # line 2: malformed
-        {"id": "nobody", "title": "t"},  # line 3: missing body
-        {"id": "blank", "body": " "},  # line 4: empty body
-        GOOD[1],  # line 5: unknown field 'author'
-        {"id": "g1", "body": "again"},  # line 6: duplicate id
-        b'{"id": "latin1", "body": "caf\xe9"}\n',  # line 7: invalid UTF-8
-        GOOD[2],
-    ])
+    corpus = write_jsonl(
+        tmp_path / "corpus.jsonl",
+        [
+            GOOD[0],
+            b'{"id": "broken", "body": \n',  # line 2: malformed
+            {"id": "nobody", "title": "t"},  # line 3: missing body
+            {"id": "blank", "body": " "},  # line 4: empty body
+            GOOD[1],  # line 5: unknown field 'author'
+            {"id": "g1", "body": "again"},  # line 6: duplicate id
+            b'{"id": "latin1", "body": "caf\xe9"}\n',  # line 7: invalid UTF-8
+            GOOD[2],
+        ],
+    )
     index = tmp_path / "idx"
     result = runner.invoke(app, ["build", str(corpus), "--index", str(index), "--json"])
     assert result.exit_code == 0, result.output
     warnings = [WARNING.fullmatch(line) for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert all(warnings) and {w["file"] for w in warnings} == {str(corpus)}
     assert [(int(w["line"]), w["field"], w["fate"]) for w in warnings] == [
-        (2, "json", "skipped"), (3, "body", "skipped"), (4, "body", "skipped"), (5, "author", "kept"),
-        (6, "id", "skipped"), (7, "body", "skipped"),
+        (2, "json", "skipped"),
+        (3, "body", "skipped"),
+        (4, "body", "skipped"),
+        (5, "author", "kept"),
+        (6, "id", "skipped"),
+        (7, "body", "skipped"),
     ]
     summary = orjson.loads(result.stdout)
     assert (summary["read"], summary["indexed"], summary["skipped"]) == (8, 3, 5)

@@ -15,8 +15,21 @@ def test_cli_similar_json_lines(seed_index):
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 4
     for r in rows:  # the result objects, no table columns ("#", "day", "also in")
-        assert set(r) == {"id", "title", "score", "cosine", "source", "date", "lang", "url", "story", "articles",
-                          "languages", "also", "also_more"}
+        assert set(r) == {
+            "id",
+            "title",
+            "score",
+            "cosine",
+            "source",
+            "date",
+            "lang",
+            "url",
+            "story",
+            "articles",
+            "languages",
+            "also",
+            "also_more",
+        }
     assert rows == sorted(rows, key=lambda r: -r["score"])
 
 

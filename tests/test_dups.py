@@ -13,10 +13,14 @@ SEED_ID = re.compile(r"[a-z]{2}-[a-z-]+-\d\d")  # the seed corpus's ids: languag
 def test_duplicate_groups_are_the_wire_copies(idx):
     groups = duplicate_groups(idx)
     named = [sorted(idx.rows(g)[p]["id"] for p in g) for g in groups]
-    for copies in (["ar-nato-01", "ar-nato-02", "ar-nato-03"], ["en-peace-01", "en-peace-02"],
-                   ["fr-quake-ma-01", "fr-quake-ma-02"], ["ar-oil-01", "ar-oil-02"],
-                   # the seed page's "read also" teaser rewrites Sky News Arabia's headline and lead
-                   ["000_2274472028061bc0/read-also", "ar-peace-01"]):
+    for copies in (
+        ["ar-nato-01", "ar-nato-02", "ar-nato-03"],
+        ["en-peace-01", "en-peace-02"],
+        ["fr-quake-ma-01", "fr-quake-ma-02"],
+        ["ar-oil-01", "ar-oil-02"],
+        # the seed page's "read also" teaser rewrites Sky News Arabia's headline and lead
+        ["000_2274472028061bc0/read-also", "ar-peace-01"],
+    ):
         assert any(set(copies) <= set(g) for g in named), (copies, named)
     for g in named:
         assert len({event_of(i).split("-", 1)[1] for i in g if SEED_ID.fullmatch(i)}) <= 1, g  # one event a group

@@ -8,10 +8,14 @@ import pytest
 from akhbar.index.embedding.embedder import combine, windows
 from akhbar.index.store import centering
 
-FILLER = ("The league match ended in a draw after a goalless first half, and the coach praised "
-          "the defence while fans filled the stadium despite the heat. ") * 40
-TAIL = ("A volcano erupted on the Reykjanes peninsula in Iceland, sending lava towards the town of "
-        "Grindavik, which was evacuated as scientists warned of further eruptions. ") * 3
+FILLER = (
+    "The league match ended in a draw after a goalless first half, and the coach praised "
+    "the defence while fans filled the stadium despite the heat. "
+) * 40
+TAIL = (
+    "A volcano erupted on the Reykjanes peninsula in Iceland, sending lava towards the town of "
+    "Grindavik, which was evacuated as scientists warned of further eruptions. "
+) * 3
 
 
 @pytest.mark.parametrize("n", [0, 1, 505, 506, 1200, 5000])

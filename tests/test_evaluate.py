@@ -36,8 +36,10 @@ def test_labelled_and_graded_pairs(seed_index, tmp_path):
     r = _eval(seed_index, write_jsonl(tmp_path / "p.jsonl", rows))
     assert r["positive_pairs"] == 2 and r["mrr"] > 0.5 and r["agree_as_duplicate"] == 0.5
     assert r["disagree_mean_cosine"] < r["agree_mean_cosine"] and r["disagree_as_duplicate"] == 0.0
-    graded = [{"id1": "ar-nato-01", "id2": x, "score": s} for x, s in
-              [("ar-nato-02", 5), ("en-nato-01", 4), ("ar-nato-04", 3), ("ar-oil-01", 1), ("fr-football-01", 0)]]
+    graded = [
+        {"id1": "ar-nato-01", "id2": x, "score": s}
+        for x, s in [("ar-nato-02", 5), ("en-nato-01", 4), ("ar-nato-04", 3), ("ar-oil-01", 1), ("fr-football-01", 0)]
+    ]
     g = _eval(seed_index, write_jsonl(tmp_path / "g.jsonl", graded))
     assert g["pairs"] == 5 and g["spearman"] > 0.6 and -1 <= g["pearson"] <= 1
 

@@ -22,7 +22,11 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
     idx = open_index(seed_index)
     meta = orjson.loads((out / "akhbar.json").read_bytes())
     assert (meta["model"], meta["model_checksum"], meta["prompt"], meta["chunking"]) == (
-        idx.manifest.model, idx.manifest.model_checksum, idx.manifest.prompt, idx.manifest.chunking)
+        idx.manifest.model,
+        idx.manifest.model_checksum,
+        idx.manifest.prompt,
+        idx.manifest.chunking,
+    )
     assert meta["articles"] == orjson.loads(result.stdout)["articles"] == idx.manifest.articles
     assert {k: np.asarray(v, np.float32) for k, v in meta["centering"]["centers"].items()}.keys() == idx.centers.keys()
     for k, v in meta["centering"]["centers"].items():
@@ -40,13 +44,17 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
     assert np.array_equal(raw, idx.raw_vectors[np.asarray(positions)].astype(np.float32))  # as stored
 
     # the documented example: load into Qdrant's local mode, ask for one article's neighbours
-    found = subprocess.run([sys.executable, str(ROOT / "examples" / "qdrant_local.py"), str(out), SEED_PAGE_ID, "-k", "5"],
-                           capture_output=True, text=True, timeout=120, check=True)
+    found = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "qdrant_local.py"), str(out), SEED_PAGE_ID, "-k", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     qdrant = [orjson.loads(line) for line in found.stdout.splitlines()]
     box = similar_to_id(idx, SEED_PAGE_ID, k=5, window_days=0, ranking=Ranking("dense"))
     rows = [box.story, *box.hits]  # akhbar folds a story into one row, its own first; Qdrant lists articles
-    unfolded = sorted([(h.cosine, h.id) for h in box.hits] + [(c["score"], c["id"]) for h in rows for c in h.also],
-                      reverse=True)[:5]
+    unfolded = sorted([(h.cosine, h.id) for h in box.hits] + [(c["score"], c["id"]) for h in rows for c in h.also], reverse=True)[:5]
     assert [q["id"] for q in qdrant] == [i for _, i in unfolded]
     assert max(abs(q["score"] - s) for q, (s, _) in zip(qdrant, unfolded)) < 1e-3
 

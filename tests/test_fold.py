@@ -46,10 +46,15 @@ def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy
     root = copy_of(seed_index)
     original = next(r for r in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()) if r["id"] == "ar-nato-01")
     first = "،".join(original["body"].split("،")[:3])  # its first three clauses, then new text
-    row = {"id": "ar-nato-01-update", "lang": "ar", "date": "2023-11-28", "source": "الجزيرة نت",
-           "title": "ستولتنبرغ: من المهام الرئيسية للناتو منع تحول الصراع في أوكرانيا إلى حرب واسعة مع روسيا",
-           "body": first + "\nوناقش اجتماع وزراء الخارجية في بروكسل إمدادات الذخيرة والدفاع الجوي قبل الشتاء، "
-                           "وقال دبلوماسيون إن الحلفاء يبحثون تمويل مصانع الذخيرة."}
+    row = {
+        "id": "ar-nato-01-update",
+        "lang": "ar",
+        "date": "2023-11-28",
+        "source": "الجزيرة نت",
+        "title": "ستولتنبرغ: من المهام الرئيسية للناتو منع تحول الصراع في أوكرانيا إلى حرب واسعة مع روسيا",
+        "body": first + "\nوناقش اجتماع وزراء الخارجية في بروكسل إمدادات الذخيرة والدفاع الجوي قبل الشتاء، "
+        "وقال دبلوماسيون إن الحلفاء يبحثون تمويل مصانع الذخيرة.",
+    }
     (tmp_path / "update.jsonl").write_bytes(orjson.dumps(row) + b"\n")
     add([tmp_path / "update.jsonl"], root)
     idx = open_index(root)

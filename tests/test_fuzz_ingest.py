@@ -50,10 +50,15 @@ class Record:
         return f"Record({self.fate!r}, {repr(self.fields)[:300]}, {repr(self.raw)[:120]})"
 
 
-GOOD_EXTRA = st.dictionaries(st.sampled_from(["author", "tags", "score", "meta"]),
-                             st.recursive(st.none() | st.booleans() | st.integers(-2**62, 2**62) | TEXT,
-                                          lambda c: st.lists(c, max_size=3) | st.dictionaries(WORD, c, max_size=3), max_leaves=8),
-                             max_size=2)
+GOOD_EXTRA = st.dictionaries(
+    st.sampled_from(["author", "tags", "score", "meta"]),
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**62), 2**62) | TEXT,
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(WORD, c, max_size=3),
+        max_leaves=8,
+    ),
+    max_size=2,
+)
 
 
 MISSING = object()  # a field left out of the record
@@ -79,35 +84,72 @@ def _nested(depth: int) -> object:
 
 
 def good(body: st.SearchStrategy[str] = BODY) -> st.SearchStrategy[Record]:
-    return st.builds(lambda body, title, lang, date, kw, extra: Record("good", {"body": body, **title, **lang, **date, **kw, **extra}),
-                     body, st.one_of(st.just({}), TEXT.map(lambda t: {"title": t})), st.sampled_from([{}, {"lang": "ar"}, {"lang": "EN"}]),
-                     st.one_of(st.just({}), st.dates().map(lambda d: {"date": d.isoformat()})),
-                     st.one_of(st.just({}), st.lists(WORD, max_size=4).map(lambda k: {"keywords": k}), TEXT.map(lambda k: {"keywords": k})),
-                     GOOD_EXTRA)
+    return st.builds(
+        lambda body, title, lang, date, kw, extra: Record("good", {"body": body, **title, **lang, **date, **kw, **extra}),
+        body,
+        st.one_of(st.just({}), TEXT.map(lambda t: {"title": t})),
+        st.sampled_from([{}, {"lang": "ar"}, {"lang": "EN"}]),
+        st.one_of(st.just({}), st.dates().map(lambda d: {"date": d.isoformat()})),
+        st.one_of(st.just({}), st.lists(WORD, max_size=4).map(lambda k: {"keywords": k}), TEXT.map(lambda k: {"keywords": k})),
+        GOOD_EXTRA,
+    )
 
 
 def soft() -> st.SearchStrategy[Record]:
     """A good article with one optional field that is wrong: kept, and reported."""
-    wrong = st.sampled_from([{"title": 5}, {"lang": ["ar"]}, {"date": "yesterday"}, {"date": "2024-13-45"}, {"date": [2024]},
-                             {"keywords": {"a": 1}}, {"keywords": [[1]]}, {"source": {"x": None}}, {"url": 3.5},
-                             {"meta": _nested(300)}, {"big": 2**70}, {"date": "99999-01-01"}])
+    wrong = st.sampled_from(
+        [
+            {"title": 5},
+            {"lang": ["ar"]},
+            {"date": "yesterday"},
+            {"date": "2024-13-45"},
+            {"date": [2024]},
+            {"keywords": {"a": 1}},
+            {"keywords": [[1]]},
+            {"source": {"x": None}},
+            {"url": 3.5},
+            {"meta": _nested(300)},
+            {"big": 2**70},
+            {"date": "99999-01-01"},
+        ]
+    )
     return st.builds(lambda body, bad: Record("soft", {"body": body, **bad}), TEXT, wrong)
 
 
 def bad_record() -> st.SearchStrategy[Record]:
-    fields = st.sampled_from([{"body": MISSING}, {"body": ""}, {"body": "   \n\t "}, {"body": None}, {"body": 7}, {"body": ["a"]},
-                              {"body": {"t": "x"}}, {"body": "lone \ud800 surrogate"}, {"title": "\udcff", "body": "x"}])
+    fields = st.sampled_from(
+        [
+            {"body": MISSING},
+            {"body": ""},
+            {"body": "   \n\t "},
+            {"body": None},
+            {"body": 7},
+            {"body": ["a"]},
+            {"body": {"t": "x"}},
+            {"body": "lone \ud800 surrogate"},
+            {"title": "\udcff", "body": "x"},
+        ]
+    )
     no_id = st.sampled_from([{"id": None}, {"id": ""}, {"id": "  "}, {"id": ["a"]}, {"id": {"a": 1}}, {"id": True}, {"id": 1.5}])
-    raw = st.one_of(st.just(b'{"id": "x", "body": '), st.just(b"[" * 100_000), st.just(b"{" * 5000),
-                    st.just(b'{"id": "n", "body": "b", "v": ' + b"9" * 5000 + b"}"),
-                    st.sampled_from([b"[1, 2]", b"42", b'"text"', b"null"]),
-                    st.just(b'{"id": "latin", "body": "caf\xe9"}'), TEXT.map(lambda t: t.encode() + b" }"))
-    return st.one_of(fields.map(lambda f: _copy(Record("bad", {"body": "fine", **f}))),
-                     no_id.map(lambda f: Record("bad", {"body": "fine", **f})), raw.map(lambda r: Record("bad", raw=r)))
+    raw = st.one_of(
+        st.just(b'{"id": "x", "body": '),
+        st.just(b"[" * 100_000),
+        st.just(b"{" * 5000),
+        st.just(b'{"id": "n", "body": "b", "v": ' + b"9" * 5000 + b"}"),
+        st.sampled_from([b"[1, 2]", b"42", b'"text"', b"null"]),
+        st.just(b'{"id": "latin", "body": "caf\xe9"}'),
+        TEXT.map(lambda t: t.encode() + b" }"),
+    )
+    return st.one_of(
+        fields.map(lambda f: _copy(Record("bad", {"body": "fine", **f}))),
+        no_id.map(lambda f: Record("bad", {"body": "fine", **f})),
+        raw.map(lambda r: Record("bad", raw=r)),
+    )
 
 
 def corpus(kinds: st.SearchStrategy[Record], ids: bool = True) -> st.SearchStrategy[list[Record]]:
     """Records with unique ids given to the good ones, and some duplicates of them (bad)."""
+
     def number(recs: list[Record], dup: list[int]) -> list[Record]:
         out = []
         latin = False  # one invalid-UTF-8 line at most: more, and most lines so, make it a file of another encoding
@@ -124,6 +166,7 @@ def corpus(kinds: st.SearchStrategy[Record], ids: bool = True) -> st.SearchStrat
             if goods:
                 out.append(Record("bad", {"id": goods[d % len(goods)].fields["id"], "body": "a copy"}))
         return out
+
     return st.builds(number, st.lists(kinds, min_size=1, max_size=12), st.lists(st.integers(0, 100), max_size=2))
 
 
@@ -180,15 +223,29 @@ def test_jsonl(records, newline, blank_lines):
 
 CSV_COLUMNS = ["id", "title", "body", "lang", "date", "source"]
 CSV_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=40).filter(
-    lambda t: t.strip() != "")
+    lambda t: t.strip() != ""
+)
 
 
-@given(st.lists(st.one_of(
-    st.builds(lambda body, title: Record("good", {"body": body, "title": title}), st.one_of(*[CSV_TEXT] * 6, HUGE), CSV_TEXT),
-    st.builds(lambda body: Record("soft", {"body": body, "date": "not a date"}), CSV_TEXT),
-    st.sampled_from([Record("bad", {"body": ""}), Record("bad", {"body": "  "}), Record("bad", {"id": "", "body": "x"}),
-                     Record("bad", raw=b"too,many,cells,in,this,row,for,the,header"),
-                     Record("bad", raw=b"bad-utf8,\xff\xfe body")]).map(_copy)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(lambda body, title: Record("good", {"body": body, "title": title}), st.one_of(*[CSV_TEXT] * 6, HUGE), CSV_TEXT),
+            st.builds(lambda body: Record("soft", {"body": body, "date": "not a date"}), CSV_TEXT),
+            st.sampled_from(
+                [
+                    Record("bad", {"body": ""}),
+                    Record("bad", {"body": "  "}),
+                    Record("bad", {"id": "", "body": "x"}),
+                    Record("bad", raw=b"too,many,cells,in,this,row,for,the,header"),
+                    Record("bad", raw=b"bad-utf8,\xff\xfe body"),
+                ]
+            ).map(_copy),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_csv(records):
     latin = [i for i, r in enumerate(records) if r.raw is not None and b"\xff" in r.raw]
     records = [r for i, r in enumerate(records) if i not in latin[1:]]  # one such line at most (see corpus)
@@ -215,8 +272,6 @@ def test_csv(records):
     _count("csv", len(records))
 
 
-
-
 def _plain(text: str) -> bool:
     """Not a saved page: no line is one of the page's markers (hypothesis finds them in page.py)."""
     return not is_page(text) and not any(READ_ALSO.match(line.strip()) or line.strip() == SIMILAR for line in text.splitlines())
@@ -225,10 +280,23 @@ def _plain(text: str) -> bool:
 TXT_TITLE = st.text(CHARS, min_size=1, max_size=30).filter(lambda t: t.strip() != "" and t == t.lstrip("# ") and _plain(t))
 
 
-@given(st.lists(st.one_of(
-    st.builds(lambda title, body: Record("good", {"title": title, "body": body}), TXT_TITLE, BODY.filter(_plain)),
-    st.sampled_from([Record("bad", raw=b""), Record("bad", raw=b"   \n\n"), Record("bad", raw=b"title\n\xff\xfe\xfd body"),
-                     Record("bad", raw=b"title\nbody with a \x00 NUL")]).map(_copy)), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(lambda title, body: Record("good", {"title": title, "body": body}), TXT_TITLE, BODY.filter(_plain)),
+            st.sampled_from(
+                [
+                    Record("bad", raw=b""),
+                    Record("bad", raw=b"   \n\n"),
+                    Record("bad", raw=b"title\n\xff\xfe\xfd body"),
+                    Record("bad", raw=b"title\nbody with a \x00 NUL"),
+                ]
+            ).map(_copy),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_text_files(records):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "texts"
@@ -250,8 +318,14 @@ LINE = TEXT.filter(_plain)
 PARAGRAPHS = st.lists(st.one_of(LINE, st.just("إعلان")), min_size=0, max_size=4)
 
 
-@given(st.lists(LINE, min_size=1, max_size=4), st.one_of(st.none(), LINE), st.lists(WORD.filter(lambda w: w.split() == [w]), max_size=4),
-       st.one_of(st.none(), st.tuples(LINE, PARAGRAPHS)), st.lists(LINE, max_size=5), st.booleans())
+@given(
+    st.lists(LINE, min_size=1, max_size=4),
+    st.one_of(st.none(), LINE),
+    st.lists(WORD.filter(lambda w: w.split() == [w]), max_size=4),
+    st.one_of(st.none(), st.tuples(LINE, PARAGRAPHS)),
+    st.lists(LINE, max_size=5),
+    st.booleans(),
+)
 def test_seed_pages(body, source, keywords, read_also, similar, similar_marker):
     lines = list(body)
     if source is not None:
@@ -280,8 +354,12 @@ def test_seed_pages(body, source, keywords, read_also, similar, similar_marker):
 ARABIC_LINE = st.text(st.sampled_from("ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوى "), min_size=3, max_size=60)  # all in Windows-1256
 
 
-@given(st.integers(0, 2**32), st.integers(200, 200_000), st.sampled_from(["fuzz.jsonl", "fuzz.csv", "fuzz.jsonl.gz", "fuzz.txt"]),
-       st.one_of(st.none(), st.lists(ARABIC_LINE, min_size=2, max_size=50)))
+@given(
+    st.integers(0, 2**32),
+    st.integers(200, 200_000),
+    st.sampled_from(["fuzz.jsonl", "fuzz.csv", "fuzz.jsonl.gz", "fuzz.txt"]),
+    st.one_of(st.none(), st.lists(ARABIC_LINE, min_size=2, max_size=50)),
+)
 def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_lines):
     """Binary data (with NUL bytes every 64 bytes, as in any real binary format) or Arabic text
     in Windows-1256: one problem for the file, whatever its size and name."""
@@ -297,8 +375,11 @@ def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_l
     _count("binary", 1)
 
 
-@settings(max_examples=E2E_EXAMPLES, deadline=None,
-          suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=E2E_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
 @given(corpus(st.one_of(good(TEXT), soft(), bad_record())))  # no huge bodies: embedding stays quick
 def test_a_real_build_indexes_every_good_article(model_ref, records):
     """End to end: the same kind of corpus through `build` (real model, FAISS, SQLite)."""

@@ -39,8 +39,9 @@ def test_formats_jsonl_csv_gz_text_and_folder(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", [{"id": "j1", "title": "T", "body": "B one", "date": "2024-01-02 10:00:00", "keywords": "x; y"}])
     with gzip.open(tmp_path / "b.jsonl.gz", "wb") as f:
         f.write(orjson.dumps({"id": "g1", "body": "gz body", "lang": "EN"}) + b"\n")
-    (tmp_path / "c.csv").write_text('id,title,body,source\nc1,"Title, with comma","Body\nover two lines",Reuters\nc2,T2,B2,AFP\n',
-                                    encoding="utf-8")
+    (tmp_path / "c.csv").write_text(
+        'id,title,body,source\nc1,"Title, with comma","Body\nover two lines",Reuters\nc2,T2,B2,AFP\n', encoding="utf-8"
+    )
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "d.md").write_text("# A heading\n\nLe texte de l'article est ici, dans la langue française.\n", encoding="utf-8")
     arts, probs = _split(list(read([tmp_path])))

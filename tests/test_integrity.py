@@ -80,8 +80,11 @@ def test_every_file_has_its_size_and_checksum_in_the_manifest(two_versions):
     on_disk = {p.name for p in folder.iterdir()} - {MANIFEST}
     assert set(files) == on_disk
     for name, record in files.items():
-        assert record == {"size": (folder / name).stat().st_size, "sha256": integrity.sha256(folder / name),
-                          "sample_sha256": integrity.sample_sha256(folder / name)}
+        assert record == {
+            "size": (folder / name).stat().st_size,
+            "sha256": integrity.sha256(folder / name),
+            "sample_sha256": integrity.sample_sha256(folder / name),
+        }
 
 
 def test_each_damaged_file_is_named_found_by_check_and_rolled_back(two_versions, tmp_path):
@@ -270,8 +273,7 @@ def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions
     first = src.rows([0], "pos, title, body, lang")[0]
     src.close()
     feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(orjson.dumps({"id": "again", "title": first["title"], "body": first["body"],
-                                   "lang": first["lang"]}) + b"\n")
+    feed.write_bytes(orjson.dumps({"id": "again", "title": first["title"], "body": first["body"], "lang": first["lang"]}) + b"\n")
     add([feed], big)
     live = layout.current_version(big)
     assert (live / sql.DELTA_DB).exists()

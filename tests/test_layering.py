@@ -36,8 +36,7 @@ def _imports() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("akhbar."):
                 for alias in node.names:  # `from akhbar.index.store import sql` names the module akhbar.index.store.sql
                     sub = f"{node.module}.{alias.name}"
-                    deps.add(sub if (ROOT / sub.removeprefix("akhbar.").replace(".", "/")).with_suffix(".py").exists()
-                             else node.module)
+                    deps.add(sub if (ROOT / sub.removeprefix("akhbar.").replace(".", "/")).with_suffix(".py").exists() else node.module)
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name.startswith("akhbar.")}
         graph[name] = {d for d in deps if not d.endswith(".__init__")} - {name}
@@ -45,8 +44,7 @@ def _imports() -> dict[str, set[str]]:
 
 
 def test_index_never_imports_search():
-    wrong = {m: sorted(d for d in deps if d.startswith("akhbar.search"))
-             for m, deps in _imports().items() if m.startswith("akhbar.index.")}
+    wrong = {m: sorted(d for d in deps if d.startswith("akhbar.search")) for m, deps in _imports().items() if m.startswith("akhbar.index.")}
     assert not {m: d for m, d in wrong.items() if d}, wrong
 
 
@@ -79,8 +77,11 @@ def test_every_module_of_index_is_in_a_room_or_named_at_the_top():
 
 
 def test_only_the_cli_imports_serve():
-    wrong = {m: sorted(d for d in deps if d.startswith("akhbar.serve"))
-             for m, deps in _imports().items() if not m.startswith("akhbar.serve") and m != "akhbar.cli"}
+    wrong = {
+        m: sorted(d for d in deps if d.startswith("akhbar.serve"))
+        for m, deps in _imports().items()
+        if not m.startswith("akhbar.serve") and m != "akhbar.cli"
+    }
     assert not {m: d for m, d in wrong.items() if d}, wrong
 
 
@@ -93,7 +94,7 @@ def test_no_import_cycles():
         state[m] = 1
         for d in sorted(graph.get(m, ())):
             if state.get(d) == 1:
-                cycles.append(path[path.index(d):] + [d])
+                cycles.append(path[path.index(d) :] + [d])
             elif d in graph and not state.get(d):
                 visit(d, path + [d])
         state[m] = 2

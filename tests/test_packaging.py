@@ -16,8 +16,9 @@ from tests.helpers import ROOT
 
 def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(dist)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(dist)], check=True, capture_output=True, text=True
+    )
     (wheel,) = dist.glob("akhbar-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/", 1)[0] for n in names}
@@ -34,20 +35,34 @@ def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_pa
     env = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
     py = env / "bin" / "python"
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", str(wheel)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a developer's path must not supply akhbar
     user = tmp_path / "users-folder"
     user.mkdir()
     for name in ("index.py", "search.py", "cli.py"):
         (user / name).write_text("raise SystemExit('the user module was imported')\n")
-    run = subprocess.run([str(py), "-c", "import akhbar.search.query, akhbar.cli, akhbar.serve.pages as p; "
-                          "p.TEMPLATES.get_template('article.html'); print(akhbar.search.query.__file__)"],
-                         cwd=user, capture_output=True, text=True, env=clean)
+    run = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import akhbar.search.query, akhbar.cli, akhbar.serve.pages as p; "
+            "p.TEMPLATES.get_template('article.html'); print(akhbar.search.query.__file__)",
+        ],
+        cwd=user,
+        capture_output=True,
+        text=True,
+        env=clean,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().startswith(site)
     help_run = subprocess.run([str(env / "bin" / "akhbar"), "--help"], cwd=user, capture_output=True, text=True, env=clean)

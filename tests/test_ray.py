@@ -54,8 +54,9 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
 
 
 def test_a_killed_ray_build_resumes(tmp_path, ray_address):
-    rows = [{"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."}
-            for i in range(1000)]
+    rows = [
+        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."} for i in range(1000)
+    ]
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     index = tmp_path / "idx"
     args = ["build", str(corpus), "--index", str(index), "--ray", ray_address]
@@ -72,15 +73,18 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
 
 
 def test_ray_reports_bad_input_as_a_local_build_does(tmp_path, ray_address):
-    src = write_jsonl(tmp_path / "mixed.jsonl", [
-        GOOD[0],
-        b'{"id": "broken", "body": \n',  # line 2: malformed
-        {"id": "nobody", "title": "t"},  # line 3: missing body
-        GOOD[1],  # line 4: unknown field 'author'
-        {"id": "g1", "body": "again"},  # line 5: duplicate id
-        GOOD[2],
-        {**GOOD[2], "id": "g3-copy"},  # line 7: identical text, embedded once
-    ])
+    src = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            GOOD[0],
+            b'{"id": "broken", "body": \n',  # line 2: malformed
+            {"id": "nobody", "title": "t"},  # line 3: missing body
+            GOOD[1],  # line 4: unknown field 'author'
+            {"id": "g1", "body": "again"},  # line 5: duplicate id
+            GOOD[2],
+            {**GOOD[2], "id": "g3-copy"},  # line 7: identical text, embedded once
+        ],
+    )
     outcomes = []
     for extra in ([], ["--ray", ray_address]):
         result = runner.invoke(app, ["build", str(src), "--index", str(tmp_path / f"idx{len(extra)}"), "--json", *extra])
@@ -95,6 +99,8 @@ def test_ray_reports_bad_input_as_a_local_build_does(tmp_path, ray_address):
 
 
 def test_the_core_does_not_import_ray():
-    code = ("import sys, akhbar.cli, akhbar.index.writers, akhbar.index.parquet_export, akhbar.search.query; "
-            "assert not {'ray', 'pyarrow'} & set(sys.modules), 'ray or pyarrow imported'")
+    code = (
+        "import sys, akhbar.cli, akhbar.index.writers, akhbar.index.parquet_export, akhbar.search.query; "
+        "assert not {'ray', 'pyarrow'} & set(sys.modules), 'ray or pyarrow imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -50,8 +50,23 @@ def test_api_answers_equal_the_cli_json(http, served):
     assert box.json()["article"]["id"] == SEED_PAGE_ID
     options = {"k": 3, "lang": "en", "window": 0, "mode": "dense", "diverse": "true", "recency": 30}
     got = http.get("/api/similar/ar-nato-01", params=options).json()["results"]
-    assert got and got == _cli_json("similar", "ar-nato-01", "--index", str(served.root), "-k", "3", "--lang", "en",
-                                    "--window", "0", "--mode", "dense", "--diverse", "--recency", "30")
+    assert got and got == _cli_json(
+        "similar",
+        "ar-nato-01",
+        "--index",
+        str(served.root),
+        "-k",
+        "3",
+        "--lang",
+        "en",
+        "--window",
+        "0",
+        "--mode",
+        "dense",
+        "--diverse",
+        "--recency",
+        "30",
+    )
     assert {r["lang"] for r in got} == {"en"}
     cov = http.get("/api/coverage/ar-nato-01").json()
     assert [cov] == _cli_json("coverage", "ar-nato-01", "--index", str(served.root))
@@ -136,10 +151,18 @@ def test_writes_need_the_token(http, served, tmp_path):
 
 def test_writes_over_http_and_answers_from_each_new_version(http, served, tmp_path):
     before = http.get("/healthz").json()
-    body = [{"id": "serve-quake-1", "title": "Strong earthquake hits Morocco's Atlas mountains",
-             "body": "A powerful earthquake struck the High Atlas in Morocco late on Friday, killing hundreds.",
-             "lang": "en", "date": "2023-09-09", "source": "Test Wire"},
-            {"title": "no id", "body": "x"}, "not an object"]
+    body = [
+        {
+            "id": "serve-quake-1",
+            "title": "Strong earthquake hits Morocco's Atlas mountains",
+            "body": "A powerful earthquake struck the High Atlas in Morocco late on Friday, killing hundreds.",
+            "lang": "en",
+            "date": "2023-09-09",
+            "source": "Test Wire",
+        },
+        {"title": "no id", "body": "x"},
+        "not an object",
+    ]
     added = http.post("/api/articles", json=body, headers=AUTH)
     assert added.status_code == 200, added.text
     summary = added.json()
@@ -149,19 +172,16 @@ def test_writes_over_http_and_answers_from_each_new_version(http, served, tmp_pa
     box = http.get("/api/similar/serve-quake-1", params={"k": 3}).json()
     assert any("quake-ma" in a["id"] for a in box["story"]["also"])  # it joined the Morocco earthquake's story
     assert box["results"] and "quake" in box["results"][0]["title"]  # the other earthquakes first
-    strict = http.post("/api/articles", content=b'{"id": "s-1", "body": "ok"}\n{"id": "s-2"}\n', headers=AUTH,
-                       params={"strict": "true"})
+    strict = http.post("/api/articles", content=b'{"id": "s-1", "body": "ok"}\n{"id": "s-2"}\n', headers=AUTH, params={"strict": "true"})
     assert "body:2: field 'body'" in _is_one_line_error(strict, 422)
     _is_one_line_error(http.get("/api/similar/s-1"), 404)  # a strict failure writes nothing
 
     # a CLI writer publishes; the server answers from its version within a second, without a restart
     # (a seed article's text under a new id: its vector is reused, so the CLI loads no model)
-    seed = next(a for a in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines())
-                if a["id"] == "fr-quake-ma-01")
+    seed = next(a for a in map(orjson.loads, (SEEDS / "sample_corpus.jsonl").read_bytes().splitlines()) if a["id"] == "fr-quake-ma-01")
     new = tmp_path / "new.jsonl"
     new.write_bytes(orjson.dumps({**seed, "id": "serve-cli-1"}) + b"\n")
-    subprocess.run([sys.executable, "-m", "akhbar.cli", "add", str(new), "--index", str(served.root)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "akhbar.cli", "add", str(new), "--index", str(served.root)], check=True, capture_output=True)
     published = layout.current_version(served.root).name
     deadline = time.monotonic() + 1.0
     while http.get("/healthz").json()["version"] != published:

@@ -14,8 +14,9 @@ from akhbar.index.store import sql
 
 ARTICLES = [
     Article(id=f"a{i}", body=f"body {i}", title=f"title {i}", lang=lang, date=day, source=source)
-    for i, (lang, day, source) in enumerate(itertools.product(("ar", "en", "fr"), ("", "2023-09-01", "2023-09-08T10:00:00", "2024-01-31"),
-                                                              ("Reuters", "AFP", "")))
+    for i, (lang, day, source) in enumerate(
+        itertools.product(("ar", "en", "fr"), ("", "2023-09-01", "2023-09-08T10:00:00", "2024-01-31"), ("Reuters", "AFP", ""))
+    )
 ]
 
 
@@ -35,9 +36,17 @@ def con(tmp_path_factory):
     reader.close()
 
 
-CASES = [Filters(), Filters(lang="ar"), Filters(source="AFP"), Filters(lang="en", source="Reuters"),
-         Filters(since="2023-09-02"), Filters(until="2023-09-08"), Filters(since="2023-09-01", until="2023-09-08T23:59:59"),
-         Filters(lang="fr", since="2024-01-31", until="2024-01-31"), Filters(source="missing")]
+CASES = [
+    Filters(),
+    Filters(lang="ar"),
+    Filters(source="AFP"),
+    Filters(lang="en", source="Reuters"),
+    Filters(since="2023-09-02"),
+    Filters(until="2023-09-08"),
+    Filters(since="2023-09-01", until="2023-09-08T23:59:59"),
+    Filters(lang="fr", since="2024-01-31", until="2024-01-31"),
+    Filters(source="missing"),
+]
 
 
 @pytest.mark.parametrize("filters", CASES, ids=str)

@@ -35,8 +35,12 @@ def test_an_event_is_one_story_across_languages(idx):
     truth, story = _truth(), idx.story_assignments()
     pos = {i: idx.position(i) for i in truth}
     rows = idx.rows(list(pos.values()), "pos, lang")
-    pairs = [(a, b) for a in truth for b in truth if a < b and truth[a] == truth[b] and truth[a][1] == "dev"
-             and rows[pos[a]]["lang"] != rows[pos[b]]["lang"]]
+    pairs = [
+        (a, b)
+        for a in truth
+        for b in truth
+        if a < b and truth[a] == truth[b] and truth[a][1] == "dev" and rows[pos[a]]["lang"] != rows[pos[b]]["lang"]
+    ]
     by_pair: dict[str, list[bool]] = {}
     for a, b in pairs:
         by_pair.setdefault("–".join(sorted((rows[pos[a]]["lang"], rows[pos[b]]["lang"]))), []).append(story[pos[a]] == story[pos[b]])
@@ -83,20 +87,40 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
     groups = after.copy_groups()
     assert groups[after.position("ar-nato-02")] == groups[after.position("ar-nato-03")] == "ar-nato-02"  # regrouped
     assert after.story_of(after.position(egypt[0])) == after.story_of(after.position(egypt[1]))
-    new = write_jsonl(tmp_path / "new.jsonl", [
-        {"id": "en-nato-late", "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
-         "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
-                 "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
-                 "support for Kyiv for as long as it takes.", "lang": "en", "date": "2023-11-28", "source": "AP"},
-        {"id": "en-nato-late-wire", "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
-         "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
-                 "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
-                 "support for Kyiv for as long as it takes.", "lang": "en", "date": "2023-11-29", "source": "Yahoo News"},
-        {"id": "ar-quake-ma-01", "title": "زلزال المغرب: ارتفاع عدد الضحايا إلى أكثر من 2000 قتيل",
-         "body": "ارتفعت حصيلة الزلزال الذي ضرب منطقة الحوز في المغرب إلى أكثر من ألفي قتيل، وفق وزارة الداخلية، "
-                 "فيما تواصل فرق الإنقاذ البحث عن ناجين في القرى الجبلية المعزولة.", "lang": "ar", "date": "2023-09-09",
-         "source": "الجزيرة نت"},
-    ])
+    new = write_jsonl(
+        tmp_path / "new.jsonl",
+        [
+            {
+                "id": "en-nato-late",
+                "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
+                "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
+                "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
+                "support for Kyiv for as long as it takes.",
+                "lang": "en",
+                "date": "2023-11-28",
+                "source": "AP",
+            },
+            {
+                "id": "en-nato-late-wire",
+                "title": "NATO foreign ministers meet in Brussels as Stoltenberg warns of wider war",
+                "body": "NATO foreign ministers met in Brussels on Tuesday. Secretary General Jens Stoltenberg said the alliance "
+                "must prevent the war in Ukraine from escalating into a full-scale conflict with Russia, and pledged "
+                "support for Kyiv for as long as it takes.",
+                "lang": "en",
+                "date": "2023-11-29",
+                "source": "Yahoo News",
+            },
+            {
+                "id": "ar-quake-ma-01",
+                "title": "زلزال المغرب: ارتفاع عدد الضحايا إلى أكثر من 2000 قتيل",
+                "body": "ارتفعت حصيلة الزلزال الذي ضرب منطقة الحوز في المغرب إلى أكثر من ألفي قتيل، وفق وزارة الداخلية، "
+                "فيما تواصل فرق الإنقاذ البحث عن ناجين في القرى الجبلية المعزولة.",
+                "lang": "ar",
+                "date": "2023-09-09",
+                "source": "الجزيرة نت",
+            },
+        ],
+    )
     writers.add([new], root)
     after = _stored_equals_fresh(root)
     assert after.story_of(after.position("en-nato-late")) == after.story_of(after.position("en-nato-01"))

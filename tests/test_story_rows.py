@@ -10,10 +10,27 @@ from akhbar.search.query import search, similar_to_id
 from akhbar.search.reader import query_embedder
 from tests.helpers import SEED_PAGE_ID, SEEDS, TRUTH
 
-NATO_SUBJECT = {"nato-madrid-2022", "nato-finland", "nato-sweden", "nato-vilnius-2023", "nato-washington-2024",
-                "peace-trump-days", "peace-lavrov", "peace-truce"}
-QUAKES = {"quake-morocco", "quake-morocco-aid", "quake-morocco-rehousing", "quake-turkey", "quake-turkey-aid",
-          "quake-turkey-emergency", "quake-turkey-toll", "herat-quake-1", "herat-quake-2"}
+NATO_SUBJECT = {
+    "nato-madrid-2022",
+    "nato-finland",
+    "nato-sweden",
+    "nato-vilnius-2023",
+    "nato-washington-2024",
+    "peace-trump-days",
+    "peace-lavrov",
+    "peace-truce",
+}
+QUAKES = {
+    "quake-morocco",
+    "quake-morocco-aid",
+    "quake-morocco-rehousing",
+    "quake-turkey",
+    "quake-turkey-aid",
+    "quake-turkey-emergency",
+    "quake-turkey-toll",
+    "herat-quake-1",
+    "herat-quake-2",
+}
 
 
 def event(article_id: str) -> str:
@@ -37,8 +54,7 @@ def test_the_seed_box_opens_with_its_story_then_one_row_per_related_story_in_ara
     assert {event(a["id"]) for a in own.also} == {"nato-ministers-2023"}
     events = [{event(a["id"]) for a in [{"id": h.id}, *h.also]} for h in box.hits]
     shown = [event(h.id) for h in box.hits]
-    for wanted in ("nato-madrid-2022", "nato-finland", "nato-sweden", "nato-vilnius-2023", "nato-washington-2024",
-                   "peace-trump-days"):
+    for wanted in ("nato-madrid-2022", "nato-finland", "nato-sweden", "nato-vilnius-2023", "nato-washington-2024", "peace-trump-days"):
         assert sum(wanted in e for e in events) == 1, (wanted, shown)  # each in exactly one row
     assert set(shown) <= NATO_SUBJECT, shown  # no row on another subject
     assert len({h.story for h in box.hits}) == len(box.hits) and own.story not in {h.story for h in box.hits}

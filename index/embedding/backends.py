@@ -33,15 +33,18 @@ class Spec:
     artifact: str | None  # the export it runs (index/embedding/runtime_files.py); None: the torch model itself
 
 
-SPECS = {s.name: s for s in (
-    Spec("torch-fp32", "torch", "fp32", None),
-    Spec("torch-bf16", "torch", "bf16", None),
-    Spec("onnx-fp32", "onnxruntime", "fp32", "onnx-opt"),
-    Spec("onnx-int8-vnni", "onnxruntime", "int8", "onnx-int8-vnni"),
-    Spec("onnx-int8-avx2", "onnxruntime", "int8", "onnx-int8-avx2"),
-    Spec("openvino-fp32", "openvino", "fp32", "openvino"),
-    Spec("openvino-bf16", "openvino", "bf16", "openvino"),
-)}
+SPECS = {
+    s.name: s
+    for s in (
+        Spec("torch-fp32", "torch", "fp32", None),
+        Spec("torch-bf16", "torch", "bf16", None),
+        Spec("onnx-fp32", "onnxruntime", "fp32", "onnx-opt"),
+        Spec("onnx-int8-vnni", "onnxruntime", "int8", "onnx-int8-vnni"),
+        Spec("onnx-int8-avx2", "onnxruntime", "int8", "onnx-int8-avx2"),
+        Spec("openvino-fp32", "openvino", "fp32", "openvino"),
+        Spec("openvino-bf16", "openvino", "bf16", "openvino"),
+    )
+}
 NAMES = ("auto", *SPECS)
 
 
@@ -90,8 +93,10 @@ def validate(name: str, cpu: Cpu) -> Spec:
         raise ModelError(f"backend '{name}' is not one of {', '.join(NAMES)}")
     spec = SPECS[name]
     if spec.precision == "bf16" and not cpu.bf16:
-        raise ModelError(f"backend {name} needs native bf16 (avx512_bf16 or AMX); this CPU has none "
-                         f"({cpu.label()}): emulated bf16 is ~5x slower than fp32")
+        raise ModelError(
+            f"backend {name} needs native bf16 (avx512_bf16 or AMX); this CPU has none "
+            f"({cpu.label()}): emulated bf16 is ~5x slower than fp32"
+        )
     return spec
 
 
@@ -127,9 +132,11 @@ def check_comparable(index_backend: dict | None, name: str, vectors: str | None 
     built = str((index_backend or {}).get("name", "torch-fp32"))
     what = "float" if have == FLOAT else f"int8 ({built})"
     gives = "float" if spec.precision != "int8" else f"int8 ({name}{', another export' if have != FLOAT else ''})"
-    raise BackendMismatch(f"the index holds {what} vectors; backend {name} gives {gives} vectors, which do not compare "
-                          f"with them (int8 and float differ by up to ~0.005 cosine per article); use --backend "
-                          f"{'auto' if have == FLOAT else built}, or rebuild the index with --backend {name}")
+    raise BackendMismatch(
+        f"the index holds {what} vectors; backend {name} gives {gives} vectors, which do not compare "
+        f"with them (int8 and float differ by up to ~0.005 cosine per article); use --backend "
+        f"{'auto' if have == FLOAT else built}, or rebuild the index with --backend {name}"
+    )
 
 
 def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
@@ -154,8 +161,7 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
     run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
-    return LoadedBackend(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]),
-                   str(meta["prompt"]), run)
+    return LoadedBackend(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]), str(meta["prompt"]), run)
 
 
 def _torch(spec: Spec, ref) -> LoadedBackend:
@@ -176,8 +182,16 @@ def torch_encoder(model, bf16: bool = False) -> LoadedBackend:
             return model.forward(feats)["sentence_embedding"].float().numpy()
 
     name = "torch-bf16" if bf16 else "torch-fp32"
-    return LoadedBackend(name, SPECS[name].precision, FLOAT, model.tokenizer, model.get_max_seq_length(),
-                   model.get_embedding_dimension(), article_prompt(model), run)
+    return LoadedBackend(
+        name,
+        SPECS[name].precision,
+        FLOAT,
+        model.tokenizer,
+        model.get_max_seq_length(),
+        model.get_embedding_dimension(),
+        article_prompt(model),
+        run,
+    )
 
 
 def _onnxruntime(path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -193,8 +207,15 @@ def _onnxruntime(path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.nd
 def _openvino(path, precision: str, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     import openvino as ov
 
-    compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-                                                          "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads})
+    compiled = ov.Core().compile_model(
+        str(path),
+        "CPU",
+        {
+            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": threads,
+        },
+    )
     request = compiled.create_infer_request()
     return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0].copy()
 

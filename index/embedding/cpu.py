@@ -33,8 +33,15 @@ class Cpu:
 def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
     """A Cpu from /proc/cpuinfo-style flag names."""
     amx = "amx_bf16" in flags or "amx_tile" in flags
-    return Cpu(model=model, cores=cores, bf16="avx512_bf16" in flags or amx, amx=amx, avx512="avx512f" in flags,
-               vnni="avx512_vnni" in flags or "avx_vnni" in flags, avx2="avx2" in flags)
+    return Cpu(
+        model=model,
+        cores=cores,
+        bf16="avx512_bf16" in flags or amx,
+        amx=amx,
+        avx512="avx512f" in flags,
+        vnni="avx512_vnni" in flags or "avx_vnni" in flags,
+        avx2="avx2" in flags,
+    )
 
 
 @functools.cache

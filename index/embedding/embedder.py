@@ -24,7 +24,7 @@ def windows(ids: list[int], prompt_ids: list[int], content: int, first_only: boo
 
     first_only: just the first `content` tokens, which is what truncation embeds.
     """
-    body = ids[len(prompt_ids):] if prompt_ids and ids[: len(prompt_ids)] == prompt_ids else ids
+    body = ids[len(prompt_ids) :] if prompt_ids and ids[: len(prompt_ids)] == prompt_ids else ids
     room = content - len(prompt_ids)
     if not body or first_only:
         return [list(prompt_ids) + body[:room]]
@@ -55,8 +55,9 @@ def combine(vectors: np.ndarray, lengths: np.ndarray, method: Method) -> np.ndar
 class Embedder:
     """A loaded backend plus how articles are prompted, windowed and combined."""
 
-    def __init__(self, encoder: LoadedBackend, prompt: str, method: Method = config.CHUNK_METHOD,
-                 window_tokens: int = config.WINDOW_TOKENS) -> None:
+    def __init__(
+        self, encoder: LoadedBackend, prompt: str, method: Method = config.CHUNK_METHOD, window_tokens: int = config.WINDOW_TOKENS
+    ) -> None:
         self.encoder, self.prompt, self.method = encoder, prompt, method
         self.backend, self.precision = encoder.name, encoder.precision
         self.tokenizer = encoder.tokenizer

@@ -49,8 +49,6 @@ def resolve(name: str | None = None) -> ModelRef:
     return ModelRef(name, name, "")  # a hub name: only usable when already in the local HF cache
 
 
-
-
 def load(ref: ModelRef):
     """Load in fp32 with no network access; the torch backends run it (bf16 under autocast)."""
     quiet_libraries()

@@ -125,8 +125,20 @@ def read_e5(path: Path) -> E5File:
             tensors[name] = _dequantise(raw, n, ffn if name.endswith("fo.w") else hidden)
         else:
             raise ModelError(f"{path}: tensor {name} has unknown dtype {dtype}")
-    return E5File(hidden, layers, heads, ffn, vocab_rows, max_pos, type_vocab, float(eps), pieces,
-                  {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm_map, tensors)
+    return E5File(
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab_rows,
+        max_pos,
+        type_vocab,
+        float(eps),
+        pieces,
+        {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+        norm_map,
+        tensors,
+    )
 
 
 def _state_dict(e5: E5File) -> dict[str, np.ndarray]:
@@ -143,8 +155,12 @@ def _state_dict(e5: E5File) -> dict[str, np.ndarray]:
         "pooler.dense.bias": np.zeros(h, np.float32),
     }
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
     }
     for i in range(e5.layers):
         pre = f"encoder.layer.{i}."
@@ -204,19 +220,31 @@ def convert(source: Path, target: Path) -> None:
         hf.mkdir()
         pad = e5.special["pad"]
         BertConfig(
-            vocab_size=e5.vocab_rows, hidden_size=e5.hidden, num_hidden_layers=e5.layers,
-            num_attention_heads=e5.heads, intermediate_size=e5.ffn, hidden_act="gelu",
-            max_position_embeddings=e5.max_positions, type_vocab_size=e5.type_vocab,
-            layer_norm_eps=e5.eps, pad_token_id=pad, architectures=["BertModel"],
+            vocab_size=e5.vocab_rows,
+            hidden_size=e5.hidden,
+            num_hidden_layers=e5.layers,
+            num_attention_heads=e5.heads,
+            intermediate_size=e5.ffn,
+            hidden_act="gelu",
+            max_position_embeddings=e5.max_positions,
+            type_vocab_size=e5.type_vocab,
+            layer_norm_eps=e5.eps,
+            pad_token_id=pad,
+            architectures=["BertModel"],
         ).save_pretrained(hf)
         sd = {k: torch.from_numpy(np.ascontiguousarray(v)).to(torch.float16) for k, v in _state_dict(e5).items()}
         save_file(sd, str(hf / "model.safetensors"), metadata={"format": "pt"})
         p = e5.pieces
         PreTrainedTokenizerFast(
-            tokenizer_object=_tokenizer(e5), model_max_length=e5.max_positions,
-            bos_token=p[e5.special["bos"]][0], eos_token=p[e5.special["eos"]][0],
-            unk_token=p[e5.special["unk"]][0], pad_token=p[pad][0], cls_token=p[e5.special["bos"]][0],
-            sep_token=p[e5.special["eos"]][0], mask_token=p[-1][0],
+            tokenizer_object=_tokenizer(e5),
+            model_max_length=e5.max_positions,
+            bos_token=p[e5.special["bos"]][0],
+            eos_token=p[e5.special["eos"]][0],
+            unk_token=p[e5.special["unk"]][0],
+            pad_token=p[pad][0],
+            cls_token=p[e5.special["bos"]][0],
+            sep_token=p[e5.special["eos"]][0],
+            mask_token=p[-1][0],
         ).save_pretrained(hf)
         modules = [Transformer(str(hf), max_seq_length=e5.max_positions), Pooling(e5.hidden, "mean"), Normalize()]
         model = SentenceTransformer(modules=modules, prompts=PROMPTS, device="cpu", similarity_fn_name="cosine")

@@ -36,8 +36,9 @@ ROUND_TEXTS_PER_ACTOR = 1024
 class _EmbedActor:
     """One actor of the pool: loads the model once, with its threads set to its CPUs."""
 
-    def __init__(self, model: str, checksum: str, prompt: str, method: str, window_tokens: int,
-                 backend: str, threads: int, cache: str | None) -> None:
+    def __init__(
+        self, model: str, checksum: str, prompt: str, method: str, window_tokens: int, backend: str, threads: int, cache: str | None
+    ) -> None:
         if cache:
             os.environ["AKHBAR_CACHE"] = cache
         from akhbar.index.embedding.backends import load_for
@@ -47,8 +48,12 @@ class _EmbedActor:
         if ref.checksum != checksum:  # another node's weights would give vectors that do not compare
             raise ModelMismatch(f"model '{model}' on this node has checksum {ref.checksum[:12]}, the writer's {checksum[:12]}")
         # the writer's backend: its vectors are what the writer checked against the index
-        self.embedder = Embedder(load_for(ref, backend, threads=threads), prompt, method=method,  # type: ignore[arg-type]
-                                 window_tokens=window_tokens)
+        self.embedder = Embedder(
+            load_for(ref, backend, threads=threads),
+            prompt,
+            method=method,  # type: ignore[arg-type]
+            window_tokens=window_tokens,
+        )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"i": batch["i"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
@@ -91,18 +96,32 @@ class RayEncoder:
         import ray.data
 
         round_size = self.actors * ROUND_TEXTS_PER_ACTOR
-        kwargs = {"model": self.ref.name, "checksum": self.ref.checksum, "prompt": self.local.prompt,
-                  "method": self.local.method, "window_tokens": self.local.window_tokens,
-                  "backend": self.local.backend, "threads": self.threads, "cache": os.environ.get("AKHBAR_CACHE")}
+        kwargs = {
+            "model": self.ref.name,
+            "checksum": self.ref.checksum,
+            "prompt": self.local.prompt,
+            "method": self.local.method,
+            "window_tokens": self.local.window_tokens,
+            "backend": self.local.backend,
+            "threads": self.threads,
+            "cache": os.environ.get("AKHBAR_CACHE"),
+        }
         while True:
             texts = [t for _, t in zip(range(round_size), self.ahead)]
             if not texts:
                 return
-            blocks = [pa.table({"i": np.arange(s, min(s + BATCH_TEXTS, len(texts))), "text": texts[s : s + BATCH_TEXTS]})
-                      for s in range(0, len(texts), BATCH_TEXTS)]
+            blocks = [
+                pa.table({"i": np.arange(s, min(s + BATCH_TEXTS, len(texts))), "text": texts[s : s + BATCH_TEXTS]})
+                for s in range(0, len(texts), BATCH_TEXTS)
+            ]
             ds = ray.data.from_arrow(blocks).map_batches(
-                _EmbedActor, fn_constructor_kwargs=kwargs, batch_size=BATCH_TEXTS, num_cpus=self.threads,
-                compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(blocks))), batch_format="numpy")
+                _EmbedActor,
+                fn_constructor_kwargs=kwargs,
+                batch_size=BATCH_TEXTS,
+                num_cpus=self.threads,
+                compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(blocks))),
+                batch_format="numpy",
+            )
             back = 0
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 pairs = [(texts[int(i)], v) for i, v in zip(batch["i"], batch["vector"])]

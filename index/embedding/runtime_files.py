@@ -32,8 +32,13 @@ from akhbar.index.errors import ModelError
 
 EXPORT_VERSION = 2  # bump when a recipe below changes: old exports are then ignored, not reused
 META = "export.json"
-FILES = {"onnx": "model.onnx", "onnx-opt": "model.onnx", "onnx-int8-vnni": "model.onnx",
-         "onnx-int8-avx2": "model.onnx", "openvino": "model.xml"}
+FILES = {
+    "onnx": "model.onnx",
+    "onnx-opt": "model.onnx",
+    "onnx-int8-vnni": "model.onnx",
+    "onnx-int8-avx2": "model.onnx",
+    "openvino": "model.xml",
+}
 SOURCE = {"onnx-opt": "onnx", "onnx-int8-vnni": "onnx-opt", "onnx-int8-avx2": "onnx-opt", "openvino": "onnx"}
 
 
@@ -80,9 +85,16 @@ def _make(ref, name: str, folder: Path, source: Path | None) -> tuple[Path, dict
     print(f"akhbar: exporting the model for {name} into {folder.parent} (once)", file=sys.stderr)
     try:
         info = _EXPORTERS[name](ref, source, work / FILES[name])
-        meta = {"artifact": name, "model": ref.name, "model_checksum": ref.checksum, "export_version": EXPORT_VERSION,
-                "source": str(source.parent.name) if source else "torch", "seconds": round(time.perf_counter() - started, 1),
-                **info, "sha256": _checksum(work, name)}
+        meta = {
+            "artifact": name,
+            "model": ref.name,
+            "model_checksum": ref.checksum,
+            "export_version": EXPORT_VERSION,
+            "source": str(source.parent.name) if source else "torch",
+            "seconds": round(time.perf_counter() - started, 1),
+            **info,
+            "sha256": _checksum(work, name),
+        }
         (work / META).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
         try:
             os.rename(work, folder)  # atomic; fails if another process finished first
@@ -119,12 +131,28 @@ def _to_onnx(ref, _source: Path | None, out: Path) -> dict:
     ids = torch.full((2, 16), 5, dtype=torch.long)
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Pipeline().eval(), (ids, torch.ones_like(ids)), str(out), input_names=["input_ids", "attention_mask"],
-                          output_names=["sentence_embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                                        "sentence_embedding": {0: "batch"}})
-    return {"dimension": st.get_embedding_dimension(), "max_tokens": st.get_max_seq_length(), "prompt": article_prompt(st),
-            "heads": bert.config.num_attention_heads, "hidden": bert.config.hidden_size, "torch": torch.__version__}
+        torch.onnx.export(
+            Pipeline().eval(),
+            (ids, torch.ones_like(ids)),
+            str(out),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "sentence_embedding": {0: "batch"},
+            },
+        )
+    return {
+        "dimension": st.get_embedding_dimension(),
+        "max_tokens": st.get_max_seq_length(),
+        "prompt": article_prompt(st),
+        "heads": bert.config.num_attention_heads,
+        "hidden": bert.config.hidden_size,
+        "torch": torch.__version__,
+    }
 
 
 def _optimise(_ref, source: Path, out: Path) -> dict:
@@ -134,12 +162,18 @@ def _optimise(_ref, source: Path, out: Path) -> dict:
     meta = read_meta(source.parent) or {}
     # heads and width from the model (the graph of a traced pipeline does not tell them); opt_level 1:
     # the fusions that run on any CPU (12 Attention, 12 BiasGelu, 24 SkipLayerNormalization for e5-small)
-    model = optimize_model(str(source), model_type="bert", num_heads=int(meta["heads"]), hidden_size=int(meta["hidden"]),
-                           opt_level=1, use_gpu=False)
+    model = optimize_model(
+        str(source), model_type="bert", num_heads=int(meta["heads"]), hidden_size=int(meta["hidden"]), opt_level=1, use_gpu=False
+    )
     model.save_model_to_file(str(out))
     fused = {k: v for k, v in model.get_fused_operator_statistics().items() if v}
-    return {"dimension": meta.get("dimension"), "max_tokens": meta.get("max_tokens"), "prompt": meta.get("prompt"),
-            "onnxruntime": onnxruntime.__version__, "fused": fused}
+    return {
+        "dimension": meta.get("dimension"),
+        "max_tokens": meta.get("max_tokens"),
+        "prompt": meta.get("prompt"),
+        "onnxruntime": onnxruntime.__version__,
+        "fused": fused,
+    }
 
 
 def _quantiser(reduce_range: bool):
@@ -149,10 +183,21 @@ def _quantiser(reduce_range: bool):
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         meta = read_meta(source.parent) or {}
-        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-        return {"dimension": meta.get("dimension"), "max_tokens": meta.get("max_tokens"), "prompt": meta.get("prompt"),
-                "onnxruntime": onnxruntime.__version__, "reduce_range": reduce_range}
+        quantize_dynamic(
+            str(source),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=reduce_range,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        return {
+            "dimension": meta.get("dimension"),
+            "max_tokens": meta.get("max_tokens"),
+            "prompt": meta.get("prompt"),
+            "onnxruntime": onnxruntime.__version__,
+            "reduce_range": reduce_range,
+        }
 
     return quantise
 
@@ -162,12 +207,21 @@ def _to_openvino(_ref, source: Path, out: Path) -> dict:
 
     meta = read_meta(source.parent) or {}
     ov.save_model(ov.Core().read_model(str(source)), str(out), compress_to_fp16=True)
-    return {"dimension": meta.get("dimension"), "max_tokens": meta.get("max_tokens"), "prompt": meta.get("prompt"),
-            "openvino": ov.__version__}
+    return {
+        "dimension": meta.get("dimension"),
+        "max_tokens": meta.get("max_tokens"),
+        "prompt": meta.get("prompt"),
+        "openvino": ov.__version__,
+    }
 
 
-_EXPORTERS = {"onnx": _to_onnx, "onnx-opt": _optimise, "onnx-int8-vnni": _quantiser(False),
-              "onnx-int8-avx2": _quantiser(True), "openvino": _to_openvino}
+_EXPORTERS = {
+    "onnx": _to_onnx,
+    "onnx-opt": _optimise,
+    "onnx-int8-vnni": _quantiser(False),
+    "onnx-int8-avx2": _quantiser(True),
+    "openvino": _to_openvino,
+}
 
 
 def require(module: str) -> None:

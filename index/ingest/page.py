@@ -32,10 +32,10 @@ def parse_page(text: str, page_id: str, origin: str) -> list[tuple[int, Article]
     for i, raw in enumerate(lines):
         line = raw.strip()
         if line.startswith(SOURCE):
-            source = line[len(SOURCE):].strip()
+            source = line[len(SOURCE) :].strip()
             body_end = min(body_end, i)
         elif line.startswith(KEYWORDS):
-            keywords = line[len(KEYWORDS):].split()
+            keywords = line[len(KEYWORDS) :].split()
             body_end = min(body_end, i)
         elif READ_ALSO.match(line):
             read_also_at = i
@@ -44,8 +44,14 @@ def parse_page(text: str, page_id: str, origin: str) -> list[tuple[int, Article]
             similar_at = i
             body_end = min(body_end, i)
     related = [BULLET.sub("", x).strip() for x in lines[similar_at + 1 :]] if similar_at is not None else []
-    main = Article(id=page_id, body=_paragraphs(lines[:body_end]), source=source, keywords=keywords,
-                   related=[r for r in related if r], origin=f"{origin}:1")
+    main = Article(
+        id=page_id,
+        body=_paragraphs(lines[:body_end]),
+        source=source,
+        keywords=keywords,
+        related=[r for r in related if r],
+        origin=f"{origin}:1",
+    )
     out = [(1, main)]
     if read_also_at is not None:
         end = similar_at if similar_at is not None and similar_at > read_also_at else len(lines)
@@ -53,6 +59,12 @@ def parse_page(text: str, page_id: str, origin: str) -> list[tuple[int, Article]
         first = next((i for i, x in enumerate(block) if x), None)
         if first is not None:
             line_no = read_also_at + 2 + first
-            out.append((line_no, Article(id=f"{page_id}/read-also", title=block[first],
-                                         body=_paragraphs(block[first + 1 :]), origin=f"{origin}:{line_no}")))
+            out.append(
+                (
+                    line_no,
+                    Article(
+                        id=f"{page_id}/read-also", title=block[first], body=_paragraphs(block[first + 1 :]), origin=f"{origin}:{line_no}"
+                    ),
+                )
+            )
     return out

@@ -22,13 +22,15 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC = re.compile("[\u0600-\u06ff]")
 # longest first; a prefix is stripped only if at least two letters remain
 _PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال")
-STOP = set("""
+STOP = set(
+    """
 في من على الى عن ان او ما لا لم لن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون قد ثم حيث كما بين بعد قبل عند كل
 اي وقد وهو وهي هو هي هم انه انها اليوم الي غير منذ خلال ضمن لدي نحو عبر اما وان فقد ولا حتي
 the a an and or of to in on for with by from at as is are was were be been it its this that these those
 said says has have had not but will would also which who than their they he she his her we our after over about into
 le la les un une des du de et ou en au aux dans sur pour par avec est sont a ce cette ces qui que il elle ils
-""".split())
+""".split()
+)
 
 
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")  # after ة→ه and ى→ي (textnorm)
@@ -39,7 +41,7 @@ def _strip(word: str) -> str:
         word = word[1:]
     for p in _PREFIXES:
         if word.startswith(p) and len(word) - len(p) >= 2:
-            word = word[len(p):]
+            word = word[len(p) :]
             break
     for s in _SUFFIXES:
         if word.endswith(s) and len(word) - len(s) >= 2:

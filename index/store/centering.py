@@ -59,8 +59,9 @@ def load(folder: Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def centered_chunks(raw: np.ndarray, languages: Callable[[int, int], Sequence[str]], centers: dict[str, np.ndarray],
-                    step: int = 65536) -> Iterator[np.ndarray]:
+def centered_chunks(
+    raw: np.ndarray, languages: Callable[[int, int], Sequence[str]], centers: dict[str, np.ndarray], step: int = 65536
+) -> Iterator[np.ndarray]:
     """The stored rows, centered and normalised, in order, a chunk at a time."""
     for i in range(0, len(raw), step):
         yield apply(raw[i : i + step], languages(i, i + step), centers)

@@ -38,8 +38,13 @@ def plan(kind: str, n: int, dim: int) -> dict[str, object]:
     """The FAISS factory string and search parameters for a kind at this corpus size."""
     nlist = max(1, min(65536, int(4 * math.sqrt(n)), n))
     pq_bits = 8 if n >= 10_000 else 4  # 256 codes per sub-quantizer need ~10k training vectors
-    factories = {"flat": "Flat", "ivf-flat": f"IVF{nlist},Flat", "ivf-sq8": f"IVF{nlist},SQ8",
-                 "ivf-pq": f"IVF{nlist},PQ{dim // 8}x{pq_bits}", "hnsw": "HNSW32"}
+    factories = {
+        "flat": "Flat",
+        "ivf-flat": f"IVF{nlist},Flat",
+        "ivf-sq8": f"IVF{nlist},SQ8",
+        "ivf-pq": f"IVF{nlist},PQ{dim // 8}x{pq_bits}",
+        "hnsw": "HNSW32",
+    }
     if kind not in factories:
         from akhbar.index.errors import AkhbarError
 
@@ -93,8 +98,7 @@ def load(folder: Path) -> tuple[object, object | None]:
     return base, delta
 
 
-def search(indexes: tuple[object, object | None], entry: dict, queries: np.ndarray, k: int,
-           selector=None) -> tuple[np.ndarray, np.ndarray]:
+def search(indexes: tuple[object, object | None], entry: dict, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
     """Top k (scores, positions) per query over base and delta; -1 pads missing places."""
     base, delta = indexes
     q = np.ascontiguousarray(queries, dtype=np.float32)

@@ -38,8 +38,18 @@ HASH_ON_OPEN = 1 << 20
 # included): 64 KiB read per file, 16 page reads even with a cold cache.
 SAMPLE_BLOCKS, SAMPLE_BYTES = 16, 4096
 # What reading a damaged file raises: SQLite, FAISS (RuntimeError), numpy and zipfile (centers).
-READ_ERRORS = (sqlite3.Error, RuntimeError, ValueError, OSError, EOFError, zipfile.BadZipFile, IndexError, KeyError,
-               MemoryError, OverflowError)
+READ_ERRORS = (
+    sqlite3.Error,
+    RuntimeError,
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    IndexError,
+    KeyError,
+    MemoryError,
+    OverflowError,
+)
 T = TypeVar("T")
 
 
@@ -105,8 +115,11 @@ def check_files(folder: Path, manifest: Manifest, deep: bool = False) -> list[Da
         elif not deep and size > HASH_ON_OPEN and record.get("sample_sha256", "") not in ("", sample_sha256(path)):
             damage.append(Damage(name, "the checksum of its sampled blocks differs from the manifest's (replaced or overwritten)"))
     if manifest.files:
-        damage += [Damage(n, "not listed in the manifest (left by another program?)")
-                   for n in BASE_FILES + DELTA_FILES if n not in manifest.files and (folder / n).exists()]
+        damage += [
+            Damage(n, "not listed in the manifest (left by another program?)")
+            for n in BASE_FILES + DELTA_FILES
+            if n not in manifest.files and (folder / n).exists()
+        ]
     return damage
 
 
@@ -128,8 +141,9 @@ def check_sqlite(folder: Path, pragma: str | None = None) -> list[Damage]:
     return damage
 
 
-def check_counts(folder: Path, manifest: Manifest, con: sqlite3.Connection, faiss: tuple[object, object | None],
-                 whole: bool = False) -> list[Damage]:
+def check_counts(
+    folder: Path, manifest: Manifest, con: sqlite3.Connection, faiss: tuple[object, object | None], whole: bool = False
+) -> list[Damage]:
     """The row counts of vectors, FAISS and SQLite agree, for the base and for the delta, and the
     articles have their story rows (`check_stories`; every one of them when `whole`)."""
     damage = []
@@ -156,8 +170,9 @@ def check_counts(folder: Path, manifest: Manifest, con: sqlite3.Connection, fais
     if written != delta_vectors:
         damage.append(Damage(vectors.DELTA_VECTORS, f"holds {delta_vectors:,} rows, {sql.DELTA_DB} {written:,}"))
     if (delta.ntotal if delta is not None else 0) != live:
-        damage.append(Damage(faiss_index.DELTA_FAISS, f"holds {delta.ntotal if delta is not None else 0:,} vectors, "
-                                                   f"{sql.DELTA_DB} {live:,} articles"))
+        damage.append(
+            Damage(faiss_index.DELTA_FAISS, f"holds {delta.ntotal if delta is not None else 0:,} vectors, {sql.DELTA_DB} {live:,} articles")
+        )
     if base_rows - hidden + live != manifest.articles:
         damage.append(Damage(MANIFEST, f"says {manifest.articles:,} articles, the databases hold {base_rows - hidden + live:,}"))
     return damage + check_stories(con, base_rows, whole)
@@ -173,10 +188,14 @@ def check_stories(con: sqlite3.Connection, base_rows: int, whole: bool) -> list[
     """
     try:
         last = con.execute("SELECT IFNULL(MAX(pos), -1) FROM base.stories").fetchone()[0]
-        added, linked = con.execute("SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.stories "
-                                    "WHERE pos IN (SELECT pos FROM main.articles))").fetchone()
-        missing, first = con.execute("SELECT COUNT(*), MIN(pos) FROM articles WHERE pos NOT IN "
-                                     "(SELECT pos FROM story_of)").fetchone() if whole else (0, None)
+        added, linked = con.execute(
+            "SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.stories WHERE pos IN (SELECT pos FROM main.articles))"
+        ).fetchone()
+        missing, first = (
+            con.execute("SELECT COUNT(*), MIN(pos) FROM articles WHERE pos NOT IN (SELECT pos FROM story_of)").fetchone()
+            if whole
+            else (0, None)
+        )
     except sqlite3.Error as exc:
         return [Damage(sql.DB, f"its stories table is unreadable ({exc})")]
     if last != base_rows - 1:
@@ -184,8 +203,11 @@ def check_stories(con: sqlite3.Connection, base_rows: int, whole: bool) -> list[
     if linked != added:
         return [Damage(sql.DELTA_DB, f"{added - linked:,} of the {added:,} articles it adds have no story row")]
     if missing:
-        return [Damage(sql.DB if first < base_rows else sql.DELTA_DB,
-                       f"{missing:,} articles have no story row (the first at position {first:,})")]
+        return [
+            Damage(
+                sql.DB if first < base_rows else sql.DELTA_DB, f"{missing:,} articles have no story row (the first at position {first:,})"
+            )
+        ]
     return []
 
 
@@ -319,5 +341,4 @@ def rollback(root: Path) -> tuple[str, str]:
                 layout.make_current(root, version)
                 return current, version.name
     kept = ", ".join(v.name for v in older) or "none"
-    raise AkhbarError(f"{root}: no intact version to roll back to (older versions kept: {kept}); "
-                      "rebuild the index with 'akhbar build'")
+    raise AkhbarError(f"{root}: no intact version to roll back to (older versions kept: {kept}); rebuild the index with 'akhbar build'")

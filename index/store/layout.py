@@ -31,12 +31,16 @@ def current_version(root: Path) -> Path:
     except FileNotFoundError:
         raise IndexNotFound(f"{root}: no akhbar index here (build one with 'akhbar build')") from None
     if not name.startswith(VERSION_PREFIX) or "/" in name or "\0" in name:
-        raise IndexNotFound(f"{root}/{CURRENT} is damaged (it does not name a version); "
-                            f"'akhbar rollback --index {root}' makes the newest intact version current")
+        raise IndexNotFound(
+            f"{root}/{CURRENT} is damaged (it does not name a version); "
+            f"'akhbar rollback --index {root}' makes the newest intact version current"
+        )
     folder = root / name
     if not folder.is_dir():
-        raise IndexNotFound(f"{root}: CURRENT names '{name[:80]}', which is missing; "
-                            f"'akhbar rollback --index {root}' makes the newest intact version current")
+        raise IndexNotFound(
+            f"{root}: CURRENT names '{name[:80]}', which is missing; "
+            f"'akhbar rollback --index {root}' makes the newest intact version current"
+        )
     return folder
 
 
@@ -46,8 +50,11 @@ LOCK = "LOCK"
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """One writer at a time per index; a second one gets a clear error, not a corrupt index."""
-    if root.exists() and not (root / CURRENT).exists() and any(
-            p.name != LOCK and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir()):
+    if (
+        root.exists()
+        and not (root / CURRENT).exists()
+        and any(p.name != LOCK and not p.name.startswith((STAGING_PREFIX, VERSION_PREFIX)) for p in root.iterdir())
+    ):
         raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
@@ -56,8 +63,9 @@ def writer_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
-            raise IndexLocked(f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; "
-                              "try again when it has finished") from None
+            raise IndexLocked(
+                f"{root}: another akhbar process (pid {f.read().strip() or '?'}) is writing this index; try again when it has finished"
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))

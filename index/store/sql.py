@@ -43,22 +43,30 @@ CREATE INDEX stories_copied ON stories(pos) WHERE copied;
 CREATE INDEX stories_first ON stories(pos) WHERE NOT copied;
 """
 DELTA_SCHEMA = SCHEMA + "CREATE TABLE removed (pos INTEGER PRIMARY KEY);"  # dropped positions, base or delta
-VIEW = ("CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
-        "UNION ALL SELECT * FROM main.articles")
+VIEW = (
+    "CREATE TEMP VIEW articles AS SELECT * FROM base.articles WHERE pos NOT IN (SELECT pos FROM main.removed) "
+    "UNION ALL SELECT * FROM main.articles"
+)
 # an article's lexical terms (index/ingest/terms.py) under its position, and how many articles have a term
-TERMS_VIEW = ("CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
-              "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms")
+TERMS_VIEW = (
+    "CREATE TEMP VIEW article_terms AS SELECT rowid AS pos, words FROM base.terms WHERE rowid NOT IN "
+    "(SELECT pos FROM main.removed) UNION ALL SELECT rowid AS pos, words FROM main.terms"
+)
 # each live article's story (the id of its first article), link (the position of the earlier
 # article it joined, -1 for a story's first), whether it is a copy of that article (`copied`) and
 # its copy group (the id of the group's first article): index/stories/links.py. A delta row
 # overrides the base's.
 STORY_COLUMNS = "pos, story, link, copied, copy_group"
-STORY_VIEW = (f"CREATE TEMP VIEW story_of AS SELECT {STORY_COLUMNS} FROM main.stories UNION ALL "
-              f"SELECT {STORY_COLUMNS} FROM base.stories WHERE pos NOT IN (SELECT pos FROM main.stories) "
-              "AND pos NOT IN (SELECT pos FROM main.removed)")
+STORY_VIEW = (
+    f"CREATE TEMP VIEW story_of AS SELECT {STORY_COLUMNS} FROM main.stories UNION ALL "
+    f"SELECT {STORY_COLUMNS} FROM base.stories WHERE pos NOT IN (SELECT pos FROM main.stories) "
+    "AND pos NOT IN (SELECT pos FROM main.removed)"
+)
 LOST_LINK = -2  # a merged row whose link was removed: linked again before the merge is published
-VOCAB = ("CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
-         "CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(main, terms, 'row');")
+VOCAB = (
+    "CREATE VIRTUAL TABLE temp.base_vocab USING fts5vocab(base, terms, 'row');"
+    "CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(main, terms, 'row');"
+)
 JSON_COLUMNS = ("keywords", "related", "extra")
 
 
@@ -120,8 +128,10 @@ def checkpoint(con: sqlite3.Connection, consumed_total: int, dim: int) -> None:
 
 def next_position(con: sqlite3.Connection, base_rows: int) -> int:
     """One past the highest position used, live or dropped: how many vector rows must exist."""
-    return con.execute("SELECT MAX(?, IFNULL((SELECT MAX(pos) FROM main.articles), -1) + 1, "
-                       "IFNULL((SELECT MAX(pos) FROM main.removed), -1) + 1)", (base_rows,)).fetchone()[0]
+    return con.execute(
+        "SELECT MAX(?, IFNULL((SELECT MAX(pos) FROM main.articles), -1) + 1, IFNULL((SELECT MAX(pos) FROM main.removed), -1) + 1)",
+        (base_rows,),
+    ).fetchone()[0]
 
 
 def position_of_hash(con: sqlite3.Connection, content_hash: str) -> int | None:
@@ -150,8 +160,9 @@ def base_rows(con: sqlite3.Connection) -> int:
 
 def delta_counts(con: sqlite3.Connection, base_rows: int) -> tuple[int, int]:
     """(articles the delta adds, base positions it hides)."""
-    return con.execute("SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.removed WHERE pos < ?)",
-                       (base_rows,)).fetchone()
+    return con.execute(
+        "SELECT (SELECT COUNT(*) FROM main.articles), (SELECT COUNT(*) FROM main.removed WHERE pos < ?)", (base_rows,)
+    ).fetchone()
 
 
 def delta_size(con: sqlite3.Connection) -> int:
@@ -176,11 +187,16 @@ def merge_into(con: sqlite3.Connection, path: Path) -> list[int]:
     con.execute("ATTACH ? AS merged", (str(path),))
     others = ", ".join(COLUMNS[1:])
     con.execute(f"INSERT INTO merged.articles SELECT ROW_NUMBER() OVER (ORDER BY pos) - 1, {others} FROM articles ORDER BY pos")
-    con.execute("INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
-                "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos")
-    con.execute("INSERT INTO merged.stories SELECT m.pos, s.story, CASE WHEN s.link < 0 THEN -1 ELSE IFNULL(lm.pos, ?) END, "
-                "s.copied, s.copy_group FROM story_of s JOIN articles a ON a.pos = s.pos JOIN merged.articles m ON m.id = a.id "
-                "LEFT JOIN articles la ON la.pos = s.link LEFT JOIN merged.articles lm ON lm.id = la.id", (LOST_LINK,))
+    con.execute(
+        "INSERT INTO merged.terms(rowid, words) SELECT m.pos, t.words FROM merged.articles m "
+        "JOIN articles a ON a.id = m.id JOIN article_terms t ON t.pos = a.pos"
+    )
+    con.execute(
+        "INSERT INTO merged.stories SELECT m.pos, s.story, CASE WHEN s.link < 0 THEN -1 ELSE IFNULL(lm.pos, ?) END, "
+        "s.copied, s.copy_group FROM story_of s JOIN articles a ON a.pos = s.pos JOIN merged.articles m ON m.id = a.id "
+        "LEFT JOIN articles la ON la.pos = s.link LEFT JOIN merged.articles lm ON lm.id = la.id",
+        (LOST_LINK,),
+    )
     con.commit()
     con.execute("DETACH merged")
     return [r[0] for r in con.execute("SELECT pos FROM articles ORDER BY pos")]
@@ -195,15 +211,23 @@ def connect_merged(folder: Path) -> sqlite3.Connection:
 
 def unlinked_in_merged(con: sqlite3.Connection) -> list[int]:
     """Articles of a merged base without a story, or whose link was removed."""
-    return [r[0] for r in con.execute("SELECT pos FROM articles WHERE pos NOT IN (SELECT pos FROM stories) "
-                                      "UNION SELECT pos FROM stories WHERE link = ?", (LOST_LINK,))]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT pos FROM articles WHERE pos NOT IN (SELECT pos FROM stories) UNION SELECT pos FROM stories WHERE link = ?", (LOST_LINK,)
+        )
+    ]
 
 
 def unlinked_in_delta(con: sqlite3.Connection) -> list[int]:
     """Articles a delta write leaves without a story: new ones, and those linked to a removed position."""
-    return [r[0] for r in con.execute(
-        "SELECT pos FROM main.articles WHERE pos NOT IN (SELECT pos FROM main.stories) "
-        "UNION SELECT pos FROM story_of WHERE link IN (SELECT pos FROM main.removed)")]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT pos FROM main.articles WHERE pos NOT IN (SELECT pos FROM main.stories) "
+            "UNION SELECT pos FROM story_of WHERE link IN (SELECT pos FROM main.removed)"
+        )
+    ]
 
 
 def positions_in_language(con: sqlite3.Connection, lang: str) -> list[int]:
@@ -214,9 +238,13 @@ def positions_in_language(con: sqlite3.Connection, lang: str) -> list[int]:
 def removed_with_language(con: sqlite3.Connection, before: set[int]) -> list[tuple[int, str]]:
     """(position, language) of the articles the delta removed, but those in `before`; '' where the
     row went with it (added and removed within the delta)."""
-    return [(r[0], r[1]) for r in con.execute(
-        "SELECT r.pos, IFNULL(b.lang, '') FROM main.removed r LEFT JOIN base.articles b ON b.pos = r.pos ORDER BY r.pos")
-        if r[0] not in before]
+    return [
+        (r[0], r[1])
+        for r in con.execute(
+            "SELECT r.pos, IFNULL(b.lang, '') FROM main.removed r LEFT JOIN base.articles b ON b.pos = r.pos ORDER BY r.pos"
+        )
+        if r[0] not in before
+    ]
 
 
 def removed_in(folder: Path) -> set[int]:
@@ -252,8 +280,9 @@ def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
 
 def rows_at(con: sqlite3.Connection, positions: Sequence[int], columns: str) -> list[tuple]:
     """Columns of the live articles among the positions (at most ~500 at a time), as tuples."""
-    return con.execute(f"SELECT {columns} FROM articles WHERE pos IN ({','.join('?' * len(positions))})",
-                       [int(p) for p in positions]).fetchall()
+    return con.execute(
+        f"SELECT {columns} FROM articles WHERE pos IN ({','.join('?' * len(positions))})", [int(p) for p in positions]
+    ).fetchall()
 
 
 def story_at(con: sqlite3.Connection, pos: int) -> str | None:
@@ -268,18 +297,23 @@ def groups_at(con: sqlite3.Connection, pos: int) -> tuple[str, str] | None:
 
 def copy_group_firsts(con: sqlite3.Connection, groups: Sequence[str], limit: int) -> dict[str, list[int]]:
     """The first `limit` live articles of each copy group, in arrival order."""
-    return {g: [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copy_group = ? ORDER BY pos LIMIT ?", (g, limit))]
-            for g in groups}
+    return {
+        g: [r[0] for r in con.execute("SELECT pos FROM story_of WHERE copy_group = ? ORDER BY pos LIMIT ?", (g, limit))] for g in groups
+    }
 
 
 def copy_group_sizes(con: sqlite3.Connection, groups: Sequence[str]) -> dict[str, int]:
     """How many live articles each copy group has (at most ~500 groups at a time). Counted in the
     story view's two arms apart: index-only, ~10x faster than through the view."""
     marks = ",".join("?" * len(groups))
-    size = dict(con.execute(
-        f"SELECT copy_group, COUNT(*) FROM (SELECT copy_group FROM base.stories WHERE copy_group IN ({marks}) "
-        "AND pos NOT IN (SELECT pos FROM main.stories) AND pos NOT IN (SELECT pos FROM main.removed) "
-        f"UNION ALL SELECT copy_group FROM main.stories WHERE copy_group IN ({marks})) GROUP BY copy_group", [*groups, *groups]))
+    size = dict(
+        con.execute(
+            f"SELECT copy_group, COUNT(*) FROM (SELECT copy_group FROM base.stories WHERE copy_group IN ({marks}) "
+            "AND pos NOT IN (SELECT pos FROM main.stories) AND pos NOT IN (SELECT pos FROM main.removed) "
+            f"UNION ALL SELECT copy_group FROM main.stories WHERE copy_group IN ({marks})) GROUP BY copy_group",
+            [*groups, *groups],
+        )
+    )
     return {g: size.get(g, 0) for g in groups}
 
 
@@ -321,8 +355,9 @@ def story_assignments(con: sqlite3.Connection, column: str = "story") -> dict[in
 
 def stories_of_size(con: sqlite3.Connection, min_articles: int) -> list[tuple[str, int]]:
     """(story, live articles) of every story with at least that many, largest first."""
-    return con.execute("SELECT story, COUNT(*) FROM story_of GROUP BY story HAVING COUNT(*) >= ? "
-                       "ORDER BY 2 DESC, MIN(pos)", (min_articles,)).fetchall()
+    return con.execute(
+        "SELECT story, COUNT(*) FROM story_of GROUP BY story HAVING COUNT(*) >= ? ORDER BY 2 DESC, MIN(pos)", (min_articles,)
+    ).fetchall()
 
 
 def finish(con: sqlite3.Connection) -> None:
@@ -344,18 +379,32 @@ def connect_base(folder: Path, readonly: bool = True) -> sqlite3.Connection:
 
 def insert(con: sqlite3.Connection, first_pos: int, articles: Sequence[Article]) -> None:
     rows = [
-        (first_pos + i, a.id, a.title, a.body, a.lang, a.date, a.day, a.source, a.url,
-         orjson.dumps(a.keywords).decode(), orjson.dumps(a.related).decode(), orjson.dumps(a.extra, default=str).decode(),
-         a.origin, a.content_hash)
+        (
+            first_pos + i,
+            a.id,
+            a.title,
+            a.body,
+            a.lang,
+            a.date,
+            a.day,
+            a.source,
+            a.url,
+            orjson.dumps(a.keywords).decode(),
+            orjson.dumps(a.related).decode(),
+            orjson.dumps(a.extra, default=str).decode(),
+            a.origin,
+            a.content_hash,
+        )
         for i, a in enumerate(articles)
     ]
     con.executemany(f"INSERT INTO main.articles VALUES ({','.join('?' * len(COLUMNS))})", rows)
-    con.executemany("INSERT INTO main.terms(rowid, words) VALUES (?, ?)",
-                    [(first_pos + i, terms.document(a.title, a.body)) for i, a in enumerate(articles)])
+    con.executemany(
+        "INSERT INTO main.terms(rowid, words) VALUES (?, ?)",
+        [(first_pos + i, terms.document(a.title, a.body)) for i, a in enumerate(articles)],
+    )
 
 
-def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int,
-                   among: bytes | None = None) -> list[tuple[int, float]]:
+def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int, among: bytes | None = None) -> list[tuple[int, float]]:
     """The k live articles with the highest BM25 for any of the terms, as (position, score), best first.
 
     Base and delta are ranked by FTS5 apart, each with its own term statistics: after a merge
@@ -373,15 +422,18 @@ def lexical_search(con: sqlite3.Connection, terms: Sequence[str], k: int,
         test = "AND among(rowid)"
     found = []
     for table, extra in (("base.terms", "AND rowid NOT IN (SELECT pos FROM main.removed)"), ("main.terms", "")):
-        found += con.execute(f"SELECT rowid, -bm25(terms) FROM {table} WHERE terms MATCH ? {extra} {test} "
-                             "ORDER BY bm25(terms) LIMIT ?", (query, k)).fetchall()
+        found += con.execute(
+            f"SELECT rowid, -bm25(terms) FROM {table} WHERE terms MATCH ? {extra} {test} ORDER BY bm25(terms) LIMIT ?", (query, k)
+        ).fetchall()
     return sorted(found, key=lambda r: -r[1])[:k]
 
 
 def document_frequency(con: sqlite3.Connection, term: str) -> int:
     """How many articles have the term (removed base articles included until the next merge)."""
-    return con.execute("SELECT IFNULL((SELECT doc FROM base_vocab WHERE term = ?), 0) + "
-                       "IFNULL((SELECT doc FROM delta_vocab WHERE term = ?), 0)", (term, term)).fetchone()[0]
+    return con.execute(
+        "SELECT IFNULL((SELECT doc FROM base_vocab WHERE term = ?), 0) + IFNULL((SELECT doc FROM delta_vocab WHERE term = ?), 0)",
+        (term, term),
+    ).fetchone()[0]
 
 
 def terms_at(con: sqlite3.Connection, positions: Sequence[int]) -> dict[int, list[str]]:
@@ -424,8 +476,9 @@ def count_where(con: sqlite3.Connection, filters: Filters = NONE) -> int:
     """How many articles match; base and delta counted apart, so the indexes serve (not the view)."""
     where, args = filters.sql()
     hidden = (" AND " if where else " WHERE ") + "pos NOT IN (SELECT pos FROM main.removed)"
-    return con.execute(f"SELECT (SELECT COUNT(*) FROM base.articles{where}{hidden}) + (SELECT COUNT(*) FROM main.articles{where})",
-                       args + args).fetchone()[0]
+    return con.execute(
+        f"SELECT (SELECT COUNT(*) FROM base.articles{where}{hidden}) + (SELECT COUNT(*) FROM main.articles{where})", args + args
+    ).fetchone()[0]
 
 
 def in_order(con: sqlite3.Connection, columns: str, limit: int = -1, offset: int = 0) -> list[tuple]:
@@ -440,8 +493,10 @@ def languages(con: sqlite3.Connection, start: int, stop: int) -> list[str]:
 
 def languages_at(con: sqlite3.Connection, positions: Sequence[int]) -> list[str]:
     """Languages of the given positions, in the given order (one indexed lookup each)."""
-    found = {r[0]: r[1] for r in con.execute(
-        f"SELECT pos, lang FROM articles WHERE pos IN ({','.join('?' * len(positions))})", [int(p) for p in positions])}
+    found = {
+        r[0]: r[1]
+        for r in con.execute(f"SELECT pos, lang FROM articles WHERE pos IN ({','.join('?' * len(positions))})", [int(p) for p in positions])
+    }
     return [found[int(p)] for p in positions]
 
 

@@ -152,8 +152,9 @@ def links(con: sqlite3.Connection, space: Space, positions: list[int]) -> dict[i
             _, lang, day, _ = me[a]
             days = {b: _days(day, info[b][2]) for b in cand}
             langs = {b: info[b][1] for b in cand}
-            best, best_cos = rule.choose(lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())],
-                                               functools.partial(rival.of, a, lang, langs))
+            best, best_cos = rule.choose(
+                lang, days.__getitem__, [(b, langs[b], c) for b, c in zip(cand, cos.tolist())], functools.partial(rival.of, a, lang, langs)
+            )
             out[a] = (best, best >= 0 and same_row(best_cos, _titled(me[a]), _titled(info[best])))
     return out
 
@@ -290,8 +291,11 @@ def space_of(folder: Path, dim: int, entry: dict, centers: dict[str, np.ndarray]
     indexes = faiss_index.load(folder)
     rows = vectors.Rows(folder, dim)
     size = indexes[0].ntotal + (indexes[1].ntotal if indexes[1] is not None else 0)
-    return Space(lambda q, k, selector=None: faiss_index.search(indexes, entry, q, k, selector),
-                 lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers), size)
+    return Space(
+        lambda q, k, selector=None: faiss_index.search(indexes, entry, q, k, selector),
+        lambda ps, langs: centering.apply(rows[np.asarray(ps, np.int64)], langs, centers),
+        size,
+    )
 
 
 def store_for_delta(con: sqlite3.Connection, space: Space, before: set[int]) -> int:
@@ -299,8 +303,7 @@ def store_for_delta(con: sqlite3.Connection, space: Space, before: set[int]) -> 
     return assign(con, space, sorted(set(sql.unlinked_in_delta(con)) | set(near_removed(con, space, before))))
 
 
-def store_for_merge(folder: Path, space: Space, from_scratch: bool,
-                    removed: tuple[np.ndarray, list[str]] | None = None) -> int:
+def store_for_merge(folder: Path, space: Space, from_scratch: bool, removed: tuple[np.ndarray, list[str]] | None = None) -> int:
     """A merge: the carried rows kept (unless `from_scratch`: the centering was refitted, so every
     cosine moved and the pass is run again), the rest linked, and those whose link the `removed`
     articles (centered vectors, languages) may change relinked (`near_removed`); rows go to the new base."""

@@ -67,8 +67,9 @@ def lowest() -> float:
     return min(min(clear_threshold(same, days), threshold(same, days)) for same in (True, False) for days in (None, HALF_DATED, 0, 1))
 
 
-def choose(lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]],
-           rival_of: Callable[[int], float]) -> tuple[int, float]:
+def choose(
+    lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]], rival_of: Callable[[int], float]
+) -> tuple[int, float]:
     """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass (at
