@@ -36,6 +36,7 @@ browser-deps:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 check: lint
 	$(BIN)/python -m pytest -q -m "not model"
