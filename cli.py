@@ -17,10 +17,10 @@ from rich.table import Table
 
 from akhbar.index import config
 from akhbar.index.errors import AkhbarError
-from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
+from akhbar.search.options import QueryOptions, metadata
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     help="akhbar: semantic search for news. What else has been written about this?",
@@ -29,9 +29,19 @@ app = typer.Typer(
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160, highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [default: $AKHBAR_INDEX, else ./akhbar-index]")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", envvar="AKHBAR_INDEX", help="Index directory [default: ./akhbar-index]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON Lines for scripts instead of a table")]
-KOpt = Annotated[int, typer.Option("-k", min=1, help="How many results")]
+
+
+def _query_option(name: str):
+    """A typer option from search/options.QueryOptions' field: its flag, help and lower bound (the upper
+    bounds are the server's; the command line has none)."""
+    _type, _default, bounds, help_ = metadata(name)
+    return typer.Option(help_.flag, min=bounds.get("ge"), help=help_.text)
+
+
+ASKED = QueryOptions()  # the defaults of every query option
+KOpt = Annotated[int, _query_option("k")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model name or folder [default: the bundled multilingual-e5-small]")]
 BackendOpt = Annotated[
     str,
@@ -42,15 +52,16 @@ BackendOpt = Annotated[
         "openvino-bf16",
     ),
 ]
-LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Only articles in this language (ar, en, fr, …)")]
-SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles from this source")]
-SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this day (YYYY-MM-DD)")]
-ModeOpt = Annotated[str, typer.Option("--mode", help="dense (meaning), lexical (words, BM25) or hybrid (both, fused)")]
-RecencyOpt = Annotated[int, typer.Option("--recency", min=0, help="Half-life in days: older results count less (0 = off)")]
-DiverseOpt = Annotated[bool, typer.Option("--diverse", help="Rows that differ from each other (MMR) rather than the closest ones")]
-ExplainOpt = Annotated[bool, typer.Option("--explain", help="Show each result's best-matching passage and shared terms (loads the model)")]
-WindowOpt = Annotated[int, typer.Option("--window", min=0, help="For ID: days either side of its date to look in, 0 = any time")]
-UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this day (YYYY-MM-DD)")]
+LangOpt = Annotated[Optional[str], _query_option("lang")]
+SourceOpt = Annotated[Optional[str], _query_option("source")]
+SinceOpt = Annotated[Optional[str], _query_option("since")]
+ModeOpt = Annotated[str, _query_option("mode")]
+RecencyOpt = Annotated[int, _query_option("recency")]
+DiverseOpt = Annotated[bool, _query_option("diverse")]
+ExplainOpt = Annotated[bool, _query_option("explain")]
+WindowOpt = Annotated[int, _query_option("window")]
+UntilOpt = Annotated[Optional[str], _query_option("until")]
+ReaderOpt = Annotated[Optional[str], _query_option("reader_lang")]
 
 
 def fails_cleanly(fn: Callable) -> Callable:
@@ -109,18 +120,6 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _filters(lang, source, since, until):
-    from akhbar.search.query import Filters
-
-    return Filters(lang, source, since, until)
-
-
-def _ranking(mode: str, recency: int = 0, diverse: bool = False):
-    from akhbar.search.query import Ranking
-
-    return Ranking(mode, recency, diverse)
-
-
 HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
 
 
@@ -128,26 +127,10 @@ def _table_rows(rows: list[dict]) -> list[dict]:
     """The table's columns of result objects (which carry none of them: --json prints the objects)."""
     from akhbar.search.present import also_named
 
-    return [
-        {
-            **r,
-            "#": i,
-            "day": r["date"][:10],
-            "also in": also_named(r),
-            **({"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {}),
-        }
-        for i, r in enumerate(rows, 1)
-    ]
+    def why(r: dict) -> dict:
+        return {"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {}
 
-
-ReaderOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--reader-lang",
-        help="Show each story's article in this language where it has one "
-        "(default: the article's language for similar, the query's for search)",
-    ),
-]
+    return [{**r, "#": i, "day": r["date"][:10], "also in": also_named(r), **why(r)} for i, r in enumerate(rows, 1)]
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
@@ -254,21 +237,11 @@ def add(
 
     Unchanged articles are not embedded again. Example: akhbar add today.jsonl --index news-index
     """
-    from akhbar.index import writers
+    from akhbar.facade import Index
 
-    root = config.index_dir(index)
+    target = Index(index, model, backend)  # type: ignore[arg-type]
     _write_with_progress(
-        functools.partial(
-            writers.add,
-            sources,
-            root,
-            model,
-            strict=strict,
-            backend=backend,  # type: ignore[arg-type]
-            remote=_remote(ray, sources),
-        ),
-        as_json,
-        f"added to {root}",
+        functools.partial(target.add, sources, strict=strict, remote=_remote(ray, sources)), as_json, f"added to {target.root}"
     )
 
 
@@ -285,7 +258,7 @@ def remove(
 
     Example: akhbar remove ar-nato-02 --index news-index ; akhbar remove --file retracted.txt
     """
-    from akhbar.index import writers
+    from akhbar.facade import Index
 
     wanted = list(ids or [])
     if file is not None:
@@ -295,8 +268,8 @@ def remove(
             raise AkhbarError(f"{file}: cannot read ids ({exc})") from None
     if not wanted:
         raise AkhbarError("give ids to remove, or --file")
-    root = config.index_dir(index)
-    _write_with_progress(functools.partial(writers.remove, wanted, root, strict=strict), as_json, f"removed from {root}")
+    target = Index(index)
+    _write_with_progress(functools.partial(target.remove, wanted, strict=strict), as_json, f"removed from {target.root}")
 
 
 @app.command()
@@ -306,17 +279,17 @@ def similar(
     file: Annotated[Optional[Path], typer.Option("--file", help="A new article's text, from a file")] = None,
     text: Annotated[Optional[str], typer.Option("--text", help="A new article's text")] = None,
     index: IndexOpt = None,
-    k: KOpt = 10,
-    lang: LangOpt = None,
-    source: SourceOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    window: WindowOpt = DEFAULTS.similar_window_days,
-    mode: ModeOpt = DEFAULT_MODE,
-    recency: RecencyOpt = 0,
-    diverse: DiverseOpt = False,
-    explain: ExplainOpt = False,
-    reader_lang: ReaderOpt = None,
+    k: KOpt = ASKED.k,
+    lang: LangOpt = ASKED.lang,
+    source: SourceOpt = ASKED.source,
+    since: SinceOpt = ASKED.since,
+    until: UntilOpt = ASKED.until,
+    window: WindowOpt = ASKED.window,
+    mode: ModeOpt = ASKED.mode,
+    recency: RecencyOpt = ASKED.recency,
+    diverse: DiverseOpt = ASKED.diverse,
+    explain: ExplainOpt = ASKED.explain,
+    reader_lang: ReaderOpt = ASKED.reader_lang,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
@@ -326,25 +299,19 @@ def similar(
 
     Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
     """
-    from akhbar.search import present, query
-    from akhbar.search.reader import open_index, query_embedder
+    from akhbar.facade import Index
+    from akhbar.search import present
 
     if sum(x is not None for x in (article_id, file, text)) != 1:
         raise AkhbarError("give exactly one of ID, --file or --text")
-    ranking = _ranking(mode, recency, diverse)
-    idx = open_index(config.index_dir(index))
-    filters = _filters(lang, source, since, until)
-    embedder = query_embedder(idx.manifest, model, backend) if explain or article_id is None else None  # one model load at most
-    if article_id is not None:
-        box = query.similar_to_id(idx, article_id, k, filters, window, ranking, reader_lang=reader_lang)
-    else:
-        if file is not None:
-            try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-        box = query.similar_to_text(idx, embedder, text or "", k, filters, ranking, reader_lang=reader_lang)
-    rows = present.hit_rows(box, idx, embedder if explain else None)
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
+    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, window, reader_lang)
+    answer = Index(index, model, backend).similar(article_id, asked, text=text)
+    box, rows = answer.box, answer.rows
     if as_json:
         emit(rows, (), True)
         return
@@ -353,11 +320,8 @@ def similar(
     out.print(head)
     if box.story is not None:
         own = box.story.as_dict()
-        out.print(
-            f"Its story: {own['articles']} articles in {', '.join(own['languages'])}"
-            + (f" (also {present.also_named(own)})" if own["also"] else "")
-            + f"; akhbar coverage {a['id']}"
-        )
+        also = f" (also {present.also_named(own)})" if own["also"] else ""
+        out.print(f"Its story: {own['articles']} articles in {', '.join(own['languages'])}{also}; akhbar coverage {a['id']}")
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(_table_rows(rows), HIT_COLUMNS + (("why",) if explain else ()), False)
@@ -368,16 +332,16 @@ def similar(
 def search(
     text: Annotated[str, typer.Argument(help="What to look for, in any language")],
     index: IndexOpt = None,
-    k: KOpt = 10,
-    lang: LangOpt = None,
-    source: SourceOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    mode: ModeOpt = DEFAULT_MODE,
-    recency: RecencyOpt = 0,
-    diverse: DiverseOpt = False,
-    explain: ExplainOpt = False,
-    reader_lang: ReaderOpt = None,
+    k: KOpt = ASKED.k,
+    lang: LangOpt = ASKED.lang,
+    source: SourceOpt = ASKED.source,
+    since: SinceOpt = ASKED.since,
+    until: UntilOpt = ASKED.until,
+    mode: ModeOpt = ASKED.mode,
+    recency: RecencyOpt = ASKED.recency,
+    diverse: DiverseOpt = ASKED.diverse,
+    explain: ExplainOpt = ASKED.explain,
+    reader_lang: ReaderOpt = ASKED.reader_lang,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
@@ -387,14 +351,10 @@ def search(
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
-    from akhbar.search import present, query
-    from akhbar.search.reader import open_index, query_embedder
+    from akhbar.facade import Index
 
-    ranking = _ranking(mode, recency, diverse)
-    idx = open_index(config.index_dir(index))
-    embedder = query_embedder(idx.manifest, model, backend)
-    box = query.search(idx, embedder, text, k, _filters(lang, source, since, until), ranking, reader_lang=reader_lang)
-    rows = present.hit_rows(box, idx, embedder if explain else None)
+    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, reader_lang=reader_lang)
+    rows = Index(index, model, backend).search(text, asked).rows
     emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
 
@@ -405,12 +365,9 @@ def dups(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: akhbar dups --index news-index
     """
-    from akhbar.search import present
-    from akhbar.search.dups import duplicate_groups
-    from akhbar.search.reader import open_index
+    from akhbar.facade import Index
 
-    idx = open_index(config.index_dir(index))
-    groups = present.dup_rows(idx, duplicate_groups(idx))
+    groups = Index(index).dups()
     if as_json:
         emit(groups, (), True)
         return
@@ -434,12 +391,9 @@ def stories(
     Stories are stored when articles are written, so this reads them without a pass over the corpus.
     Example: akhbar stories --index news-index --min-articles 3
     """
-    from akhbar.search import present
-    from akhbar.search import stories as story_lists  # this command is named stories too
-    from akhbar.search.reader import open_index
+    from akhbar.facade import Index
 
-    idx = open_index(config.index_dir(index))
-    rows = [present.story_row(idx, s) for s in story_lists.stories(idx, min_articles, lang)]
+    rows = Index(index).stories(min_articles, lang)
     if as_json:
         emit(rows, (), True)
         return
@@ -463,11 +417,9 @@ def coverage(
 
     Example: akhbar coverage ar-nato-01
     """
-    from akhbar.search import present, stories
-    from akhbar.search.reader import open_index
+    from akhbar.facade import Index
 
-    idx = open_index(config.index_dir(index))
-    row = present.coverage_row(idx, stories.coverage(idx, article_id, lang))
+    row = Index(index).coverage(article_id, lang)
     if as_json:
         emit([row], (), True)
         return
@@ -504,7 +456,7 @@ def export(
 ) -> None:
     """Export the index for another engine: Parquet (ids, metadata, vectors) plus the model and centering (akhbar.json).
 
-    Example: akhbar export news-export --index news-index  (README: loading it into Qdrant)
+    Example: akhbar export news-export --index news-index  (docs/scale.md: loading it into Qdrant)
     """
     from akhbar.index import parquet_export
 
@@ -532,9 +484,9 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """What an index holds, how it was built, and its size on disk."""
-    from akhbar.search import stats as index_stats  # this command is named stats too
+    from akhbar.facade import Index
 
-    d = index_stats.stats(config.index_dir(index), check_recall)
+    d = Index(index).stats(check_recall)
     emit([d] if as_json else [{"what": k, "value": v} for k, v in d.items()], ("what", "value"), as_json)
 
 
@@ -629,17 +581,17 @@ def evaluate(
     ground_truth: Annotated[Path, typer.Argument(help="JSON Lines: clusters ({members}) or pairs ({id1, id2, score|stance})")],
     index: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Cut-off for recall@k")] = 10,
-    mode: ModeOpt = DEFAULT_MODE,
+    mode: ModeOpt = ASKED.mode,
     as_json: JsonOpt = False,
 ) -> None:
     """Score an index against ground truth: recall@k and MRR, or correlation for graded pairs.
 
     Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
     """
+    from akhbar.facade import Index
     from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
-    from akhbar.search.reader import open_index
 
-    result = ground_truth_eval.evaluate(open_index(config.index_dir(index)), ground_truth, k, _ranking(mode).mode)
+    result = ground_truth_eval.evaluate(Index(index).reader, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 
@@ -649,6 +601,15 @@ def serve(
     index: IndexOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; loopback unless told otherwise")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on")] = 8000,
+    token: Annotated[
+        Optional[str],
+        typer.Option(
+            "--token",
+            envvar="AKHBAR_TOKEN",
+            show_default=False,
+            help="The write token; writes are off without one. Set AKHBAR_TOKEN rather than the flag (a flag shows in ps)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the JSON API and the pages (article with its box, search, coverage, /box/ID for an iframe).
 
@@ -658,7 +619,22 @@ def serve(
     """
     from akhbar.serve import run as server
 
-    server.run(config.index_dir(index), host, port, os.environ.get("AKHBAR_TOKEN") or None)
+    server.run(config.index_dir(index), host, port, token or None)
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from akhbar import __version__
+
+        typer.echo(f"akhbar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print akhbar's version and exit")] = False,
+) -> None:
+    """akhbar: semantic search for news. What else has been written about this?"""
 
 
 def main() -> None:

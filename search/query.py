@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from akhbar.index.errors import AkhbarError, ArticleNotFound
+from akhbar.index.errors import AkhbarError
 from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
@@ -290,9 +290,7 @@ def similar_to_id(
     keeps only articles within that many days of the article's date. An undated article is
     placed in time by its stored story.
     """
-    row = idx.row(article_id)
-    if row is None:
-        raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
+    row = idx.require(article_id)
     if window_days is None:
         window_days = settings.similar_window_days
     anchor = row["day"] or _story_day(idx, row["pos"])

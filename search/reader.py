@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from akhbar.index.errors import DamagedIndex, ModelMismatch
+from akhbar.index.errors import ArticleNotFound, DamagedIndex, ModelMismatch
 from akhbar.index.filters import NONE, Filters
 from akhbar.index.store import centering, faiss_index, integrity, layout, sql, vectors
 from akhbar.index.store.manifest import Manifest
@@ -41,6 +41,14 @@ class OpenIndex:
     def row(self, article_id: str) -> dict | None:
         """An article's whole row by id, or None."""
         return sql.by_id(self._con, article_id)
+
+    def require(self, article_id: str, where: str | None = None) -> dict:
+        """An article's whole row by id, else ArticleNotFound naming `where` (default: this index's folder):
+        the one place a missing id is raised."""
+        row = self.row(article_id)
+        if row is None:
+            raise ArticleNotFound(article_id, where or str(self.root))
+        return row
 
     def position(self, article_id: str) -> int | None:
         """An article's position (FAISS id) by id, or None."""

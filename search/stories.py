@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from akhbar.index.errors import ArticleNotFound
 from akhbar.search.reader import OpenIndex
 
 
@@ -46,9 +45,7 @@ def stories(idx: OpenIndex, min_articles: int = 2, lang: str | None = None) -> l
 
 def coverage(idx: OpenIndex, article_id: str, lang: str | None = None) -> Story:
     """The story of an article, in arrival order (with `lang`, its articles in that language)."""
-    pos = idx.position(article_id)
-    if pos is None:
-        raise ArticleNotFound(f"no article with id '{article_id}' in {idx.root}")
+    pos = idx.require(article_id)["pos"]
     story = idx.story_of(pos)
     members = idx.story_members(story)
     return Story(story, members, _shown(idx, members, lang))

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field, ValidationError, create_model
 
-from akhbar.index.errors import ArticleNotFound
-from akhbar.search import present, query, stats, stories
-from akhbar.search.dups import duplicate_groups
-from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
+from akhbar.facade import Index
+from akhbar.search import stats
+from akhbar.search.options import BOX_ONLY, NAMES, QueryOptions, metadata
 from akhbar.serve import labels, writes
-from akhbar.serve.context import Context, Limits, context_of, json_response
+from akhbar.serve.context import BEARER, Context, Limits, context_of, json_response
 from akhbar.serve.schema import BoxAnswer, SearchAnswer
 
 router = APIRouter()
@@ -26,88 +26,82 @@ Id = Annotated[str, Path(max_length=MAX_ID, description="An indexed article's id
 Shown = Annotated[str | None, Query(max_length=16, description="Show only articles in this language (stories join all)")]
 
 
-class Options(BaseModel):
-    """The options `similar` and `search` share with the CLI, read from the query string (or a
-    JSON body) by one pydantic model: one validation per request, not one per parameter."""
+class _Asked(BaseModel):
+    """Query options read by pydantic from the query string (or a JSON body), one validation per request."""
 
-    k: int = Field(10, ge=1, le=MAX_K, description="How many rows")
-    lang: str | None = Field(None, max_length=16, description="Only articles in this language (ar, en, fr, …)")
-    source: str | None = Field(None, max_length=200, description="Only articles from this source")
-    since: str | None = Field(None, max_length=32, description="Only articles published on or after this day (YYYY-MM-DD)")
-    until: str | None = Field(None, max_length=32, description="Only articles published on or before this day (YYYY-MM-DD)")
-    mode: str = Field(DEFAULT_MODE, max_length=16, description="dense, lexical or hybrid")
-    recency: int = Field(0, ge=0, le=100_000, description="Half-life in days: older results count less (0 = off)")
-    diverse: bool = Field(False, description="Rows that differ from each other (MMR)")
-    explain: bool = Field(False, description="Each row's best-matching passage and shared terms (loads the model)")
-    reader_lang: str | None = Field(
-        None,
-        max_length=16,
-        description="Show each story's article in this language where it "
-        "has one (default: the Accept-Language header's first, else the article's or query's)",
-    )
+    def asked(self) -> QueryOptions:
+        """The options as the facade takes them (search/options.py)."""
+        return QueryOptions(**{name: getattr(self, name) for name in NAMES if name in type(self).model_fields})
 
-    def filters(self) -> query.Filters:
-        return query.Filters(self.lang, self.source, self.since, self.until)
-
-    def ranking(self) -> query.Ranking:
-        return query.Ranking(self.mode, self.recency, self.diverse)
-
-    def reader(self, request: Request) -> str | None:
-        """reader_lang, else the first language of the request's Accept-Language header, else None
-        (the article's or the query's language)."""
-        return self.reader_lang or next(iter(labels.accepted(request.headers.get("accept-language", ""))), None) or None
+    def read_by(self, request: Request) -> _Asked:
+        """reader_lang, else the first language of the request's Accept-Language header, else (None)
+        the article's or the query's language."""
+        if not self.reader_lang:
+            self.reader_lang = next(iter(labels.accepted(request.headers.get("accept-language", ""))), "") or None
+        return self
 
 
-class BoxOptions(Options):
-    window: int = Field(DEFAULTS.similar_window_days, ge=0, le=100_000, description="Days either side of the article's date, 0 = any time")
+def _options_model(name: str, names: tuple[str, ...]) -> type[_Asked]:
+    """A pydantic model of QueryOptions' fields: their types, defaults, bounds and help, defined once there."""
+    fields = {}
+    for field in names:
+        kind, default, bounds, help_ = metadata(field)
+        fields[field] = (kind, Field(default, description=help_.text, **bounds))
+    return create_model(name, __base__=_Asked, **fields)  # type: ignore[call-overload]
 
 
-class TextQuery(Options):
+# The options `similar` and `search` share with the CLI; a box under an indexed article also takes `window`.
+Options = _options_model("Options", tuple(n for n in NAMES if n not in BOX_ONLY))
+BoxOptions = _options_model("BoxOptions", NAMES)
+
+
+class TextQuery(Options):  # type: ignore[misc, valid-type]
     text: str = Field(..., min_length=1, max_length=Limits().max_text_chars, description="A new article's text")
 
 
-class SearchQuery(Options):
+class SearchQuery(Options):  # type: ignore[misc, valid-type]
     q: str = Field(..., min_length=1, max_length=Limits().max_query_chars, description="What to look for")
 
 
-def similar_to_id(ctx: Context, article_id: str, o: BoxOptions, explain, reader: str | None) -> tuple[dict, str]:
+def similar_to_id(ctx: Context, article_id: str, o: _Asked, explain) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        box = query.similar_to_id(idx, article_id, o.k, o.filters(), o.window, o.ranking(), reader_lang=reader)
-        return {**present.box_head(box), "results": present.hit_rows(box, idx, explain)}, version.name
+        answer = Index.over(idx, explain).similar(article_id, o.asked())
+        return {**answer.head(), "results": answer.rows}, version.name
 
 
-def similar_to_text(ctx: Context, o: Options, text: str, as_search: bool, embedder, reader: str | None) -> tuple[dict, str]:
+def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedder) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        run = query.search if as_search else query.similar_to_text
-        box = run(idx, embedder, text, o.k, o.filters(), o.ranking(), reader_lang=reader)
-        head = {"query": text, "reader_lang": box.reader_lang} if as_search else present.box_head(box)
-        return {**head, "results": present.hit_rows(box, idx, embedder if o.explain else None)}, version.name
+        index = Index.over(idx, embedder)
+        if as_search:
+            found = index.search(text, o.asked())
+            return {"query": text, "reader_lang": found.box.reader_lang, "results": found.rows}, version.name
+        answer = index.similar(options=o.asked(), text=text)
+        return {**answer.head(), "results": answer.rows}, version.name
 
 
 def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return present.coverage_row(idx, stories.coverage(idx, article_id, lang)), version.name
+        return Index.over(idx).coverage(article_id, lang), version.name
 
 
 def stories_of(ctx: Context, min_articles: int, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return {"results": [present.story_row(idx, s) for s in stories.stories(idx, min_articles, lang)]}, version.name
+        return {"results": Index.over(idx).stories(min_articles, lang)}, version.name
 
 
 def dups_of(ctx: Context) -> tuple[dict, str]:
     version = ctx.live.current()
     with version.reader() as idx:
-        return {"results": present.dup_rows(idx, duplicate_groups(idx))}, version.name
+        return {"results": Index.over(idx).dups()}, version.name
 
 
 def _exists(ctx: Context, article_id: str) -> None:
     with ctx.live.current().reader() as idx:
-        if idx.position(article_id) is None:
-            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
+        idx.require(article_id, "the index")
 
 
 async def api_similar(request: Request) -> Response:
@@ -121,9 +115,9 @@ async def api_similar(request: Request) -> Response:
     describes the route in the OpenAPI schema from the same model.
     """
     ctx = context_of(request)
-    o = _query_options(request)
+    o = _query_options(request).read_by(request)
     explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None
-    payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with, o.reader(request))
+    payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with)
     return json_response(payload, version=version)
 
 
@@ -183,7 +177,7 @@ router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"],
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, body, body.text, False, embedder, body.reader(request))
+    payload, version = await ctx.read(similar_to_text, ctx, body.read_by(request), body.text, False, embedder)
     return json_response(payload, version=version)
 
 
@@ -196,7 +190,7 @@ async def api_similar_text(request: Request, body: TextQuery) -> Response:
 async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, o, o.q, True, embedder, o.reader(request))
+    payload, version = await ctx.read(similar_to_text, ctx, o.read_by(request), o.q, True, embedder)
     return json_response(payload, version=version)
 
 
@@ -247,19 +241,25 @@ async def healthz(request: Request) -> Response:
         }
     },
 )
-async def api_add(request: Request, strict: Annotated[bool, Query(description="Stop at the first bad record")] = False) -> Response:
+async def api_add(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    strict: Annotated[bool, Query(description="Stop at the first bad record")] = False,
+) -> Response:
     ctx = context_of(request)
-    ctx.authorize(request)  # before reading a body the server would refuse anyway
+    ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
-    summary = await ctx.write(request, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
+    summary = await ctx.write(credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict)
     return json_response(summary, version=summary["version"])
 
 
 @router.delete("/api/articles/{article_id:path}", tags=["write"], summary="Take an article out (a retraction); needs the token")
-async def api_remove(request: Request, article_id: Id) -> Response:
+async def api_remove(
+    request: Request, article_id: Id, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Response:
     ctx = context_of(request)
-    ctx.authorize(request)
+    ctx.authorize(credentials)
     await ctx.read(_exists, ctx, article_id)
-    summary = await ctx.write(request, writes.remove, ctx.root, article_id)
+    summary = await ctx.write(credentials, writes.remove, ctx.root, article_id)
     return json_response(summary, version=summary["version"])

@@ -18,8 +18,10 @@ import anyio
 import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from akhbar.search.options import MAX_K
 from akhbar.serve.live import LiveIndex, SharedEmbedder
 
 T = TypeVar("T")
@@ -29,10 +31,10 @@ T = TypeVar("T")
 class Limits:
     """What one request may ask for. k as the CLI allows for a box; text sizes well above a long
     article (the longest SaudiNewsNet body is ~60k characters); a write body that embeds in about
-    a minute here (~12 articles/s, README "Benchmark"); 30 s for a read, while `similar ID` takes
+    a minute here (~12 articles/s, docs/benchmarks.md); 30 s for a read, while `similar ID` takes
     ~35 ms at 100k articles and `stories` (a whole pass) ~20 s."""
 
-    max_k: int = 100
+    max_k: int = MAX_K  # search/options.py: the bound pydantic checks
     max_query_chars: int = 1_000  # GET /api/search?q=
     max_text_chars: int = 100_000  # POST /api/similar
     max_text_body: int = 512 * 1024  # bytes of any request body except writes
@@ -68,21 +70,26 @@ class Context:
         one-time load took 25 s here with the CPU shared by several jobs, a query some milliseconds."""
         return await anyio.to_thread.run_sync(self.embedder.for_index, manifest)
 
-    async def write(self, request: Request, fn: Callable[..., T], *args) -> T:
+    async def write(self, credentials: HTTPAuthorizationCredentials | None, fn: Callable[..., T], *args) -> T:
         """Run a writer after checking the request's token; one write at a time."""
-        self.authorize(request)
+        self.authorize(credentials)
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.writers)
 
-    def authorize(self, request: Request) -> None:
+    def authorize(self, credentials: HTTPAuthorizationCredentials | None) -> None:
+        """The write token, as BEARER read it, against the server's, in constant time (hmac.compare_digest)."""
         if not self.token:
             raise StarletteHTTPException(403, "writes are off: start the server with AKHBAR_TOKEN set to enable them")
-        given = request.headers.get("authorization", "")
-        if not given.lower().startswith("bearer "):
+        if credentials is None:
             raise StarletteHTTPException(
                 401, "this write needs the header 'Authorization: Bearer <AKHBAR_TOKEN>'", headers={"WWW-Authenticate": "Bearer"}
             )
-        if not hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
+        if not hmac.compare_digest(credentials.credentials.strip().encode(), self.token.encode()):
             raise StarletteHTTPException(403, "the token does not match the server's AKHBAR_TOKEN")
+
+
+# The write routes' token: FastAPI reads 'Authorization: Bearer …' (and lists the scheme in /openapi.json);
+# Context.authorize answers a missing one with 401 and a wrong one with 403, as one line.
+BEARER = HTTPBearer(auto_error=False, description="AKHBAR_TOKEN, set when the server started; writes only")
 
 
 def json_response(payload: object, status: int = 200, version: str | None = None, headers: dict | None = None) -> Response:

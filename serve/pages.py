@@ -10,8 +10,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from akhbar.index.errors import ArticleNotFound
-from akhbar.search import present, query, stories
+from akhbar.facade import Index
+from akhbar.search import query
+from akhbar.search.options import QueryOptions
 from akhbar.serve import labels
 from akhbar.serve.api import MAX_K
 from akhbar.serve.context import Context, Limits, context_of
@@ -31,10 +32,9 @@ def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
     language, default the article's), from one version."""
     version = ctx.live.current()
     with version.reader() as idx:
-        row = idx.row(article_id)
-        if row is None:
-            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
-        box = query.similar_to_id(idx, article_id, k, reader_lang=reader)
+        row = idx.require(article_id, "the index")
+        answer = Index.over(idx).similar(article_id, QueryOptions(k=k, reader_lang=reader))
+        box = answer.box
         return {
             "article": {
                 **box.article,
@@ -45,7 +45,7 @@ def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
             "story": box.story.as_dict() if box.story else None,
             "copies": box.copies,
             "copies_more": box.copies_more,
-            "rows": present.hit_rows(box, idx),
+            "rows": answer.rows,
         }
 
 
@@ -53,17 +53,15 @@ def _search(ctx: Context, q: str, lang: str | None, embedder, reader: str | None
     """The rows, and the language they are shown in (the query's unless the page asks for one)."""
     version = ctx.live.current()
     with version.reader() as idx:
-        box = query.search(idx, embedder, q, 20, query.Filters(lang or None), reader_lang=reader)
-        return present.hit_rows(box, idx), box.reader_lang
+        found = Index.over(idx, embedder).search(q, QueryOptions(k=20, lang=lang or None, reader_lang=reader))
+        return found.rows, found.box.reader_lang
 
 
 def _coverage(ctx: Context, article_id: str) -> dict:
     version = ctx.live.current()
     with version.reader() as idx:
-        row = idx.row(article_id)
-        if row is None:
-            raise ArticleNotFound(f"no article with id '{article_id}' in the index")
-        story = present.coverage_row(idx, stories.coverage(idx, article_id))
+        row = idx.require(article_id, "the index")
+        story = Index.over(idx).coverage(article_id)
     return {
         "title": query.display_title(row),
         "id": article_id,

@@ -103,3 +103,20 @@ def test_cli_dups_stories_coverage_and_explain(seed_index):
     assert any("زلزال" in r["shared_terms"] for r in rows), rows
     bad = runner.invoke(app, ["search", "x", "--index", str(seed_index), "--mode", "fuzzy"])
     assert bad.exit_code == 1 and "--mode 'fuzzy' is not one of dense, lexical, hybrid" in bad.output
+
+
+def test_version_and_completion_are_offered():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"akhbar {version('akhbar')}\n"
+    top = runner.invoke(app, ["--help"]).stdout
+    assert "--install-completion" in top and "--show-completion" in top
+
+
+def test_environment_variables_are_typer_options_shown_in_help(tmp_path, monkeypatch):
+    assert "[env var: AKHBAR_INDEX]" in " ".join(runner.invoke(app, ["stats", "--help"]).stdout.split())  # typer says so
+    assert "[env var: AKHBAR_TOKEN]" in " ".join(runner.invoke(app, ["serve", "--help"]).stdout.split())
+    monkeypatch.setenv("AKHBAR_INDEX", str(tmp_path / "from-env"))
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 1 and str(tmp_path / "from-env") in result.stderr

@@ -1,5 +1,6 @@
 """Data flows one way: index/ never imports search/, only cli.py imports serve/, the rooms of index/ import
-each other only downstream (ROOMS), and no two modules import each other (directly or round a longer loop).
+each other only downstream (ROOMS), the facade (akhbar.Index) is called only from above (the CLI, serve/),
+and no two modules import each other (directly or round a longer loop).
 Read from the source, so a lazy import counts too."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ SHARED = {"akhbar.index.article", "akhbar.index.config", "akhbar.index.errors", 
 def _imports() -> dict[str, set[str]]:
     """akhbar module → the akhbar modules it imports anywhere in its source."""
     graph: dict[str, set[str]] = {}
-    for path in [ROOT / "cli.py", *(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))]:
+    for path in [ROOT / "cli.py", ROOT / "facade.py", *(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))]:
         name = "akhbar." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
         if name.endswith(".__init__"):
             name = name.removesuffix(".__init__")
@@ -74,6 +75,14 @@ def test_rooms_import_only_downstream_rooms_and_the_shared_modules():
 def test_every_module_of_index_is_in_a_room_or_named_at_the_top():
     top = {m for m in _imports() if m.startswith("akhbar.index.") and _room(m) is None} - {f"akhbar.index.{r}" for r in ROOMS}
     assert top == SHARED | {"akhbar.index.writers", "akhbar.index.stage", "akhbar.index.synthetic", "akhbar.index.parquet_export"}
+
+
+def test_the_facade_is_called_from_above_only():
+    """akhbar.Index (facade.py) sits on index/ and search/; they never call it, the CLI and serve/ do."""
+    graph = _imports()
+    wrong = {m: "akhbar.facade" for m, deps in graph.items() if "akhbar.facade" in deps and m.split(".")[1] in ("index", "search")}
+    assert not wrong, wrong
+    assert {"akhbar.cli", "akhbar.serve.api", "akhbar.serve.pages"} <= {m for m, deps in graph.items() if "akhbar.facade" in deps}
 
 
 def test_only_the_cli_imports_serve():

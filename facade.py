@@ -1,0 +1,197 @@
+"""`akhbar.Index`: open an index, ask it, write to it. The CLI, the HTTP server and a library user call this
+one object, so the open → query → present sequence is written once.
+
+    from akhbar import Index, QueryOptions
+    news = Index("news-index")
+    box = news.similar("ar-nato-01", QueryOptions(k=5, lang="en"))
+    for row in box.rows: print(row["cosine"], row["title"])
+
+Reads need no model unless they embed text (`similar(text=…)`, `search`, `explain=True`); the model is
+loaded once, on first need, the way the index was built (search/reader.query_embedder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from akhbar.index import config
+
+if TYPE_CHECKING:
+    from akhbar.index.stage import BuildSummary
+    from akhbar.search.options import QueryOptions
+    from akhbar.search.query import Box
+    from akhbar.search.reader import OpenIndex
+
+
+@dataclass
+class Answer:
+    """A box or a search.
+
+    Attributes:
+        box: the query's result (search/query.py `Box`): the article asked about, its own story and
+            copies, the filters applied, the reader's language, the rows (stories) in order.
+        rows: one object per row, what `--json` prints and the HTTP API returns (search/present.py).
+    """
+
+    box: Box
+    rows: list[dict]
+
+    def head(self) -> dict:
+        """What the box is about: the article asked about, its copies, the days looked in (the API's head)."""
+        from akhbar.search import present
+
+        return present.box_head(self.box)
+
+
+class Index:
+    """An akhbar index directory, opened on first use.
+
+    Args:
+        path: the index directory (None: $AKHBAR_INDEX, else ./akhbar-index).
+        model: the model name or folder for text queries (None: the one the index was built with).
+        backend: the embedding backend for text queries (auto: the fastest whose vectors match the index's).
+    """
+
+    def __init__(self, path: str | Path | None = None, model: str | None = None, backend: str = "auto") -> None:
+        self.root = config.index_dir(Path(path) if path is not None else None)
+        self.model, self.backend = model, backend
+        self._reader: OpenIndex | None = None
+        self._embedder = None
+
+    @classmethod
+    def over(cls, reader: OpenIndex, embedder=None) -> Index:
+        """An Index over a reader opened elsewhere (the server's pool of readers, one per thread), with the
+        model the caller already holds, if any."""
+        index = cls(reader.root)
+        index._reader, index._embedder = reader, embedder
+        return index
+
+    @property
+    def reader(self) -> OpenIndex:
+        """The live version, opened once (search/reader.open_index checks it first)."""
+        if self._reader is None:
+            from akhbar.search.reader import open_index
+
+            self._reader = open_index(self.root)
+        return self._reader
+
+    def embedder(self):
+        """The query model, loaded on first need (search/reader.query_embedder: same model, comparable backend)."""
+        if self._embedder is None:
+            from akhbar.search.reader import query_embedder
+
+            self._embedder = query_embedder(self.reader.manifest, self.model, self.backend)
+        return self._embedder
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    # reads
+
+    def similar(self, article_id: str | None = None, options: QueryOptions | None = None, text: str | None = None) -> Answer:
+        """The similar-articles box: of an indexed article (`article_id`) or of a new article's `text`.
+
+        Raises:
+            ArticleNotFound: no article with that id.
+            AkhbarError: neither or both of article_id and text; a bad mode or day in the options.
+        """
+        from akhbar.index.errors import AkhbarError
+        from akhbar.search import present, query
+
+        if (article_id is None) == (text is None):
+            raise AkhbarError("give exactly one of an article id or a text")
+        o = options or _defaults()
+        ranking = o.ranking()
+        idx = self.reader
+        filters = o.filters()
+        embedder = self.embedder() if o.explain or article_id is None else None  # one model load at most
+        if article_id is not None:
+            box = query.similar_to_id(idx, article_id, o.k, filters, o.window, ranking, reader_lang=o.reader_lang)
+        else:
+            box = query.similar_to_text(idx, embedder, text or "", o.k, filters, ranking, reader_lang=o.reader_lang)
+        return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
+
+    def search(self, text: str, options: QueryOptions | None = None) -> Answer:
+        """Search by meaning and words, in any language: one row per story, each language's coverage found."""
+        from akhbar.search import present, query
+
+        o = options or _defaults()
+        ranking = o.ranking()
+        idx = self.reader
+        embedder = self.embedder()
+        box = query.search(idx, embedder, text, o.k, o.filters(), ranking, reader_lang=o.reader_lang)
+        return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
+
+    def coverage(self, article_id: str, lang: str | None = None) -> dict:
+        """The whole story of an article: its articles (`shown`, by day; with `lang`, that language's), outlets, languages."""
+        from akhbar.search import present, stories
+
+        return present.coverage_row(self.reader, stories.coverage(self.reader, article_id, lang))
+
+    def stories(self, min_articles: int = 2, lang: str | None = None) -> list[dict]:
+        """The stories of at least `min_articles` articles, largest first, each with its shown articles."""
+        from akhbar.search import present, stories
+
+        return [present.story_row(self.reader, s) for s in stories.stories(self.reader, min_articles, lang)]
+
+    def dups(self) -> list[dict]:
+        """Groups of copies of one article (stored when written), each with its articles."""
+        from akhbar.search import dups, present
+
+        return present.dup_rows(self.reader, dups.duplicate_groups(self.reader))
+
+    def stats(self, check_recall: bool = False) -> dict:
+        """What the index holds, how it was built, its size on disk (and recall@10 against exact search, if asked)."""
+        from akhbar.search import stats
+
+        return stats.stats(self.root, check_recall)
+
+    # writes: each publishes a new version; this object's reader stays on the version it opened
+
+    def add(
+        self,
+        sources: Iterable[str | Path],
+        strict: bool = False,
+        on_problem: Callable | None = None,
+        on_progress: Callable | None = None,
+        remote=None,
+    ) -> BuildSummary:
+        """New or changed articles from files and folders into the index (index/writers.add)."""
+        from akhbar.index import writers
+
+        return writers.add(
+            sources,
+            self.root,
+            self.model,
+            strict=strict,
+            backend=self.backend,
+            on_problem=on_problem,
+            on_progress=on_progress,
+            remote=remote,
+            embedder=self._embedder,
+        )
+
+    def remove(
+        self, ids: Iterable[str], strict: bool = False, on_problem: Callable | None = None, on_progress: Callable | None = None
+    ) -> BuildSummary:
+        """Take articles out of the index (index/writers.remove); with `strict`, an unknown id fails."""
+        from akhbar.index import writers
+
+        return writers.remove(ids, self.root, strict=strict, on_problem=on_problem, on_progress=on_progress)
+
+
+def _defaults() -> QueryOptions:
+    from akhbar.search.options import QueryOptions
+
+    return QueryOptions()

@@ -1,0 +1,93 @@
+"""The options of `similar` and `search`, defined once: the CLI (typer) and the HTTP API (pydantic) both read them.
+
+Each field carries its flag, help text and bounds (annotated_types' Ge/Le/MaxLen, which pydantic
+honours; cli.py turns Ge into typer's min). The CLI has no upper bounds; the server's (Le, MaxLen) keep
+one request small. A query takes a QueryOptions, and its filters and ranking are built from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Annotated
+
+from annotated_types import Ge, Le, MaxLen
+
+from akhbar.index.filters import Filters
+from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
+
+if TYPE_CHECKING:
+    from akhbar.search.query import Ranking
+
+MAX_K = 100  # rows one HTTP request may ask for (serve/context.Limits.max_k)
+MAX_DAYS = 100_000
+
+
+@dataclass(frozen=True)
+class Help:
+    """A field's flag on the command line (also its query-string name without dashes) and its help text."""
+
+    flag: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """What a box or a search is asked with; the defaults are the CLI's and the API's."""
+
+    k: Annotated[int, Ge(1), Le(MAX_K), Help("-k", "How many results")] = 10
+    lang: Annotated[str | None, MaxLen(16), Help("--lang", "Only articles in this language (ar, en, fr, …)")] = None
+    source: Annotated[str | None, MaxLen(200), Help("--source", "Only articles from this source")] = None
+    since: Annotated[str | None, MaxLen(32), Help("--since", "Only articles published on or after this day (YYYY-MM-DD)")] = None
+    until: Annotated[str | None, MaxLen(32), Help("--until", "Only articles published on or before this day (YYYY-MM-DD)")] = None
+    mode: Annotated[str, MaxLen(16), Help("--mode", "dense (meaning), lexical (words, BM25) or hybrid (both, fused)")] = DEFAULT_MODE
+    recency: Annotated[int, Ge(0), Le(MAX_DAYS), Help("--recency", "Half-life in days: older results count less (0 = off)")] = 0
+    diverse: Annotated[bool, Help("--diverse", "Rows that differ from each other (MMR) rather than the closest ones")] = False
+    explain: Annotated[bool, Help("--explain", "Show each result's best-matching passage and shared terms (loads the model)")] = False
+    window: Annotated[int, Ge(0), Le(MAX_DAYS), Help("--window", "For ID: days either side of its date to look in, 0 = any time")] = (
+        DEFAULTS.similar_window_days
+    )
+    reader_lang: Annotated[
+        str | None,
+        MaxLen(16),
+        Help(
+            "--reader-lang",
+            "Show each story by its article in this language where it has one "
+            "(default: the article's language for similar, the query's for search; on the API, else Accept-Language's first)",
+        ),
+    ] = None
+
+    def filters(self) -> Filters:
+        """Which articles may be returned (checks the days)."""
+        return Filters(self.lang, self.source, self.since, self.until)
+
+    def ranking(self) -> Ranking:
+        """How rows are ordered (checks the mode)."""
+        from akhbar.search.query import Ranking  # numpy and FAISS: not at the CLI's import
+
+        return Ranking(self.mode, self.recency, self.diverse)
+
+
+BOX_ONLY = {"window"}  # an indexed article's box only: a search or a text has no date to look around
+NAMES = tuple(f.name for f in fields(QueryOptions))
+
+
+def metadata(name: str) -> tuple[type, object, dict, Help]:
+    """A field's type, default, bounds ({ge, le, max_length}) and Help, for the CLI and the API to build their parameters from."""
+    import typing
+
+    hint = typing.get_type_hints(QueryOptions, include_extras=True)[name]
+    base, *extras = typing.get_args(hint)
+    bounds: dict[str, int] = {}
+    help_ = None
+    for extra in extras:
+        if isinstance(extra, Ge):
+            bounds["ge"] = int(extra.ge)  # type: ignore[arg-type]
+        elif isinstance(extra, Le):
+            bounds["le"] = int(extra.le)  # type: ignore[arg-type]
+        elif isinstance(extra, MaxLen):
+            bounds["max_length"] = extra.max_length
+        elif isinstance(extra, Help):
+            help_ = extra
+    assert help_ is not None, name
+    default = next(f.default for f in fields(QueryOptions) if f.name == name)
+    return base, default, bounds, help_
