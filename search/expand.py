@@ -13,6 +13,7 @@ another disaster is (the Beirut blast for "earthquake") is not shown.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,13 +23,14 @@ from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
 
 
-def query_language(idx: OpenIndex, text: str, words: list[tuple[int, float]] | None) -> str:
+def query_language(idx: OpenIndex, text: str, words: Callable[[], list[tuple[int, float]]]) -> str:
     """The query's language: guessed from its text, else (one word has no stop words to tell by)
-    the language most of its best lexical matches are in, since words match within a language."""
+    the language most of its best lexical matches are in, since words match within a language.
+    `words` fetches those matches, only when the text does not tell."""
     guessed = language.guess(text)
-    if guessed or not words:
+    if guessed:
         return guessed
-    top = [p for p, _ in words[:10]]
+    top = [p for p, _ in words()[:10]]
     langs = Counter(r["lang"] for r in idx.rows(top, "pos, lang").values() if r["lang"])
     return langs.most_common(1)[0][0] if langs else ""
 

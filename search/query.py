@@ -373,7 +373,8 @@ def search(
     if not text.strip():
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
-    lang = expand.query_language(idx, text, hybrid.lexical_list(idx, terms, settings))
+    grouped = idx.one_per_copy_group is not None  # as the search's own lexical list: one article per copy group
+    lang = expand.query_language(idx, text, lambda: hybrid.lexical_list(idx, terms, settings, grouped))
     widen = ranking.mode != "lexical"
     asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity if widen else -1.0, widen=widen)
     hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]

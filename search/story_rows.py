@@ -22,7 +22,7 @@ from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
 
 # a story's articles read to choose its shown one and list its coverage: the first by arrival
-MEMBERS_READ = 200
+MEMBERS_READ = 64
 
 
 @dataclass
@@ -102,36 +102,43 @@ def _listed(row: dict, cosine: float) -> dict:
     return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(cosine, 4)}
 
 
-def build_row(
-    idx: OpenIndex, story: str, score: float, best: int, qvec: np.ndarray, reader_lang: str, passes: Callable[[int, dict], bool], limit: int
-) -> StoryRow:
-    """A story's row: the article shown is its nearest to the query in the reader's language among
-    those the filters pass (else `best`, its best candidate); the rest are its coverage. A story's
-    first MEMBERS_READ articles are read (a wire story can have thousands), and counted all."""
-    members = idx.story_members(story, MEMBERS_READ)
-    total = idx.story_size(story) if len(members) == MEMBERS_READ else len(members)
-    read = members if best in members else members[: MEMBERS_READ - 1] + [best]
-    rows = idx.rows(read, ROW_COLUMNS)
-    read = [p for p in read if p in rows]
-    cos = dict(zip(read, (idx.vectors_at(read, [rows[p]["lang"] for p in read]) @ qvec).tolist())) if read else {}
-    in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
-    # nearest the query, a dated article before an undated one (a saved page's teaser, a fragment)
-    shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
-    others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
-    langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
-    return StoryRow(
-        story,
-        shown,
-        score,
-        cos.get(shown, 0.0),
-        total,
-        langs,
-        [_listed(rows[p], cos[p]) for p in others[:limit]],
-        max(0, total - 1 - min(len(others), limit)),
-    )
+def build_rows(
+    idx: OpenIndex,
+    ranked: list[tuple[str, float, int]],
+    qvec: np.ndarray,
+    reader_lang: str,
+    passes: Callable[[int, dict], bool],
+    limit: int,
+) -> list[StoryRow]:
+    """Each ranked (story, score, best candidate) as a row: the article shown is the story's nearest
+    to the query in the reader's language among those the filters pass (a dated one first), else
+    `best`; the rest are its coverage. A story's first MEMBERS_READ articles are read (a wire story
+    can have thousands) and all are counted; rows, vectors and counts are read once for every row."""
+    members = {}
+    for story, _, best in ranked:
+        first = idx.story_members(story, MEMBERS_READ)
+        members[story] = first if best in first else first[: MEMBERS_READ - 1] + [best]
+    full = [story for story, _, _ in ranked if len(members[story]) >= MEMBERS_READ]
+    sizes = idx.story_sizes(full) if full else {}
+    every = list(dict.fromkeys(p for ps in members.values() for p in ps))
+    rows = idx.rows(every, ROW_COLUMNS)
+    every = [p for p in every if p in rows]
+    cos = dict(zip(every, (idx.vectors_at(every, [rows[p]["lang"] for p in every]) @ qvec).tolist())) if every else {}
+    out = []
+    for story, score, best in ranked:
+        read = [p for p in members[story] if p in rows]
+        total = sizes.get(story, len(read))
+        in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
+        # nearest the query, a dated article before an undated one (a saved page's teaser, a fragment)
+        shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
+        others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
+        langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
+        listed = [_listed(rows[p], cos[p]) for p in others[:limit]]
+        out.append(StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, listed, max(0, total - 1 - len(listed))))
+    return out
 
 
 def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
     """The box's first row: the article's own story (its coverage in every language), the article
     itself shown."""
-    return build_row(idx, idx.story_of(pos), 1.0, pos, qvec, "", lambda p, r: True, limit)
+    return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit)[0]

@@ -13,7 +13,7 @@ from akhbar.search import copies as copy_groups
 from akhbar.search import expand, hybrid
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
-from akhbar.search.story_rows import StoryRow, build_row, decayed_by_age, rank_stories, stories_of
+from akhbar.search.story_rows import StoryRow, build_rows, decayed_by_age, rank_stories, stories_of
 
 
 @dataclass(frozen=True)
@@ -100,5 +100,5 @@ def find(
                 fetch = min(total, 4 * want + 16)
                 continue
         fetch = min(total, fetch * 4)
-    rows = [build_row(idx, s, score, best, qvec, asked.reader_lang, passes, settings.copies_listed) for s, score, best in ranked[:want]]
+    rows = build_rows(idx, ranked[:want], qvec, asked.reader_lang, passes, settings.copies_listed)
     return _mmr(rows, idx, asked.k, settings.mmr_lambda) if ranking.diverse else rows
