@@ -68,9 +68,14 @@ def lowest() -> float:
 
 
 def choose(
-    lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]], rival_of: Callable[[int], float]
+    lang: str,
+    day_of: Callable[[int], int | None],
+    candidates: Sequence[tuple[int, str, float]],
+    rival_of: Callable[[int], float],
+    shares_figure: Callable[[int], bool] | None = None,
 ) -> tuple[int, float]:
     """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
+    (`shares_figure` is the current rule's; the rule before had no such evidence.)
 
     `candidates`: (position, language, cosine) of every earlier live article that may pass, in
     position order; `day_of(b)`: days between A and b, None when either is undated;

@@ -50,6 +50,10 @@ STORY_MUTUAL_CROSS_COSINE = 0.35  # mutual, two languages, undated; ceiling of t
 # language, B's best other in A's language) at least STORY_CLEAR_MARGIN under it (undated dev
 # split: 9/15 ar-en, 8/14 ar-fr, 8/11 en-fr joined -> 13/15, 12/14, 9/11, near misses all apart).
 STORY_UNDATED_SAME_COSINE = 0.65
+# The story rule's version, recorded in each manifest: stored stories follow the rule of the write
+# that stored them, so a write to an index whose manifest names another version merges and runs the
+# story pass from scratch (`akhbar reindex` does it alone). 2: issue 19's rule; 0: not recorded.
+STORY_RULE = 2
 STORY_CLEAR_CROSS_COSINE = 0.22
 STORY_CLEAR_MARGIN = 0.05
 # Copy groups (index/stories/links.py, index/stories/same_row.py): an article is a copy of the article it

@@ -179,6 +179,11 @@ class Stage:
             self.on_progress(len(batch))
         batch.clear()
 
+    @property
+    def stale_stories(self) -> bool:
+        """Whether the base's stored stories follow another story rule than this code's (config.STORY_RULE)."""
+        return self.base_manifest is not None and self.base_manifest.story_rule != config.STORY_RULE
+
     def finish(self, root: Path, reindex_kind: str | None = None) -> tuple[str, int]:
         """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
         self.delta.close()
@@ -195,6 +200,7 @@ class Stage:
             reindex_kind is not None
             or n < config.MERGE_BELOW
             or self.base_rows == 0
+            or self.stale_stories
             or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows
         )
         if merge:
@@ -242,6 +248,7 @@ class Stage:
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
             files=files,
             backend=backend,
+            story_rule=config.STORY_RULE,
         )
 
     def merge(self, reindex_kind: str | None) -> tuple[Path, dict[str, object], dict[str, np.ndarray]]:
@@ -268,7 +275,7 @@ class Stage:
         links.store_for_merge(
             folder,
             links.space_of(folder, self.dim, entry, centers),
-            from_scratch=refit,
+            from_scratch=refit or self.stale_stories,
             removed=(centering.apply(removed, removed_langs, centers), removed_langs) if removed_langs else None,
         )
         return folder, entry, centers

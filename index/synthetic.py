@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.index import config
 from akhbar.index.article import Article
 from akhbar.index.stage import index_vectors
 from akhbar.index.store import centering, integrity, layout, sql, vectors
@@ -83,6 +84,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
             files=integrity.describe(stage),
             backend=mf.backend,
+            story_rule=config.STORY_RULE,
         ).save(stage)
         layout.publish(root, stage)
     return {

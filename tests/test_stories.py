@@ -140,3 +140,16 @@ def test_lang_limits_what_is_shown_not_what_is_joined(seed_index):
     story = next(s for s in listed if s["story"] == everything["story"])
     assert [a["id"] for a in story["shown"]] == ["en-nato-01"] and story["languages"] == ["ar", "en", "fr"]
     assert all(a["lang"] == "en" for s in listed for a in s["shown"])
+
+
+def test_a_write_to_an_index_stored_under_another_story_rule_relinks_it(seed_index, copy_of, monkeypatch):
+    """Stored stories follow the rule of the write that stored them (config.STORY_RULE, in the manifest):
+    a write to an index stored under another rule merges and runs the story pass again."""
+    monkeypatch.setattr(config, "MERGE_BELOW", 1)  # as above MERGE_BELOW, where a merge keeps the stored stories
+    root = copy_of(seed_index)
+    monkeypatch.setattr(config, "STORY_SAME_DAY_CROSS_COSINE", 0.20)  # another rule: it links more
+    stale = open_index(root)
+    assert stale.story_assignments() != {p: story for p, (story, _) in stale.fresh_pass().items()}
+    monkeypatch.setattr(config, "STORY_RULE", config.STORY_RULE + 1)
+    writers.reindex(root, str(stale.manifest.faiss["kind"]))
+    _stored_equals_fresh(root)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from akhbar.index import config
 from akhbar.index.stories import rule
+from akhbar.index.stories.figures import figures
 
 
-def _choose(candidates, days=1, rival=lambda b: -1.0, lang="en"):
-    return rule.choose(lang, lambda b: days, candidates, rival)
+def _choose(candidates, days=1, rival=lambda b: -1.0, lang="en", shares=lambda b: False):
+    return rule.choose(lang, lambda b: days, candidates, rival, shares)
 
 
 def test_a_mutual_pair_in_two_languages_links_lower_than_any_pair():
@@ -74,3 +75,25 @@ def test_a_pair_with_one_dated_side_gets_no_clear_path():
     assert _choose([(4, "ar", c)], days=rule.HALF_DATED, rival=lambda b: -1.0) == (-1, -1.0)
     assert _choose([(4, "ar", c)], days=None, rival=lambda b: -1.0) == (4, c)
     assert rule.threshold(True, rule.HALF_DATED) == rule.threshold(True, None)
+
+
+def test_a_figure_both_headlines_state_is_evidence_across_languages_only():
+    c = 0.28  # under the undated mutual bar, not a mutual pair: A has a nearer Arabic candidate
+    assert rule.figure_threshold(None) <= c < config.STORY_MUTUAL_CROSS_COSINE
+    cands = [(2, "ar", c + 0.01), (4, "ar", c)]
+    assert _choose(cands, days=None, rival=lambda b: c + 0.05) == (-1, -1.0)
+    assert _choose(cands, days=None, rival=lambda b: c + 0.05, shares=lambda b: b == 4) == (4, c)
+    # one language: a shared figure is no evidence (a topic's other event states the same share)
+    assert _choose([(4, "en", 0.5)], days=None, shares=lambda b: True) == (-1, -1.0)
+    # dated or half dated: time is the evidence, a figure adds nothing
+    for days in (rule.HALF_DATED, 0, 1, 3):
+        assert _choose(cands, days=days, rival=lambda b: c + 0.05, shares=lambda b: True) == (-1, -1.0)
+        assert rule.figure_threshold(days) > rule.threshold(False, days)
+    assert rule.lowest() <= rule.figure_threshold(None) <= rule.threshold(False, None)
+
+
+def test_figures_are_decimal_figures_in_any_script():
+    assert figures("Egypt's Sisi wins third term with 89.6% of vote") == {"89.6"}
+    assert figures("السيسي يفوز بولاية رئاسية جديدة بنسبة 89.6% من الأصوات") == {"89.6"}
+    assert figures("تبون يفوز بنسبة ٩٤٫٦٥٪") == figures("Tebboune réélu avec 94,65 %") == {"94.65"}
+    assert figures("1,000 dead as Boeing 777 crashes in 2023; version 2.5.1") == frozenset()

@@ -36,6 +36,7 @@ class Manifest:
     # empty in indexes built before backends existed: torch, float vectors
     backend: dict[str, object] = field(default_factory=dict)
     format_version: int = config.FORMAT_VERSION
+    story_rule: int = 0  # the story rule its stored stories follow (config.STORY_RULE); 0: not recorded
     files: dict[str, dict[str, object]] = field(default_factory=dict)  # name → {size, sha256}; empty before they were recorded
 
     def save(self, folder: Path) -> None:

@@ -17,6 +17,9 @@ what a reader sees as one row, so the rule keeps apart what people call differen
   pair under the mutual threshold links only when it is clear: both sides' next best at least
   STORY_CLEAR_MARGIN below it. Both sides look only at articles up to A, so a later arrival never
   changes A's link, and a removal changes links only across languages (index/stories/links.py).
+- A figure is evidence across languages where dates are missing: two undated headlines in two
+  languages that state the same decimal figure (index/stories/figures.py) link at the clear bar,
+  mutual or not.
 """
 
 from __future__ import annotations
@@ -62,13 +65,24 @@ def clear_threshold(same_language: bool, days: int | None) -> float:
     return min(config.STORY_CLEAR_CROSS_COSINE, mutual_threshold(False, None))
 
 
+def figure_threshold(days: int | None) -> float:
+    """The cosine at which two languages' headlines stating the same figure link: the clear bar when
+    both are undated (the figure stands in for the dates they lack); dated pairs have time as
+    evidence and do without it (inf)."""
+    return clear_threshold(False, None) if days is None else float("inf")
+
+
 def lowest() -> float:
     """No pair links below this cosine: the end of every candidate list."""
     return min(min(clear_threshold(same, days), threshold(same, days)) for same in (True, False) for days in (None, HALF_DATED, 0, 1))
 
 
 def choose(
-    lang: str, day_of: Callable[[int], int | None], candidates: Sequence[tuple[int, str, float]], rival_of: Callable[[int], float]
+    lang: str,
+    day_of: Callable[[int], int | None],
+    candidates: Sequence[tuple[int, str, float]],
+    rival_of: Callable[[int], float],
+    shares_figure: Callable[[int], bool] = lambda b: False,
 ) -> tuple[int, float]:
     """A's link and its cosine: the most similar candidate that passes its threshold, or (-1, -1.0).
 
@@ -77,7 +91,9 @@ def choose(
     undated, HALF_DATED when one is; `rival_of(b)`: the cosine of b's most similar live article in
     A's language among the articles up to A, A and b left out (-1.0: none), asked only where a
     mutual threshold decides. A's own next best in b's language is its second best candidate there;
-    with none (nothing else near enough to be a candidate) only the rival counts.
+    with none (nothing else near enough to be a candidate) only the rival counts. `shares_figure(b)`:
+    whether A's and b's headlines state the same figure, asked only of b in another language at or
+    above `figure_threshold`.
     """
     top: dict[str, list[float]] = {}  # A's two best cosines per language
     for _, b_lang, c in candidates:
@@ -86,16 +102,17 @@ def choose(
             best2[:] = [c, max(best2[0], best2[1])]
         elif c > best2[1]:
             best2[1] = c
-    bars: dict[tuple[bool, int | None], tuple[float, float, float]] = {}  # (plain, mutual, clear)
+    bars: dict[tuple[bool, int | None], tuple[float, float, float, float]] = {}  # plain, mutual, clear, figure
     best, best_cos = -1, -1.0
     for b, b_lang, c in candidates:
         if c <= best_cos:
             continue
         key = (b_lang == lang, day_of(b))
         if key not in bars:
-            bars[key] = (threshold(*key), mutual_threshold(*key), clear_threshold(*key))
-        plain, mutual, clear = bars[key]
-        if c >= plain:
+            figure = float("inf") if key[0] else figure_threshold(key[1])
+            bars[key] = (threshold(*key), mutual_threshold(*key), clear_threshold(*key), figure)
+        plain, mutual, clear, figure = bars[key]
+        if c >= plain or (c >= figure and shares_figure(b)):
             best, best_cos = b, c
         elif c >= clear and c >= top[b_lang][0]:
             rival = rival_of(b)
