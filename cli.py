@@ -61,6 +61,7 @@ DiverseOpt = Annotated[bool, _query_option("diverse")]
 ExplainOpt = Annotated[bool, _query_option("explain")]
 WindowOpt = Annotated[int, _query_option("window")]
 UntilOpt = Annotated[Optional[str], _query_option("until")]
+ReaderOpt = Annotated[Optional[str], _query_option("reader_lang")]
 
 
 def fails_cleanly(fn: Callable) -> Callable:
@@ -120,6 +121,16 @@ def _cell(value: object) -> str:
 
 
 HIT_COLUMNS = ("#", "cosine", "day", "source", "lang", "title", "also in")
+
+
+def _table_rows(rows: list[dict]) -> list[dict]:
+    """The table's columns of result objects (which carry none of them: --json prints the objects)."""
+    from akhbar.search.present import also_named
+
+    def why(r: dict) -> dict:
+        return {"why": f"{r['passage'][:160]}  [{', '.join(r['shared_terms']) or 'no shared terms'}]"} if "passage" in r else {}
+
+    return [{**r, "#": i, "day": r["date"][:10], "also in": also_named(r), **why(r)} for i, r in enumerate(rows, 1)]
 
 
 def _write_with_progress(run: Callable, as_json: bool, title: str) -> None:
@@ -315,11 +326,13 @@ def similar(
     recency: RecencyOpt = ASKED.recency,
     diverse: DiverseOpt = ASKED.diverse,
     explain: ExplainOpt = ASKED.explain,
+    reader_lang: ReaderOpt = ASKED.reader_lang,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """The similar-articles box: other stories like this one, each story once, copies folded.
+    """The similar-articles box: the article's own story, then other stories on its subject from
+    any time, one row each, in the reader's language where the story has it.
 
     Examples: akhbar similar 000_2274472028061bc0 ; akhbar similar --file draft.txt --lang en
     """
@@ -333,7 +346,7 @@ def similar(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, window)
+    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, window, reader_lang)
     answer = Index(index, model, backend).similar(article_id, asked, text=text)
     box, rows = answer.box, answer.rows
     if as_json:
@@ -342,12 +355,13 @@ def similar(
     a = box.article
     head = f"Similar to: {a['title']}" + (f"  ({a['source'] or '-'}, {a['date'][:10] or 'undated'})" if a["id"] else "")
     out.print(head)
-    if box.copies:
-        more = f" and {box.copies_more} more" if box.copies_more else ""
-        out.print("Same story also published by: " + ", ".join(present.outlet(c) for c in box.copies) + more)
+    if box.story is not None:
+        own = box.story.as_dict()
+        also = f" (also {present.also_named(own)})" if own["also"] else ""
+        out.print(f"Its story: {own['articles']} articles in {', '.join(own['languages'])}{also}; akhbar coverage {a['id']}")
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
-    emit(rows, HIT_COLUMNS + (("why",) if explain else ()), False)
+    emit(_table_rows(rows), HIT_COLUMNS + (("why",) if explain else ()), False)
 
 
 @app.command()
@@ -364,18 +378,21 @@ def search(
     recency: RecencyOpt = ASKED.recency,
     diverse: DiverseOpt = ASKED.diverse,
     explain: ExplainOpt = ASKED.explain,
+    reader_lang: ReaderOpt = ASKED.reader_lang,
     model: ModelOpt = None,
     backend: BackendOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """Search by meaning and words, in any language.
+    """Search by meaning and words, in any language: one row per story, each language's coverage
+    found, rows under a calibrated floor left out.
 
     Example: akhbar search "NATO support for Ukraine" --lang ar
     """
     from akhbar.facade import Index
 
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain)
-    emit(Index(index, model, backend).search(text, asked).rows, HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
+    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, reader_lang=reader_lang)
+    rows = Index(index, model, backend).search(text, asked).rows
+    emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
 
 @app.command()

@@ -31,8 +31,8 @@ class Answer:
     """A box or a search.
 
     Attributes:
-        box: the query's result (search/query.py `Box`): the article asked about, its own copies,
-            the filters applied, the hits in order.
+        box: the query's result (search/query.py `Box`): the article asked about, its own story and
+            copies, the filters applied, the reader's language, the rows (stories) in order.
         rows: one object per row, what `--json` prints and the HTTP API returns (search/present.py).
     """
 
@@ -117,20 +117,20 @@ class Index:
         filters = o.filters()
         embedder = self.embedder() if o.explain or article_id is None else None  # one model load at most
         if article_id is not None:
-            box = query.similar_to_id(idx, article_id, o.k, filters, o.window, ranking)
+            box = query.similar_to_id(idx, article_id, o.k, filters, o.window, ranking, reader_lang=o.reader_lang)
         else:
-            box = query.similar_to_text(idx, embedder, text or "", o.k, filters, ranking)
+            box = query.similar_to_text(idx, embedder, text or "", o.k, filters, ranking, reader_lang=o.reader_lang)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def search(self, text: str, options: QueryOptions | None = None) -> Answer:
-        """Search by meaning and words, in any language; copies of one story are one row."""
+        """Search by meaning and words, in any language: one row per story, each language's coverage found."""
         from akhbar.search import present, query
 
         o = options or _defaults()
         ranking = o.ranking()
         idx = self.reader
         embedder = self.embedder()
-        box = query.search(idx, embedder, text, o.k, o.filters(), ranking)
+        box = query.search(idx, embedder, text, o.k, o.filters(), ranking, reader_lang=o.reader_lang)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def coverage(self, article_id: str, lang: str | None = None) -> dict:

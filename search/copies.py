@@ -34,3 +34,10 @@ def listed(
     shown = [m for m in shown if m in rows]
     cosine = dict(zip(shown, (idx.vectors_at(shown, [rows[m]["lang"] for m in shown]) @ qvec).tolist())) if shown else {}
     return {p: ([rows[m] for m in first[p] if m in rows], [cosine[m] for m in first[p] if m in rows], members[p][1] - 1) for p in positions}
+
+
+def faiss_selector(allowed: np.ndarray):
+    """A FAISS selector passing only the given positions."""
+    import faiss
+
+    return faiss.IDSelectorBatch(allowed)

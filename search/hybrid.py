@@ -90,6 +90,7 @@ class Candidates:
 
     items: list[tuple[int, float, float]]  # (position, score the mode ranks by, cosine)
     exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
+    lowest_dense: float = float("inf")  # the dense list's last score: a wider round finds only lower ones
 
 
 # what ranking and folding read of each candidate; bodies are fetched for the rows shown without a title
@@ -154,4 +155,4 @@ def candidates(
     else:
         found = dense if mode == "dense" else words
         ranked, exhausted = [(p, s) for p, s in found if p in cosine], len(found) < k
-    return Candidates([(p, s, cosine[p]) for p, s in ranked[:k]], exhausted)
+    return Candidates([(p, s, cosine[p]) for p, s in ranked[:k]], exhausted, dense[-1][1] if dense else float("inf"))

@@ -46,6 +46,15 @@ class QueryOptions:
     window: Annotated[int, Ge(0), Le(MAX_DAYS), Help("--window", "For ID: days either side of its date to look in, 0 = any time")] = (
         DEFAULTS.similar_window_days
     )
+    reader_lang: Annotated[
+        str | None,
+        MaxLen(16),
+        Help(
+            "--reader-lang",
+            "Show each story by its article in this language where it has one "
+            "(default: the article's language for similar, the query's for search; on the API, else Accept-Language's first)",
+        ),
+    ] = None
 
     def filters(self) -> Filters:
         """Which articles may be returned (checks the days)."""

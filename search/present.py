@@ -14,31 +14,33 @@ def outlet(copy: dict) -> str:
     return f"{name} ({copy['date'][:10]})" if copy["date"] else name
 
 
+def also_named(row: dict) -> str:
+    """'Le Monde · fr, Reuters · en, +3': a row's folded coverage, the way the table shows it."""
+    named = [f"{c['source'] or c['id']} · {c['lang']}" for c in row["also"]]
+    return ", ".join(named + ([f"+{row['also_more']}"] if row["also_more"] else []))
+
+
 def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
-    """One object per row of a box or a search; with an embedder, each row's best passage and shared terms."""
-    rows = []
-    for i, h in enumerate(box.hits, 1):
-        d = h.as_dict()
-        d["#"] = i
-        d["day"] = h.date[:10]
-        d["also in"] = [outlet(c) for c in h.also] + ([f"+{h.also_more} more"] if h.also_more else [])
-        rows.append(d)
+    """One object per row of a box or a search (the schema serve/schema.py documents); with an
+    embedder, each row's best passage and shared terms."""
+    rows = [h.as_dict() for h in box.hits]
     if explain_with is not None:
         from akhbar.search import explain
 
         for d, e in zip(rows, explain.explain(idx, box, explain_with)):
             d.update(e)
-            d["why"] = f"{e['passage'][:160]}  [{', '.join(e['shared_terms']) or 'no shared terms'}]"
     return rows
 
 
 def box_head(box: Box) -> dict:
-    """What a box is about: the article (or text) asked about, its own copies, the days looked in."""
+    """What a box is about: the article (or text) asked about, its own story (its coverage) and
+    copies, the reader's language, the days looked in."""
     return {
         "article": box.article,
+        "story": box.story.as_dict() if box.story else None,
         "copies": box.copies,
         "copies_more": box.copies_more,
-        "copies_named": [outlet(c) for c in box.copies],
+        "reader_lang": box.reader_lang,
         "since": box.filters.since or "",
         "until": box.filters.until or "",
     }

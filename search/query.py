@@ -1,5 +1,9 @@
-"""The similar-articles box and search by meaning: fetch candidates, fold them into one row per
-story (search/fold.py), stop when there are enough."""
+"""The similar-articles box and search by meaning: the article's own story, then rows that are
+stored stories in the reader's language (search/story_search.py, story_rows.py, expand.py).
+
+`rank` is the search as it was before story rows (article rows, copies folded at query time by
+search/fold.py, no floor for search): bench/search_dev.py and bench/mixed_search.py report it
+beside the new rows, in the same run."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from akhbar.index.errors import AkhbarError
 from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
-from akhbar.search import fold, hybrid
+from akhbar.search import expand, fold, hybrid, story_rows, story_search
 from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS, QuerySettings
+from akhbar.search.story_rows import StoryRow, decayed_by_age
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Hit:
     pos: int
     also: list[dict] = field(default_factory=list)  # the first settings.copies_listed, by arrival or rank
     also_more: int = 0  # copies folded into the row beyond those listed
+    story: str = ""  # the stored story the row stands for (its coverage: /coverage/{id})
+    articles: int = 1  # the story's articles, the shown one included
+    languages: list[str] = field(default_factory=list)  # the story's languages
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -59,6 +67,9 @@ class Hit:
             "date": self.date,
             "lang": self.lang,
             "url": self.url,
+            "story": self.story,
+            "articles": self.articles,
+            "languages": self.languages,
             "also": self.also,
             "also_more": self.also_more,
         }
@@ -75,6 +86,8 @@ class Box:
     filters: Filters
     query_vector: np.ndarray  # what --explain compares passages with
     terms: list[str]  # the query's lexical terms, most salient first
+    story: Hit | None = None  # the box's article's own story (its coverage), shown before the rows
+    reader_lang: str = ""  # the language rows are shown in where their story has it
 
 
 def display_title(row: dict) -> str:
@@ -93,20 +106,6 @@ def faiss_selector(allowed: np.ndarray):
     import faiss
 
     return faiss.IDSelectorBatch(allowed)
-
-
-def _recency(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
-    """Scores decayed by age relative to the newest candidate (the ordering does not depend on
-    that reference); undated candidates count as old as the oldest dated one."""
-    days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
-    if not days:
-        return cands
-    newest, oldest = max(days), min(days)
-
-    def factor(day: str) -> float:
-        return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
-
-    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
 
 
 def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
@@ -180,7 +179,8 @@ def rank(
     query_row: dict | None = None,
     settings: QuerySettings = DEFAULTS,
 ) -> tuple[list[Hit], list[dict], int]:
-    """Top-k distinct stories for a unit query vector and its lexical terms, ordered by `ranking`.
+    """Today's baseline (before story rows; the benches compare with it): top-k article rows for a
+    unit query vector and its lexical terms, ordered by `ranking`.
 
     The vector search sees one article per stored copy group (search/copies.py), unless the
     mode is lexical or a source is asked for (a copy may be that outlet's only article).
@@ -214,7 +214,7 @@ def rank(
     rows = seen.rows
     while True:
         found = hybrid.candidates(idx, qvec, terms, fetch, mode, query_lang, selector, words, settings, seen)
-        cands = _recency(found.items, rows, ranking.half_life) if ranking.half_life else found.items
+        cands = decayed_by_age(found.items, rows, ranking.half_life) if ranking.half_life else found.items
         plan = fold.fold(cands, rows, seen.vector, want, floor, by_cosine, passes, is_copy, settings)
         exhausted = found.exhausted or (by_cosine and cands and cands[-1][2] < floor)
         if len(plan.kept) >= want or fetch >= total or exhausted:
@@ -250,6 +250,27 @@ def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
     return days[len(days) // 2] if days else ""
 
 
+def _hit(idx: OpenIndex, row: StoryRow) -> Hit:
+    """A story row as a result row: its shown article's fields, its story and coverage."""
+    r = idx.rows([row.pos], "pos, id, title, body, source, date, lang, url")[row.pos]
+    return Hit(
+        r["id"],
+        display_title(r),
+        row.score,
+        row.cosine,
+        r["source"],
+        r["date"],
+        r["lang"],
+        r["url"],
+        row.pos,
+        row.also,
+        row.also_more,
+        row.story,
+        row.articles,
+        row.languages,
+    )
+
+
 def similar_to_id(
     idx: OpenIndex,
     article_id: str,
@@ -258,12 +279,16 @@ def similar_to_id(
     window_days: int | None = None,
     ranking: Ranking = Ranking(),
     settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
 ) -> Box:
-    """The box under an indexed article: other stories, never the article or its copies.
+    """The box under an indexed article: its own story (coverage in every language), then up to k
+    other stories on its subject from any time, nearer dates first (story_rows.day_factor), each
+    shown in `reader_lang` (default: the article's language) where the story has it. It ends
+    early only when nothing left reaches settings.min_similarity.
 
-    With no --since/--until, only articles within `window_days` of the article's date
-    (0 = any time; None = settings.similar_window_days), so the box does not mix years the way
-    the seed page's does. An undated article is placed in time by its stored story.
+    `window_days` (default settings.similar_window_days, 0 = any time), with no --since/--until,
+    keeps only articles within that many days of the article's date. An undated article is
+    placed in time by its stored story.
     """
     row = idx.require(article_id)
     if window_days is None:
@@ -274,9 +299,12 @@ def similar_to_id(
         filters = Filters(filters.lang, filters.source, since, until)
     terms = hybrid.query_terms(idx, f"{row['title']}\n{row['body']}", article=True, settings=settings)
     qvec = idx.vector(row["pos"], row["lang"])
-    hits, copies, more = rank(
-        idx, qvec, terms, k, filters, exclude={row["pos"]}, ranking=ranking, query_lang=row["lang"], query_row=row, settings=settings
-    )
+    own = story_rows.own_story(idx, row["pos"], qvec, settings.copies_listed)
+    reader = reader_lang or row["lang"]
+    asked = story_search.Asked(k, reader, row["lang"], settings.min_similarity, anchor, frozenset({own.story}), frozenset({row["pos"]}))
+    hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
+    members, cosines, size = copy_groups.listed(idx, qvec, [row["pos"]], settings.copies_listed, hybrid.ROW_COLUMNS)[row["pos"]]
+    copies = [_copy(r, c) for r, c in zip(members, cosines)]
     return Box(
         {
             "id": row["id"],
@@ -287,11 +315,13 @@ def similar_to_id(
             "related": row["related"],
         },
         copies,
-        more,
+        size - len(copies),
         hits,
         filters,
         qvec,
         terms,
+        _hit(idx, own),
+        reader,
     )
 
 
@@ -303,15 +333,27 @@ def similar_to_text(
     filters: Filters = Filters(),
     ranking: Ranking = Ranking(),
     settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
 ) -> Box:
-    """The box for an article that is not in the index (a draft, a page from elsewhere)."""
+    """The box for an article that is not in the index (a draft, a page from elsewhere): its
+    stories, the text's own (a story it was copied from) among them."""
     if not text.strip():
         raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
-    hits, copies, more = rank(idx, qvec, terms, k, filters, ranking=ranking, query_lang=language.guess(text), settings=settings)
+    lang = language.guess(text)
+    asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity)
+    hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
     lead = text.strip().split("\n", 1)[0]
     return Box(
-        {"id": "", "title": lead[:90], "source": "", "date": "", "lang": "", "related": []}, copies, more, hits, filters, qvec, terms
+        {"id": "", "title": lead[:90], "source": "", "date": "", "lang": lang, "related": []},
+        [],
+        0,
+        hits,
+        filters,
+        qvec,
+        terms,
+        None,
+        asked.reader_lang,
     )
 
 
@@ -323,12 +365,27 @@ def search(
     filters: Filters = Filters(),
     ranking: Ranking = Ranking(),
     settings: QuerySettings = DEFAULTS,
+    reader_lang: str | None = None,
 ) -> Box:
-    """Search by meaning and words; copies of one story fold into one row."""
+    """Search by meaning and words: one row per story, in the query's language (or `reader_lang`)
+    where the story has it, every language's coverage found through the best same-language
+    matches (search/expand.py); rows under the floor are not shown."""
     if not text.strip():
         raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
-    hits, _, _ = rank(
-        idx, qvec, terms, k, filters, query_is_article=False, ranking=ranking, query_lang=language.guess(text), settings=settings
+    grouped = idx.one_per_copy_group is not None  # as the search's own lexical list: one article per copy group
+    lang = expand.query_language(idx, text, lambda: hybrid.lexical_list(idx, terms, settings, grouped))
+    widen = ranking.mode != "lexical"
+    asked = story_search.Asked(k, reader_lang or lang, lang, settings.min_similarity if widen else -1.0, widen=widen)
+    hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, filters, ranking, asked, settings)]
+    return Box(
+        {"id": "", "title": text, "source": "", "date": "", "lang": lang, "related": []},
+        [],
+        0,
+        hits,
+        filters,
+        qvec,
+        terms,
+        None,
+        asked.reader_lang,
     )
-    return Box({"id": "", "title": text, "source": "", "date": "", "lang": "", "related": []}, [], 0, hits, filters, qvec, terms)

@@ -32,6 +32,7 @@ class OpenIndex:
     # remembered, shared by clones: a version never changes
     _frequency: dict[str, int] = field(default_factory=dict)
     _group_size: dict[str, int] = field(default_factory=dict)
+    _story_size: dict[str, int] = field(default_factory=dict)
     _one_per_group: dict[str, object] = field(default_factory=dict)  # the bytes and the selector below
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
@@ -95,9 +96,23 @@ class OpenIndex:
         """The stored story (the id of its first article) of a live article."""
         return sql.story_at(self._con, pos)
 
-    def story_members(self, story: str) -> list[int]:
-        """Positions of a story's live articles, in arrival order."""
-        return sql.story_members(self._con, story)
+    def stories_at(self, positions: list[int]) -> dict[int, str]:
+        """The stored story of each live article among the positions (at most ~500 at a time)."""
+        return sql.stories_at(self._con, positions, "story")  # type: ignore[return-value]
+
+    def story_members(self, story: str, limit: int = -1) -> list[int]:
+        """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
+        return sql.story_members(self._con, story, limit)
+
+    def story_sizes(self, stories: list[str]) -> dict[str, int]:
+        """How many live articles each story has (remembered: a version never changes)."""
+        unknown = [s for s in dict.fromkeys(stories) if s not in self._story_size]
+        if unknown:
+            if len(self._story_size) >= 100_000:
+                self._story_size.clear()
+            for i in range(0, len(unknown), 500):
+                self._story_size.update(sql.story_sizes(self._con, unknown[i : i + 500]))
+        return {s: self._story_size[s] for s in stories}
 
     def stories(self, min_articles: int) -> list[str]:
         """Stories with at least that many live articles, largest first."""

@@ -41,8 +41,20 @@ class QuerySettings:
     # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
     # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
     min_similarity: float = 0.23
-    # `similar ID` looks this many days either side of the article's date unless told otherwise.
-    similar_window_days: int = 90
+    # `similar ID` looks this many days either side of the article's date unless told otherwise:
+    # 0, any time. Related stories from other years belong in the box; nearer ones come first by
+    # the decay below (search/story_rows.py day_factor), which orders and never cuts.
+    similar_window_days: int = 0
+    # A box row's score keeps 1 - date_weight * (1 - 0.5 ** (days / date_half_life)) of itself at
+    # `days` from the article's date: at most date_weight is lost, half of it at date_half_life.
+    date_weight: float = 0.3
+    date_half_life: int = 365
+    # Search (search/expand.py): up to widen_seeds best matches in the query's language, each with a
+    # cosine with the query of at least query_floor, search again with their article vectors; rows
+    # need a cosine of min_similarity with the nearest seed.
+    widen_seeds: int = 3
+    query_floor: float = 0.15
+    search_related: float = 0.35
     # Hybrid ranking (search/hybrid.py): how the dense and lexical lists are fused, chosen with
     # bench/eval_all.py --modes/--fusion (docs/ranking.md): "centered" kept MEANTIME recall@3 at 1.0
     # where "rrf" (k = 60) fell to 0.388 and "weighted" to 0.990; weight 0.2 is where recall gains

@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from akhbar.facade import Index
 from akhbar.search import stats
 from akhbar.search.options import BOX_ONLY, NAMES, QueryOptions, metadata
-from akhbar.serve import writes
+from akhbar.serve import labels, writes
 from akhbar.serve.context import BEARER, Context, Limits, context_of, json_response
+from akhbar.serve.schema import BoxAnswer, SearchAnswer
 
 router = APIRouter()
 MAX_K = Limits().max_k  # FastAPI validates k against this (422 above it)
@@ -31,6 +32,13 @@ class _Asked(BaseModel):
     def asked(self) -> QueryOptions:
         """The options as the facade takes them (search/options.py)."""
         return QueryOptions(**{name: getattr(self, name) for name in NAMES if name in type(self).model_fields})
+
+    def read_by(self, request: Request) -> _Asked:
+        """reader_lang, else the first language of the request's Accept-Language header, else (None)
+        the article's or the query's language."""
+        if not self.reader_lang:
+            self.reader_lang = next(iter(labels.accepted(request.headers.get("accept-language", ""))), "") or None
+        return self
 
 
 def _options_model(name: str, names: tuple[str, ...]) -> type[_Asked]:
@@ -67,7 +75,8 @@ def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedde
     with version.reader() as idx:
         index = Index.over(idx, embedder)
         if as_search:
-            return {"query": text, "results": index.search(text, o.asked()).rows}, version.name
+            found = index.search(text, o.asked())
+            return {"query": text, "reader_lang": found.box.reader_lang, "results": found.rows}, version.name
         answer = index.similar(options=o.asked(), text=text)
         return {**answer.head(), "results": answer.rows}, version.name
 
@@ -106,7 +115,7 @@ async def api_similar(request: Request) -> Response:
     describes the route in the OpenAPI schema from the same model.
     """
     ctx = context_of(request)
-    o = _query_options(request)
+    o = _query_options(request).read_by(request)
     explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None
     payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with)
     return json_response(payload, version=version)
@@ -146,7 +155,10 @@ def box_operation() -> dict:
             for name, field in fields.items()
         ],
         "responses": {
-            "200": {"description": "The box: the article, its copies and the rows (as `similar --json`)"},
+            "200": {
+                "description": "The box: the article, its own story and copies, and the rows (as `similar --json`)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BoxAnswer"}}},
+            },
             "404": {"description": "No article with this id"},
             "422": {"description": "A bad option, as one line"},
         },
@@ -156,19 +168,29 @@ def box_operation() -> dict:
 router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"], include_in_schema=False)
 
 
-@router.post("/api/similar", tags=["query"], summary="The similar-articles box for a new article's text")
+@router.post(
+    "/api/similar",
+    tags=["query"],
+    summary="The similar-articles box for a new article's text",
+    responses={200: {"model": BoxAnswer, "description": "The box (as `similar --text … --json`)"}},
+)
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, body, body.text, False, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, body.read_by(request), body.text, False, embedder)
     return json_response(payload, version=version)
 
 
-@router.get("/api/search", tags=["query"], summary="Search by meaning and words, in any language")
+@router.get(
+    "/api/search",
+    tags=["query"],
+    summary="Search by meaning and words, in any language",
+    responses={200: {"model": SearchAnswer, "description": "One row per story (as `search --json`)"}},
+)
 async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
     embedder = await ctx.model(ctx.live.current().manifest)
-    payload, version = await ctx.read(similar_to_text, ctx, o, o.q, True, embedder)
+    payload, version = await ctx.read(similar_to_text, ctx, o.read_by(request), o.q, True, embedder)
     return json_response(payload, version=version)
 
 

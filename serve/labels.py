@@ -31,6 +31,13 @@ LABELS: dict[str, dict[str, str]] = {
     "any_language": {"ar": "كل اللغات", "en": "All languages", "fr": "Toutes les langues"},
     "date_source": {"ar": "التاريخ والمصدر", "en": "Date and source", "fr": "Date et source"},
     "title": {"ar": "العنوان", "en": "Title", "fr": "Titre"},
+    "its_story": {
+        "ar": "تغطية هذا الخبر: {n} مقالات بـ{langs}",
+        "en": "This story: {n} articles in {langs}",
+        "fr": "Cette histoire : {n} articles en {langs}",
+    },
+    "related": {"ar": "أخبار ذات صلة", "en": "Related stories", "fr": "Histoires liées"},
+    "story_link": {"ar": "كل التغطية", "en": "All coverage", "fr": "Toute la couverture"},
 }
 
 LANGUAGE_NAMES: dict[str, dict[str, str]] = {

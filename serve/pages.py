@@ -20,18 +20,20 @@ from akhbar.serve.context import Context, Limits, context_of
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=FsPath(__file__).parent / "templates")
 TEMPLATES.env.globals["language_name"] = labels.language_name
+TEMPLATES.env.filters["language_name"] = labels.language_name
 BOX_ROWS = 10  # like the seed page's box (six rows), with room for coverage in other languages
 
 Ui = Annotated[str | None, Query(max_length=8, description="Page language: ar, en or fr")]
 Id = Annotated[str, Path(max_length=500)]
 
 
-def _article(ctx: Context, article_id: str, k: int) -> dict:
-    """The article's row, paragraphs and box, from one version."""
+def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
+    """The article's row, paragraphs and box (its own story, then the rows in the reader's
+    language, default the article's), from one version."""
     version = ctx.live.current()
     with version.reader() as idx:
         row = idx.require(article_id, "the index")
-        answer = Index.over(idx).similar(article_id, QueryOptions(k=k))
+        answer = Index.over(idx).similar(article_id, QueryOptions(k=k, reader_lang=reader))
         box = answer.box
         return {
             "article": {
@@ -40,16 +42,19 @@ def _article(ctx: Context, article_id: str, k: int) -> dict:
                 "url": row["url"],
                 "paragraphs": [p.strip() for p in row["body"].split("\n") if p.strip()],
             },
+            "story": box.story.as_dict() if box.story else None,
             "copies": box.copies,
             "copies_more": box.copies_more,
             "rows": answer.rows,
         }
 
 
-def _search(ctx: Context, q: str, lang: str | None, embedder) -> list[dict]:
+def _search(ctx: Context, q: str, lang: str | None, embedder, reader: str | None) -> tuple[list[dict], str]:
+    """The rows, and the language they are shown in (the query's unless the page asks for one)."""
     version = ctx.live.current()
     with version.reader() as idx:
-        return Index.over(idx, embedder).search(q, QueryOptions(k=20, lang=lang or None)).rows
+        found = Index.over(idx, embedder).search(q, QueryOptions(k=20, lang=lang or None, reader_lang=reader))
+        return found.rows, found.box.reader_lang
 
 
 def _coverage(ctx: Context, article_id: str) -> dict:
@@ -60,6 +65,7 @@ def _coverage(ctx: Context, article_id: str) -> dict:
     return {
         "title": query.display_title(row),
         "id": article_id,
+        "lang": row["lang"],
         "rows": story["shown"],
         "sources": len(story["sources"]),
         "langs": story["languages"],
@@ -83,9 +89,10 @@ async def home() -> RedirectResponse:
 
 @router.get("/article/{article_id:path}", response_class=HTMLResponse)
 async def article_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
-    """Like the seed page: the article, then the box. The page speaks the article's language."""
+    """Like the seed page: the article, then the box. The page speaks the article's language (or
+    ?ui=), and so do the rows where their story has it."""
     ctx = context_of(request)
-    found = await ctx.read(_article, ctx, article_id, BOX_ROWS)
+    found = await ctx.read(_article, ctx, article_id, BOX_ROWS, ui)
     lang = labels.choose(ui, found["article"]["lang"], *_accepted(request))
     return _render(request, "article.html", lang, **found)
 
@@ -96,7 +103,7 @@ async def box_fragment(
 ) -> HTMLResponse:
     """The box alone, for an iframe in another site's page; links open in the page around it."""
     ctx = context_of(request)
-    found = await ctx.read(_article, ctx, article_id, k)
+    found = await ctx.read(_article, ctx, article_id, k, ui)
     return _render(request, "box.html", labels.choose(ui, found["article"]["lang"], *_accepted(request)), **found)
 
 
@@ -107,16 +114,19 @@ async def search_page(
     lang: Annotated[str, Query(max_length=16)] = "",
     ui: Ui = None,
 ) -> HTMLResponse:
+    """The page speaks ?ui=, else the query's language, else the browser's; rows follow it."""
     ctx = context_of(request)
-    rows = await ctx.read(_search, ctx, q, lang, await ctx.model(ctx.live.current().manifest)) if q.strip() else None
-    return _render(request, "search.html", labels.choose(ui, *_accepted(request)), q=q, lang=lang, rows=rows)
+    rows, shown_in = None, None
+    if q.strip():
+        rows, shown_in = await ctx.read(_search, ctx, q, lang, await ctx.model(ctx.live.current().manifest), ui)
+    return _render(request, "search.html", labels.choose(ui, shown_in, *_accepted(request)), q=q, lang=lang, rows=rows)
 
 
 @router.get("/coverage/{article_id:path}", response_class=HTMLResponse)
 async def coverage_page(request: Request, article_id: Id, ui: Ui = None) -> HTMLResponse:
     ctx = context_of(request)
     found = await ctx.read(_coverage, ctx, article_id)
-    lang = labels.choose(ui, *_accepted(request))
+    lang = labels.choose(ui, found["lang"], *_accepted(request))  # like the article's page
     named = (
         "، ".join(labels.language_name(c, lang) for c in found["langs"])
         if lang == "ar"

@@ -29,7 +29,7 @@ def test_duplicate_groups_are_the_wire_copies(idx):
 
 
 def test_dups_lists_the_copies_the_box_folds(idx):
-    """Every copy the box lists under "also in" is in that row's dups group, and the reverse."""
+    """A row's dups group is folded into it: its story's "also in" lists every copy."""
     from akhbar.search.query import similar_to_id
 
     group_of = {p: tuple(g) for g in duplicate_groups(idx) for p in g}
@@ -38,4 +38,4 @@ def test_dups_lists_the_copies_the_box_folds(idx):
     assert {idx.position(c["id"]) for c in box.copies} | {idx.position("ar-nato-01")} == set(own)
     for hit in box.hits:
         members = group_of.get(idx.position(hit.id), (idx.position(hit.id),))
-        assert {idx.position(a["id"]) for a in hit.also} | {idx.position(hit.id)} == set(members), hit.id
+        assert {idx.position(a["id"]) for a in hit.also} | {idx.position(hit.id)} >= set(members), hit.id

@@ -53,9 +53,8 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
     )
     qdrant = [orjson.loads(line) for line in found.stdout.splitlines()]
     box = similar_to_id(idx, SEED_PAGE_ID, k=5, window_days=0, ranking=Ranking("dense"))
-    unfolded = sorted([(h.score, h.id) for h in box.hits] + [(c["score"], c["id"]) for h in box.hits for c in h.also], reverse=True)[
-        :5
-    ]  # akhbar folds copies of one story into one row; Qdrant lists them
+    rows = [box.story, *box.hits]  # akhbar folds a story into one row, its own first; Qdrant lists articles
+    unfolded = sorted([(h.cosine, h.id) for h in box.hits] + [(c["score"], c["id"]) for h in rows for c in h.also], reverse=True)[:5]
     assert [q["id"] for q in qdrant] == [i for _, i in unfolded]
     assert max(abs(q["score"] - s) for q, (s, _) in zip(qdrant, unfolded)) < 1e-3
 

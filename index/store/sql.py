@@ -328,9 +328,24 @@ def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list
     return False, [r[0] for r in con.execute("SELECT pos FROM story_of WHERE NOT copied")]
 
 
-def story_members(con: sqlite3.Connection, story: str) -> list[int]:
-    """Positions of a story's live articles, in arrival order."""
-    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos", (story,))]
+def story_members(con: sqlite3.Connection, story: str, limit: int = -1) -> list[int]:
+    """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
+    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE story = ? ORDER BY pos LIMIT ?", (story, limit))]
+
+
+def story_sizes(con: sqlite3.Connection, stories: Sequence[str]) -> dict[str, int]:
+    """How many live articles each story has (at most ~500 stories at a time), counted in the story
+    view's two arms apart as copy_group_sizes does: index-only."""
+    marks = ",".join("?" * len(stories))
+    size = dict(
+        con.execute(
+            f"SELECT story, COUNT(*) FROM (SELECT story FROM base.stories WHERE story IN ({marks}) "
+            "AND pos NOT IN (SELECT pos FROM main.stories) AND pos NOT IN (SELECT pos FROM main.removed) "
+            f"UNION ALL SELECT story FROM main.stories WHERE story IN ({marks})) GROUP BY story",
+            [*stories, *stories],
+        )
+    )
+    return {s: size.get(s, 0) for s in stories}
 
 
 def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int, int, str]]:

@@ -1,0 +1,144 @@
+"""One row per stored story, shown in the reader's language.
+
+A result list (the box, search) ranks candidate articles; a reader wants events. Each candidate
+belongs to a stored story (index/stories/links.py): the row is the story, its score the best of
+its candidates', and the article it shows is the story's article in the reader's language that
+is nearest the query (else its best candidate). The story's other articles are folded into the
+row (`also`: the first settings.copies_listed by cosine with the query, then a count), so an
+Arabic reader sees the Arabic article of a story covered in English and French, not the English
+and French articles as two rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from akhbar.search.hybrid import ROW_COLUMNS
+from akhbar.search.reader import OpenIndex
+from akhbar.search.settings import QuerySettings
+
+# a story's articles read to choose its shown one and list its coverage: the first by arrival
+MEMBERS_READ = 64
+
+
+@dataclass
+class StoryRow:
+    """A story as one row: the article shown, the story's score and size, its other articles."""
+
+    story: str
+    pos: int  # the article shown
+    score: float  # what ordered the row (the mode's score, decayed by date distance in a box)
+    cosine: float  # the shown article's cosine with the query
+    articles: int  # the story's live articles
+    languages: list[str]
+    also: list[dict] = field(default_factory=list)  # its other articles, nearest the query first
+    also_more: int = 0
+
+
+def stories_of(idx: OpenIndex, positions: list[int]) -> dict[int, str]:
+    """The stored story of each live position."""
+    out: dict[int, str] = {}
+    for i in range(0, len(positions), 500):
+        out.update(idx.stories_at(positions[i : i + 500]))
+    return out
+
+
+def day_factor(day: str, anchor: str, settings: QuerySettings) -> float:
+    """How much a row's score keeps at its distance in days from the box's article: 1 the same day,
+    falling towards 1 - settings.date_weight with half-life settings.date_half_life days. A decay,
+    never a cut: an undated row or article keeps the middle of the range."""
+    if not settings.date_weight:
+        return 1.0
+    if not day or not anchor:
+        return 1.0 - settings.date_weight / 2
+    days = abs((date.fromisoformat(day) - date.fromisoformat(anchor)).days)
+    return 1.0 - settings.date_weight * (1.0 - 0.5 ** (days / settings.date_half_life))
+
+
+def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
+    """Scores decayed by age relative to the newest candidate (the ordering does not depend on
+    that reference); undated candidates count as old as the oldest dated one."""
+    days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
+    if not days:
+        return cands
+    newest, oldest = max(days), min(days)
+
+    def factor(day: str) -> float:
+        return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
+
+    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
+
+
+def rank_stories(
+    cands: list[tuple[int, float, float]],
+    story: dict[int, str],
+    rows: dict[int, dict],
+    passes: Callable[[int, dict], bool],
+    floor: float,
+    skip: set[str],
+    anchor: str,
+    settings: QuerySettings,
+) -> list[tuple[str, float, int]]:
+    """Stories by their best candidate: (story, score, that candidate), best first. A candidate
+    counts when it passes the filters and its cosine reaches `floor`; stories in `skip` (the box's
+    own) are left out. With an `anchor` day, scores decay with the days between (day_factor)."""
+    best: dict[str, tuple[float, int]] = {}
+    for pos, score, cos in cands:
+        s = story.get(pos)
+        if s is None or s in skip or cos < floor or not passes(pos, rows[pos]):
+            continue
+        if anchor:
+            score = score * day_factor(rows[pos]["day"], anchor, settings)
+        if s not in best or score > best[s][0]:
+            best[s] = (score, pos)
+    return sorted(((s, sc, p) for s, (sc, p) in best.items()), key=lambda x: -x[1])
+
+
+def _listed(row: dict, cosine: float) -> dict:
+    return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(cosine, 4)}
+
+
+def build_rows(
+    idx: OpenIndex,
+    ranked: list[tuple[str, float, int]],
+    qvec: np.ndarray,
+    reader_lang: str,
+    passes: Callable[[int, dict], bool],
+    limit: int,
+) -> list[StoryRow]:
+    """Each ranked (story, score, best candidate) as a row: the article shown is the story's nearest
+    to the query in the reader's language among those the filters pass (a dated one first), else
+    `best`; the rest are its coverage. A story's first MEMBERS_READ articles are read (a wire story
+    can have thousands) and all are counted; rows, vectors and counts are read once for every row."""
+    members = {}
+    for story, _, best in ranked:
+        first = idx.story_members(story, MEMBERS_READ)
+        members[story] = first if best in first else first[: MEMBERS_READ - 1] + [best]
+    full = [story for story, _, _ in ranked if len(members[story]) >= MEMBERS_READ]
+    sizes = idx.story_sizes(full) if full else {}
+    every = list(dict.fromkeys(p for ps in members.values() for p in ps))
+    rows = idx.rows(every, ROW_COLUMNS)
+    every = [p for p in every if p in rows]
+    cos = dict(zip(every, (idx.vectors_at(every, [rows[p]["lang"] for p in every]) @ qvec).tolist())) if every else {}
+    out = []
+    for story, score, best in ranked:
+        read = [p for p in members[story] if p in rows]
+        total = sizes.get(story, len(read))
+        in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
+        # nearest the query, a dated article before an undated one (a saved page's teaser, a fragment)
+        shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
+        others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
+        langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
+        listed = [_listed(rows[p], cos[p]) for p in others[:limit]]
+        out.append(StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, listed, max(0, total - 1 - len(listed))))
+    return out
+
+
+def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
+    """The box's first row: the article's own story (its coverage in every language), the article
+    itself shown."""
+    return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit)[0]
