@@ -78,7 +78,7 @@ def story_row(idx: OpenIndex, story: Story) -> dict:
         "last": days[-1] if days else "",
         "languages": sorted({a["lang"] for a in every}),
         "sources": sorted({a["source"] for a in every if a["source"]}),
-        "title": shown[0]["title"],
+        "title": (shown or every)[0]["title"],  # a --lang with none of the story's articles shows none
         "shown": shown,
     }
 

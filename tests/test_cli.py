@@ -105,6 +105,14 @@ def test_cli_dups_stories_coverage_and_explain(seed_index):
     assert bad.exit_code == 1 and "--mode 'fuzzy' is not one of dense, lexical, hybrid" in bad.output
 
 
+def test_coverage_in_a_language_the_story_lacks_is_the_story_with_no_article_shown(seed_index):
+    # ar-vision-02's story is Arabic and French: asked in English it is named, counted, and shows none (it raised IndexError)
+    result = runner.invoke(app, ["coverage", "fr-vision-02", "--lang", "en", "--index", str(seed_index), "--json"])
+    assert result.exit_code == 0, result.output
+    row = orjson.loads(result.stdout)
+    assert row["shown"] == [] and row["languages"] == ["ar", "fr"] and row["articles"] == 2 and row["title"]
+
+
 def test_version_and_completion_are_offered():
     from importlib.metadata import version
 
