@@ -4,7 +4,8 @@ A result list (the box, search) ranks candidate articles; a reader wants events.
 belongs to a stored story (index/stories/links.py): the row is the story, its score the best of
 its candidates', and the article it shows is the story's article in the reader's language that
 is nearest the query (else its best candidate). The story's other articles are folded into the
-row (`also`: the first settings.copies_listed by cosine with the query, then a count), so an
+row (`also`: the shown article's own copies first, then the rest by cosine with the query, the first
+settings.copies_listed of them, then a count), so an
 Arabic reader sees the Arabic article of a story covered in English and French, not the English
 and French articles as two rows.
 """
@@ -35,7 +36,7 @@ class StoryRow:
     cosine: float  # the shown article's cosine with the query
     articles: int  # the story's live articles
     languages: list[str]
-    also: list[dict] = field(default_factory=list)  # its other articles, nearest the query first
+    also: list[dict] = field(default_factory=list)  # its other articles: the shown one's copies, then nearest the query
     also_more: int = 0
 
 
@@ -124,16 +125,28 @@ def build_rows(
     rows = idx.rows(every, ROW_COLUMNS)
     every = [p for p in every if p in rows]
     cos = dict(zip(every, (idx.vectors_at(every, [rows[p]["lang"] for p in every]) @ qvec).tolist())) if every else {}
-    out = []
+    chosen = []
     for story, score, best in ranked:
         read = [p for p in members[story] if p in rows]
-        total = sizes.get(story, len(read))
         in_reader = [p for p in read if rows[p]["lang"] == reader_lang and passes(p, rows[p])]
         # nearest the query, a dated article before an undated one (a saved page's teaser, a fragment)
         shown = max(in_reader, key=lambda p: (bool(rows[p]["day"]), cos[p])) if reader_lang and in_reader else best
-        others = sorted((p for p in read if p != shown), key=lambda p: -cos[p])
-        langs = sorted({rows[p]["lang"] for p in read if rows[p]["lang"]})
-        listed = [_listed(rows[p], cos[p]) for p in others[:limit]]
+        chosen.append((story, score, shown, read))
+    # the shown article's own copies lead its "also" (the same text elsewhere), in arrival order,
+    # read even when they lie past the story's first MEMBERS_READ articles
+    copies = idx.copy_group_members(list({shown for _, _, shown, _ in chosen}), limit + 1) if chosen else {}
+    unread = list(dict.fromkeys(p for group, _ in copies.values() for p in group if p not in rows))
+    if unread:
+        rows.update(idx.rows(unread, ROW_COLUMNS))
+        unread = [p for p in unread if p in rows]
+        cos.update(zip(unread, (idx.vectors_at(unread, [rows[p]["lang"] for p in unread]) @ qvec).tolist()))
+    out = []
+    for story, score, shown, read in chosen:
+        total = sizes.get(story, len(read))
+        own = [p for p in copies[shown][0] if p != shown and p in rows]
+        rest = sorted((p for p in read if p != shown and p not in own), key=lambda p: -cos[p])
+        langs = sorted({rows[p]["lang"] for p in read + own if rows[p]["lang"]})
+        listed = [_listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
         out.append(StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, listed, max(0, total - 1 - len(listed))))
     return out
 
