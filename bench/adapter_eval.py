@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from bench import adapter_vectors
 from bench.adapter_vectors import apply_head, article_text, centred, encode, lines, load_head, ranks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,8 +125,10 @@ def main() -> None:
     ap.add_argument("--head", type=Path, action="append", default=[], help="adapter .npz (repeat to compare several)")
     ap.add_argument("--sets", default="ANS,ECB+,MEANTIME,events")
     ap.add_argument("--sample", type=int, default=0, help="at most N articles of ECB+/MEANTIME (whole clusters); 0: all")
+    ap.add_argument("--single-prompt", action="store_true", help="embed with the prompt once (see adapter_vectors.single_prompt)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    adapter_vectors.SINGLE_PROMPT = args.single_prompt
     variants = {"unadapted": None, **{h.stem: load_head(h) for h in args.head}}
     results = []
     for name in args.sets.split(","):

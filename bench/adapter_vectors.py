@@ -35,6 +35,16 @@ def article_text(row: dict) -> str:
 
 
 _EMBEDDER = None
+SINGLE_PROMPT = False  # set by --single-prompt: see single_prompt()
+
+
+def single_prompt(emb) -> None:
+    """Measure the index with its prompt once. Embedder strips `prompt_ids` = ids of "query: " (ending
+    in a lone "▁", id 6) from the text's ids before prefixing each window with them; but "query: word"
+    usually tokenises as "query:" + "▁word", so nothing is stripped and windows hold the prompt twice
+    ("query: ▁ query: word"). The ids of "query:" (no space) match every text, so windows then hold
+    exactly the tokeniser's ids of "query: " + text."""
+    emb.prompt_ids = emb.tokenizer(emb.prompt.rstrip(), add_special_tokens=False)["input_ids"]
 
 
 def embedder():
@@ -47,6 +57,8 @@ def embedder():
 
         enc = load_for(resolve(config.DEFAULT_MODEL), "auto")
         _EMBEDDER = Embedder(enc, enc.prompt, method=config.CHUNK_METHOD, window_tokens=config.WINDOW_TOKENS)  # type: ignore[arg-type]
+        if SINGLE_PROMPT:
+            single_prompt(_EMBEDDER)
     return _EMBEDDER
 
 
@@ -57,7 +69,7 @@ def backend_name() -> str:
 def encode(texts: list[str], tag: str, batch: int = 256) -> np.ndarray:
     """Unit vectors of `texts` as a default build stores them, cached by content under /tmp."""
     key = hashlib.sha256(orjson.dumps([config.DEFAULT_MODEL, config.CHUNK_METHOD, config.WINDOW_TOKENS, texts])).hexdigest()[:16]
-    path = CACHE / f"{tag}-{key}.npy"
+    path = CACHE / f"{tag}{'-single-prompt' if SINGLE_PROMPT else ''}-{key}.npy"
     if path.exists():
         return np.load(path)
     CACHE.mkdir(parents=True, exist_ok=True)
