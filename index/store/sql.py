@@ -303,18 +303,23 @@ def copy_group_firsts(con: sqlite3.Connection, groups: Sequence[str], limit: int
 
 
 def copy_group_sizes(con: sqlite3.Connection, groups: Sequence[str]) -> dict[str, int]:
-    """How many live articles each copy group has (at most ~500 groups at a time). Counted in the
+    """How many live articles each copy group has (at most ~500 groups at a time)."""
+    return _sizes(con, "copy_group", groups)
+
+
+def _sizes(con: sqlite3.Connection, column: str, keys: Sequence[str]) -> dict[str, int]:
+    """How many live articles have each key in a stories column (story, copy_group). Counted in the
     story view's two arms apart: index-only, ~10x faster than through the view."""
-    marks = ",".join("?" * len(groups))
+    marks = ",".join("?" * len(keys))
     size = dict(
         con.execute(
-            f"SELECT copy_group, COUNT(*) FROM (SELECT copy_group FROM base.stories WHERE copy_group IN ({marks}) "
+            f"SELECT {column}, COUNT(*) FROM (SELECT {column} FROM base.stories WHERE {column} IN ({marks}) "
             "AND pos NOT IN (SELECT pos FROM main.stories) AND pos NOT IN (SELECT pos FROM main.removed) "
-            f"UNION ALL SELECT copy_group FROM main.stories WHERE copy_group IN ({marks})) GROUP BY copy_group",
-            [*groups, *groups],
+            f"UNION ALL SELECT {column} FROM main.stories WHERE {column} IN ({marks})) GROUP BY {column}",
+            [*keys, *keys],
         )
     )
-    return {g: size.get(g, 0) for g in groups}
+    return {k: size.get(k, 0) for k in keys}
 
 
 def copies_or_firsts(con: sqlite3.Connection, articles: int) -> tuple[bool, list[int]]:
@@ -334,18 +339,8 @@ def story_members(con: sqlite3.Connection, story: str, limit: int = -1) -> list[
 
 
 def story_sizes(con: sqlite3.Connection, stories: Sequence[str]) -> dict[str, int]:
-    """How many live articles each story has (at most ~500 stories at a time), counted in the story
-    view's two arms apart as copy_group_sizes does: index-only."""
-    marks = ",".join("?" * len(stories))
-    size = dict(
-        con.execute(
-            f"SELECT story, COUNT(*) FROM (SELECT story FROM base.stories WHERE story IN ({marks}) "
-            "AND pos NOT IN (SELECT pos FROM main.stories) AND pos NOT IN (SELECT pos FROM main.removed) "
-            f"UNION ALL SELECT story FROM main.stories WHERE story IN ({marks})) GROUP BY story",
-            [*stories, *stories],
-        )
-    )
-    return {s: size.get(s, 0) for s in stories}
+    """How many live articles each story has (at most ~500 stories at a time)."""
+    return _sizes(con, "story", stories)
 
 
 def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int, int, str]]:
