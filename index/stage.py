@@ -102,8 +102,8 @@ class Stage:
     def embedder(self) -> Embedder:
         """Loaded on first need: remove, and add of unchanged articles, never import the model."""
         if self._embedder is None:
-            ref = resolve(self.settings.model)
             m = self.base_manifest
+            ref = resolve(self.settings.model, None if m is None else m.model_checksum)
             if m is not None and ref.checksum != m.model_checksum:  # same name, other weights: vectors would not compare
                 raise ModelMismatch(
                     f"the index was built with model '{m.model}' checksum {m.model_checksum[:12]}; "

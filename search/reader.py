@@ -277,7 +277,7 @@ def query_embedder(manifest: Manifest, model_name: str | None = None, backend: s
     from akhbar.index.embedding.embedder import Embedder
     from akhbar.index.embedding.model import resolve
 
-    ref = resolve(model_name or manifest.model)
+    ref = resolve(model_name or manifest.model, manifest.model_checksum)
     if ref.name != manifest.model or ref.checksum != manifest.model_checksum:
         raise ModelMismatch(
             f"index was built with model '{manifest.model}' (checksum {manifest.model_checksum[:12] or '-'}), "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.index.embedding.model import untuned_default
 from akhbar.index.store import faiss_index, sql, vectors
 from akhbar.search.reader import OpenIndex, open_index
 
@@ -36,6 +37,11 @@ def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
         "articles": m.articles,
         "model": m.model,
         "model_checksum": m.model_checksum[:16],
+        **(
+            {"model_tuning": "none: built before the shipped tuning (index/embedding/tuning.py); 'akhbar reindex' embeds it again"}
+            if untuned_default(m.model, m.model_checksum)
+            else {}
+        ),
         "dimension": m.dimension,
         "prompt": m.prompt,
         "chunking": m.chunking,

@@ -21,14 +21,14 @@ TAIL = (
 @pytest.mark.parametrize("n", [0, 1, 505, 506, 1200, 5000])
 def test_windows_cover_every_token_once(n):
     prompt = [41, 1294, 12]
-    ids = prompt + list(range(100, 100 + n))
-    ws = windows(ids, prompt, 510)
+    body = list(range(100, 100 + n))
+    ws = windows(body, prompt, 510)
     assert all(w[:3] == prompt and len(w) <= 510 for w in ws)
-    assert [t for w in ws for t in w[3:]] == ids[3:]
+    assert [t for w in ws for t in w[3:]] == body
     assert len(ws) == max(1, -(-n // 507))
     sizes = [len(w) for w in ws]
     assert max(sizes) - min(sizes) <= 1  # balanced: no tiny last window
-    assert windows(ids, prompt, 510, first_only=True) == [ids[:510]]
+    assert windows(body, prompt, 510, first_only=True) == [(prompt + body)[:510]]
 
 
 def test_combine_methods():

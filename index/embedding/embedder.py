@@ -19,12 +19,22 @@ from akhbar.index.embedding.backends import LoadedBackend
 Method = Literal["first", "mean", "lead"]
 
 
-def windows(ids: list[int], prompt_ids: list[int], content: int, first_only: bool = False) -> list[list[int]]:
-    """Split content ids into ceil(n/content) windows of near-equal size, each prompt-prefixed.
+def prompt_token_ids(tokenizer, prompt: str) -> list[int]:
+    """The prompt's ids as they start `prompt + text`: without its trailing space.
+
+    "query: " alone ends in a lone "▁" that "query: word" never holds; tokenising the prompt with it
+    and the text after it gave most texts the prompt twice (issue 22). Without the space, the
+    prompt's ids followed by the text's own ids equal the ids of `prompt + text` (all 1,938 SemEval
+    training texts checked).
+    """
+    return tokenizer(prompt.rstrip(), add_special_tokens=False)["input_ids"] if prompt.strip() else []
+
+
+def windows(body: list[int], prompt_ids: list[int], content: int, first_only: bool = False) -> list[list[int]]:
+    """Split a text's ids (no prompt) into ceil(n/content) windows of near-equal size, each prompt-prefixed.
 
     first_only: just the first `content` tokens, which is what truncation embeds.
     """
-    body = ids[len(prompt_ids) :] if prompt_ids and ids[: len(prompt_ids)] == prompt_ids else ids
     room = content - len(prompt_ids)
     if not body or first_only:
         return [list(prompt_ids) + body[:room]]
@@ -62,17 +72,17 @@ class Embedder:
         self.backend, self.precision = encoder.name, encoder.precision
         self.tokenizer = encoder.tokenizer
         self.window_tokens = min(window_tokens, encoder.max_tokens or window_tokens)
-        self.prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+        self.prompt_ids = prompt_token_ids(self.tokenizer, prompt)
         special = self.tokenizer("", add_special_tokens=True)["input_ids"]
         self.bos, self.eos = special[:1], special[1:]
         self.dim = encoder.dim
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts (prompt added here); returns float32 rows of unit length."""
+        """Embed texts (the prompt's ids added here); returns float32 rows of unit length."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         content = self.window_tokens - len(self.bos) - len(self.eos)
-        ids = self.tokenizer([self.prompt + t for t in texts], add_special_tokens=False, verbose=False)["input_ids"]
+        ids = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         owner, wins = [], []
         for i, seq in enumerate(ids):
             for w in windows(seq, self.prompt_ids, content, first_only=self.method == "first"):

