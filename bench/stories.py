@@ -12,7 +12,7 @@
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
 The eval and pooled indexes are read with a fresh pass (index/stories/links.fresh_pass, what a build with
-the current rule stores: tests/test_stories.py), so indexes built before a rule change still
+the current rule stores: tests/index/stories/test_stories.py), so indexes built before a rule change still
 measure it. Every figure is printed for the current rule and, in the same run, for the rule before
 issue 19 (bench/story_rule_before.py). Undated figures of a dated index (SaudiNewsNet, the pooled
 corpus) are a pass with every date dropped; the seeds are built undated too. `--cost` times both passes.

@@ -6,7 +6,7 @@ is opened with every file it needs already open (open_index: SQLite connections,
 FAISS), one reader per worker thread, because a SQLite connection serves one thread at a time.
 A writer's publish deletes versions older than the one it replaces; on Linux an unlinked file
 stays readable through the handles already open, so a request still holding such a version
-finishes on it (tests/test_serve.py holds a version across two publishes that delete it).
+finishes on it (tests/serve/test_serve.py holds a version across two publishes that delete it).
 """
 
 from __future__ import annotations

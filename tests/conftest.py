@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.helpers import SEEDS
 
-# Property-based tests (tests/test_fuzz_ingest.py): a quick run in the suite, the long one with
+# Property-based tests (tests/index/ingest/test_fuzz_ingest.py): a quick run in the suite, the long one with
 # `--hypothesis-profile akhbar-fuzz` (bench/fuzz_ingest.py: 2,500 examples a format, 10,000+ in all).
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile("akhbar-quick", max_examples=75, deadline=None, suppress_health_check=SLOW)

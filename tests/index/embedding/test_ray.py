@@ -16,7 +16,7 @@ from akhbar.index.writers import build
 from akhbar.search.query import Ranking, similar_to_id
 from akhbar.search.reader import open_index
 from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
-from tests.test_build import GOOD
+from tests.index.test_build import GOOD
 
 pytestmark = pytest.mark.model  # every Ray test embeds (the make check tier skips them)
 
