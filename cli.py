@@ -628,7 +628,7 @@ def evaluate(
     from akhbar.facade import Index
     from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
 
-    result = ground_truth_eval.evaluate(Index(index).reader, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
+    result = ground_truth_eval.evaluate(Index(index).snapshot, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 

@@ -26,8 +26,8 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.index.ingest import language
 from akhbar.index.writers import build
 from akhbar.search import hybrid, query
-from akhbar.search.reader import open_index, query_embedder
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot, query_embedder
 
 K = 10
 
@@ -100,7 +100,7 @@ def main() -> None:
     a = ap.parse_args()
     settings = dataclasses.replace(DEFAULTS, fusion=a.fusion)
     try:
-        idx = open_index(a.work)
+        idx = open_snapshot(a.work)
     except IndexNotFound:
         print(f"building {a.work} …", file=sys.stderr)
         build(
@@ -111,7 +111,7 @@ def main() -> None:
             ],
             a.work,
         )
-        idx = open_index(a.work)
+        idx = open_snapshot(a.work)
     embedder = query_embedder(idx.manifest)
     found: dict[tuple, list[float]] = defaultdict(list)
     shown: dict[tuple, list[int]] = defaultdict(list)

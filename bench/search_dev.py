@@ -24,8 +24,8 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.index.ingest import language
 from akhbar.index.writers import build
 from akhbar.search import hybrid, query
-from akhbar.search.reader import open_index, query_embedder
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot, query_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 10
@@ -98,11 +98,11 @@ def main() -> None:
     a = ap.parse_args()
     settings = dataclasses.replace(DEFAULTS, fusion=a.fusion)
     try:
-        idx = open_index(a.index)
+        idx = open_snapshot(a.index)
     except IndexNotFound:
         print(f"building {a.index} from seeds/ …", file=sys.stderr)
         build([ROOT / "seeds"], a.index)
-        idx = open_index(a.index)
+        idx = open_snapshot(a.index)
     embedder = query_embedder(idx.manifest)
     event = truth()
     lang_of = {r[0]: r[1] for r in idx.in_order("id, lang")}

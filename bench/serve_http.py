@@ -41,7 +41,7 @@ from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search import present
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -171,7 +171,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     args.work.mkdir(parents=True, exist_ok=True)
     root = synthetic_index(args.from_index, args.work, args.n)
-    idx = open_index(root)
+    idx = open_snapshot(root)
     rng = np.random.default_rng(2)
     positions = rng.choice(args.n, args.requests, replace=False)
     found = idx.rows(positions.tolist(), "pos, id")

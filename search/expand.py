@@ -19,11 +19,11 @@ import numpy as np
 
 from akhbar.index.ingest import language
 from akhbar.search.hybrid import Seen
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 
-def query_language(idx: OpenIndex, text: str, words: Callable[[], list[tuple[int, float]]]) -> str:
+def query_language(idx: Snapshot, text: str, words: Callable[[], list[tuple[int, float]]]) -> str:
     """The query's language: guessed from its text, else (one word has no stop words to tell by)
     the language most of its best lexical matches are in, since words match within a language.
     `words` fetches those matches, only when the text does not tell."""
@@ -64,7 +64,7 @@ def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, se
 
 
 def widen(
-    idx: OpenIndex,
+    idx: Snapshot,
     cands: list[tuple[int, float, float]],
     seen: Seen,
     qvec: np.ndarray,

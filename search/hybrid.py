@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from akhbar.index.ingest import terms
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULTS, QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 MODES = ("dense", "lexical", "hybrid")
 
 
-def query_terms(idx: OpenIndex, text: str, article: bool, settings: QuerySettings = DEFAULTS) -> list[str]:
+def query_terms(idx: Snapshot, text: str, article: bool, settings: QuerySettings = DEFAULTS) -> list[str]:
     """The terms to match: a whole article's most salient ones, or every term of a short query.
 
     Terms in more than settings.common_term_share of the articles (and more than common_term_min)
@@ -77,7 +77,7 @@ def fuse(
 
 
 def lexical_list(
-    idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS, one_per_copy_group: bool = False
+    idx: Snapshot, terms: Sequence[str], settings: QuerySettings = DEFAULTS, one_per_copy_group: bool = False
 ) -> list[tuple[int, float]]:
     """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query
     (of the first articles of copy groups only, when the dense search sees only those)."""
@@ -108,7 +108,7 @@ class Seen:
     cosine: dict[int, float] = field(default_factory=dict)
     asked: set[int] = field(default_factory=set)
 
-    def learn(self, idx: OpenIndex, qvec: np.ndarray, positions: list[int]) -> None:
+    def learn(self, idx: Snapshot, qvec: np.ndarray, positions: list[int]) -> None:
         new = [p for p in positions if p not in self.asked]
         self.asked.update(new)
         rows = idx.rows(new, ROW_COLUMNS)  # removed: none
@@ -120,7 +120,7 @@ class Seen:
 
 
 def candidates(
-    idx: OpenIndex,
+    idx: Snapshot,
     qvec: np.ndarray,
     terms: Sequence[str],
     k: int,

@@ -17,8 +17,8 @@ from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
 from akhbar.search import expand, fold, hybrid, story_rows, story_search
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS, QuerySettings
+from akhbar.search.snapshot import Snapshot
 from akhbar.search.story_rows import StoryRow, decayed_by_age
 
 
@@ -108,7 +108,7 @@ def faiss_selector(allowed: np.ndarray):
     return faiss.IDSelectorBatch(allowed)
 
 
-def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
+def _selective(idx: Snapshot, filters: Filters, total: int, share: float) -> np.ndarray | None:
     """The positions a selective filter allows (fewer than `share` of the articles), for FAISS to
     skip the rest rather than fetch ever more; None when the filter is not selective."""
     if idx.count(filters) >= share * total:
@@ -117,7 +117,7 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
 
 
 def _rows_of(
-    plan: fold.Plan, rows: dict[int, dict], idx: OpenIndex, qvec: np.ndarray, grouped: bool, query_pos: int | None, limit: int
+    plan: fold.Plan, rows: dict[int, dict], idx: Snapshot, qvec: np.ndarray, grouped: bool, query_pos: int | None, limit: int
 ) -> tuple[list[Hit], list[dict], int]:
     """The plan as result rows (each with the copies folded into it), copies of the query, and how
     many of those there are beyond the `limit` listed. `grouped`: candidates were one per stored copy
@@ -167,7 +167,7 @@ def _mmr(hits: list[Hit], plan: fold.Plan, mode: str, k: int, dim: int, lam: flo
 
 
 def rank(
-    idx: OpenIndex,
+    idx: Snapshot,
     qvec: np.ndarray,
     terms: list[str],
     k: int,
@@ -241,7 +241,7 @@ def _window(day: str, days: int) -> tuple[str, str]:
     return (d - timedelta(days=days)).isoformat(), (d + timedelta(days=days)).isoformat()
 
 
-def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
+def _story_day(idx: Snapshot, pos: int, most: int = 500) -> str:
     """When an undated article (a saved page, a .txt file) was published, as far as its stored
     story tells: the median day of the story's dated articles, or "" when none is dated. The seed
     page is undated, and without this its box mixed 2022 to 2025 the way the site's own box does."""
@@ -250,7 +250,7 @@ def _story_day(idx: OpenIndex, pos: int, most: int = 500) -> str:
     return days[len(days) // 2] if days else ""
 
 
-def _hit(idx: OpenIndex, row: StoryRow) -> Hit:
+def _hit(idx: Snapshot, row: StoryRow) -> Hit:
     """A story row as a result row: its shown article's fields, its story and coverage."""
     r = idx.rows([row.pos], "pos, id, title, body, source, date, lang, url")[row.pos]
     return Hit(
@@ -272,7 +272,7 @@ def _hit(idx: OpenIndex, row: StoryRow) -> Hit:
 
 
 def similar_to_id(
-    idx: OpenIndex,
+    idx: Snapshot,
     article_id: str,
     k: int = 10,
     filters: Filters = Filters(),
@@ -326,7 +326,7 @@ def similar_to_id(
 
 
 def similar_to_text(
-    idx: OpenIndex,
+    idx: Snapshot,
     embedder,
     text: str,
     k: int = 10,
@@ -358,7 +358,7 @@ def similar_to_text(
 
 
 def search(
-    idx: OpenIndex,
+    idx: Snapshot,
     embedder,
     text: str,
     k: int = 10,

@@ -19,8 +19,8 @@ from datetime import date
 import numpy as np
 
 from akhbar.search.hybrid import ROW_COLUMNS
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 # a story's articles read to choose its shown one and list its coverage: the first by arrival
 MEMBERS_READ = 64
@@ -40,7 +40,7 @@ class StoryRow:
     also_more: int = 0
 
 
-def stories_of(idx: OpenIndex, positions: list[int]) -> dict[int, str]:
+def stories_of(idx: Snapshot, positions: list[int]) -> dict[int, str]:
     """The stored story of each live position."""
     out: dict[int, str] = {}
     for i in range(0, len(positions), 500):
@@ -104,7 +104,7 @@ def _listed(row: dict, cosine: float) -> dict:
 
 
 def build_rows(
-    idx: OpenIndex,
+    idx: Snapshot,
     ranked: list[tuple[str, float, int]],
     qvec: np.ndarray,
     reader_lang: str,
@@ -151,7 +151,7 @@ def build_rows(
     return out
 
 
-def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
+def own_story(idx: Snapshot, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
     """The box's first row: the article's own story (its coverage in every language), the article
     itself shown."""
     return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit)[0]

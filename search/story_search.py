@@ -11,8 +11,8 @@ import numpy as np
 from akhbar.index.filters import Filters
 from akhbar.search import copies as copy_groups
 from akhbar.search import expand, hybrid
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 from akhbar.search.story_rows import StoryRow, build_rows, decayed_by_age, rank_stories, stories_of
 
 
@@ -33,7 +33,7 @@ class Asked:
     widen: bool = False
 
 
-def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
+def _selective(idx: Snapshot, filters: Filters, total: int, share: float) -> np.ndarray | None:
     """The positions a selective filter allows (fewer than `share` of the articles), for FAISS to
     skip the rest rather than fetch ever more; None when the filter is not selective."""
     if idx.count(filters) >= share * total:
@@ -41,7 +41,7 @@ def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np
     return np.asarray(idx.positions(filters), np.int64)
 
 
-def _mmr(rows: list[StoryRow], idx: OpenIndex, k: int, lam: float) -> list[StoryRow]:
+def _mmr(rows: list[StoryRow], idx: Snapshot, k: int, lam: float) -> list[StoryRow]:
     """--diverse: each next row the most relevant and least like the rows already chosen."""
     if not rows:
         return rows
@@ -58,7 +58,7 @@ def _mmr(rows: list[StoryRow], idx: OpenIndex, k: int, lam: float) -> list[Story
 
 
 def find(
-    idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, ranking, asked: Asked, settings: QuerySettings
+    idx: Snapshot, qvec: np.ndarray, terms: list[str], filters: Filters, ranking, asked: Asked, settings: QuerySettings
 ) -> list[StoryRow]:
     """Up to asked.k story rows for a unit query vector and its lexical terms, best first.
 

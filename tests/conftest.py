@@ -79,9 +79,9 @@ def seed_index(tmp_path_factory, model_ref) -> Path:
 @pytest.fixture(scope="session")
 def idx(seed_index):
     """A reader of the seed index, shared: nothing writes it (tests that write use copy_of)."""
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
-    return open_index(seed_index)
+    return open_snapshot(seed_index)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from akhbar.cli import app
 from akhbar.search.query import Ranking, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import ROOT, SEED_PAGE_ID, runner
 
 
@@ -19,7 +19,7 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
     out = tmp_path / "export"
     result = runner.invoke(app, ["export", str(out), "--index", str(seed_index), "--json"])
     assert result.exit_code == 0, result.output
-    idx = open_index(seed_index)
+    idx = open_snapshot(seed_index)
     meta = orjson.loads((out / "akhbar.json").read_bytes())
     assert (meta["model"], meta["model_checksum"], meta["prompt"], meta["chunking"]) == (
         idx.manifest.model,

@@ -10,8 +10,8 @@ import pytest
 
 from akhbar.index.synthetic import replicate
 from akhbar.search.query import Filters, similar_to_id
-from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import NATO_COPIES
 
 REPLICAS = 12  # each seed article and 11 near-copies (the same headline, the vector with noise)
@@ -20,9 +20,9 @@ REPLICAS = 12  # each seed article and 11 near-copies (the same headline, the ve
 @pytest.fixture(scope="module")
 def replicated(seed_index, tmp_path_factory):
     root = tmp_path_factory.mktemp("replicated") / "idx"
-    n = open_index(seed_index).manifest.articles * REPLICAS
+    n = open_snapshot(seed_index).manifest.articles * REPLICAS
     replicate(seed_index, root, n, kind="flat")
-    return open_index(root)
+    return open_snapshot(root)
 
 
 def test_the_wire_copies_are_one_stored_group(idx):
@@ -56,7 +56,7 @@ def test_one_row_per_group_with_its_copies_listed_and_counted(replicated, articl
 def test_without_stored_groups_the_box_folds_the_same_stories(replicated, seed_index):
     """Query-time folding over every copy (what a box did before groups were stored) lists the
     same groups, or splits one in two where noise took replicas under the copy threshold."""
-    unstored = open_index(replicated.root)
+    unstored = open_snapshot(replicated.root)
     unstored._one_per_group["selector"] = None  # this reader searches every article and folds at query time
     groups = replicated.copy_groups()
     group_of = {replicated.rows([p], "pos, id")[p]["id"]: groups[p] for p in groups}

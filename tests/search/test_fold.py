@@ -7,8 +7,8 @@ import pytest
 
 from akhbar.search.fold import same_story
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEED_PAGE_ID, SEEDS
 
 ROW = {"title": "ترامب: أيام مقبلة مهمة للغاية لمحادثات السلام", "day": "2025-04-25"}
@@ -33,7 +33,7 @@ def test_same_story_rule(cosine, other, expected):
 def test_seed_box_folds_the_rewritten_story(seed_index):
     # any time (the Trump story is from 2025, the seed page's own story from 2023); k=15:
     # seeds/events.jsonl's NATO events (Vilnius, Finland, Sweden) rank above the Trump story
-    box = similar_to_id(open_index(seed_index), SEED_PAGE_ID, k=15, window_days=0)
+    box = similar_to_id(open_snapshot(seed_index), SEED_PAGE_ID, k=15, window_days=0)
     trump = {f"{SEED_PAGE_ID}/read-also", "ar-peace-01"}  # the page's teaser and Sky News Arabia's article
     rows = [{h.id, *(a["id"] for a in h.also)} for h in box.hits]
     assert [trump <= named for named in rows].count(True) == 1  # one row names both: the story, once
@@ -59,7 +59,7 @@ def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy
     }
     (tmp_path / "update.jsonl").write_bytes(orjson.dumps(row) + b"\n")
     add([tmp_path / "update.jsonl"], root)
-    idx = open_index(root)
+    idx = open_snapshot(root)
     a, b = (idx.position(i) for i in ("ar-nato-01", "ar-nato-01-update"))
     cos = float(idx.vector(a) @ idx.vector(b))
     assert DEFAULTS.story_cosine <= cos < DEFAULTS.duplicate_cosine, cos  # a rewrite, not a copy

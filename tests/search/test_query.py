@@ -12,8 +12,8 @@ import pytest
 
 from akhbar.cli import app
 from akhbar.search.query import Filters, Ranking, search, similar_to_id
-from akhbar.search.reader import query_embedder
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import query_embedder
 from tests.helpers import NATO_COPIES, SEED_PAGE_ID, runner, topic_of
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from akhbar.search.query import search, similar_to_id
-from akhbar.search.reader import query_embedder
+from akhbar.search.snapshot import query_embedder
 from tests.helpers import SEED_PAGE_ID, SEEDS, TRUTH
 
 NATO_SUBJECT = {

@@ -14,7 +14,7 @@ from akhbar.cli import app
 from akhbar.index.embedding import ray_cluster
 from akhbar.index.writers import build
 from akhbar.search.query import Ranking, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
 from tests.index.test_build import GOOD
 
@@ -39,7 +39,7 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
 
     summary = build([SEEDS], tmp_path / "ray-idx", remote=remote)
     assert encoders[0].embedded_locally == 0  # every text came from the actor pool
-    a, b = open_index(tmp_path / "ray-idx"), open_index(seed_index)
+    a, b = open_snapshot(tmp_path / "ray-idx"), open_snapshot(seed_index)
     assert summary.articles == summary.embedded == a.manifest.articles == b.manifest.articles
     assert a.in_order("pos, id, hash") == b.in_order("pos, id, hash")
     x, y = a.raw_vectors[np.arange(summary.articles)].astype(np.float32), b.raw_vectors[np.arange(summary.articles)].astype(np.float32)
@@ -67,7 +67,7 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     summary = orjson.loads(result.stdout)
     assert summary["resumed"] == done and summary["embedded"] == 1000 - done  # nothing embedded twice
     assert summary["articles"] == summary["read"] == 1000
-    idx = open_index(index)
+    idx = open_snapshot(index)
     assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}
     assert not list(index.glob(".staging-*"))
 
