@@ -112,14 +112,13 @@ class Index:
         if (article_id is None) == (text is None):
             raise AkhbarError("give exactly one of an article id or a text")
         o = options or _defaults()
-        ranking = o.ranking()
+        o.check()  # a bad mode or day before the model loads
         idx = self.snapshot
-        filters = o.filters()
         embedder = self.embedder() if o.explain or article_id is None else None  # one model load at most
         if article_id is not None:
-            box = query.similar_to_id(idx, article_id, o.k, filters, o.window, ranking, reader_lang=o.reader_lang)
+            box = query.similar_to_id(idx, article_id, o)
         else:
-            box = query.similar_to_text(idx, embedder, text or "", o.k, filters, ranking, reader_lang=o.reader_lang)
+            box = query.similar_to_text(idx, embedder, text or "", o)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def search(self, text: str, options: QueryOptions | None = None) -> Answer:
@@ -127,10 +126,10 @@ class Index:
         from akhbar.search import present, query
 
         o = options or _defaults()
-        ranking = o.ranking()
+        o.check()  # a bad mode or day before the model loads
         idx = self.snapshot
         embedder = self.embedder()
-        box = query.search(idx, embedder, text, o.k, o.filters(), ranking, reader_lang=o.reader_lang)
+        box = query.search(idx, embedder, text, o)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def coverage(self, article_id: str, lang: str | None = None) -> dict:

@@ -23,11 +23,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.index.writers import build
 from akhbar.search import hybrid, query
+from akhbar.search.options import QueryOptions
 from akhbar.search.settings import DEFAULTS
 from akhbar.search.snapshot import open_snapshot, query_embedder
+from bench import search_before_story_rows as before
 
 K = 10
 
@@ -77,14 +80,14 @@ def queries(data: Path, idx, n: int, rng: random.Random) -> list[tuple[str, str,
 
 def today(idx, qvec, terms, text: str, mode: str) -> list[query.Hit]:
     was = dataclasses.replace(DEFAULTS, fusion="centered")
-    return query.rank(
+    return before.rank(
         idx,
         qvec,
         terms,
         K,
-        query.Filters(),
+        Filters(),
         query_is_article=False,
-        ranking=query.Ranking(mode),
+        ranking=before.Ranking(mode),
         query_lang=language.guess(text),
         settings=was,
     )[0]
@@ -120,7 +123,7 @@ def main() -> None:
         for mode in ("dense", "hybrid"):
             for path, rows in (
                 ("today", today(idx, qvec, terms, text, mode)),
-                ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode), settings=settings).hits),
+                ("stories", query.search(idx, embedder, text, QueryOptions(k=K, mode=mode), settings=settings).hits),
             ):
                 ids = {h.id for h in rows[:K]} | {c["id"] for h in rows[:K] for c in h.also}
                 found[(name, path, mode)].append(float(bool(ids & partners)))

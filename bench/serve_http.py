@@ -40,6 +40,7 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search import present
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
 from akhbar.search.snapshot import open_snapshot
 
@@ -62,7 +63,7 @@ def in_process(idx, ids: list[str]) -> dict:
     start = time.perf_counter()
     for i in ids:
         t = time.perf_counter()
-        box = similar_to_id(idx, i, 10)
+        box = similar_to_id(idx, i, QueryOptions(k=10))
         orjson.dumps({**present.box_head(box), "results": present.hit_rows(box, idx)})
         lat.append(time.perf_counter() - t)
     return summary(lat, time.perf_counter() - start)

@@ -52,7 +52,7 @@ def _ranked(idx: Snapshot, pos: list[int], depth: int, mode: str, settings: Quer
     out = []
     for me, q in zip(pos, idx.vectors_at(pos)):
         terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True, settings=settings)
-        found = hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"], settings=settings)
+        found = hybrid.candidates(idx, q, terms, depth + 1, mode, query_lang=rows[me]["lang"], settings=settings)
         out.append([p for p, _, _ in found.items if p != me][:depth])
     return out
 

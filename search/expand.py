@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from akhbar.index.ingest import language
-from akhbar.search.hybrid import Seen
+from akhbar.search.hybrid import Candidate, Seen
 from akhbar.search.settings import QuerySettings
 from akhbar.search.snapshot import Snapshot
 
@@ -65,14 +65,15 @@ def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, se
 
 def widen(
     idx: Snapshot,
-    cands: list[tuple[int, float, float]],
+    cands: list[Candidate],
     seen: Seen,
     qvec: np.ndarray,
+    *,
     query_lang: str,
     fetch: int,
     selector,
     settings: QuerySettings,
-) -> list[tuple[int, float, float]]:
+) -> list[Candidate]:
     """The candidates and the seeds' neighbours as (position, score, relevance), best first; empty
     when no candidate is near enough the query to be a seed."""
     chosen = seeds(cands, seen, query_lang, settings)
@@ -91,4 +92,4 @@ def widen(
         for i, p in enumerate(pool)
         if relevance[i] >= settings.search_related or (relevance[i] >= settings.min_similarity and seen.cosine[p] >= settings.query_floor)
     ]
-    return sorted(((pool[i], score[i], relevance[i]) for i in kept), key=lambda x: -x[1])
+    return sorted((Candidate(pool[i], score[i], relevance[i]) for i in kept), key=lambda x: -x[1])

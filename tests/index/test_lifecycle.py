@@ -14,7 +14,8 @@ import pytest
 from akhbar.cli import app
 from akhbar.index.store import layout
 from akhbar.index.store.layout import CURRENT
-from akhbar.search.query import Ranking, similar_to_id
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
 from akhbar.search.snapshot import open_snapshot
 from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, kill_after_checkpoint, runner, write_jsonl
 
@@ -42,8 +43,8 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
     a, b = open_snapshot(live), open_snapshot(fresh)
     assert a.manifest.articles == b.manifest.articles == len(final)
     for article_id in [CORPUS[0]["id"], CORPUS[12]["id"], CORPUS[60]["id"], "ar-nato-01", "en-quake-ma-01"]:
-        x = similar_to_id(a, article_id, k=8, window_days=0)
-        y = similar_to_id(b, article_id, k=8, window_days=0)
+        x = similar_to_id(a, article_id, QueryOptions(k=8, window=0))
+        y = similar_to_id(b, article_id, QueryOptions(k=8, window=0))
         assert [h.id for h in x.hits] == [h.id for h in y.hits], article_id
         assert max(abs(h.score - g.score) for h, g in zip(x.hits, y.hits)) < 5e-3, [(h.score, g.score) for h, g in zip(x.hits, y.hits)]
     assert not set(gone) & {r[0] for r in a.in_order("id")}
@@ -61,7 +62,7 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     assert 512 <= done < 3000
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
-    assert similar_to_id(open_snapshot(index), "ar-nato-01", k=3).hits
+    assert similar_to_id(open_snapshot(index), "ar-nato-01", QueryOptions(k=3)).hits
     summary = cli_json("build", str(corpus), "--index", str(index))
     assert summary["resumed"] == done and summary["embedded"] == 3000 - done  # nothing embedded twice
     assert summary["articles"] == 3000 and summary["read"] == 3000
@@ -106,23 +107,23 @@ def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
     index = copy_of(seed_index)
     first = (index / CURRENT).read_text().strip()
     snapshot = open_snapshot(index)
-    before = [h.id for h in similar_to_id(snapshot, "en-nato-01", k=5, window_days=0).hits]
+    before = [h.id for h in similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)).hits]
     cli_json("remove", "fr-nato-01", "--index", str(index))
     assert (index / first).is_dir()  # the version just replaced stays for readers that opened it
     cli_json("remove", "ar-nato-04", "--index", str(index))
     assert not (index / first).exists()  # older ones go
-    assert [h.id for h in similar_to_id(snapshot, "en-nato-01", k=5, window_days=0).hits] == before
+    assert [h.id for h in similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)).hits] == before
 
     def named(box) -> set[str]:  # every article a box names: its own story's coverage, its rows and theirs
         return {a["id"] for a in box.story.also} | {h.id for h in box.hits} | {a["id"] for h in box.hits for a in h.also}
 
-    assert "fr-nato-01" in named(similar_to_id(snapshot, "en-nato-01", k=5, window_days=0))  # the old version, still
-    assert "fr-nato-01" not in named(similar_to_id(open_snapshot(index), "en-nato-01", k=5, window_days=0))
+    assert "fr-nato-01" in named(similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)))  # the old version, still
+    assert "fr-nato-01" not in named(similar_to_id(open_snapshot(index), "en-nato-01", QueryOptions(k=5, window=0)))
 
 
 def _box(idx, article_id: str) -> list[tuple[str, float]]:
     """Dense ranking: BM25 ranks base and delta each with its own term statistics until a merge."""
-    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, k=8, window_days=0, ranking=Ranking("dense")).hits]
+    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, QueryOptions(k=8, window=0, mode="dense")).hits]
 
 
 def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):

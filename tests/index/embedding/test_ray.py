@@ -13,7 +13,8 @@ import ray
 from akhbar.cli import app
 from akhbar.index.embedding import ray_cluster
 from akhbar.index.writers import build
-from akhbar.search.query import Ranking, similar_to_id
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
 from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
 from tests.index.test_build import GOOD
@@ -47,8 +48,8 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
     assert cosines.min() > 0.999, cosines.min()  # bf16 batch noise: other batches, same settings
     for article_id in ["000_2274472028061bc0", "ar-nato-01", "en-quake-ma-01", "fr-cop28-01"]:
         for mode in ("dense", "hybrid"):
-            p = similar_to_id(a, article_id, k=5, window_days=0, ranking=Ranking(mode))
-            q = similar_to_id(b, article_id, k=5, window_days=0, ranking=Ranking(mode))
+            p = similar_to_id(a, article_id, QueryOptions(k=5, window=0, mode=mode))
+            q = similar_to_id(b, article_id, QueryOptions(k=5, window=0, mode=mode))
             assert [h.id for h in p.hits] == [h.id for h in q.hits], (article_id, mode)
             assert max(abs(h.score - g.score) for h, g in zip(p.hits, q.hits)) < 5e-3
 
