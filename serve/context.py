@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar.search.options import MAX_K
-from akhbar.serve.live import LiveIndex, SharedEmbedder
+from akhbar.serve.live import LiveVersion, SharedEmbedder
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ class Context:
 
     def __init__(self, root: Path, token: str | None, limits: Limits, workers: int) -> None:
         self.root, self.token, self.limits = root, token, limits
-        self.live = LiveIndex(root, workers)
+        self.live = LiveVersion(root, workers)
         self.embedder = SharedEmbedder()
         self.readers = anyio.CapacityLimiter(workers)
         self.writers = anyio.CapacityLimiter(1)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from akhbar.index.checksum import sha256_file
 from akhbar.index.embedding.embedder import prompt_token_ids, windows
 from akhbar.index.embedding.tuning import TUNING_FILE
 from akhbar.train.pairs import Pair, read_pairs
@@ -280,10 +281,6 @@ def save(factors: dict[str, np.ndarray], out: Path, record: dict[str, str]) -> N
     tmp.replace(out)
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", type=Path, nargs="?", default=Path("../shared/data"))
@@ -312,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     cut = len(bert.encoder.layer) - s.top
     ids = token_ids(st.tokenizer, article_prompt(st), texts.texts, s.max_tokens)
     states = cached_lower_states(bert, ids, cut, args.cache, base_ref().checksum)
-    record = {"pairs_sha256": sha256_of(path), "pairs": str(len(pairs)), **{k: str(v) for k, v in asdict(s).items()}}
+    record = {"pairs_sha256": sha256_file(path), "pairs": str(len(pairs)), **{k: str(v) for k, v in asdict(s).items()}}
 
     def keep(epoch: int, _layers, factors) -> None:
         if args.keep_epochs and epoch < s.epochs:
@@ -320,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
 
     factors = train(bert, cut, states, texts, list(range(len(pairs))), similarity_of(pairs), s, keep)
     save(factors, args.out, record)
-    log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, sha256 {sha256_of(args.out)}) in {time.perf_counter() - t0:.0f} s")
+    log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, sha256 {sha256_file(args.out)}) in {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

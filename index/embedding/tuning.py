@@ -6,7 +6,6 @@ weights, W += B·A per tuned Linear, so every backend runs the tuned model at th
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,6 @@ from akhbar.index.errors import ModelError
 # fp16 safetensors: for each tuned Linear `<BertModel parameter name without .weight>`, tensors
 # `<name>.lora_A` (rank × in) and `<name>.lora_B` (out × rank, the LoRA scale already multiplied in).
 TUNING_FILE = Path(__file__).parent / "e5-small-semeval.safetensors"
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read(path: Path) -> dict[str, np.ndarray]:
