@@ -15,14 +15,18 @@ until the publish.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from akhbar.index import config
+from akhbar.index.article import Article
 from akhbar.index.embedding.contract import RemoteEncoder
 from akhbar.index.embedding.embedder import Embedder
-from akhbar.index.embedding.model import resolve
+from akhbar.index.embedding.model import resolve, untuned_default
 from akhbar.index.errors import BadInput, ModelMismatch
 from akhbar.index.ingest.readers import Problem, files_of, read
 from akhbar.index.stage import BuildSummary, Settings, Stage
@@ -81,7 +85,9 @@ def _write(
     batch: int = config.INGEST_BATCH,
     remote: RemoteEncoder | None = None,
     embedder: Embedder | None = None,
+    stored: Path | None = None,
 ) -> BuildSummary:
+    """stored: a version folder whose live articles are the input (reindex's model upgrade), as ingested."""
     started = time.perf_counter()
     sources, removals = [Path(s) for s in sources], list(removals)
     summary = BuildSummary()
@@ -112,7 +118,7 @@ def _write(
                     on_problem(problem)
 
             handled = 0
-            for item in read(sources):
+            for item in read(sources) if stored is None else stored_articles(stored):
                 if isinstance(item, Problem):
                     report(item)
                     summary.read += item.skipped
@@ -232,8 +238,16 @@ def remove(
 def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
     """The live index merged into one base with another FAISS kind, from the stored vectors and with
     the same centering: nothing is read or embedded (the callbacks are never called), and results
-    differ only by the kind's approximation."""
+    differ only by the kind's approximation. An index of the default model built before its shipped
+    tuning (index/embedding/tuning.py) is instead built again from its stored articles with the
+    tuned model: every vector, the centering and the stories are new."""
     faiss_index.plan(kind, 1, 8)  # an unknown kind fails before any work
+    live = layout.current_version(root)
+    m = Manifest.load(live) if live else None
+    if m is not None and untuned_default(m.model, m.model_checksum):
+        # built before the default model's shipped tuning: embedded again, from its stored articles
+        settings = Settings(None, str(m.chunking["method"]), int(m.chunking["window_tokens"]))
+        return _write(root, "build", [], [], settings, False, "auto", on_problem, on_progress, reindex_kind=kind, stored=live)
     return _write(
         root,
         "reindex",
@@ -246,3 +260,17 @@ def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: On
         on_progress,
         reindex_kind=kind,
     )
+
+
+def stored_articles(version: Path, batch: int = 1000) -> Iterator[Article]:
+    """A version's live articles in position order, as they were ingested (for a rebuild by reindex)."""
+    con = sql.connect_readonly(version)
+    try:
+        for offset in itertools.count(0, batch):
+            rows = sql.in_order(con, "id, body, title, lang, date, source, url, keywords, related, extra, origin", batch, offset)
+            for r in rows:
+                yield Article(*r[:7], orjson.loads(r[7]), orjson.loads(r[8]), orjson.loads(r[9]), r[10])
+            if len(rows) < batch:
+                return
+    finally:
+        con.close()

@@ -10,13 +10,13 @@ from akhbar.search.stories import Story
 
 def outlet(copy: dict) -> str:
     """'source (day)' for a folded copy, the way the box names other outlets."""
-    name = copy["source"] or copy["id"]
+    name = copy["source"] or copy.get("title") or copy["id"]
     return f"{name} ({copy['date'][:10]})" if copy["date"] else name
 
 
 def also_named(row: dict) -> str:
     """'Le Monde · fr, Reuters · en, +3': a row's folded coverage, the way the table shows it."""
-    named = [f"{c['source'] or c['id']} · {c['lang']}" for c in row["also"]]
+    named = [f"{c['source'] or c.get('title') or c['id']} · {c['lang']}" for c in row["also"]]
     return ", ".join(named + ([f"+{row['also_more']}"] if row["also_more"] else []))
 
 

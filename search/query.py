@@ -6,6 +6,7 @@ a search), into one QueryPlan (search/options.py) and hands it to story_search.f
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -20,6 +21,8 @@ from akhbar.search.options import QueryOptions, QueryPlan
 from akhbar.search.settings import DEFAULTS, QuerySettings
 from akhbar.search.snapshot import Snapshot
 from akhbar.search.story_rows import StoryRow
+
+EVENT_SPARE = 4  # rows ranked beyond k in a box, for those that fold into another (one_row_per_event)
 
 
 @dataclass
@@ -83,7 +86,14 @@ def display_title(row: dict) -> str:
 
 
 def _copy(row: dict, score: float) -> dict:
-    return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(score, 4)}
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "source": row["source"],
+        "date": row["date"],
+        "lang": row["lang"],
+        "score": round(score, 4),
+    }
 
 
 def _window(day: str, days: int) -> tuple[str, str]:
@@ -150,7 +160,10 @@ def similar_to_id(idx: Snapshot, article_id: str, options: QueryOptions = QueryO
         skip=frozenset({own.story}),
         exclude=frozenset({row["pos"]}),
     )
-    hits = [_hit(idx, r) for r in story_search.find(idx, qvec, terms, plan, settings)]
+    # a few rows more than asked: a row that repeats an event folds into another (story_rows.one_row_per_event)
+    found = story_search.find(idx, qvec, terms, dataclasses.replace(plan, k=plan.k + EVENT_SPARE), settings)
+    own, found = story_rows.one_row_per_event(idx, row, own, found, settings.copies_listed)
+    hits = [_hit(idx, r) for r in found[: plan.k]]
     members, cosines, size = copy_groups.listed(idx, qvec, [row["pos"]], settings.copies_listed, hybrid.ROW_COLUMNS)[row["pos"]]
     copies = [_copy(r, c) for r, c in zip(members, cosines)]
     return Box(

