@@ -346,7 +346,19 @@ def similar(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, window, reader_lang)
+    asked = QueryOptions(
+        k=k,
+        lang=lang,
+        source=source,
+        since=since,
+        until=until,
+        mode=mode,
+        recency=recency,
+        diverse=diverse,
+        explain=explain,
+        window=window,
+        reader_lang=reader_lang,
+    )
     answer = Index(index, model, backend).similar(article_id, asked, text=text)
     box, rows = answer.box, answer.rows
     if as_json:
@@ -390,7 +402,18 @@ def search(
     """
     from akhbar.facade import Index
 
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, reader_lang=reader_lang)
+    asked = QueryOptions(
+        k=k,
+        lang=lang,
+        source=source,
+        since=since,
+        until=until,
+        mode=mode,
+        recency=recency,
+        diverse=diverse,
+        explain=explain,
+        reader_lang=reader_lang,
+    )
     rows = Index(index, model, backend).search(text, asked).rows
     emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
@@ -628,7 +651,7 @@ def evaluate(
     from akhbar.facade import Index
     from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
 
-    result = ground_truth_eval.evaluate(Index(index).reader, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
+    result = ground_truth_eval.evaluate(Index(index).snapshot, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 

@@ -66,14 +66,14 @@ class SearchQuery(Options):  # type: ignore[misc, valid-type]
 
 def similar_to_id(ctx: Context, article_id: str, o: _Asked, explain) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         answer = Index.over(idx, explain).similar(article_id, o.asked())
         return {**answer.head(), "results": answer.rows}, version.name
 
 
 def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedder) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         index = Index.over(idx, embedder)
         if as_search:
             found = index.search(text, o.asked())
@@ -84,24 +84,24 @@ def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedde
 
 def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return Index.over(idx).coverage(article_id, lang), version.name
 
 
 def stories_of(ctx: Context, min_articles: int, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return {"results": Index.over(idx).stories(min_articles, lang)}, version.name
 
 
 def dups_of(ctx: Context) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return {"results": Index.over(idx).dups()}, version.name
 
 
 def _exists(ctx: Context, article_id: str) -> None:
-    with ctx.live.current().reader() as idx:
+    with ctx.live.current().snapshot() as idx:
         idx.require(article_id, "the index")
 
 

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from akhbar.index.errors import AkhbarError, IndexLocked
 from akhbar.search.options import MAX_K
 from akhbar.serve import metrics
-from akhbar.serve.live import LiveIndex, SharedEmbedder
+from akhbar.serve.live import LiveVersion, SharedEmbedder
 from akhbar.serve.settings import Settings
 from akhbar.serve.writes import WriteTimeout
 
@@ -61,7 +61,7 @@ class Context:
         self.root, self.token, self.limits = settings.root, token, limits
         self.read_only = settings.read_only
         self.write_lock = settings.run_dir / "write.lock" if settings.run_dir else None
-        self.live = LiveIndex(settings.root, settings.threads)
+        self.live = LiveVersion(settings.root, settings.threads)
         self.embedder = SharedEmbedder()
         self.readers = anyio.CapacityLimiter(settings.threads)
         self.writers = anyio.CapacityLimiter(1)

@@ -2,11 +2,11 @@
 
 A request takes the version that is live when it starts and keeps it to the end: a version is
 complete before CURRENT names it (index/store/layout.py), so no request sees half of one. Each version
-is opened with every file it needs already open (open_index: SQLite connections, memory maps,
+is opened with every file it needs already open (open_snapshot: SQLite connections, memory maps,
 FAISS), one reader per worker thread, because a SQLite connection serves one thread at a time.
 A writer's publish deletes versions older than the one it replaces; on Linux an unlinked file
 stays readable through the handles already open, so a request still holding such a version
-finishes on it (tests/test_serve.py holds a version across two publishes that delete it).
+finishes on it (tests/serve/test_serve.py holds a version across two publishes that delete it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.store import layout
-from akhbar.search.reader import OpenIndex, open_index, query_embedder
+from akhbar.search.snapshot import Snapshot, open_snapshot, query_embedder
 
 OPEN_ATTEMPTS = 5  # a version deleted between reading CURRENT and opening it: read CURRENT again
 
@@ -30,16 +30,16 @@ class Version:
     """One published version, opened once, with a pool of readers (one SQLite connection each)."""
 
     def __init__(self, root: Path, readers: int) -> None:
-        first = open_index(root)
+        first = open_snapshot(root)
         self.name = first.folder.name
         self.manifest = first.manifest
-        self._pool: queue.LifoQueue[OpenIndex] = queue.LifoQueue()
+        self._pool: queue.LifoQueue[Snapshot] = queue.LifoQueue()
         self._pool.put(first)
         for _ in range(readers - 1):
             self._pool.put(first.clone())
 
     @contextmanager
-    def reader(self) -> Iterator[OpenIndex]:
+    def snapshot(self) -> Iterator[Snapshot]:
         """A reader of this version for the calling thread, returned to the pool afterwards."""
         idx = self._pool.get()
         try:
@@ -57,7 +57,7 @@ def _stamp(root: Path) -> tuple[int, int]:
     return st.st_ino, st.st_mtime_ns
 
 
-class LiveIndex:
+class LiveVersion:
     """The live version of an index directory, re-opened when CURRENT changes.
 
     Every request stats CURRENT (microseconds), so a new version answers from the first request

@@ -1,6 +1,6 @@
 """/docs and /redoc in a real browser with the network closed but for 127.0.0.1: the pages load
 their scripts from the server itself and list the API's operations (Debian's chromium, playwright,
-as tests/test_browser.py)."""
+as tests/serve/test_browser.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.test_browser import CHROMIUM, _missing
+from tests.serve.test_browser import CHROMIUM, _missing
 
 
 def test_the_api_docs_pages_list_every_operation_offline(served):

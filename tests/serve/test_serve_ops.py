@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import SERVE_TOKEN
 from tests.helpers import ROOT, SEED_PAGE_ID
-from tests.test_serve_workers import Serving
+from tests.serve.servers import Serving
 
 AUTH = {"Authorization": f"Bearer {SERVE_TOKEN}"}
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
