@@ -172,9 +172,16 @@ class WatchLinks:
     def collect(self):
         if not self.db.exists():
             return
+        # The file is in WAL mode: a read-only open of it creates its -wal and -shm files when they are
+        # missing (a write in the index folder). They exist while a poller runs; when none does, the
+        # file is read as it is (immutable: no locks, nothing created).
+        running = all(self.db.with_name(self.db.name + end).exists() for end in ("-wal", "-shm"))
         try:
-            with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=0.5) as con:
+            con = sqlite3.connect(f"file:{self.db}?{'mode=ro' if running else 'immutable=1'}", uri=True, timeout=0.5)
+            try:
                 rows = con.execute("SELECT status, COUNT(*) FROM links GROUP BY status").fetchall()
+            finally:
+                con.close()
         except sqlite3.Error:
             return
         family = GaugeMetricFamily("akhbar_watch_links", "Links akhbar watch has seen for this index, by status", labels=["status"])

@@ -40,13 +40,11 @@ def test_the_api_docs_pages_list_every_operation_offline(served):
             page = context.new_page()
             page.goto(served.url + "/docs", wait_until="load")
             page.wait_for_selector(".opblock", timeout=30_000)
-            shown = set(
-                page.locator(".opblock").evaluate_all(
-                    "blocks => blocks.map(b => [b.querySelector('.opblock-summary-method').innerText,"
-                    " b.querySelector('.opblock-summary-path').getAttribute('data-path')])"
-                )
+            shown = page.locator(".opblock").evaluate_all(
+                "blocks => blocks.map(b => [b.querySelector('.opblock-summary-method').innerText,"
+                " b.querySelector('.opblock-summary-path').getAttribute('data-path')])"
             )
-            assert {tuple(s) for s in shown} == operations
+            assert {(method, path) for method, path in shown} == operations
 
             page.goto(served.url + "/redoc", wait_until="load")
             page.wait_for_selector("[role=menuitem]", timeout=30_000)

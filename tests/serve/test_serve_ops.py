@@ -155,7 +155,9 @@ def test_sigterm_lets_the_request_in_flight_finish(seed_index, tmp_path):
 
 def test_the_docs_pages_load_their_files_from_this_server(ops):
     for page in ("/docs", "/redoc"):
-        html = httpx.get(ops.url + page).text
+        answer = httpx.get(ops.url + page)
+        assert answer.headers["content-security-policy"].startswith("default-src 'self';")  # the browser asks no other host
+        html = answer.text
         sources = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert sources and all(s.startswith("/") for s in sources), sources  # no CDN, no other host
         for s in sources:

@@ -125,6 +125,20 @@ def _scrape(url: str) -> dict[str, float]:
     return out
 
 
+def _watched(root: Path) -> None:
+    """What rounds of `akhbar watch` leave in its state file: one link indexed, two to retry, one given up."""
+    from akhbar.watch.state import State
+
+    state = State(root)
+    try:
+        state.already_indexed("https://example.org/news/1")
+        state.failed("https://example.org/news/2", "timeout", retry=True)
+        state.failed("https://example.org/news/3", "HTTP 503", retry=True)
+        state.failed("https://example.org/news/4", "HTTP 404", retry=False)
+    finally:
+        state.close()
+
+
 def test_metrics_add_up_what_both_workers_answered(workers):
     before = _scrape(workers.url)
     answered_by: set[str] = set()
@@ -139,6 +153,7 @@ def test_metrics_add_up_what_both_workers_answered(workers):
     text = httpx.post(workers.url + "/api/similar", json={"text": "زلزال في المغرب"}, timeout=300)
     assert text.status_code == 200, text.text
     assert len(answered_by) == 2, "the traffic did not reach both workers"
+    _watched(workers.root)
     after = _scrape(workers.url)
 
     def sent(key: str) -> float:
@@ -152,6 +167,7 @@ def test_metrics_add_up_what_both_workers_answered(workers):
     assert sent(f'akhbar_http_request_duration_seconds_bucket{{le="+Inf",{box}}}') == 47
     assert sent('akhbar_writes_total{kind="remove",outcome="published"}') == 1
     assert sent("akhbar_query_embedding_seconds_count") == 1
+    assert [after[f'akhbar_watch_links{{status="{s}"}}'] for s in ("indexed", "retry", "given_up")] == [1, 2, 1]
     health = fresh(workers.url, "/healthz").json()
     assert after["akhbar_index_articles"] == health["articles"]
     name = health["version"]  # v-YYYYmmddTHHMMSS.micro-…, in UTC
@@ -236,13 +252,15 @@ def test_a_read_only_server_writes_nothing_in_its_folder(seed_index, tmp_path):
 
     root = tmp_path / "ro"
     shutil.copytree(seed_index, root)
+    _watched(root)  # a poller's state file (SQLite in WAL mode), read by /metrics
     before = _snapshot(root)
     server = Serving(root, tmp_path / "ro.log", "--read-only", "--workers", "2", token=SERVE_TOKEN).wait()
     try:
         for path in (f"/api/similar/{SEED_PAGE_ID}", f"/api/coverage/{SEED_PAGE_ID}", "/api/stories", "/api/dups", "/api/stats"):
             assert fresh(server.url, path).status_code == 200, path
-        for path in (f"/article/{SEED_PAGE_ID}", "/metrics", "/docs", "/healthz"):
+        for path in (f"/article/{SEED_PAGE_ID}", "/docs", "/healthz"):
             assert fresh(server.url, path).status_code == 200, path
+        assert 'akhbar_watch_links{status="given_up"} 1.0' in fresh(server.url, "/metrics").text
         assert httpx.post(server.url + "/api/articles", json=[_new_article("ro-2")], headers=AUTH).status_code == 403
     finally:
         assert server.stop() == 0
