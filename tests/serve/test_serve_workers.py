@@ -247,7 +247,7 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in [root, *root.rglob("*")]}
 
 
-def test_a_read_only_server_writes_nothing_in_its_folder(seed_index, tmp_path):
+def test_a_read_only_server_writes_nothing_in_its_folder_and_outlives_a_copy_made_in_the_wrong_order(seed_index, tmp_path):
     import shutil
 
     root = tmp_path / "ro"
@@ -262,7 +262,19 @@ def test_a_read_only_server_writes_nothing_in_its_folder(seed_index, tmp_path):
             assert fresh(server.url, path).status_code == 200, path
         assert 'akhbar_watch_links{status="given_up"} 1.0' in fresh(server.url, "/metrics").text
         assert httpx.post(server.url + "/api/articles", json=[_new_article("ro-2")], headers=AUTH).status_code == 403
+        assert any(name.startswith(layout.VERSION_PREFIX) and name.endswith(".sqlite") for name in before)  # it saw the files
+        assert _snapshot(root) == before
+
+        # a copy made in the wrong order: CURRENT names a version not there yet; the replica answers from the one it has
+        served = fresh(server.url, "/healthz").json()["version"]
+        (root / "CURRENT.new").write_text("v-20991231T000000.000000-notyet\n")
+        os.replace(root / "CURRENT.new", root / "CURRENT")
+        for _ in range(20):
+            r = fresh(server.url, f"/api/similar/{SEED_PAGE_ID}")
+            assert r.status_code == 200 and r.headers["x-akhbar-version"] == served
+        (root / "CURRENT.new").write_text(served + "\n")
+        os.replace(root / "CURRENT.new", root / "CURRENT")
+        assert fresh(server.url, "/healthz").json()["version"] == served
     finally:
         assert server.stop() == 0
-    assert any(name.startswith(layout.VERSION_PREFIX) and name.endswith(".sqlite") for name in before)  # it saw the files
-    assert _snapshot(root) == before
+    assert "cannot open the version CURRENT names" in server.log.read_text()
