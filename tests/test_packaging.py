@@ -27,6 +27,7 @@ def test_the_wheel_holds_only_akhbar_and_works_beside_a_users_own_modules(tmp_pa
     assert {"akhbar/cli.py", "akhbar/index/store/sql.py"} | sources <= set(names), sorted(sources - set(names))
     templates = {p.name for p in (ROOT / "serve" / "templates").iterdir()}
     assert templates and {n.rsplit("/", 1)[1] for n in names if n.startswith("akhbar/serve/templates/")} == templates
+    assert "akhbar/index/embedding/e5-small-semeval.safetensors" in names  # the default model's tuning ships
     assert not [n for n in names if "/tests/" in n or "/bench/" in n or "/seeds/" in n or n.startswith("akhbar/tests")]
 
     # A fresh environment: the wheel itself, installed without its dependencies, which it finds

@@ -47,7 +47,7 @@ class Settings:
     top: int = 2  # transformer layers tuned (the top ones); the rest stay as they are
     rank: int = 16
     alpha: float = 32.0  # LoRA scale = alpha / rank
-    epochs: int = 3
+    epochs: int = 2  # bench/relatedness_cv.py: held-out Pearson rose from epoch 1 to 2
     lr: float = 3e-4  # after a linear warm-up over the first tenth of the steps, constant
     batch: int = 16  # pairs per step
     max_tokens: int = 128  # per text, with the prompt and <s> … </s>: the title and lead

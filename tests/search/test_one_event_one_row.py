@@ -13,7 +13,7 @@ from akhbar.search import present
 from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
 from akhbar.search.snapshot import open_snapshot
-from tests.helpers import write_jsonl
+from tests.helpers import CORPUS, write_jsonl
 
 pytestmark = pytest.mark.model
 
@@ -82,7 +82,8 @@ ARTICLES = [
 
 def test_a_reprint_in_another_story_is_not_a_row_and_one_event_is_one_row(tmp_path):
     root = tmp_path / "idx"
-    build([write_jsonl(tmp_path / "a.jsonl", ARTICLES)], root)
+    news = [a for a in CORPUS if a["lang"] == "en"]  # the seeds' English news around them, for the centering
+    build([write_jsonl(tmp_path / "a.jsonl", ARTICLES + news)], root)
     idx = open_snapshot(root)
     story = {idx.rows([p], "pos, id")[p]["id"]: s for p, s in idx.stories_at(idx.positions()).items()}
     assert story["eruption"] != story["eruption-reprint"] and story["second"] != story["second-teaser"]  # the stored stories split

