@@ -239,15 +239,16 @@ def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: On
     """The live index merged into one base with another FAISS kind, from the stored vectors and with
     the same centering: nothing is read or embedded (the callbacks are never called), and results
     differ only by the kind's approximation. An index of the default model built before its shipped
-    tuning (index/embedding/tuning.py) is instead built again from its stored articles with the
+    tuning (index/embedding/tuning.py) is first built again from its stored articles with the
     tuned model: every vector, the centering and the stories are new."""
     faiss_index.plan(kind, 1, 8)  # an unknown kind fails before any work
     live = layout.current_version(root)
     m = Manifest.load(live) if live else None
     if m is not None and untuned_default(m.model, m.model_checksum):
         # built before the default model's shipped tuning: embedded again, from its stored articles
+        # (a build's merge: centering refitted, stories from scratch), then the kind asked for, below
         settings = Settings(None, str(m.chunking["method"]), int(m.chunking["window_tokens"]))
-        return _write(root, "build", [], [], settings, False, "auto", on_problem, on_progress, reindex_kind=kind, stored=live)
+        _write(root, "build", [], [], settings, False, "auto", on_problem, on_progress, stored=live)
     return _write(
         root,
         "reindex",
