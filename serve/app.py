@@ -102,7 +102,7 @@ def _openapi(app: FastAPI) -> dict:
     """FastAPI's schema, with the box route it does not describe (serve/api.py, api_similar)."""
     if app.openapi_schema is None:
         FastAPI.openapi(app)["paths"]["/api/similar/{article_id}"] = {"get": api.box_operation()}
-    return app.openapi_schema
+    return app.openapi_schema  # type: ignore[return-value]  # FastAPI.openapi has just set it
 
 
 def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LIMITS, workers: int = 4) -> FastAPI:
@@ -118,7 +118,7 @@ def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LI
     app.state.ctx = Context(root, token, limits, workers)
     install_error_handlers(app)
     app.include_router(api.router)
-    app.openapi = lambda: _openapi(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend its schema
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limits=limits)
     return app
