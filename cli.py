@@ -659,16 +659,35 @@ def serve(
             help="The write token; writes are off without one. Set AKHBAR_TOKEN rather than the flag (a flag shows in ps)",
         ),
     ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes on this port and index (one per core)")] = 1,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Serve an index another process writes: follow its versions, never write, refuse writes")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="Access and error logs on stderr: text, or json (one object a line)")
+    ] = "text",
 ) -> None:
     """Serve the JSON API and the pages (article with its box, search, coverage, /box/ID for an iframe).
 
     Answers follow the index as writers publish new versions. Writes over HTTP
     (POST /api/articles, DELETE /api/articles/ID) need AKHBAR_TOKEN set when the server starts,
-    sent as 'Authorization: Bearer TOKEN'. Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index
+    sent as 'Authorization: Bearer TOKEN'. /metrics for Prometheus, /docs and /redoc for the API.
+    Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index --workers 2
     """
     from akhbar.serve import run as server
+    from akhbar.serve.settings import LOG_FORMATS
 
-    server.run(config.index_dir(index), host, port, token or None)
+    if log_format not in LOG_FORMATS:
+        raise AkhbarError(f"--log-format '{log_format}' is not one of {', '.join(LOG_FORMATS)}")
+    server.run(
+        config.index_dir(index),
+        host,
+        port,
+        None if read_only else (token or None),
+        workers=workers,
+        read_only=read_only,
+        log_format=log_format,
+    )
 
 
 def _version(asked: bool) -> None:

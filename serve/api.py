@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -221,11 +222,12 @@ async def api_stats(request: Request) -> Response:
     return json_response(await ctx.read(Index(ctx.root).stats))
 
 
-@router.get("/healthz", tags=["service"], summary="The server is up; which version it answers from")
+@router.get("/healthz", tags=["service"], summary="The server is up; which worker answered (pid) and which version it answers from")
 async def healthz(request: Request) -> Response:
     ctx = context_of(request)
     version = await ctx.read(ctx.live.current)
-    return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
+    answer = {"ok": True, "pid": os.getpid(), "version": version.name, "articles": version.manifest.articles, "read_only": ctx.read_only}
+    return json_response(answer, version=version.name)
 
 
 @router.post(
@@ -253,7 +255,7 @@ async def api_add(
     ctx = context_of(request)
     ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
-    embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
+    embedder = await ctx.write_model(ctx.live.current().manifest) if body.strip() else None
     content_type = request.headers.get("content-type", "")
     add = functools.partial(writes.add, strict=strict, content_type=content_type, url=url)
     summary = await ctx.write(credentials, add, ctx.root, body, embedder, ctx.limits.write_seconds)

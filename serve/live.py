@@ -11,19 +11,23 @@ finishes on it (tests/serve/test_serve.py holds a version across two publishes t
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from akhbar.index.errors import IndexNotFound
+from akhbar.index.errors import AkhbarError, IndexNotFound
 from akhbar.index.store import layout
 from akhbar.search.snapshot import Snapshot, open_snapshot, query_embedder
 
 OPEN_ATTEMPTS = 5  # a version deleted between reading CURRENT and opening it: read CURRENT again
+RETRY_SECONDS = 1.0  # a version that could not be opened is tried again after this long
+log = logging.getLogger("akhbar.serve")
 
 
 class Version:
@@ -62,6 +66,9 @@ class LiveVersion:
 
     Every request stats CURRENT (microseconds), so a new version answers from the first request
     after its publish. One thread opens it while the others go on answering from the old one.
+    When CURRENT is missing or names a version that cannot be opened (a replica's copy half made,
+    a damaged file), the server goes on answering from the version it has, says so in its log,
+    and tries again a second later.
     """
 
     def __init__(self, root: Path, readers: int) -> None:
@@ -69,6 +76,7 @@ class LiveVersion:
         self._opening = threading.Lock()
         self._stamp = _stamp(root)
         self._version = self._open()
+        self._retry_at = 0.0
 
     def _open(self) -> Version:
         for attempt in range(OPEN_ATTEMPTS):
@@ -80,11 +88,19 @@ class LiveVersion:
         raise AssertionError("unreachable")
 
     def current(self) -> Version:
-        stamp = _stamp(self.root)
-        if stamp != self._stamp and self._opening.acquire(blocking=False):
+        try:
+            stamp = _stamp(self.root)
+        except IndexNotFound:
+            stamp = None
+        if stamp != self._stamp and time.monotonic() >= self._retry_at and self._opening.acquire(blocking=False):
             try:
+                if stamp is None:
+                    raise IndexNotFound(f"{self.root}: CURRENT is missing")
                 if stamp != self._stamp:
                     self._version, self._stamp = self._open(), stamp
+            except (AkhbarError, OSError, sqlite3.Error) as exc:
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                log.warning("cannot open the version CURRENT names (%s); answering from %s", exc, self._version.name)
             finally:
                 self._opening.release()
         return self._version
