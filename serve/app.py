@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar.index.errors import AkhbarError, ArticleNotFound, IndexLocked, IndexNotFound, ModelError, ModelMismatch
-from akhbar.serve import api, docs, metrics, pages
+from akhbar.serve import api, docs, logs, metrics, pages
 from akhbar.serve.context import DEFAULT_LIMITS, BodyTooLarge, Context, Limits, json_response
 from akhbar.serve.settings import TOKEN_ENV, Settings
 from akhbar.serve.writes import WriteTimeout
@@ -131,6 +131,7 @@ def _openapi(app: FastAPI) -> dict:
 
 def create_app(settings: Settings, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
     """The application over the index at `settings.root`; writes need `token` (AKHBAR_TOKEN)."""
+    logs.capture_warnings()
     app = FastAPI(
         title="akhbar",
         summary="Similar articles, related coverage and search by meaning, for news",
