@@ -34,9 +34,12 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
 	else echo "note: chromium or fonts-noto-core missing and cannot be installed here: the browser test will skip"; fi
 
+# mypy reads the package as `akhbar` through a link to the repository root (pyproject.toml [tool.mypy])
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p .mypy_cache/src && ln -sfn $(CURDIR) .mypy_cache/src/akhbar
+	MYPYPATH=.mypy_cache/src $(BIN)/mypy -p akhbar
 
 check: lint
 	$(BIN)/python -m pytest -q -m "not model"

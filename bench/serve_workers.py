@@ -3,7 +3,7 @@
 Usage: python bench/serve_workers.py --from-index SRC [-n 100000] [--seconds 15] [--clients 16] [--rounds 2]
        [--work /tmp/akhbar-serve-workers] [--out bench/results/serve-workers-100k.json]
 
-Builds (once) an index of n articles replicated from SRC's stored vectors (index/synthetic.py, as
+Builds (once) an index of n articles replicated from SRC's stored vectors (bench/synthetic.py, as
 bench/serve_http.py does). Then, --rounds times, alternating 1 and 2 workers so that load from other
 work on the machine falls on both: starts a server, warms it (every worker answers a box and loads
 the model with a search), and for --seconds each measures

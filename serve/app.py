@@ -126,7 +126,7 @@ def _openapi(app: FastAPI) -> dict:
     """FastAPI's schema, with the box route it does not describe (serve/api.py, api_similar)."""
     if app.openapi_schema is None:
         FastAPI.openapi(app)["paths"]["/api/similar/{article_id}"] = {"get": api.box_operation()}
-    return app.openapi_schema
+    return app.openapi_schema  # type: ignore[return-value]  # FastAPI.openapi has just set it
 
 
 def create_app(settings: Settings, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
@@ -143,7 +143,7 @@ def create_app(settings: Settings, token: str | None = None, limits: Limits = DE
     install_error_handlers(app, settings.root)
     app.include_router(api.router)
     app.include_router(metrics.router)
-    app.openapi = lambda: _openapi(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend its schema
     docs.install(app)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limits=limits)
