@@ -102,13 +102,30 @@ def warm(url: str, workers: int, box: str, search: str) -> None:
     raise SystemExit(f"only {len(done)} of {workers} workers answered")
 
 
-def cpu_seconds(parent: int) -> float:
-    """CPU time (user + system) the server has used so far: the parent and its worker processes."""
+def server_pids(parent: int) -> list[int]:
+    """The server's parent and its worker processes."""
     pids = [parent]
     for task in Path(f"/proc/{parent}/task").iterdir():
         pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
+
+
+def rss_mb(parent: int) -> list[float]:
+    """Resident memory of the parent and each worker (the model loaded: each worker answered a search)."""
+    out = []
+    for pid in server_pids(parent):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            continue
+        out.append(round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024, 1))
+    return out
+
+
+def cpu_seconds(parent: int) -> float:
+    """CPU time (user + system) the server has used so far: the parent and its worker processes."""
     total = 0
-    for pid in pids:
+    for pid in server_pids(parent):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
@@ -202,9 +219,12 @@ def main() -> None:
                 warm(url, workers, boxes[0], searches[0])
                 box = load(url, boxes, args.clients, args.seconds, proc.pid, args.per_connection)
                 search = load(url, searches, args.clients, args.seconds, proc.pid, args.per_connection)
+                memory = rss_mb(proc.pid)
             finally:
                 stop(proc)
-            result["rounds"].append({"round": round_, "workers": workers, "box": box, "search": search})
+            result["rounds"].append(
+                {"round": round_, "workers": workers, "box": box, "search": search, "rss_mb_parent_then_workers": memory}
+            )
             print(
                 f"  box {box['rps']} req/s (p50 {box['p50_ms']} ms, {box['server_cores_used']} cores), "
                 f"search {search['rps']} req/s ({search['server_cores_used']} cores)",
