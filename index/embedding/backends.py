@@ -10,7 +10,8 @@ int8 export only (see `check_comparable`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -107,8 +108,9 @@ class LoadedBackend:
     name: str
     precision: str
     vectors: str  # FLOAT, or the int8 export's identity: equal strings compare
-    tokenizer: object
+    tokenizer: Any  # a Hugging Face tokenizer (untyped): called on texts, has pad_token_id
     max_tokens: int
+    _: KW_ONLY  # the fields below are named at every call
     dim: int
     prompt: str
     run: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -161,7 +163,9 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
     run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
-    return LoadedBackend(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]), str(meta["prompt"]), run)
+    return LoadedBackend(
+        spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), dim=int(meta["dimension"]), prompt=str(meta["prompt"]), run=run
+    )
 
 
 def _torch(spec: Spec, ref) -> LoadedBackend:
@@ -188,9 +192,9 @@ def torch_encoder(model, bf16: bool = False) -> LoadedBackend:
         FLOAT,
         model.tokenizer,
         model.get_max_seq_length(),
-        model.get_embedding_dimension(),
-        article_prompt(model),
-        run,
+        dim=model.get_embedding_dimension(),
+        prompt=article_prompt(model),
+        run=run,
     )
 
 

@@ -51,7 +51,7 @@ def stage(folder: Path, base: Path | None) -> None:
 
 def save(folder: Path, centers: dict[str, np.ndarray]) -> None:
     with open(folder / CENTERS, "wb") as f:
-        np.savez(f, **centers)
+        np.savez(f, **centers)  # type: ignore[arg-type]  # numpy types **kwds as allow_pickle: bool; they are arrays
 
 
 def load(folder: Path) -> dict[str, np.ndarray]:
