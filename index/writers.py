@@ -310,8 +310,20 @@ def stored_articles(version: Path, batch: int = 1000) -> Iterator[Article]:
     try:
         for offset in itertools.count(0, batch):
             rows = sql.in_order(con, "id, body, title, lang, date, source, url, keywords, related, extra, origin", batch, offset)
-            for r in rows:
-                yield Article(*r[:7], orjson.loads(r[7]), orjson.loads(r[8]), orjson.loads(r[9]), r[10])
+            for i, body, title, lang, date, source, url, keywords, related, extra, origin in rows:
+                yield Article(
+                    i,
+                    body,
+                    title=title,
+                    lang=lang,
+                    date=date,
+                    source=source,
+                    url=url,
+                    keywords=orjson.loads(keywords),
+                    related=orjson.loads(related),
+                    extra=orjson.loads(extra),
+                    origin=origin,
+                )
             if len(rows) < batch:
                 return
     finally:
