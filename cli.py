@@ -585,15 +585,6 @@ def check(
             + (f"the previous version {fallback.name} is intact too" if fallback else "no intact previous version is kept"),
             err=True,
         )
-    from akhbar.index.embedding.model import untuned_default
-    from akhbar.index.store import layout
-    from akhbar.index.store.manifest import Manifest
-
-    m = Manifest.load(layout.current_version(root))
-    if untuned_default(m.model, m.model_checksum):
-        typer.echo(
-            f"note: built with the default model before its shipped tuning; 'akhbar reindex --index {root}' embeds it again", err=True
-        )
 
 
 @app.command()
