@@ -94,8 +94,8 @@ def main() -> None:
         finetune.train(bert, cut, states, texts, rows, similarity, replace(s), on_epoch)
     record["train_seconds"] = round(time.perf_counter() - t1)
     record["end"] = cpu_record()
-    langs = np.asarray([f"{p.lang1}-{p.lang2}" for p in pairs])
-    groups = {"all": np.ones(len(pairs), bool)} | {g: langs == g for g in sorted(set(langs), key=lambda g: -int((langs == g).sum()))}
+    langs = np.asarray([f"{p.lang1}-{p.lang2}" for p in pairs], dtype=object)  # str keys for orjson
+    groups = {"all": np.ones(len(pairs), bool)} | {str(g): langs == g for g in sorted(set(langs), key=lambda g: -int((langs == g).sum()))}
     table = {name: {g: round(pearson(v[m], similarity[m]), 4) for g, m in groups.items()} for name, v in scores.items()}
     record |= {"pairs": len(pairs), "pairs_per_group": {g: int(m.sum()) for g, m in groups.items()}, "pearson": table}
     record["per_pair"] = {"fold": fold.tolist(), "lang": langs.tolist(), **{k: np.round(v, 5).tolist() for k, v in scores.items()}}
