@@ -107,6 +107,7 @@ class Context:
         if self.write_lock is None:  # an application made in-process, without a run folder
             yield
             return
+        self.write_lock.parent.mkdir(parents=True, exist_ok=True)  # a /tmp cleaner may have removed it
         with open(self.write_lock, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import orjson
@@ -144,9 +145,14 @@ def test_the_docs_pages_load_their_files_from_this_server(ops):
 
 def test_sigterm_lets_the_write_in_flight_finish(ops):
     """Last in this module: it stops the server. SIGTERM while a write embeds 40 new texts: the write
-    still answers 200 and publishes, the parent and both workers exit 0, no new connection is taken."""
+    still answers 200 and publishes, the parent and both workers exit 0, no new connection is taken,
+    and the server's run folder is gone."""
     seed = next(a for a in CORPUS if a["id"] == "fr-quake-ma-01")
     body = [{**seed, "id": f"term-{i}", "body": f"{seed['body']} (mise à jour {i})"} for i in range(40)]
+    worker = httpx.get(ops.url + "/healthz").json()["pid"]
+    environ = dict(v.split("=", 1) for v in Path(f"/proc/{worker}/environ").read_text().split("\0") if "=" in v)
+    run_dir = Path(environ["PROMETHEUS_MULTIPROC_DIR"]).parent  # the server's private folder (write lock, metrics)
+    assert run_dir.name.startswith("akhbar-serve-") and (run_dir / "metrics").is_dir()
     answer: list[httpx.Response] = []
     writing = threading.Thread(target=lambda: answer.append(httpx.post(ops.url + "/api/articles", json=body, headers=AUTH, timeout=300)))
     writing.start()
@@ -157,5 +163,6 @@ def test_sigterm_lets_the_write_in_flight_finish(ops):
     assert answer and answer[0].status_code == 200, answer and answer[0].text
     assert answer[0].json()["indexed"] == 40 and answer[0].json()["version"] == layout.current_version(ops.root).name
     assert ops.proc.wait(60) == 0
+    assert not run_dir.exists()
     with pytest.raises(httpx.TransportError):
         httpx.get(ops.url + "/healthz", timeout=2)

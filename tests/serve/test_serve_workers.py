@@ -49,7 +49,7 @@ def replica(shared_root):
     try:
         yield server.wait()
     finally:
-        server.stop()
+        assert server.stop() == 0, server.log.read_text()[-3000:]  # one process: uvicorn's SIGTERM ends in our exit
 
 
 def _new_article(article_id: str) -> dict:
