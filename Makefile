@@ -44,8 +44,10 @@ lint: install
 check: lint
 	$(BIN)/python -m pytest -q -m "not model"
 
+# two processes (pytest-xdist): a file's tests stay together (--dist loadfile), the model and the seed index
+# are made once for both (tests/conftest.py)
 test: lint browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # docs/cli.md from the code (tests/test_docs.py fails in `make check` when it is stale)
 docs: install

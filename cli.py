@@ -17,7 +17,7 @@ from rich.table import Table
 
 from akhbar.index import config
 from akhbar.index.errors import AkhbarError
-from akhbar.search.options import QueryOptions, metadata
+from akhbar.search.options import NAMES, QueryOptions, metadata
 
 app = typer.Typer(
     add_completion=True,
@@ -62,6 +62,11 @@ ExplainOpt = Annotated[bool, _query_option("explain")]
 WindowOpt = Annotated[int, _query_option("window")]
 UntilOpt = Annotated[Optional[str], _query_option("until")]
 ReaderOpt = Annotated[Optional[str], _query_option("reader_lang")]
+
+
+def _asked(given: dict) -> QueryOptions:
+    """The query options among a command's parameters (typer passes each option as its own parameter)."""
+    return QueryOptions(**{name: given[name] for name in NAMES if name in given})
 
 
 def fails_cleanly(fn: Callable) -> Callable:
@@ -336,19 +341,7 @@ def similar(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-    asked = QueryOptions(
-        k=k,
-        lang=lang,
-        source=source,
-        since=since,
-        until=until,
-        mode=mode,
-        recency=recency,
-        diverse=diverse,
-        explain=explain,
-        window=window,
-        reader_lang=reader_lang,
-    )
+    asked = _asked(locals())
     answer = Index(index, model, backend).similar(article_id, asked, text=text)
     box, rows = answer.box, answer.rows
     if as_json:
@@ -393,18 +386,7 @@ def search(
     """
     from akhbar.facade import Index
 
-    asked = QueryOptions(
-        k=k,
-        lang=lang,
-        source=source,
-        since=since,
-        until=until,
-        mode=mode,
-        recency=recency,
-        diverse=diverse,
-        explain=explain,
-        reader_lang=reader_lang,
-    )
+    asked = _asked(locals())
     rows = Index(index, model, backend).search(text, asked).rows
     emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
