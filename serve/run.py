@@ -62,7 +62,9 @@ def run(
             "port": port,
             "log_config": logs.config(log_format),
             "access_log": False,  # serve/metrics.py writes the access line
-            "timeout_graceful_shutdown": int(DEFAULT_LIMITS.read_seconds),  # requests in flight finish, up to a read's limit
+            # requests in flight finish within their own limits (30 s a read, 300 s a write: a write cut
+            # short by a shorter wait answered 500, under load, and was abandoned)
+            "timeout_graceful_shutdown": int(max(DEFAULT_LIMITS.read_seconds, DEFAULT_LIMITS.write_seconds)),
         }
         try:
             if workers == 1:
