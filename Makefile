@@ -45,9 +45,11 @@ check: lint
 	$(BIN)/python -m pytest -q -m "not model"
 
 # two processes (pytest-xdist): a file's tests stay together (--dist loadfile), the model and the seed index
-# are made once for both (tests/conftest.py)
+# are made once for both (tests/conftest.py); each holds ~2.5 GB, so on a machine short of memory:
+# make test TEST_WORKERS=0 (one process)
+TEST_WORKERS ?= 2
 test: lint browser-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # docs/cli.md from the code (tests/test_docs.py fails in `make check` when it is stale)
 docs: install

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass
 from typing import TypeVar
 
@@ -92,17 +93,24 @@ class Context:
     def _one_at_a_time(self, fn: Callable[..., T], *args) -> T:
         kind = getattr(fn, "__name__", "write")
         try:
-            if self.write_lock is None:
+            with self._turn():
                 result = fn(*args)
-            else:
-                with open(self.write_lock, "a") as lock:
-                    fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if this worker dies
-                    result = fn(*args)
         except BaseException as exc:
             metrics.write_outcome(kind, _outcome(exc))
             raise
         metrics.write_outcome(kind, "published")
         return result
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This server's write turn: the run's lock file, waited for (the kernel releases it if this worker dies)."""
+        if self.write_lock is None:  # an application made in-process, without a run folder
+            yield
+            return
+        self.write_lock.parent.mkdir(parents=True, exist_ok=True)  # a /tmp cleaner may have removed it
+        with open(self.write_lock, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def authorize(self, credentials: HTTPAuthorizationCredentials | None) -> None:
         """The write token, as BEARER read it, against the server's, in constant time (hmac.compare_digest)."""

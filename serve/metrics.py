@@ -61,6 +61,7 @@ PUBLISHED = Gauge(
 OWN = (REQUESTS, LATENCY, EMBEDDING, WRITES, ARTICLES, PUBLISHED)
 
 access = logging.getLogger(ACCESS)
+log = logging.getLogger("akhbar.serve")
 router = APIRouter(include_in_schema=False)
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
@@ -120,8 +121,11 @@ class Observe:
         finally:
             seconds = time.perf_counter() - started
             route = route_of(scope, self.routes)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(seconds)
+            try:
+                REQUESTS.labels(scope["method"], route, str(status)).inc()
+                LATENCY.labels(route).observe(seconds)
+            except OSError:  # the metric files' folder is gone (a /tmp cleaner): the answer matters more than its count
+                log.exception("cannot count %s %s", scope["method"], route)
             client = scope.get("client") or ("-", 0)
             access.info(
                 "%s %s %s",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -38,9 +39,13 @@ def run(
     import uvicorn
 
     run_dir = Path(tempfile.mkdtemp(prefix="akhbar-serve-"))
+    # SIGTERM ends the process through `finally` (the run folder removed): uvicorn, serving in this
+    # process, stops gracefully on it and then raises it again with the handler it found, this one
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         (run_dir / "metrics").mkdir()
-        # read by prometheus-client when it is first imported (below), here and in each worker
+        # read by prometheus-client when it is first imported: in each worker, started after this line
+        # (one worker, this process, imported it already and counts in its own memory)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(run_dir / "metrics")
         settings = Settings(root=root, run_dir=run_dir, read_only=read_only, log_format=log_format)
         os.environ[ENV] = settings.to_env()
@@ -57,7 +62,9 @@ def run(
             "port": port,
             "log_config": logs.config(log_format),
             "access_log": False,  # serve/metrics.py writes the access line
-            "timeout_graceful_shutdown": int(DEFAULT_LIMITS.read_seconds),  # requests in flight finish, up to a read's limit
+            # requests in flight finish within their own limits (30 s a read, 300 s a write: a write cut
+            # short by a shorter wait answered 500, under load, and was abandoned)
+            "timeout_graceful_shutdown": int(max(DEFAULT_LIMITS.read_seconds, DEFAULT_LIMITS.write_seconds)),
         }
         try:
             if workers == 1:
@@ -69,3 +76,7 @@ def run(
             raise AkhbarError(f"cannot listen on {host}:{port}: {exc}") from None
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _stopped(*_) -> None:
+    raise SystemExit(0)  # asked to stop, and stopped

@@ -59,7 +59,7 @@ class Serving:
 
 def fresh(url: str, path: str, **kw) -> httpx.Response:
     """One request on its own connection: the kernel hands each new connection to one of the workers."""
-    return httpx.get(url + path, timeout=30, headers={"Connection": "close"}, **kw)
+    return httpx.get(url + path, timeout=60, headers={"Connection": "close"}, **kw)
 
 
 def health_by_worker(url: str, want: int = 2, seconds: float = 30, tries: int = 3000) -> dict[int, dict]:

@@ -19,7 +19,7 @@ def test_the_api_docs_pages_list_every_operation_offline(served):
         pytest.skip(why)
     from playwright.sync_api import sync_playwright
 
-    spec = httpx.get(served.url + "/openapi.json").json()
+    spec = httpx.get(served.url + "/openapi.json", timeout=120).json()
     operations = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
     summaries = {op["summary"] for ops in spec["paths"].values() for op in ops.values()}
     assert len(operations) >= 10

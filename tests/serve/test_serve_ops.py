@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import orjson
@@ -91,7 +92,7 @@ def _requests(spec: dict) -> list[tuple[str, str, dict]]:
 
 
 def test_no_answer_to_a_bad_request_names_a_file_or_a_flag(ops):
-    spec = httpx.get(ops.url + "/openapi.json").json()
+    spec = httpx.get(ops.url + "/openapi.json", timeout=120).json()
     assert {"/api/similar/{article_id}", "/api/search", "/api/articles", "/api/articles/{article_id}"} <= set(spec["paths"])
     requests = _requests(spec)
     assert len(requests) > 300
@@ -111,14 +112,14 @@ def test_no_answer_to_a_bad_request_names_a_file_or_a_flag(ops):
                 assert message and "\n" not in message, where
     assert {200, 401, 404, 405, 422} <= set(statuses), statuses
     # the messages name what the request said
-    since = httpx.get(f"{ops.url}/api/similar/{SEED_PAGE_ID}", params={"since": "notaday"}).json()["error"]
+    since = httpx.get(f"{ops.url}/api/similar/{SEED_PAGE_ID}", params={"since": "notaday"}, timeout=120).json()["error"]
     assert since == "parameter 'since': 'notaday' is not a day (YYYY-MM-DD)"
-    assert httpx.get(f"{ops.url}/api/similar/nope").json()["error"] == "no article with id 'nope' in the index"
-    assert "'mode'" in httpx.get(f"{ops.url}/api/search", params={"q": "x", "mode": "magic"}).json()["error"]
+    assert httpx.get(f"{ops.url}/api/similar/nope", timeout=120).json()["error"] == "no article with id 'nope' in the index"
+    assert "'mode'" in httpx.get(f"{ops.url}/api/search", params={"q": "x", "mode": "magic"}, timeout=120).json()["error"]
 
 
 def test_json_logs_hold_one_object_a_line_for_access_and_errors(ops):
-    httpx.get(f"{ops.url}/api/similar/{SEED_PAGE_ID}", params={"k": 3, "q": "secret words"})
+    httpx.get(f"{ops.url}/api/similar/{SEED_PAGE_ID}", params={"k": 3, "q": "secret words"}, timeout=120)
     time.sleep(0.3)
     lines = ops.log.read_text().splitlines()
     records = [orjson.loads(line) for line in lines]  # every line is one JSON object
@@ -132,21 +133,26 @@ def test_json_logs_hold_one_object_a_line_for_access_and_errors(ops):
 
 def test_the_docs_pages_load_their_files_from_this_server(ops):
     for page in ("/docs", "/redoc"):
-        answer = httpx.get(ops.url + page)
+        answer = httpx.get(ops.url + page, timeout=120)
         assert answer.headers["content-security-policy"].startswith("default-src 'self';")  # the browser asks no other host
         html = answer.text
         sources = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert sources and all(s.startswith("/") for s in sources), sources  # no CDN, no other host
         for s in sources:
-            assert httpx.get(ops.url + s).status_code == 200, s
-    assert "SwaggerUIBundle" in httpx.get(ops.url + "/docs-assets/swagger-ui-bundle.js").text[:5000]
+            assert httpx.get(ops.url + s, timeout=120).status_code == 200, s
+    assert "SwaggerUIBundle" in httpx.get(ops.url + "/docs-assets/swagger-ui-bundle.js", timeout=120).text[:5000]
 
 
 def test_sigterm_lets_the_write_in_flight_finish(ops):
-    """Last in this module: it stops the server. SIGTERM while a write embeds 40 new texts: the write
-    still answers 200 and publishes, the parent and both workers exit 0, no new connection is taken."""
+    """Last in this module: it stops the server. SIGTERM while a write embeds 16 new texts: the write
+    still answers 200 and publishes, the parent and both workers exit 0, no new connection is taken,
+    and the server's run folder is gone."""
     seed = next(a for a in CORPUS if a["id"] == "fr-quake-ma-01")
-    body = [{**seed, "id": f"term-{i}", "body": f"{seed['body']} (mise à jour {i})"} for i in range(40)]
+    body = [{**seed, "id": f"term-{i}", "body": f"{seed['body']} (mise à jour {i})"} for i in range(16)]
+    worker = httpx.get(ops.url + "/healthz", timeout=120).json()["pid"]
+    environ = dict(v.split("=", 1) for v in Path(f"/proc/{worker}/environ").read_text().split("\0") if "=" in v)
+    run_dir = Path(environ["PROMETHEUS_MULTIPROC_DIR"]).parent  # the server's private folder (write lock, metrics)
+    assert run_dir.name.startswith("akhbar-serve-") and (run_dir / "metrics").is_dir()
     answer: list[httpx.Response] = []
     writing = threading.Thread(target=lambda: answer.append(httpx.post(ops.url + "/api/articles", json=body, headers=AUTH, timeout=300)))
     writing.start()
@@ -155,7 +161,8 @@ def test_sigterm_lets_the_write_in_flight_finish(ops):
     ops.proc.send_signal(signal.SIGTERM)
     writing.join(300)
     assert answer and answer[0].status_code == 200, answer and answer[0].text
-    assert answer[0].json()["indexed"] == 40 and answer[0].json()["version"] == layout.current_version(ops.root).name
+    assert answer[0].json()["indexed"] == 16 and answer[0].json()["version"] == layout.current_version(ops.root).name
     assert ops.proc.wait(60) == 0
+    assert not run_dir.exists()
     with pytest.raises(httpx.TransportError):
         httpx.get(ops.url + "/healthz", timeout=2)

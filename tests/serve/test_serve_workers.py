@@ -49,7 +49,7 @@ def replica(shared_root):
     try:
         yield server.wait()
     finally:
-        server.stop()
+        assert server.stop() == 0, server.log.read_text()[-3000:]  # one process: uvicorn's SIGTERM ends in our exit
 
 
 def _new_article(article_id: str) -> dict:
@@ -271,8 +271,8 @@ def _open_for_writing(pid: int, under: Path) -> list[str]:
 
 def test_the_read_only_server_refuses_writes_and_holds_no_file_open_for_writing(replica):
     for r in (
-        httpx.post(replica.url + "/api/articles", json=[_new_article("ro-1")], headers=AUTH),
-        httpx.delete(replica.url + f"/api/articles/{SEED_PAGE_ID}", headers=AUTH),
+        httpx.post(replica.url + "/api/articles", json=[_new_article("ro-1")], headers=AUTH, timeout=120),
+        httpx.delete(replica.url + f"/api/articles/{SEED_PAGE_ID}", headers=AUTH, timeout=120),
     ):
         assert r.status_code == 403 and r.headers["content-type"].startswith("application/json"), r.text
         assert "read-only" in r.json()["error"] and "\n" not in r.json()["error"]
@@ -306,7 +306,7 @@ def test_a_read_only_server_writes_nothing_in_its_folder_and_outlives_a_copy_mad
         for path in (f"/article/{SEED_PAGE_ID}", "/docs", "/healthz"):
             assert fresh(server.url, path).status_code == 200, path
         assert 'akhbar_watch_links{status="given_up"} 1.0' in fresh(server.url, "/metrics").text
-        assert httpx.post(server.url + "/api/articles", json=[_new_article("ro-2")], headers=AUTH).status_code == 403
+        assert httpx.post(server.url + "/api/articles", json=[_new_article("ro-2")], headers=AUTH, timeout=120).status_code == 403
         assert any(name.startswith(layout.VERSION_PREFIX) and name.endswith(".sqlite") for name in before)  # it saw the files
         assert _snapshot(root) == before
 
