@@ -101,6 +101,9 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
         kinds = ["fp32"] + (["bf16"] if cpu.bf16 else []) + (["int8"] if (cpu.vnni or cpu.avx2) and "onnxruntime" in installed() else [])
         result["gemm_gflops"] = {k: round(gemm_peak(k), 1) for k in kinds}
         return result
+    if kind == "choose":  # what `auto` measured and picked here (index/embedding/choice.py; cached after the first time)
+        enc = load_for(ref, "auto")
+        return {**result, "name": enc.name, "why": enc.chosen}
     if kind == "baseline":
         from akhbar.index.embedding.model import article_prompt, load
 
@@ -189,11 +192,13 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.data, args.n, args.skip, args.threads)))
         return
-    from akhbar.index.embedding.backends import choose, installed
+    from akhbar.index.embedding.backends import installed
     from akhbar.index.embedding.cpu import detect
 
     cpu = detect()
-    auto = choose(cpu, installed())
+    chosen = run_child(args, "choose")
+    auto = chosen["name"]
+    print(f"auto: {chosen['why']}", file=sys.stderr)
     names = list(dict.fromkeys(auto if b == "auto" else b for b in args.backends.split(",")))
     kinds = ["baseline", *names] + ([] if args.no_build else ["build"])
     print(f"CPU: {cpu.label()}; auto backend: {auto}; installed runtimes: {', '.join(sorted(installed()))}", file=sys.stderr)
@@ -215,6 +220,7 @@ def main() -> None:
         f"CPU: {cpu.label()}. Auto backend: {auto}. Load average {load} at the end (other work on the machine "
         f"slows every run; ratios come from the same run). Best of {args.rounds} alternating rounds."
     )
+    print(f"Why {auto}: {chosen['why']}.")
     print(f"{base['articles']} SaudiNewsNet articles (skip {args.skip}), {base['tokens']} tokens with the prompt.")
     print(f"GEMM peak (2048×384×1536, all cores, best of {args.rounds}): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
     print()
@@ -234,7 +240,9 @@ def main() -> None:
     tok_share = best[auto]["tokenize_seconds"] / best[auto]["seconds"]
     print(f"\nTokenising is {tok_share:.1%} of {auto}'s embedding time (the ceiling of overlapping it with the model).")
     if args.json:
-        args.json.write_text(json.dumps({"cpu": cpu.as_dict(), "auto": auto, "gemm_gflops": gemm, "runs": runs}, indent=1))
+        args.json.write_text(
+            json.dumps({"cpu": cpu.as_dict(), "auto": auto, "auto_why": chosen["why"], "gemm_gflops": gemm, "runs": runs}, indent=1)
+        )
     ours = best[auto]
     print(
         f"akhbar/baseline: {ours['per_second'] / base['per_second']:.2f}× articles/s, "

@@ -184,8 +184,15 @@ class Stage:
         """Whether the base's stored stories follow another story rule than this code's (config.STORY_RULE)."""
         return self.base_manifest is not None and self.base_manifest.story_rule != config.STORY_RULE
 
-    def finish(self, root: Path, reindex_kind: str | None = None) -> tuple[str, int]:
-        """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
+    def finish(self, root: Path, reindex_kind: str | None = None, removal: bool = False) -> tuple[str, int]:
+        """Publish the stage as a delta write, or merge it into a new base; write the manifest.
+
+        A `removal` (a write that only takes articles out) goes to the delta at any size while the
+        delta stays under its share: the removed rows are hidden (tombstones: `main.removed`, which
+        every read and FAISS search filters), centering is kept, and only the stories that the
+        removed articles touched are linked again (links.store_for_delta). A merge below
+        MERGE_BELOW reruns the whole story pass, which cost more than the merge a removal was
+        measured against (bench/scale.py)."""
         self.delta.close()
         base_manifest = self.base_manifest
         live, hidden = sql.delta_counts(self.con, self.base_rows)
@@ -198,10 +205,10 @@ class Stage:
             )
         merge = (
             reindex_kind is not None
-            or n < config.MERGE_BELOW
+            or (n < config.MERGE_BELOW and not removal)
             or self.base_rows == 0
             or self.stale_stories
-            or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows
+            or max(live, sql.delta_size(self.con) - live) > config.DELTA_SHARE * self.base_rows  # added, or tombstones
         )
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)

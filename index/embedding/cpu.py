@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
 from dataclasses import asdict, dataclass
@@ -20,6 +21,7 @@ class Cpu:
     avx512: bool
     vnni: bool  # int8 dot products (avx512_vnni or avx_vnni)
     avx2: bool
+    flags_digest: str = ""  # sha256 of every flag, sorted: a measured backend choice is redone when it changes
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -33,6 +35,7 @@ class Cpu:
 def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
     """A Cpu from /proc/cpuinfo-style flag names."""
     amx = "amx_bf16" in flags or "amx_tile" in flags
+    digest = hashlib.sha256(" ".join(sorted(flags)).encode()).hexdigest()[:16]
     return Cpu(
         model=model,
         cores=cores,
@@ -41,6 +44,7 @@ def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
         avx512="avx512f" in flags,
         vnni="avx512_vnni" in flags or "avx_vnni" in flags,
         avx2="avx2" in flags,
+        flags_digest=digest,
     )
 
 

@@ -273,9 +273,11 @@ def story_link(con: sqlite3.Connection, pos: int) -> tuple[int, bool]:
     return link, bool(copied)
 
 
-def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
-    """Articles whose story link is this position."""
-    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE link = ?", (pos,))]
+def children_of(con: sqlite3.Connection, positions: Sequence[int]) -> list[tuple[int, int, bool]]:
+    """(pos, link, copied) of the articles whose story link is one of the positions (at most ~500)."""
+    marks = ",".join("?" * len(positions))
+    rows = con.execute(f"SELECT pos, link, copied FROM story_of WHERE link IN ({marks})", [int(p) for p in positions])
+    return [(r[0], r[1], bool(r[2])) for r in rows]
 
 
 def rows_at(con: sqlite3.Connection, positions: Sequence[int], columns: str) -> list[tuple]:

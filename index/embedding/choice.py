@@ -1,0 +1,155 @@
+"""Which backend `auto` means on this machine: measured once, not reasoned from CPU flags.
+
+The fastest backend depends on more than the flags say: on an AVX-512 BF16 EPYC the int8 GEMM
+peak is 2x the bf16 one, yet OpenVINO bf16 ran the whole model about as fast as ONNX Runtime int8
+(issue 27: 8.33 against 8.83 articles/s), and the runtimes' kernels change with their versions.
+So on first use each candidate
+runs the same batch (real multilingual text, windows of config.WINDOW_TOKENS), rounds alternate
+their order so a load change on a shared machine hits every candidate alike, and the best
+round counts. The result is cached beside the model's exports (runtime_files.export_root, keyed
+on the converted model's identity) with a fingerprint: the CPU (model, cores, a digest of every
+flag), the runtimes' versions and the export recipe. Any change to it measures again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from akhbar.index import config
+from akhbar.index.embedding import runtime_files
+from akhbar.index.embedding.cpu import Cpu
+
+CHOICE = "backend-choice.json"
+ROUNDS = 3
+BATCH = 4  # windows per timed forward pass, of config.WINDOW_TOKENS tokens each: a build's shape
+SAMPLE = (
+    "أعلن مجلس الوزراء اليوم عن ميزانية العام المقبل، وقال وزير المالية إن الإنفاق على التعليم والصحة سيرتفع "
+    "بنسبة كبيرة، فيما تتوقع الحكومة تراجع العجز مع ارتفاع أسعار النفط وتحسن الإيرادات غير النفطية. "
+    "The central bank raised interest rates by a quarter point on Wednesday to curb inflation, and said "
+    "further increases were possible if prices kept rising faster than wages across the economy. "
+    "La Banque centrale a relevé ses taux d'un quart de point pour freiner l'inflation, a annoncé mercredi "
+    "son gouverneur, qui n'exclut pas de nouvelles hausses si les prix continuent de grimper. "
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The backend `auto` picked, why, and what each candidate measured (tokens per second)."""
+
+    name: str
+    why: str
+    tokens_per_second: dict[str, float]
+
+    def describe(self) -> str:
+        return self.why
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def fingerprint(cpu: Cpu, names: list[str], threads: int) -> dict[str, object]:
+    """What the measurement depends on: a change to any of it measures again."""
+    return {
+        "cpu": cpu.model,
+        "cores": cpu.cores,
+        "flags": cpu.flags_digest,
+        "threads": threads,
+        "candidates": names,
+        "runtimes": {p: _version(p) for p in ("torch", "onnxruntime", "openvino")},
+        "export_version": runtime_files.EXPORT_VERSION,
+        "window_tokens": config.WINDOW_TOKENS,
+    }
+
+
+def sample_batch(tokenizer, prompt: str, windows: int = BATCH, tokens: int = config.WINDOW_TOKENS) -> tuple[np.ndarray, np.ndarray]:
+    """`windows` full windows of real text (token ids and mask), as a build's batches hold them."""
+    ids = tokenizer(prompt + SAMPLE * 4, add_special_tokens=True, verbose=False)["input_ids"]
+    rows = [ids[i * 7 : i * 7 + tokens] for i in range(windows)]
+    assert all(len(r) == tokens for r in rows), "the sample text is shorter than a window"
+    return np.asarray(rows, np.int64), np.ones((windows, tokens), np.int64)
+
+
+def measure(encoders: dict[str, object], rounds: int = ROUNDS) -> dict[str, float]:
+    """Tokens per second of each loaded backend on one batch, best of `rounds` rounds in alternating order."""
+    first = next(iter(encoders.values()))
+    ids, mask = sample_batch(first.tokenizer, first.prompt)
+    best = dict.fromkeys(encoders, 0.0)
+    names = list(encoders)
+    for name in names:
+        encoders[name].run(ids, mask)  # warm: first-call allocations and JIT outside the clock
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            t = time.perf_counter()
+            encoders[name].run(ids, mask)
+            best[name] = max(best[name], ids.size / (time.perf_counter() - t))
+    return best
+
+
+def _cached(path: Path, fp: dict[str, object]) -> Choice | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if data.get("fingerprint") != fp or data.get("name") not in fp["candidates"]:
+        return None
+    return Choice(str(data["name"]), str(data["why"]), {k: float(v) for k, v in data["tokens_per_second"].items()})
+
+
+def _save(path: Path, choice: Choice, fp: dict[str, object]) -> None:
+    """Written to a temporary name, then renamed: a killed write never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_bytes(
+        orjson.dumps({"name": choice.name, "why": choice.why, "tokens_per_second": choice.tokens_per_second, "fingerprint": fp})
+    )
+    os.replace(tmp, path)
+
+
+def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], object], threads: int = 0) -> tuple[Choice, object | None]:
+    """The fastest of `names` here (cached), and the winner's loaded backend when this call measured.
+
+    `load(name)` loads a backend (backends.open_encoder); one that fails to load is left out and the
+    failure named in `why`.
+    """
+    if len(names) == 1:
+        return Choice(names[0], f"{names[0]}: the only candidate", {}), None
+    path = runtime_files.export_root(ref) / CHOICE
+    fp = fingerprint(cpu, names, threads)
+    cached = _cached(path, fp)
+    if cached is not None:
+        return cached, None
+    print(f"akhbar: measuring {', '.join(names)} on this CPU to choose the backend (once)", file=sys.stderr)
+    encoders, failed = {}, []
+    for name in names:
+        try:
+            encoders[name] = load(name)
+        except Exception as exc:  # noqa: BLE001 - a runtime that cannot run here is not a candidate
+            failed.append(f"{name} failed to load ({type(exc).__name__}: {str(exc)[:80]})")
+    if not encoders:
+        raise RuntimeError("no backend could be loaded: " + "; ".join(failed))
+    speed = measure(encoders)
+    ranked = sorted(speed, key=speed.get, reverse=True)
+    win = ranked[0]
+    others = ", ".join(f"{n} {speed[win] / speed[n]:.2f}x slower" for n in ranked[1:])
+    why = (
+        f"{win}: fastest measured on {cpu.label()} ({speed[win]:,.0f} tokens/s, {BATCH}x{config.WINDOW_TOKENS}-token "
+        f"batches, best of {ROUNDS} alternating rounds); {others or 'no other candidate'}"
+        + ("; " + "; ".join(failed) if failed else "")
+        + f"; measured {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    choice = Choice(win, why, {n: round(speed[n], 1) for n in ranked})
+    _save(path, choice, fp)
+    return choice, encoders[win]
