@@ -26,7 +26,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_auto_measures_the_float_backends_this_cpu_runs_natively(tmp_path):
     from akhbar.index.embedding.backends import candidates
-    from akhbar.index.embedding.cpu import detect, from_flags
+    from akhbar.index.embedding.cpu import capped, detect, from_flags
 
     everything = {"torch", "onnxruntime", "openvino"}
     bf16 = from_flags("EPYC 9R14", 2, {"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
@@ -47,6 +47,11 @@ def test_auto_measures_the_float_backends_this_cpu_runs_natively(tmp_path):
     # an index decides what its vectors compare with: a float index gets floats, an int8 one its own export
     assert candidates(avx2, everything, {}) == floats
     assert candidates(bf16, everything, {"name": "onnx-int8-avx2", "vectors": "onnx-int8-avx2:ab12"}) == ["onnx-int8-avx2"]
+    # a process capped at AVX2 (bench/embed_throughput.py --emulate-avx2) sees the AVX2 class
+    flags = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "avx_vnni"}
+    assert capped(flags, "") == capped(flags, "AVX512_CORE_AMX") == flags
+    assert capped(flags, "AVX2") == {"avx2", "fma"} and capped(flags, "avx2_vnni") == {"avx2", "fma", "avx_vnni"}
+    assert candidates(from_flags("EPYC 9R14", 2, capped(flags, "AVX2")), everything) == floats
     info = tmp_path / "cpuinfo"
     info.write_text(
         "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"

@@ -63,4 +63,14 @@ def detect(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
                 flags = set(value.split())
     except OSError:
         pass
-    return from_flags(model, cores, flags)
+    return from_flags(model, cores, capped(flags, os.environ.get("ONEDNN_MAX_CPU_ISA", "")))
+
+
+def capped(flags: set[str], max_isa: str) -> set[str]:
+    """The flags a process told to use at most `max_isa` (oneDNN's ONEDNN_MAX_CPU_ISA: the runtimes'
+    kernels follow it, and OV_CPU_MAX_ISA alike) may use: under an AVX2 cap no AVX-512 or AMX, so the
+    backend choice and the bench see the AVX2 class they emulate (bench/embed_throughput.py --emulate-avx2)."""
+    if not max_isa.upper().startswith("AVX2"):
+        return flags
+    keep_vnni = max_isa.upper().startswith("AVX2_VNNI")
+    return {f for f in flags if not f.startswith(("avx512", "amx")) and (keep_vnni or f != "avx_vnni")}
