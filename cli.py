@@ -346,7 +346,19 @@ def similar(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, window, reader_lang)
+    asked = QueryOptions(
+        k=k,
+        lang=lang,
+        source=source,
+        since=since,
+        until=until,
+        mode=mode,
+        recency=recency,
+        diverse=diverse,
+        explain=explain,
+        window=window,
+        reader_lang=reader_lang,
+    )
     answer = Index(index, model, backend).similar(article_id, asked, text=text)
     box, rows = answer.box, answer.rows
     if as_json:
@@ -390,7 +402,18 @@ def search(
     """
     from akhbar.facade import Index
 
-    asked = QueryOptions(k, lang, source, since, until, mode, recency, diverse, explain, reader_lang=reader_lang)
+    asked = QueryOptions(
+        k=k,
+        lang=lang,
+        source=source,
+        since=since,
+        until=until,
+        mode=mode,
+        recency=recency,
+        diverse=diverse,
+        explain=explain,
+        reader_lang=reader_lang,
+    )
     rows = Index(index, model, backend).search(text, asked).rows
     emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
@@ -628,7 +651,7 @@ def evaluate(
     from akhbar.facade import Index
     from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
 
-    result = ground_truth_eval.evaluate(Index(index).reader, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
+    result = ground_truth_eval.evaluate(Index(index).snapshot, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 
@@ -647,16 +670,27 @@ def serve(
             help="The write token; writes are off without one. Set AKHBAR_TOKEN rather than the flag (a flag shows in ps)",
         ),
     ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes on this port and index (one per core)")] = 1,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Serve an index another process writes: follow its versions, never write, refuse writes")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="Access and error logs on stderr: text, or json (one object a line)")
+    ] = "text",
 ) -> None:
     """Serve the JSON API and the pages (article with its box, search, coverage, /box/ID for an iframe).
 
     Answers follow the index as writers publish new versions. Writes over HTTP
     (POST /api/articles, DELETE /api/articles/ID) need AKHBAR_TOKEN set when the server starts,
-    sent as 'Authorization: Bearer TOKEN'. Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index
+    sent as 'Authorization: Bearer TOKEN'. /metrics for Prometheus, /docs and /redoc for the API.
+    Example: AKHBAR_TOKEN=s3cret akhbar serve --index news-index --workers 2
     """
     from akhbar.serve import run as server
+    from akhbar.serve.settings import LOG_FORMATS
 
-    server.run(config.index_dir(index), host, port, token or None)
+    if log_format not in LOG_FORMATS:
+        raise AkhbarError(f"--log-format '{log_format}' is not one of {', '.join(LOG_FORMATS)}")
+    server.run(config.index_dir(index), host, port, None if read_only else (token or None), workers, read_only, log_format)
 
 
 def _version(asked: bool) -> None:

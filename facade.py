@@ -7,7 +7,7 @@ one object, so the open → query → present sequence is written once.
     for row in box.rows: print(row["cosine"], row["title"])
 
 Reads need no model unless they embed text (`similar(text=…)`, `search`, `explain=True`); the model is
-loaded once, on first need, the way the index was built (search/reader.query_embedder).
+loaded once, on first need, the way the index was built (search/snapshot.query_embedder).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from akhbar.index.stage import BuildSummary
     from akhbar.search.options import QueryOptions
     from akhbar.search.query import Box
-    from akhbar.search.reader import OpenIndex
+    from akhbar.search.snapshot import Snapshot
 
 
 @dataclass
@@ -58,38 +58,38 @@ class Index:
     def __init__(self, path: str | Path | None = None, model: str | None = None, backend: str = "auto") -> None:
         self.root = config.index_dir(Path(path) if path is not None else None)
         self.model, self.backend = model, backend
-        self._reader: OpenIndex | None = None
+        self._snapshot: Snapshot | None = None
         self._embedder = None
 
     @classmethod
-    def over(cls, reader: OpenIndex, embedder=None) -> Index:
-        """An Index over a reader opened elsewhere (the server's pool of readers, one per thread), with the
+    def over(cls, snapshot: Snapshot, embedder=None) -> Index:
+        """An Index over a snapshot opened elsewhere (the server's pool of snapshots, one per thread), with the
         model the caller already holds, if any."""
-        index = cls(reader.root)
-        index._reader, index._embedder = reader, embedder
+        index = cls(snapshot.root)
+        index._snapshot, index._embedder = snapshot, embedder
         return index
 
     @property
-    def reader(self) -> OpenIndex:
-        """The live version, opened once (search/reader.open_index checks it first)."""
-        if self._reader is None:
-            from akhbar.search.reader import open_index
+    def snapshot(self) -> Snapshot:
+        """The live version, opened once (search/snapshot.open_snapshot checks it first)."""
+        if self._snapshot is None:
+            from akhbar.search.snapshot import open_snapshot
 
-            self._reader = open_index(self.root)
-        return self._reader
+            self._snapshot = open_snapshot(self.root)
+        return self._snapshot
 
     def embedder(self):
-        """The query model, loaded on first need (search/reader.query_embedder: same model, comparable backend)."""
+        """The query model, loaded on first need (search/snapshot.query_embedder: same model, comparable backend)."""
         if self._embedder is None:
-            from akhbar.search.reader import query_embedder
+            from akhbar.search.snapshot import query_embedder
 
-            self._embedder = query_embedder(self.reader.manifest, self.model, self.backend)
+            self._embedder = query_embedder(self.snapshot.manifest, self.model, self.backend)
         return self._embedder
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
 
     def __enter__(self) -> Index:
         return self
@@ -112,14 +112,13 @@ class Index:
         if (article_id is None) == (text is None):
             raise AkhbarError("give exactly one of an article id or a text")
         o = options or _defaults()
-        ranking = o.ranking()
-        idx = self.reader
-        filters = o.filters()
+        o.check()  # a bad mode or day before the model loads
+        idx = self.snapshot
         embedder = self.embedder() if o.explain or article_id is None else None  # one model load at most
         if article_id is not None:
-            box = query.similar_to_id(idx, article_id, o.k, filters, o.window, ranking, reader_lang=o.reader_lang)
+            box = query.similar_to_id(idx, article_id, o)
         else:
-            box = query.similar_to_text(idx, embedder, text or "", o.k, filters, ranking, reader_lang=o.reader_lang)
+            box = query.similar_to_text(idx, embedder, text or "", o)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def search(self, text: str, options: QueryOptions | None = None) -> Answer:
@@ -127,29 +126,29 @@ class Index:
         from akhbar.search import present, query
 
         o = options or _defaults()
-        ranking = o.ranking()
-        idx = self.reader
+        o.check()  # a bad mode or day before the model loads
+        idx = self.snapshot
         embedder = self.embedder()
-        box = query.search(idx, embedder, text, o.k, o.filters(), ranking, reader_lang=o.reader_lang)
+        box = query.search(idx, embedder, text, o)
         return Answer(box, present.hit_rows(box, idx, embedder if o.explain else None))
 
     def coverage(self, article_id: str, lang: str | None = None) -> dict:
         """The whole story of an article: its articles (`shown`, by day; with `lang`, that language's), outlets, languages."""
         from akhbar.search import present, stories
 
-        return present.coverage_row(self.reader, stories.coverage(self.reader, article_id, lang))
+        return present.coverage_row(self.snapshot, stories.coverage(self.snapshot, article_id, lang))
 
     def stories(self, min_articles: int = 2, lang: str | None = None) -> list[dict]:
         """The stories of at least `min_articles` articles, largest first, each with its shown articles."""
         from akhbar.search import present, stories
 
-        return [present.story_row(self.reader, s) for s in stories.stories(self.reader, min_articles, lang)]
+        return [present.story_row(self.snapshot, s) for s in stories.stories(self.snapshot, min_articles, lang)]
 
     def dups(self) -> list[dict]:
         """Groups of copies of one article (stored when written), each with its articles."""
         from akhbar.search import dups, present
 
-        return present.dup_rows(self.reader, dups.duplicate_groups(self.reader))
+        return present.dup_rows(self.snapshot, dups.duplicate_groups(self.snapshot))
 
     def stats(self, check_recall: bool = False) -> dict:
         """What the index holds, how it was built, its size on disk (and recall@10 against exact search, if asked)."""
@@ -157,7 +156,7 @@ class Index:
 
         return stats.stats(self.root, check_recall)
 
-    # writes: each publishes a new version; this object's reader stays on the version it opened
+    # writes: each publishes a new version; this object's snapshot stays on the version it opened
 
     def add(
         self,

@@ -29,8 +29,8 @@ from akhbar.index.embedding.model import resolve
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.writers import build
 from akhbar.search.evaluate import evaluate
-from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 from bench.calibrate import pair_scores
 from bench.embed_throughput import articles
 from bench.eval_all import SETS, difference
@@ -55,12 +55,12 @@ def article_cosines(backends: list[str], data: Path, n: int, skip: int) -> dict[
 def index_for(data: Path, work: Path, set_name: str, articles_file: str, backend: str):
     root = work / f"{set_name.lower().replace('+', 'plus')}-{backend}"
     try:
-        return open_index(root)
+        return open_snapshot(root)
     except IndexNotFound:
         t = time.perf_counter()
         build([data / articles_file], root, backend=backend)
         print(f"{set_name} {backend}: built in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-        return open_index(root)
+        return open_snapshot(root)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.writers import build
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 
 def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
@@ -45,7 +45,7 @@ def snn_subset(data: Path, out: Path, n: int) -> list[list[str]]:
 
 def pair_scores(root: Path, truth: Path) -> dict[str, np.ndarray]:
     """Cosines of all article pairs of an eval index, split by relation."""
-    idx = open_index(root)
+    idx = open_snapshot(root)
     ids = [r[0] for r in idx.in_order("id")]
     X = idx.vectors_at(list(range(len(ids))))
     cluster, topic = {}, {}
@@ -90,10 +90,10 @@ def main() -> None:
     groups = snn_subset(args.data, corpus, args.n)
     root = args.work / "snn-index"
     try:
-        idx = open_index(root)
+        idx = open_snapshot(root)
     except IndexNotFound:
         build([corpus], root)
-        idx = open_index(root)
+        idx = open_snapshot(root)
     ids, titles = (list(c) for c in zip(*idx.in_order("id, title")))
     pos = {i: p for p, i in enumerate(ids)}
     X = idx.vectors_at(list(range(len(ids))))

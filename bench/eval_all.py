@@ -17,8 +17,8 @@ from pathlib import Path
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.writers import build
 from akhbar.search.evaluate import evaluate
-from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 
 # (name, articles, ground truth, k, TF-IDF reference from data/README.md)
 SETS = [
@@ -50,10 +50,10 @@ def snn_copies(data: Path, work: Path, rebuild: bool) -> dict[str, object]:
     try:
         if rebuild:
             raise IndexNotFound
-        idx = open_index(root)
+        idx = open_snapshot(root)
     except IndexNotFound:
         build([work / "snn-subset.jsonl"], root)
-        idx = open_index(root)
+        idx = open_snapshot(root)
     truth = [[p for p in (idx.position(m) for m in g) if p is not None] for g in groups]
     truth = [g for g in truth if len(g) > 1]
     story = idx.story_assignments()
@@ -87,13 +87,13 @@ def main() -> None:
         try:
             if args.rebuild:
                 raise IndexNotFound
-            idx = open_index(root)
+            idx = open_snapshot(root)
         except IndexNotFound:
             t = time.perf_counter()
             kw = {k: v for k, v in (("method", args.method), ("window_tokens", args.window_tokens)) if v}
             s = build([args.data / articles], root, **kw)
             print(f"{name}: built {s.indexed} articles in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-            idx = open_index(root)
+            idx = open_snapshot(root)
         results = {}
         for mode in modes:
             t = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The long fuzz run of ingest: tests/test_fuzz_ingest.py under the `akhbar-fuzz` hypothesis profile.
+"""The long fuzz run of ingest: tests/index/ingest/test_fuzz_ingest.py under the `akhbar-fuzz` hypothesis profile.
 
 Usage: python bench/fuzz_ingest.py [--out bench/results/fuzz_ingest.md]
 
@@ -37,7 +37,7 @@ def main() -> int:
             "--hypothesis-profile=akhbar-fuzz",
             "--rootdir",
             str(ROOT),
-            str(ROOT / "tests" / "test_fuzz_ingest.py"),
+            str(ROOT / "tests" / "index" / "ingest" / "test_fuzz_ingest.py"),
         ]
     )
     seconds = time.perf_counter() - started

@@ -23,11 +23,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.index.writers import build
 from akhbar.search import hybrid, query
-from akhbar.search.reader import open_index, query_embedder
+from akhbar.search.options import QueryOptions
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot, query_embedder
+from bench import search_before_story_rows as before
 
 K = 10
 
@@ -77,14 +80,14 @@ def queries(data: Path, idx, n: int, rng: random.Random) -> list[tuple[str, str,
 
 def today(idx, qvec, terms, text: str, mode: str) -> list[query.Hit]:
     was = dataclasses.replace(DEFAULTS, fusion="centered")
-    return query.rank(
+    return before.rank(
         idx,
         qvec,
         terms,
         K,
-        query.Filters(),
+        Filters(),
         query_is_article=False,
-        ranking=query.Ranking(mode),
+        ranking=before.Ranking(mode),
         query_lang=language.guess(text),
         settings=was,
     )[0]
@@ -100,7 +103,7 @@ def main() -> None:
     a = ap.parse_args()
     settings = dataclasses.replace(DEFAULTS, fusion=a.fusion)
     try:
-        idx = open_index(a.work)
+        idx = open_snapshot(a.work)
     except IndexNotFound:
         print(f"building {a.work} …", file=sys.stderr)
         build(
@@ -111,7 +114,7 @@ def main() -> None:
             ],
             a.work,
         )
-        idx = open_index(a.work)
+        idx = open_snapshot(a.work)
     embedder = query_embedder(idx.manifest)
     found: dict[tuple, list[float]] = defaultdict(list)
     shown: dict[tuple, list[int]] = defaultdict(list)
@@ -120,7 +123,7 @@ def main() -> None:
         for mode in ("dense", "hybrid"):
             for path, rows in (
                 ("today", today(idx, qvec, terms, text, mode)),
-                ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode), settings=settings).hits),
+                ("stories", query.search(idx, embedder, text, QueryOptions(k=K, mode=mode), settings=settings).hits),
             ):
                 ids = {h.id for h in rows[:K]} | {c["id"] for h in rows[:K] for c in h.also}
                 found[(name, path, mode)].append(float(bool(ids & partners)))

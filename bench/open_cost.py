@@ -6,7 +6,7 @@ With --replicate, ROOT is a real index whose vectors are replicated to N rows (i
 as bench/scale.py does) into DIR first. Measured in one process, alternating, page cache warm
 (fastest of the rounds: the machine is shared):
 the open without checks (manifest, SQLite connection, memory maps of vectors and FAISS,
-centers: what search/reader.open_index did before the checks) and `open_index` with them
+centers: what search/snapshot.open_snapshot did before the checks) and `open_snapshot` with them
 (sizes, sampled or whole checksums, row counts). Also `akhbar check` and `check --deep` once.
 """
 
@@ -20,13 +20,13 @@ from pathlib import Path
 
 from akhbar.index.store import integrity, layout, sql
 from akhbar.index.store.manifest import Manifest
-from akhbar.search.reader import OpenIndex, open_index
+from akhbar.search.snapshot import Snapshot, open_snapshot
 
 
-def unchecked_open(root: Path) -> OpenIndex:
+def unchecked_open(root: Path) -> Snapshot:
     """The open as it was before the integrity checks."""
     folder = layout.current_version(root)
-    idx = OpenIndex(root, folder, Manifest.load(folder), sql.connect_readonly(folder))
+    idx = Snapshot(root, folder, Manifest.load(folder), sql.connect_readonly(folder))
     idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018
     return idx
 
@@ -58,7 +58,7 @@ def main() -> None:
     before, after = [], []
     for _ in range(args.rounds):
         before.append(timed(unchecked_open, root))
-        after.append(timed(open_index, root))
+        after.append(timed(open_snapshot, root))
     t = time.perf_counter()
     integrity.check(root)
     check_s = time.perf_counter() - t

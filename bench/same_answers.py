@@ -116,12 +116,12 @@ def run_all(root: Path) -> tuple[dict, list[dict]]:
     from typer.testing import CliRunner
 
     from akhbar.cli import app
-    from akhbar.search import reader
+    from akhbar.search import snapshot
 
     # The model loads once, not per command (2.7 s each here): the query embedder is the same for every
     # command on this index, so it is kept between commands; every answer still goes through the CLI.
     loaded: dict[tuple, object] = {}
-    load = reader.query_embedder
+    load = snapshot.query_embedder
 
     def query_embedder(manifest, model_name=None, backend="auto"):
         key = (repr(manifest), model_name, backend)
@@ -129,7 +129,7 @@ def run_all(root: Path) -> tuple[dict, list[dict]]:
             loaded[key] = load(manifest, model_name, backend)
         return loaded[key]
 
-    reader.query_embedder = query_embedder
+    snapshot.query_embedder = query_embedder
     runner = CliRunner()
 
     placeholders: dict[str, str] = {str(root): "<index>"}

@@ -32,7 +32,8 @@ import numpy as np
 
 from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
-from akhbar.search.reader import open_index
+from akhbar.search.options import QueryOptions
+from akhbar.search.snapshot import open_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,10 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def child_query(root: Path, ids: list[str]) -> dict:
     """In a fresh process: cold start of the first query, then warm latencies and peak RSS."""
     t = time.perf_counter()
-    from akhbar.search.query import Ranking, similar_to_id
+    from akhbar.search.query import similar_to_id
 
-    idx = open_index(root)
-    similar_to_id(idx, ids[0], k=10)
+    idx = open_snapshot(root)
+    similar_to_id(idx, ids[0], QueryOptions(k=10))
     cold = time.perf_counter() - t
     lat, ann, dense, scan = [], [], [], []
     base, _ = idx.faiss
@@ -58,10 +59,10 @@ def child_query(root: Path, ids: list[str]) -> dict:
         t_ann = time.perf_counter()
         idx.search(q, 10)
         ann.append(time.perf_counter() - t_ann)
-        similar_to_id(idx, i, k=10)
+        similar_to_id(idx, i, QueryOptions(k=10))
         lat.append(time.perf_counter() - t)
         t = time.perf_counter()
-        similar_to_id(idx, i, k=10, ranking=Ranking("dense"))
+        similar_to_id(idx, i, QueryOptions(k=10, mode="dense"))
         dense.append(time.perf_counter() - t)
         if exhaustive is not None and n < 20:
             t = time.perf_counter()
@@ -130,9 +131,9 @@ def centering_drift(idx, sample: int = 200, k: int = 10) -> dict:
 
 def text_queries(root: Path) -> dict:
     from akhbar.search.query import search
-    from akhbar.search.reader import query_embedder
+    from akhbar.search.snapshot import query_embedder
 
-    idx = open_index(root)
+    idx = open_snapshot(root)
     emb = query_embedder(idx.manifest)
     texts = [
         "زلزال قوي يضرب تركيا",
@@ -144,11 +145,11 @@ def text_queries(root: Path) -> dict:
         "موسم الحج هذا العام",
         "hausse du prix du pétrole",
     ] * 5
-    search(idx, emb, texts[0], k=10)
+    search(idx, emb, texts[0], QueryOptions(k=10))
     lat, floor = [], []  # floor: encoding the text alone plus the vector search, the same texts in the same run
     for t in texts:
         s = time.perf_counter()
-        search(idx, emb, t, k=10)
+        search(idx, emb, t, QueryOptions(k=10))
         lat.append(time.perf_counter() - s)
         s = time.perf_counter()
         idx.search(idx.query_vector(emb, t)[None, :], 10)
@@ -181,7 +182,7 @@ def main() -> None:
     result: dict = {"n": args.n, "cpu": detect().as_dict(), "cpu_label": detect().label(), "load_average_at_start": os.getloadavg()}
     result.update(replicate(args.from_index, root, args.n, args.kind, args.sigma))
     result["disk_mb"] = {f.name: round(f.stat().st_size / 1e6, 1) for f in layout.current_version(root).iterdir()}
-    idx = open_index(root)
+    idx = open_snapshot(root)
     rng = np.random.default_rng(1)
     picks = rng.choice(args.n, 201, replace=False).tolist()
     rows = idx.rows(picks, "pos, id")
@@ -222,7 +223,7 @@ def main() -> None:
     result["remove_100_s"] = time.perf_counter() - t
     after = {k: v for k, v in child(root, args, ids[1:-100]).items() if "ms" in k or k == "vmhwm_mb"}
     result.update({f"after_writes_{k}": v for k, v in after.items()})
-    written = open_index(root)
+    written = open_snapshot(root)
     result["after_writes_recall@10_vs_exact"] = recall_at_k(written)
     result["after_writes_centering_drift"] = centering_drift(written)
     t = time.perf_counter()

@@ -1,5 +1,5 @@
 """Short queries on the seeds (seeds/queries.tsv): what search shows a reader, today's rows
-(article rows folded by the copy rule: search/query.py `rank`, the search before story rows)
+(article rows folded by the copy rule: bench/search_before_story_rows.py `rank`, the search before story rows)
 beside story rows (search/query.py `search`), in dense and hybrid mode, per query language.
 
 Usage: python -m bench.search_dev [--index /tmp/akhbar-seeds] [--split dev|heldout|all] [--out FILE]
@@ -21,11 +21,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from akhbar.index.errors import IndexNotFound
+from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.index.writers import build
 from akhbar.search import hybrid, query
-from akhbar.search.reader import open_index, query_embedder
+from akhbar.search.options import QueryOptions
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot, query_embedder
+from bench import search_before_story_rows as before
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 10
@@ -58,14 +61,14 @@ def today(idx, embedder, text: str, mode: str) -> list[query.Hit]:
     """The search as it was: article rows, copies folded by the row rule, no floor, centered fusion."""
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False)
     was = dataclasses.replace(DEFAULTS, fusion="centered")
-    hits, _, _ = query.rank(
+    hits, _, _ = before.rank(
         idx,
         qvec,
         terms,
         K,
-        query.Filters(),
+        Filters(),
         query_is_article=False,
-        ranking=query.Ranking(mode),
+        ranking=before.Ranking(mode),
         query_lang=language.guess(text),
         settings=was,
     )
@@ -98,11 +101,11 @@ def main() -> None:
     a = ap.parse_args()
     settings = dataclasses.replace(DEFAULTS, fusion=a.fusion)
     try:
-        idx = open_index(a.index)
+        idx = open_snapshot(a.index)
     except IndexNotFound:
         print(f"building {a.index} from seeds/ …", file=sys.stderr)
         build([ROOT / "seeds"], a.index)
-        idx = open_index(a.index)
+        idx = open_snapshot(a.index)
     embedder = query_embedder(idx.manifest)
     event = truth()
     lang_of = {r[0]: r[1] for r in idx.in_order("id, lang")}
@@ -112,7 +115,7 @@ def main() -> None:
             for mode in ("dense", "hybrid"):
                 for name, rows in (
                     ("today", today(idx, embedder, text, mode)),
-                    ("stories", query.search(idx, embedder, text, K, ranking=query.Ranking(mode), settings=settings).hits),
+                    ("stories", query.search(idx, embedder, text, QueryOptions(k=K, mode=mode), settings=settings).hits),
                 ):
                     m = measure(rows, wanted, event, lang_of)
                     cells[(split, name, mode, lang)].append(m)

@@ -40,8 +40,9 @@ from akhbar.index.errors import IndexNotFound
 from akhbar.index.store import layout
 from akhbar.index.synthetic import replicate
 from akhbar.search import present
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,7 +63,7 @@ def in_process(idx, ids: list[str]) -> dict:
     start = time.perf_counter()
     for i in ids:
         t = time.perf_counter()
-        box = similar_to_id(idx, i, 10)
+        box = similar_to_id(idx, i, QueryOptions(k=10))
         orjson.dumps({**present.box_head(box), "results": present.hit_rows(box, idx)})
         lat.append(time.perf_counter() - t)
     return summary(lat, time.perf_counter() - start)
@@ -171,7 +172,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     args.work.mkdir(parents=True, exist_ok=True)
     root = synthetic_index(args.from_index, args.work, args.n)
-    idx = open_index(root)
+    idx = open_snapshot(root)
     rng = np.random.default_rng(2)
     positions = rng.choice(args.n, args.requests, replace=False)
     found = idx.rows(positions.tolist(), "pos, id")

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serve_http import cpu, start_server  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> None:
     args.work.mkdir(parents=True)
     root = args.work / "idx"
     shutil.copytree(args.index, root, ignore=shutil.ignore_patterns(".staging-*", "LOCK"))
-    idx = open_index(root)
+    idx = open_snapshot(root)
     published_ids = {r[0] for r in idx.in_order("id")}
     sources = idx.in_order("id, title, body, lang, date, source", limit=5000)
     query_ids = sorted(published_ids)

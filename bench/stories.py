@@ -12,7 +12,7 @@
   SaudiNewsNet articles, interleaved), dated and undated, built here once: the share of pairs of
   different topics in one story, and the largest story.
 The eval and pooled indexes are read with a fresh pass (index/stories/links.fresh_pass, what a build with
-the current rule stores: tests/test_stories.py), so indexes built before a rule change still
+the current rule stores: tests/index/stories/test_stories.py), so indexes built before a rule change still
 measure it. Every figure is printed for the current rule and, in the same run, for the rule before
 issue 19 (bench/story_rule_before.py). Undated figures of a dated index (SaudiNewsNet, the pooled
 corpus) are a pass with every date dropped; the seeds are built undated too. `--cost` times both passes.
@@ -38,7 +38,7 @@ from pathlib import Path
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.stories import links
 from akhbar.index.writers import add, build
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from akhbar.search.stories import coverage
 from bench import story_rule_before
 
@@ -203,7 +203,7 @@ def chance_joins(data: Path, idx, story: dict[int, str]) -> str:
 def eval_index(data: Path, work: Path, folder: str):
     """An eval index as bench/eval_all.py builds it (in `work`), built here when missing."""
     try:
-        return open_index(work / folder)
+        return open_snapshot(work / folder)
     except IndexNotFound:
         if folder == "snn":
             from bench.calibrate import snn_subset
@@ -212,7 +212,7 @@ def eval_index(data: Path, work: Path, folder: str):
             build([work / "snn-subset.jsonl"], work / folder)
         else:
             build([data / folder / "articles.jsonl.gz"], work / folder)
-        return open_index(work / folder)
+        return open_snapshot(work / folder)
 
 
 def eval_sets(data: Path, work: Path, story_of, undated_story_of) -> list[str]:
@@ -339,10 +339,10 @@ def ecb_pairs(data: Path, work: Path, draws: int = 3) -> str:
         src.write_text("".join(json.dumps(articles[i], ensure_ascii=False) + "\n" for i in ids), encoding="utf-8")
         root = work / f"ecb-pairs-{draw}"
         try:
-            idx = open_index(root)
+            idx = open_snapshot(root)
         except IndexNotFound:
             build([src], root)
-            idx = open_index(root)
+            idx = open_snapshot(root)
         story = idx.fresh_story_pass()
         pairs = [(p, t) for p, t in pairs if all(idx.position(i) is not None for i in p)]  # skipped on ingest: dropped
         of = {i: story[idx.position(i)] for p, _ in pairs for i in p}
@@ -396,17 +396,17 @@ def seeds_index(work: Path, dated: bool):
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
         sources = [src] + sorted((ROOT / "seeds").glob("*.txt"))  # the seed page: undated already
     build(sources, root)
-    return open_index(root)
+    return open_snapshot(root)
 
 
 def pooled_index(data: Path, work: Path):
     """The pooled corpus built dated; its undated figures come from a pass with the dates dropped."""
     root = work / "pool-dated"
     try:
-        return open_index(root)
+        return open_snapshot(root)
     except IndexNotFound:
         build([pooled_sources(data, work, True)], root)
-        return open_index(root)
+        return open_snapshot(root)
 
 
 def report(data: Path, work: Path, seeds: dict) -> None:

@@ -44,7 +44,7 @@ class IndexLocked(AkhbarError):
 
 class ArticleNotFound(AkhbarError):
     """An id that is not in the index; `where` names the index (its folder, or "the index" for a server's
-    client, who has no business with the server's paths). search/reader.OpenIndex.require raises it."""
+    client, who has no business with the server's paths). search/snapshot.Snapshot.require raises it."""
 
     def __init__(self, article_id: str, where: str) -> None:
         super().__init__(f"no article with id '{article_id}' in {where}")

@@ -202,7 +202,7 @@ def add(
 
     Only new or changed texts are embedded, the way the index was built (its manifest). A
     process that keeps a model loaded (akhbar serve) passes its `embedder`, built for this
-    index (search.reader.query_embedder), so a write does not load the model again.
+    index (search.snapshot.query_embedder), so a write does not load the model again.
     """
     return _write(
         root,

@@ -1,5 +1,5 @@
 """Stored copy groups (index/stories/links.py) in a result list. The vector and lexical searches
-see one article per group, the first to arrive (OpenIndex.one_per_copy_group), so a story
+see one article per group, the first to arrive (Snapshot.one_per_copy_group), so a story
 republished hundreds of times is one candidate rather than hundreds for the box to fold; each
 row then names its group's copies by arrival order and counts the rest.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from akhbar.search.reader import OpenIndex
+from akhbar.search.snapshot import Snapshot
 
 
 def both(first, second):
@@ -23,7 +23,7 @@ def both(first, second):
 
 
 def listed(
-    idx: OpenIndex, qvec: np.ndarray, positions: list[int], limit: int, columns: str
+    idx: Snapshot, qvec: np.ndarray, positions: list[int], limit: int, columns: str
 ) -> dict[int, tuple[list[dict], list[float], int]]:
     """For each article, the copies of its group other than itself: the first `limit` rows (with
     `columns`) in arrival order, their cosines with the query, and how many copies there are in all."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from akhbar.search.reader import OpenIndex
+from akhbar.search.snapshot import Snapshot
 
 
-def duplicate_groups(idx: OpenIndex) -> list[list[int]]:
+def duplicate_groups(idx: Snapshot) -> list[list[int]]:
     """Positions of each copy group of two or more live articles, largest group first, each in
     position (arrival) order."""
     groups: dict[str, list[int]] = {}

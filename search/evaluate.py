@@ -22,8 +22,8 @@ from scipy.stats import spearmanr
 
 from akhbar.index.errors import AkhbarError
 from akhbar.search import hybrid
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULTS, QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 POSITIVE = {"agree", "paraphrase", "duplicate", "same", "positive", "1", "true"}
 
@@ -37,13 +37,13 @@ def _lines(path: Path) -> list[dict]:
         raise AkhbarError(f"{path}: cannot read ground truth ({exc})") from None
 
 
-def _positions(idx: OpenIndex, ids: set[str]) -> dict[str, int]:
+def _positions(idx: Snapshot, ids: set[str]) -> dict[str, int]:
     """Positions of the ids that are in the index (ground truth may name others)."""
     found = {i: idx.position(i) for i in ids}
     return {i: p for i, p in found.items() if p is not None}
 
 
-def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str, settings: QuerySettings) -> list[list[int]]:
+def _ranked(idx: Snapshot, pos: list[int], depth: int, mode: str, settings: QuerySettings) -> list[list[int]]:
     """Top `depth` positions for each query article, itself excluded."""
     if mode == "dense":  # one batched search
         _, found = idx.search(idx.vectors_at(pos), depth + 1)
@@ -52,12 +52,12 @@ def _ranked(idx: OpenIndex, pos: list[int], depth: int, mode: str, settings: Que
     out = []
     for me, q in zip(pos, idx.vectors_at(pos)):
         terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True, settings=settings)
-        found = hybrid.candidates(idx, q, terms, depth + 1, mode, rows[me]["lang"], settings=settings)
+        found = hybrid.candidates(idx, q, terms, depth + 1, mode, query_lang=rows[me]["lang"], settings=settings)
         out.append([p for p, _, _ in found.items if p != me][:depth])
     return out
 
 
-def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
+def clusters(idx: Snapshot, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
     members = [r["members"] for r in rows]
     where = _positions(idx, {m for ms in members for m in ms})
     cluster_of, topic_of = {}, {}
@@ -93,7 +93,7 @@ def clusters(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", sett
     return result
 
 
-def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
+def pairs(idx: Snapshot, rows: list[dict], k: int, mode: str = "dense", settings: QuerySettings = DEFAULTS) -> dict[str, object]:
     where = _positions(idx, {r["id1"] for r in rows} | {r["id2"] for r in rows})
     rows = [r for r in rows if r["id1"] in where and r["id2"] in where]
     if not rows:
@@ -128,7 +128,7 @@ def pairs(idx: OpenIndex, rows: list[dict], k: int, mode: str = "dense", setting
 
 
 def evaluate(
-    idx: OpenIndex, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False, settings: QuerySettings = DEFAULTS
+    idx: Snapshot, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False, settings: QuerySettings = DEFAULTS
 ) -> dict[str, object]:
     """Clusters or pairs, told apart by the first line's keys; `per_query` keeps each query's values
     (for paired comparisons of two modes)."""

@@ -18,12 +18,12 @@ from collections.abc import Callable
 import numpy as np
 
 from akhbar.index.ingest import language
-from akhbar.search.hybrid import Seen
-from akhbar.search.reader import OpenIndex
+from akhbar.search.hybrid import Candidate, Seen
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 
-def query_language(idx: OpenIndex, text: str, words: Callable[[], list[tuple[int, float]]]) -> str:
+def query_language(idx: Snapshot, text: str, words: Callable[[], list[tuple[int, float]]]) -> str:
     """The query's language: guessed from its text, else (one word has no stop words to tell by)
     the language most of its best lexical matches are in, since words match within a language.
     `words` fetches those matches, only when the text does not tell."""
@@ -64,15 +64,16 @@ def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, se
 
 
 def widen(
-    idx: OpenIndex,
-    cands: list[tuple[int, float, float]],
+    idx: Snapshot,
+    cands: list[Candidate],
     seen: Seen,
     qvec: np.ndarray,
+    *,
     query_lang: str,
     fetch: int,
     selector,
     settings: QuerySettings,
-) -> list[tuple[int, float, float]]:
+) -> list[Candidate]:
     """The candidates and the seeds' neighbours as (position, score, relevance), best first; empty
     when no candidate is near enough the query to be a seed."""
     chosen = seeds(cands, seen, query_lang, settings)
@@ -91,4 +92,4 @@ def widen(
         for i, p in enumerate(pool)
         if relevance[i] >= settings.search_related or (relevance[i] >= settings.min_similarity and seen.cosine[p] >= settings.query_floor)
     ]
-    return sorted(((pool[i], score[i], relevance[i]) for i in kept), key=lambda x: -x[1])
+    return sorted((Candidate(pool[i], score[i], relevance[i]) for i in kept), key=lambda x: -x[1])

@@ -14,7 +14,7 @@ import numpy as np
 
 from akhbar.index.store import centering
 from akhbar.search.query import Box
-from akhbar.search.reader import OpenIndex
+from akhbar.search.snapshot import Snapshot
 
 _SENTENCE = re.compile(r"(?<=[.!?؟])\s+|\n+")
 MAX_SENTENCES = 40
@@ -26,7 +26,7 @@ def sentences(body: str) -> list[str]:
     return [s for s in parts if len(s) >= 20][:MAX_SENTENCES] or [body.strip()[:300]]
 
 
-def explain(idx: OpenIndex, box: Box, embedder) -> list[dict]:
+def explain(idx: Snapshot, box: Box, embedder) -> list[dict]:
     """For each hit of the box, in order: {"passage", "passage_cosine", "shared_terms"}."""
     positions = [h.pos for h in box.hits]
     if not positions:

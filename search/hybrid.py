@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from akhbar.index.ingest import terms
-from akhbar.search.reader import OpenIndex
 from akhbar.search.settings import DEFAULTS, QuerySettings
+from akhbar.search.snapshot import Snapshot
 
-MODES = ("dense", "lexical", "hybrid")
 
-
-def query_terms(idx: OpenIndex, text: str, article: bool, settings: QuerySettings = DEFAULTS) -> list[str]:
+def query_terms(idx: Snapshot, text: str, article: bool, settings: QuerySettings = DEFAULTS) -> list[str]:
     """The terms to match: a whole article's most salient ones, or every term of a short query.
 
     Terms in more than settings.common_term_share of the articles (and more than common_term_min)
@@ -77,18 +76,28 @@ def fuse(
 
 
 def lexical_list(
-    idx: OpenIndex, terms: Sequence[str], settings: QuerySettings = DEFAULTS, one_per_copy_group: bool = False
+    idx: Snapshot, terms: Sequence[str], settings: QuerySettings = DEFAULTS, one_per_copy_group: bool = False
 ) -> list[tuple[int, float]]:
     """What hybrid fuses: the settings.lexical_candidates best BM25 matches, fetched once per query
     (of the first articles of copy groups only, when the dense search sees only those)."""
     return idx.lexical(terms, settings.lexical_candidates, one_per_copy_group)
 
 
+class Candidate(NamedTuple):
+    """An article found for a query: its position (FAISS id), the score its mode ranks by (cosine for
+    dense, BM25 for lexical, fused for hybrid; decayed by age or widened when asked), its cosine with the
+    query (a widened search: with the nearest seed)."""
+
+    pos: int
+    score: float
+    cosine: float
+
+
 @dataclass
 class Candidates:
     """A mode's top candidates that are live, best first, with what the box needs of each."""
 
-    items: list[tuple[int, float, float]]  # (position, score the mode ranks by, cosine)
+    items: list[Candidate]
     exhausted: bool  # the mode had fewer than asked for: asking for more finds nothing new
     lowest_dense: float = float("inf")  # the dense list's last score: a wider round finds only lower ones
 
@@ -108,7 +117,7 @@ class Seen:
     cosine: dict[int, float] = field(default_factory=dict)
     asked: set[int] = field(default_factory=set)
 
-    def learn(self, idx: OpenIndex, qvec: np.ndarray, positions: list[int]) -> None:
+    def learn(self, idx: Snapshot, qvec: np.ndarray, positions: list[int]) -> None:
         new = [p for p in positions if p not in self.asked]
         self.asked.update(new)
         rows = idx.rows(new, ROW_COLUMNS)  # removed: none
@@ -120,11 +129,12 @@ class Seen:
 
 
 def candidates(
-    idx: OpenIndex,
+    idx: Snapshot,
     qvec: np.ndarray,
     terms: Sequence[str],
     k: int,
     mode: str,
+    *,
     query_lang: str = "",
     selector=None,
     words: list[tuple[int, float]] | None = None,
@@ -155,4 +165,4 @@ def candidates(
     else:
         found = dense if mode == "dense" else words
         ranked, exhausted = [(p, s) for p, s in found if p in cosine], len(found) < k
-    return Candidates([(p, s, cosine[p]) for p, s in ranked[:k]], exhausted, dense[-1][1] if dense else float("inf"))
+    return Candidates([Candidate(p, s, cosine[p]) for p, s in ranked[:k]], exhausted, dense[-1][1] if dense else float("inf"))

@@ -8,15 +8,16 @@ one request small. A query takes a QueryOptions, and its filters and ranking are
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from annotated_types import Ge, Le, MaxLen
 
+from akhbar.index.errors import AkhbarError
 from akhbar.index.filters import Filters
 from akhbar.search.settings import DEFAULT_MODE, DEFAULTS
 
-if TYPE_CHECKING:
-    from akhbar.search.query import Ranking
+# how candidates are found (search/hybrid.py): by meaning, by words (BM25), or both fused
+MODES = ("dense", "lexical", "hybrid")
 
 MAX_K = 100  # rows one HTTP request may ask for (serve/context.Limits.max_k)
 MAX_DAYS = 100_000
@@ -28,6 +29,22 @@ class Help:
 
     flag: str
     text: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How a result list is ordered: by which signals (MODES), how much recency counts, and whether
+    rows should differ from each other."""
+
+    mode: str = DEFAULT_MODE
+    half_life: int = 0  # days: a result this much older than the newest candidate counts half; 0 = off
+    diverse: bool = False  # maximal marginal relevance (MMR) over the rows
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise AkhbarError(f"--mode '{self.mode}' is not one of {', '.join(MODES)}")
+        if self.half_life < 0:
+            raise AkhbarError("--recency must be a number of days, 0 or more")
 
 
 @dataclass(frozen=True)
@@ -62,9 +79,38 @@ class QueryOptions:
 
     def ranking(self) -> Ranking:
         """How rows are ordered (checks the mode)."""
-        from akhbar.search.query import Ranking  # numpy and FAISS: not at the CLI's import
-
         return Ranking(self.mode, self.recency, self.diverse)
+
+    def check(self) -> None:
+        """AkhbarError for a bad mode, recency or day (each query builds its plan from these again)."""
+        self.ranking()
+        self.filters()
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """One query, decided once (search/query.py builds it from QueryOptions and what the query is) and
+    passed whole down the read path: k rows passing `filters`, ordered by `ranking`, each shown in
+    `reader_lang` where its story has it; `query_lang` is the query's own language (hybrid fusion,
+    widening); candidates under `floor` are not related at all; `anchor` (the box's article's day)
+    makes nearer stories count more; `skip` stories (the box's own) and `exclude` positions are never
+    rows; `widen` searches again with the best same-language matches' vectors (a short query)."""
+
+    k: int
+    filters: Filters = Filters()
+    ranking: Ranking = Ranking()
+    reader_lang: str = ""
+    query_lang: str = ""
+    floor: float = -1.0
+    anchor: str = ""
+    skip: frozenset[str] = frozenset()
+    exclude: frozenset[int] = frozenset()
+    widen: bool = False
+
+    @property
+    def want(self) -> int:
+        """How many rows to rank before the last step: --diverse picks k from three times more."""
+        return 3 * self.k if self.ranking.diverse else self.k
 
 
 BOX_ONLY = {"window"}  # an indexed article's box only: a search or a text has no date to look around

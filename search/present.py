@@ -4,7 +4,7 @@ so the two stay equal (the CLI's tables and the web pages show the same rows).""
 from __future__ import annotations
 
 from akhbar.search.query import Box, display_title
-from akhbar.search.reader import OpenIndex
+from akhbar.search.snapshot import Snapshot
 from akhbar.search.stories import Story
 
 
@@ -20,7 +20,7 @@ def also_named(row: dict) -> str:
     return ", ".join(named + ([f"+{row['also_more']}"] if row["also_more"] else []))
 
 
-def hit_rows(box: Box, idx: OpenIndex, explain_with=None) -> list[dict]:
+def hit_rows(box: Box, idx: Snapshot, explain_with=None) -> list[dict]:
     """One object per row of a box or a search (the schema serve/schema.py documents); with an
     embedder, each row's best passage and shared terms."""
     rows = [h.as_dict() for h in box.hits]
@@ -46,7 +46,7 @@ def box_head(box: Box) -> dict:
     }
 
 
-def article_rows(idx: OpenIndex, positions: list[int]) -> list[dict]:
+def article_rows(idx: Snapshot, positions: list[int]) -> list[dict]:
     """id, day, source, language and title of articles, in the order given."""
     rows = idx.rows(positions, "pos, id, title, body, source, date, lang")
     return [
@@ -61,11 +61,11 @@ def article_rows(idx: OpenIndex, positions: list[int]) -> list[dict]:
     ]
 
 
-def dup_rows(idx: OpenIndex, groups: list[list[int]]) -> list[dict]:
+def dup_rows(idx: Snapshot, groups: list[list[int]]) -> list[dict]:
     return [{"group": i, "articles": article_rows(idx, g)} for i, g in enumerate(groups, 1)]
 
 
-def story_row(idx: OpenIndex, story: Story) -> dict:
+def story_row(idx: Snapshot, story: Story) -> dict:
     """A story's languages and outlets (all its articles) and its shown articles."""
     every = article_rows(idx, story.members)
     by_position = dict(zip(story.members, every))
@@ -83,7 +83,7 @@ def story_row(idx: OpenIndex, story: Story) -> dict:
     }
 
 
-def coverage_row(idx: OpenIndex, story: Story) -> dict:
+def coverage_row(idx: Snapshot, story: Story) -> dict:
     """`akhbar coverage`: the story's row with its shown articles by date, undated last."""
     row = story_row(idx, story)
     row["shown"] = sorted(row["shown"], key=lambda a: (a["day"] == "", a["day"]))

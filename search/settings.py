@@ -11,7 +11,7 @@ from functools import cached_property
 from akhbar.index import config
 from akhbar.index.stories.same_row import RowRule
 
-# What `similar` and `search` rank by unless told otherwise (a per-query choice: query.Ranking).
+# What `similar` and `search` rank by unless told otherwise (a per-query choice: options.Ranking).
 # Hybrid beats dense and TF-IDF on recall on ECB+, MEANTIME and ANS (docs/ranking.md, Evaluation).
 DEFAULT_MODE = "hybrid"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from akhbar.index.store import faiss_index, sql, vectors
-from akhbar.search.reader import OpenIndex, open_index
+from akhbar.search.snapshot import Snapshot, open_snapshot
 
 
-def recall_at_k(idx: OpenIndex, sample: int = 200, k: int = 10) -> float:
+def recall_at_k(idx: Snapshot, sample: int = 200, k: int = 10) -> float:
     """recall@k of the index (base and delta) against exact search, for `sample` live articles as queries."""
     live = np.asarray(idx.positions(), np.int64)
     queries = np.sort(np.random.default_rng(0).choice(live, min(sample, len(live)), replace=False))
@@ -29,7 +29,7 @@ def recall_at_k(idx: OpenIndex, sample: int = 200, k: int = 10) -> float:
 
 
 def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
-    idx = open_index(root)
+    idx = open_snapshot(root)
     m = idx.manifest
     sizes = {f.name: f.stat().st_size for f in idx.folder.iterdir() if f.is_file()}
     return {

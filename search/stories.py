@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from akhbar.search.reader import OpenIndex
+from akhbar.search.snapshot import Snapshot
 
 
 @dataclass
@@ -24,14 +24,14 @@ class Story:
     positions: list[int]
 
 
-def _shown(idx: OpenIndex, positions: list[int], lang: str | None) -> list[int]:
+def _shown(idx: Snapshot, positions: list[int], lang: str | None) -> list[int]:
     if not lang:
         return positions
     rows = idx.rows(positions, "pos, lang")
     return [p for p in positions if rows[p]["lang"] == lang]
 
 
-def stories(idx: OpenIndex, min_articles: int = 2, lang: str | None = None) -> list[Story]:
+def stories(idx: Snapshot, min_articles: int = 2, lang: str | None = None) -> list[Story]:
     """Stories with at least `min_articles` articles, largest first; with `lang`, only the stories
     that have articles in it, showing those."""
     out = []
@@ -43,7 +43,7 @@ def stories(idx: OpenIndex, min_articles: int = 2, lang: str | None = None) -> l
     return out
 
 
-def coverage(idx: OpenIndex, article_id: str, lang: str | None = None) -> Story:
+def coverage(idx: Snapshot, article_id: str, lang: str | None = None) -> Story:
     """The story of an article, in arrival order (with `lang`, its articles in that language)."""
     pos = idx.require(article_id)["pos"]
     story = idx.story_of(pos)

@@ -18,9 +18,9 @@ from datetime import date
 
 import numpy as np
 
-from akhbar.search.hybrid import ROW_COLUMNS
-from akhbar.search.reader import OpenIndex
+from akhbar.search.hybrid import ROW_COLUMNS, Candidate
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 
 # a story's articles read to choose its shown one and list its coverage: the first by arrival
 MEMBERS_READ = 64
@@ -40,7 +40,7 @@ class StoryRow:
     also_more: int = 0
 
 
-def stories_of(idx: OpenIndex, positions: list[int]) -> dict[int, str]:
+def stories_of(idx: Snapshot, positions: list[int]) -> dict[int, str]:
     """The stored story of each live position."""
     out: dict[int, str] = {}
     for i in range(0, len(positions), 500):
@@ -60,7 +60,7 @@ def day_factor(day: str, anchor: str, settings: QuerySettings) -> float:
     return 1.0 - settings.date_weight * (1.0 - 0.5 ** (days / settings.date_half_life))
 
 
-def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict], half_life: int) -> list[tuple[int, float, float]]:
+def decayed_by_age(cands: list[Candidate], rows: dict[int, dict], half_life: int) -> list[Candidate]:
     """Scores decayed by age relative to the newest candidate (the ordering does not depend on
     that reference); undated candidates count as old as the oldest dated one."""
     days = [date.fromisoformat(rows[p]["day"]) for p, _, _ in cands if rows[p]["day"]]
@@ -71,15 +71,16 @@ def decayed_by_age(cands: list[tuple[int, float, float]], rows: dict[int, dict],
     def factor(day: str) -> float:
         return 0.5 ** ((newest - (date.fromisoformat(day) if day else oldest)).days / half_life)
 
-    return sorted(((p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
+    return sorted((Candidate(p, max(s, 0.0) * factor(rows[p]["day"]), c) for p, s, c in cands), key=lambda x: -x[1])
 
 
 def rank_stories(
-    cands: list[tuple[int, float, float]],
+    cands: list[Candidate],
     story: dict[int, str],
     rows: dict[int, dict],
     passes: Callable[[int, dict], bool],
     floor: float,
+    *,
     skip: set[str],
     anchor: str,
     settings: QuerySettings,
@@ -104,11 +105,12 @@ def _listed(row: dict, cosine: float) -> dict:
 
 
 def build_rows(
-    idx: OpenIndex,
+    idx: Snapshot,
     ranked: list[tuple[str, float, int]],
     qvec: np.ndarray,
     reader_lang: str,
     passes: Callable[[int, dict], bool],
+    *,
     limit: int,
 ) -> list[StoryRow]:
     """Each ranked (story, score, best candidate) as a row: the article shown is the story's nearest
@@ -151,7 +153,7 @@ def build_rows(
     return out
 
 
-def own_story(idx: OpenIndex, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
+def own_story(idx: Snapshot, pos: int, qvec: np.ndarray, limit: int) -> StoryRow:
     """The box's first row: the article's own story (its coverage in every language), the article
     itself shown."""
-    return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit)[0]
+    return build_rows(idx, [(idx.story_of(pos), 1.0, pos)], qvec, "", lambda p, r: True, limit=limit)[0]

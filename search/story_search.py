@@ -1,47 +1,77 @@
 """The rows of a box or a search: candidates fetched in widening rounds (search/hybrid.py), for a
 search widened across languages (search/expand.py), grouped into stored stories and shown in the
-reader's language (search/story_rows.py)."""
+reader's language (search/story_rows.py). The one ranker of the read path: every list of rows
+(similar by id, by text, search) comes out of `find`, and every fetch round out of `fetch_rounds`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from akhbar.index.filters import Filters
 from akhbar.search import copies as copy_groups
 from akhbar.search import expand, hybrid
-from akhbar.search.reader import OpenIndex
+from akhbar.search.options import QueryPlan
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import Snapshot
 from akhbar.search.story_rows import StoryRow, build_rows, decayed_by_age, rank_stories, stories_of
 
 
 @dataclass(frozen=True)
-class Asked:
-    """What one list of rows is for: k rows, for a reader of `reader_lang`; `anchor` (the box's
-    article's day) makes nearer stories count more; `skip` stories (the box's own) and `exclude`
-    positions are never rows; candidates under `floor` are not related at all; `widen` searches
-    again with the best same-language matches' vectors (a short query)."""
+class Round:
+    """One fetch: the mode's top `fetch` candidates, found through `selector` (a FAISS selector: one
+    article per copy group, a selective filter's positions, both, or None)."""
 
-    k: int
-    reader_lang: str = ""
-    query_lang: str = ""
-    floor: float = -1.0
-    anchor: str = ""
-    skip: frozenset[str] = frozenset()
-    exclude: frozenset[int] = frozenset()
-    widen: bool = False
+    found: hybrid.Candidates
+    fetch: int
+    selector: object
 
 
-def _selective(idx: OpenIndex, filters: Filters, total: int, share: float) -> np.ndarray | None:
+def fetch_rounds(
+    idx: Snapshot, qvec: np.ndarray, terms: list[str], plan: QueryPlan, settings: QuerySettings, *, seen: hybrid.Seen
+) -> Iterator[Round]:
+    """Rounds of candidates, each four times wider than the last; the caller stops when it has enough.
+
+    The vector search sees one article per stored copy group (search/copies.py) unless the mode is
+    lexical or a source is asked for (a copy may be that outlet's only article). The rounds end when
+    the mode has nothing more or every article was fetched. A filter that keeps few articles (under
+    settings.selective of them) is handed to FAISS once post-filtering has proved too slow; when it
+    keeps none, the last round is empty."""
+    mode, filters = plan.ranking.mode, plan.filters
+    grouped = idx.one_per_copy_group if mode != "lexical" and not filters.source else None
+    total = idx.searchable if mode != "lexical" else idx.manifest.articles
+    selector = grouped  # with a selective filter's, once post-filtering has proved too slow
+    fetch = min(total, 4 * plan.want + 16)
+    words = hybrid.lexical_list(idx, terms, settings, grouped is not None) if mode == "hybrid" else None
+    while True:
+        found = hybrid.candidates(
+            idx, qvec, terms, fetch, mode, query_lang=plan.query_lang, selector=selector, words=words, settings=settings, seen=seen
+        )
+        yield Round(found, fetch, selector)
+        if fetch >= total or found.exhausted:
+            return
+        if selector is grouped and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
+            allowed = _selective(idx, plan, total, settings.selective)
+            if allowed is not None:
+                if len(allowed) == 0:
+                    yield Round(hybrid.Candidates([], True), fetch, selector)  # nothing passes the filters
+                    return
+                selector, total = copy_groups.both(grouped, copy_groups.faiss_selector(allowed)), len(allowed)
+                fetch = min(total, 4 * plan.want + 16)
+                continue
+        fetch = min(total, fetch * 4)
+
+
+def _selective(idx: Snapshot, plan: QueryPlan, total: int, share: float) -> np.ndarray | None:
     """The positions a selective filter allows (fewer than `share` of the articles), for FAISS to
     skip the rest rather than fetch ever more; None when the filter is not selective."""
-    if idx.count(filters) >= share * total:
+    if idx.count(plan.filters) >= share * total:
         return None
-    return np.asarray(idx.positions(filters), np.int64)
+    return np.asarray(idx.positions(plan.filters), np.int64)
 
 
-def _mmr(rows: list[StoryRow], idx: OpenIndex, k: int, lam: float) -> list[StoryRow]:
+def _mmr(rows: list[StoryRow], idx: Snapshot, k: int, lam: float) -> list[StoryRow]:
     """--diverse: each next row the most relevant and least like the rows already chosen."""
     if not rows:
         return rows
@@ -57,48 +87,30 @@ def _mmr(rows: list[StoryRow], idx: OpenIndex, k: int, lam: float) -> list[Story
     return [rows[i] for i in chosen]
 
 
-def find(
-    idx: OpenIndex, qvec: np.ndarray, terms: list[str], filters: Filters, ranking, asked: Asked, settings: QuerySettings
-) -> list[StoryRow]:
-    """Up to asked.k story rows for a unit query vector and its lexical terms, best first.
+def find(idx: Snapshot, qvec: np.ndarray, terms: list[str], plan: QueryPlan, settings: QuerySettings) -> list[StoryRow]:
+    """Up to plan.k story rows for a unit query vector and its lexical terms, best first.
 
-    The vector search sees one article per stored copy group (search/copies.py) unless the mode is
-    lexical or a source is asked for. Rounds fetch four times more until k stories pass, the mode
-    has nothing more, or (dense) the candidates fall under the floor.
-    """
-    mode = ranking.mode
-    want = 3 * asked.k if ranking.diverse else asked.k
-    grouped = idx.one_per_copy_group if mode != "lexical" and not filters.source else None
-    total = idx.searchable if mode != "lexical" else idx.manifest.articles
-    selector = grouped  # with a selective filter's, once post-filtering has proved too slow
-    fetch = min(total, 4 * want + 16)
-    words = hybrid.lexical_list(idx, terms, settings, grouped is not None) if mode == "hybrid" else None
+    Rounds (fetch_rounds) go on until plan.want stories pass or (dense) the candidates fall under the
+    floor; a search is widened across languages each round (plan.widen)."""
     seen, story = hybrid.Seen(), {}
 
     def passes(pos: int, row: dict) -> bool:
-        return pos not in asked.exclude and filters.match(row)
+        return pos not in plan.exclude and plan.filters.match(row)
 
-    while True:
-        found = hybrid.candidates(idx, qvec, terms, fetch, mode, asked.query_lang, selector, words, settings, seen)
-        cands = found.items
-        if ranking.half_life:
-            cands = decayed_by_age(cands, seen.rows, ranking.half_life)
-        if asked.widen:
-            cands = expand.widen(idx, cands, seen, qvec, asked.query_lang, fetch, selector, settings)
+    ranked: list[tuple[str, float, int]] = []
+    for fetched in fetch_rounds(idx, qvec, terms, plan, settings, seen=seen):
+        cands = fetched.found.items
+        if plan.ranking.half_life:
+            cands = decayed_by_age(cands, seen.rows, plan.ranking.half_life)
+        if plan.widen:
+            cands = expand.widen(
+                idx, cands, seen, qvec, query_lang=plan.query_lang, fetch=fetched.fetch, selector=fetched.selector, settings=settings
+            )
         story.update(stories_of(idx, [p for p, _, _ in cands if p not in story]))
-        ranked = rank_stories(cands, story, seen.rows, passes, asked.floor, set(asked.skip), asked.anchor, settings)
+        ranked = rank_stories(cands, story, seen.rows, passes, plan.floor, skip=set(plan.skip), anchor=plan.anchor, settings=settings)
         # a wider round brings only dense candidates under the floor (the lexical list is fetched once)
-        fell = found.lowest_dense < asked.floor or (asked.widen and not cands)
-        if len(ranked) >= want or fetch >= total or found.exhausted or fell:
+        fell = fetched.found.lowest_dense < plan.floor or (plan.widen and not cands)
+        if len(ranked) >= plan.want or fell:
             break
-        if selector is grouped and mode != "lexical" and filters.any() and fetch * 4 > settings.post_filter_max:
-            allowed = _selective(idx, filters, total, settings.selective)
-            if allowed is not None:
-                if len(allowed) == 0:
-                    return []
-                selector, total = copy_groups.both(grouped, copy_groups.faiss_selector(allowed)), len(allowed)
-                fetch = min(total, 4 * want + 16)
-                continue
-        fetch = min(total, fetch * 4)
-    rows = build_rows(idx, ranked[:want], qvec, asked.reader_lang, passes, settings.copies_listed)
-    return _mmr(rows, idx, asked.k, settings.mmr_lambda) if ranking.diverse else rows
+    rows = build_rows(idx, ranked[: plan.want], qvec, plan.reader_lang, passes, limit=settings.copies_listed)
+    return _mmr(rows, idx, plan.k, settings.mmr_lambda) if plan.ranking.diverse else rows

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -65,14 +66,14 @@ class SearchQuery(Options):  # type: ignore[misc, valid-type]
 
 def similar_to_id(ctx: Context, article_id: str, o: _Asked, explain) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         answer = Index.over(idx, explain).similar(article_id, o.asked())
         return {**answer.head(), "results": answer.rows}, version.name
 
 
 def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedder) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         index = Index.over(idx, embedder)
         if as_search:
             found = index.search(text, o.asked())
@@ -83,24 +84,24 @@ def similar_to_text(ctx: Context, o: _Asked, text: str, as_search: bool, embedde
 
 def coverage_of(ctx: Context, article_id: str, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return Index.over(idx).coverage(article_id, lang), version.name
 
 
 def stories_of(ctx: Context, min_articles: int, lang: str | None) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return {"results": Index.over(idx).stories(min_articles, lang)}, version.name
 
 
 def dups_of(ctx: Context) -> tuple[dict, str]:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         return {"results": Index.over(idx).dups()}, version.name
 
 
 def _exists(ctx: Context, article_id: str) -> None:
-    with ctx.live.current().reader() as idx:
+    with ctx.live.current().snapshot() as idx:
         idx.require(article_id, "the index")
 
 
@@ -221,11 +222,12 @@ async def api_stats(request: Request) -> Response:
     return json_response(await ctx.read(stats.stats, ctx.root))
 
 
-@router.get("/healthz", tags=["service"], summary="The server is up; which version it answers from")
+@router.get("/healthz", tags=["service"], summary="The server is up; which worker answered (pid) and which version it answers from")
 async def healthz(request: Request) -> Response:
     ctx = context_of(request)
     version = await ctx.read(ctx.live.current)
-    return json_response({"ok": True, "version": version.name, "articles": version.manifest.articles}, version=version.name)
+    answer = {"ok": True, "pid": os.getpid(), "version": version.name, "articles": version.manifest.articles, "read_only": ctx.read_only}
+    return json_response(answer, version=version.name)
 
 
 @router.post(
@@ -253,7 +255,7 @@ async def api_add(
     ctx = context_of(request)
     ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
-    embedder = await ctx.model(ctx.live.current().manifest) if body.strip() else None
+    embedder = await ctx.write_model(ctx.live.current().manifest) if body.strip() else None
     summary = await ctx.write(
         credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict, request.headers.get("content-type", ""), url
     )

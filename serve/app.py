@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-import sys
+import os
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,8 +13,9 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar.index.errors import AkhbarError, ArticleNotFound, IndexLocked, IndexNotFound, ModelError, ModelMismatch
-from akhbar.serve import api, pages
+from akhbar.serve import api, docs, metrics, pages
 from akhbar.serve.context import DEFAULT_LIMITS, BodyTooLarge, Context, Limits, json_response
+from akhbar.serve.settings import TOKEN_ENV, Settings
 from akhbar.serve.writes import WriteTimeout
 
 log = logging.getLogger("akhbar.serve")
@@ -21,6 +23,22 @@ log = logging.getLogger("akhbar.serve")
 
 def _error(status: int, message: str, **extra) -> Response:
     return json_response({"error": " ".join(str(message).split()), **extra}, status)
+
+
+_FLAG_FIRST = re.compile(r"^--([a-z][\w-]*) ")
+_FLAG = re.compile(r"(?<![\w-])--([a-z][\w-]*)")
+_POSTED = re.compile(r"\S*akhbar-post-[^/\s]+/api-[\w.]+")  # serve/writes.py's file of a request body
+
+
+def public(message: str, root: Path) -> str:
+    """An error as the client may read it: the index folder is 'the index', a request body's
+    temporary file is 'body', and a command-line flag the shared code names (`--since 'x' is not
+    a day`) is the request's parameter of that name (`parameter 'since': 'x' is not a day`)."""
+    for folder in sorted({str(root), str(root.resolve())}, key=len, reverse=True):
+        message = message.replace(folder, "the index")
+    message = _POSTED.sub("body", message)
+    message = _FLAG_FIRST.sub(lambda m: f"parameter '{m.group(1).replace('-', '_')}': ", message)
+    return _FLAG.sub(lambda m: f"'{m.group(1).replace('-', '_')}'", message)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -44,12 +62,18 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
 )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+UNAVAILABLE = "the index cannot be read now; the server's log says why"
+
+
+def install_error_handlers(app: FastAPI, root: Path) -> None:
     @app.exception_handler(AkhbarError)
-    async def domain(_: Request, exc: AkhbarError) -> Response:
+    async def domain(request: Request, exc: AkhbarError) -> Response:
         status = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
+        if status == 503:  # the server's own trouble (a damaged index, the model): its details stay in the log
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+            return _error(503, UNAVAILABLE)
         warnings = getattr(exc, "warnings", None)
-        return _error(status, str(exc), **({"warnings": warnings} if warnings is not None else {}))
+        return _error(status, public(str(exc), root), **({"warnings": [public(w, root) for w in warnings]} if warnings is not None else {}))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -68,7 +92,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)  # the traceback stays in the log
-        return _error(500, f"unexpected {type(exc).__name__}: {exc}")
+        return _error(500, f"unexpected error ({type(exc).__name__}); the server's log has the details")
 
 
 class BodyLimit:
@@ -105,20 +129,28 @@ def _openapi(app: FastAPI) -> dict:
     return app.openapi_schema
 
 
-def create_app(root: Path, token: str | None = None, limits: Limits = DEFAULT_LIMITS, workers: int = 4) -> FastAPI:
-    """The application over the index at `root`; writes need `token` (AKHBAR_TOKEN)."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
+def create_app(settings: Settings, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
+    """The application over the index at `settings.root`; writes need `token` (AKHBAR_TOKEN)."""
     app = FastAPI(
         title="akhbar",
         summary="Similar articles, related coverage and search by meaning, for news",
         version="1",
         docs_url=None,
         redoc_url=None,
-    )  # the docs pages load scripts from a CDN: no external assets
-    app.state.ctx = Context(root, token, limits, workers)
-    install_error_handlers(app)
+    )  # FastAPI's docs pages load scripts from a CDN: serve/docs.py serves them from installed files
+    app.state.ctx = Context(settings, token, limits)
+    install_error_handlers(app, settings.root)
     app.include_router(api.router)
+    app.include_router(metrics.router)
     app.openapi = lambda: _openapi(app)
+    docs.install(app)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limits=limits)
+    # outermost of ours: counts BodyLimit's 413 too
+    app.add_middleware(metrics.Observe, routes=metrics.templates(app.router, api.router, metrics.router, pages.router))
     return app
+
+
+def from_env() -> FastAPI:
+    """The application in a worker process (uvicorn's factory): settings from the parent (serve/run.py)."""
+    return create_app(Settings.from_env(), os.environ.get(TOKEN_ENV) or None)

@@ -8,10 +8,10 @@ Writes run one at a time in their own thread and stop themselves between batches
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -21,8 +21,12 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from akhbar.index.errors import AkhbarError, IndexLocked
 from akhbar.search.options import MAX_K
-from akhbar.serve.live import LiveIndex, SharedEmbedder
+from akhbar.serve import metrics
+from akhbar.serve.live import LiveVersion, SharedEmbedder
+from akhbar.serve.settings import Settings
+from akhbar.serve.writes import WriteTimeout
 
 T = TypeVar("T")
 
@@ -53,11 +57,13 @@ class BodyTooLarge(HTTPException):
 class Context:
     """What the routes share: the live index, the model, the limits, the write token."""
 
-    def __init__(self, root: Path, token: str | None, limits: Limits, workers: int) -> None:
-        self.root, self.token, self.limits = root, token, limits
-        self.live = LiveIndex(root, workers)
+    def __init__(self, settings: Settings, token: str | None, limits: Limits) -> None:
+        self.root, self.token, self.limits = settings.root, token, limits
+        self.read_only = settings.read_only
+        self.write_lock = settings.run_dir / "write.lock" if settings.run_dir else None
+        self.live = LiveVersion(settings.root, settings.threads)
         self.embedder = SharedEmbedder()
-        self.readers = anyio.CapacityLimiter(workers)
+        self.readers = anyio.CapacityLimiter(settings.threads)
         self.writers = anyio.CapacityLimiter(1)
 
     async def read(self, fn: Callable[..., T], *args) -> T:
@@ -65,18 +71,42 @@ class Context:
         with anyio.fail_after(self.limits.read_seconds):
             return await anyio.to_thread.run_sync(fn, *args, limiter=self.readers, abandon_on_cancel=True)
 
-    async def model(self, manifest):
-        """The shared embedder for this index, loaded on first need. Outside the read time limit: the
-        one-time load took 25 s here with the CPU shared by several jobs, a query some milliseconds."""
+    async def model(self, manifest) -> metrics.TimedEncoder:
+        """The shared embedder for this index, loaded on first need, its encodes timed as query
+        embedding. Outside the read time limit: the one-time load took 25 s here with the CPU
+        shared by several jobs, a query some milliseconds."""
+        return metrics.TimedEncoder(await self.write_model(manifest))
+
+    async def write_model(self, manifest):
+        """The same shared embedder for a write (its encodes are not queries)."""
         return await anyio.to_thread.run_sync(self.embedder.for_index, manifest)
 
     async def write(self, credentials: HTTPAuthorizationCredentials | None, fn: Callable[..., T], *args) -> T:
-        """Run a writer after checking the request's token; one write at a time."""
+        """Run a writer after checking the request's token; one write at a time in this process
+        (the limiter) and across the server's worker processes (the run's write lock, waited for:
+        a second HTTP write takes its turn, while a CLI writer holding the index's lock gives 409)."""
         self.authorize(credentials)
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self.writers)
+        return await anyio.to_thread.run_sync(self._one_at_a_time, fn, *args, limiter=self.writers)
+
+    def _one_at_a_time(self, fn: Callable[..., T], *args) -> T:
+        kind = getattr(fn, "__name__", "write")
+        try:
+            if self.write_lock is None:
+                result = fn(*args)
+            else:
+                with open(self.write_lock, "a") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if this worker dies
+                    result = fn(*args)
+        except BaseException as exc:
+            metrics.write_outcome(kind, _outcome(exc))
+            raise
+        metrics.write_outcome(kind, "published")
+        return result
 
     def authorize(self, credentials: HTTPAuthorizationCredentials | None) -> None:
         """The write token, as BEARER read it, against the server's, in constant time (hmac.compare_digest)."""
+        if self.read_only:
+            raise StarletteHTTPException(403, "this server is read-only: it serves an index that another process writes")
         if not self.token:
             raise StarletteHTTPException(403, "writes are off: start the server with AKHBAR_TOKEN set to enable them")
         if credentials is None:
@@ -85,6 +115,15 @@ class Context:
             )
         if not hmac.compare_digest(credentials.credentials.strip().encode(), self.token.encode()):
             raise StarletteHTTPException(403, "the token does not match the server's AKHBAR_TOKEN")
+
+
+def _outcome(exc: BaseException) -> str:
+    """A failed write's outcome label: locked (a CLI writer), timeout, invalid (the body), failed."""
+    if isinstance(exc, IndexLocked):
+        return "locked"
+    if isinstance(exc, WriteTimeout):
+        return "timeout"
+    return "invalid" if isinstance(exc, AkhbarError) else "failed"
 
 
 # The write routes' token: FastAPI reads 'Authorization: Bearer …' (and lists the scheme in /openapi.json);

@@ -2,44 +2,48 @@
 
 A request takes the version that is live when it starts and keeps it to the end: a version is
 complete before CURRENT names it (index/store/layout.py), so no request sees half of one. Each version
-is opened with every file it needs already open (open_index: SQLite connections, memory maps,
+is opened with every file it needs already open (open_snapshot: SQLite connections, memory maps,
 FAISS), one reader per worker thread, because a SQLite connection serves one thread at a time.
 A writer's publish deletes versions older than the one it replaces; on Linux an unlinked file
 stays readable through the handles already open, so a request still holding such a version
-finishes on it (tests/test_serve.py holds a version across two publishes that delete it).
+finishes on it (tests/serve/test_serve.py holds a version across two publishes that delete it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from akhbar.index.errors import IndexNotFound
+from akhbar.index.errors import AkhbarError, IndexNotFound
 from akhbar.index.store import layout
-from akhbar.search.reader import OpenIndex, open_index, query_embedder
+from akhbar.search.snapshot import Snapshot, open_snapshot, query_embedder
 
 OPEN_ATTEMPTS = 5  # a version deleted between reading CURRENT and opening it: read CURRENT again
+RETRY_SECONDS = 1.0  # a version that could not be opened is tried again after this long
+log = logging.getLogger("akhbar.serve")
 
 
 class Version:
     """One published version, opened once, with a pool of readers (one SQLite connection each)."""
 
     def __init__(self, root: Path, readers: int) -> None:
-        first = open_index(root)
+        first = open_snapshot(root)
         self.name = first.folder.name
         self.manifest = first.manifest
-        self._pool: queue.LifoQueue[OpenIndex] = queue.LifoQueue()
+        self._pool: queue.LifoQueue[Snapshot] = queue.LifoQueue()
         self._pool.put(first)
         for _ in range(readers - 1):
             self._pool.put(first.clone())
 
     @contextmanager
-    def reader(self) -> Iterator[OpenIndex]:
+    def snapshot(self) -> Iterator[Snapshot]:
         """A reader of this version for the calling thread, returned to the pool afterwards."""
         idx = self._pool.get()
         try:
@@ -57,11 +61,14 @@ def _stamp(root: Path) -> tuple[int, int]:
     return st.st_ino, st.st_mtime_ns
 
 
-class LiveIndex:
+class LiveVersion:
     """The live version of an index directory, re-opened when CURRENT changes.
 
     Every request stats CURRENT (microseconds), so a new version answers from the first request
     after its publish. One thread opens it while the others go on answering from the old one.
+    When CURRENT is missing or names a version that cannot be opened (a replica's copy half made,
+    a damaged file), the server goes on answering from the version it has, says so in its log,
+    and tries again a second later.
     """
 
     def __init__(self, root: Path, readers: int) -> None:
@@ -69,6 +76,7 @@ class LiveIndex:
         self._opening = threading.Lock()
         self._stamp = _stamp(root)
         self._version = self._open()
+        self._retry_at = 0.0
 
     def _open(self) -> Version:
         for attempt in range(OPEN_ATTEMPTS):
@@ -80,11 +88,19 @@ class LiveIndex:
         raise AssertionError("unreachable")
 
     def current(self) -> Version:
-        stamp = _stamp(self.root)
-        if stamp != self._stamp and self._opening.acquire(blocking=False):
+        try:
+            stamp = _stamp(self.root)
+        except IndexNotFound:
+            stamp = None
+        if stamp != self._stamp and time.monotonic() >= self._retry_at and self._opening.acquire(blocking=False):
             try:
+                if stamp is None:
+                    raise IndexNotFound(f"{self.root}: CURRENT is missing")
                 if stamp != self._stamp:
                     self._version, self._stamp = self._open(), stamp
+            except (AkhbarError, OSError, sqlite3.Error) as exc:
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                log.warning("cannot open the version CURRENT names (%s); answering from %s", exc, self._version.name)
             finally:
                 self._opening.release()
         return self._version

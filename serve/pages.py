@@ -27,13 +27,13 @@ Ui = Annotated[str | None, Query(max_length=8, description="Page language: ar, e
 Id = Annotated[str, Path(max_length=500)]
 
 
-def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
+def _article(ctx: Context, article_id: str, k: int, reader_lang: str | None) -> dict:
     """The article's row, paragraphs and box (its own story, then the rows in the reader's
     language, default the article's), from one version."""
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         row = idx.require(article_id, "the index")
-        answer = Index.over(idx).similar(article_id, QueryOptions(k=k, reader_lang=reader))
+        answer = Index.over(idx).similar(article_id, QueryOptions(k=k, reader_lang=reader_lang))
         box = answer.box
         return {
             "article": {
@@ -49,17 +49,17 @@ def _article(ctx: Context, article_id: str, k: int, reader: str | None) -> dict:
         }
 
 
-def _search(ctx: Context, q: str, lang: str | None, embedder, reader: str | None) -> tuple[list[dict], str]:
+def _search(ctx: Context, q: str, lang: str | None, embedder, reader_lang: str | None) -> tuple[list[dict], str]:
     """The rows, and the language they are shown in (the query's unless the page asks for one)."""
     version = ctx.live.current()
-    with version.reader() as idx:
-        found = Index.over(idx, embedder).search(q, QueryOptions(k=20, lang=lang or None, reader_lang=reader))
+    with version.snapshot() as idx:
+        found = Index.over(idx, embedder).search(q, QueryOptions(k=20, lang=lang or None, reader_lang=reader_lang))
         return found.rows, found.box.reader_lang
 
 
 def _coverage(ctx: Context, article_id: str) -> dict:
     version = ctx.live.current()
-    with version.reader() as idx:
+    with version.snapshot() as idx:
         row = idx.require(article_id, "the index")
         story = Index.over(idx).coverage(article_id)
     return {

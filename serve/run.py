@@ -1,27 +1,68 @@
-"""Start uvicorn on the application: one process, loopback unless told otherwise."""
+"""Start uvicorn on the application: one process, or N worker processes on one index and one port.
+
+With --workers N, uvicorn's own supervisor runs the workers (uvicorn.run(workers=N)): the parent
+binds the socket, each worker accepts from it, and a worker that dies (kill -9, a crash) is
+replaced within about a second while the others go on answering. Chosen over gunicorn with
+uvicorn workers because it does the same for this server (a prefork on one socket, restart of dead
+workers, graceful stop on SIGTERM) with the package akhbar already depends on: gunicorn would add
+two packages (gunicorn, uvicorn-worker) for a preload this server cannot use anyway (SQLite
+connections, memory maps and FAISS must be opened in each process, not before a fork).
+
+Every worker follows the index on its own (serve/live.py: one stat of CURRENT a request), so all
+answer from a new version from their first request after its publish. They share a private run
+folder (never in the index): the write lock that makes HTTP writes take turns across workers, and
+prometheus-client's per-process metric files. It is removed when the server stops.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from akhbar.index.errors import AkhbarError
-from akhbar.serve.app import create_app
+from akhbar.serve import logs
+from akhbar.serve.context import DEFAULT_LIMITS
+from akhbar.serve.settings import ENV, TOKEN_ENV, Settings
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+FACTORY = "akhbar.serve.app:from_env"
 
 
-def run(root: Path, host: str, port: int, token: str | None) -> None:
+def run(root: Path, host: str, port: int, token: str | None, workers: int = 1, read_only: bool = False, log_format: str = "text") -> None:
     import uvicorn
 
-    app = create_app(root, token)  # opens the index now: a missing index fails before listening
-    if host not in LOOPBACK:
-        print(
-            f"warning: listening on {host}: reachable from other machines"
-            f"; writes {'need the token' if token else 'are off (no AKHBAR_TOKEN)'}",
-            file=sys.stderr,
-        )
+    run_dir = Path(tempfile.mkdtemp(prefix="akhbar-serve-"))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    except OSError as exc:  # the port is taken, the address is not ours
-        raise AkhbarError(f"cannot listen on {host}:{port}: {exc}") from None
+        (run_dir / "metrics").mkdir()
+        # read by prometheus-client when it is first imported (below), here and in each worker
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(run_dir / "metrics")
+        settings = Settings(root=root, run_dir=run_dir, read_only=read_only, log_format=log_format)
+        os.environ[ENV] = settings.to_env()
+        if token:
+            os.environ[TOKEN_ENV] = token  # --token given as a flag: the workers read it where the variable would be
+        from akhbar.serve.app import create_app
+
+        app = create_app(settings, token)  # opens the index now: a missing index fails before listening
+        if host not in LOOPBACK:
+            writes = "off (read-only)" if read_only else ("need the token" if token else "off (no AKHBAR_TOKEN)")
+            print(f"warning: listening on {host}: reachable from other machines; writes {writes}", file=sys.stderr)
+        options = {
+            "host": host,
+            "port": port,
+            "log_config": logs.config(log_format),
+            "access_log": False,  # serve/metrics.py writes the access line
+            "timeout_graceful_shutdown": int(DEFAULT_LIMITS.read_seconds),  # requests in flight finish, up to a read's limit
+        }
+        try:
+            if workers == 1:
+                uvicorn.run(app, **options)
+            else:
+                del app  # each worker opens the index itself
+                uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+        except OSError as exc:  # the port is taken, the address is not ours
+            raise AkhbarError(f"cannot listen on {host}:{port}: {exc}") from None
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)

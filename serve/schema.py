@@ -1,7 +1,7 @@
 """The result objects of `--json` and the API, as pydantic models: the one documented schema.
 
 search/present.py builds the objects (plain dicts, for speed); these models only describe them
-in the OpenAPI schema, and tests/test_serve.py validates real answers against that schema.
+in the OpenAPI schema, and tests/serve/test_serve.py validates real answers against that schema.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.helpers import SEEDS
 
-# Property-based tests (tests/test_fuzz_ingest.py): a quick run in the suite, the long one with
+# Property-based tests (tests/index/ingest/test_fuzz_ingest.py): a quick run in the suite, the long one with
 # `--hypothesis-profile akhbar-fuzz` (bench/fuzz_ingest.py: 2,500 examples a format, 10,000+ in all).
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile("akhbar-quick", max_examples=75, deadline=None, suppress_health_check=SLOW)
@@ -79,9 +79,9 @@ def seed_index(tmp_path_factory, model_ref) -> Path:
 @pytest.fixture(scope="session")
 def idx(seed_index):
     """A reader of the seed index, shared: nothing writes it (tests that write use copy_of)."""
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
-    return open_index(seed_index)
+    return open_snapshot(seed_index)
 
 
 @pytest.fixture

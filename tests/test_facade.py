@@ -10,7 +10,7 @@ import akhbar
 from akhbar import Index, QueryOptions
 from akhbar.cli import app
 from akhbar.index.errors import AkhbarError, ArticleNotFound
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEED_ARTICLES, SEED_PAGE_ID, runner, write_jsonl
 
 
@@ -39,11 +39,11 @@ def test_the_facade_answers_what_the_cli_prints(seed_index):
 
 
 def test_an_index_over_a_reader_opened_elsewhere_answers_the_same(seed_index):
-    reader = open_index(seed_index)
+    snapshot = open_snapshot(seed_index)
     try:
-        assert Index.over(reader).similar(SEED_PAGE_ID).rows == Index(seed_index).similar(SEED_PAGE_ID).rows
+        assert Index.over(snapshot).similar(SEED_PAGE_ID).rows == Index(seed_index).similar(SEED_PAGE_ID).rows
     finally:
-        reader.close()
+        snapshot.close()
 
 
 def test_a_missing_id_and_a_bad_option_are_one_line_errors(seed_index):

@@ -22,7 +22,7 @@ ROOMS = {
     "store": {"ingest"},
     "stories": {"ingest", "store"},
 }
-SHARED = {"akhbar.index.article", "akhbar.index.config", "akhbar.index.errors", "akhbar.index.filters"}
+SHARED = {"akhbar.index.article", "akhbar.index.checksum", "akhbar.index.config", "akhbar.index.errors", "akhbar.index.filters"}
 
 
 def _imports() -> dict[str, set[str]]:

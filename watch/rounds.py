@@ -100,7 +100,7 @@ def _by_host(links: list[str]) -> list[str]:
     return out
 
 
-class _Index:
+class _KnownIds:
     """Which ids the live index holds (read-only, one connection per round); none before the first build."""
 
     def __init__(self, root: Path) -> None:
@@ -157,7 +157,7 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
     for link in state.retries():
         links.setdefault(link)
 
-    index = _Index(root)
+    index = _KnownIds(root)
     try:
         todo = []
         for link in links:

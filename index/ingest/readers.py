@@ -16,7 +16,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -169,24 +169,30 @@ def from_record(raw: dict, file: str, line: int) -> tuple[Article | None, list[P
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
     with _open_text(path) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield n, BadInput(display(path), n, "json", f"malformed JSON: {exc.msg} at column {exc.colno}")
-                continue
-            except RecursionError:
-                yield n, BadInput(display(path), n, "json", "malformed JSON: nested too deeply")
-                continue
-            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-                yield n, BadInput(display(path), n, "json", f"malformed JSON: {str(exc)[:80]}")
-                continue
-            if not isinstance(raw, dict):
-                yield n, BadInput(display(path), n, "json", f"expected an object, got {type(raw).__name__}")
-                continue
-            yield n, raw
+        yield from json_lines(f, display(path))
+
+
+def json_lines(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict | BadInput]]:
+    """(line number, object) for each non-blank line of JSON Lines; a BadInput naming `name` and the line
+    for one that is not a JSON object."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, BadInput(name, n, "json", f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            yield n, BadInput(name, n, "json", "malformed JSON: nested too deeply")
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            yield n, BadInput(name, n, "json", f"malformed JSON: {str(exc)[:80]}")
+            continue
+        if not isinstance(raw, dict):
+            yield n, BadInput(name, n, "json", f"expected an object, got {type(raw).__name__}")
+            continue
+        yield n, raw
 
 
 def _csv(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
@@ -287,26 +293,64 @@ def _records(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
         yield line + 1, BadInput(display(path), line + 1, "file", f"unreadable from here on ({exc})")
 
 
-def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
-    """Every article of every source, with a Problem for each bad record; ids are unique."""
+# What a writer reads besides files: records given in memory, numbered (record N is reported as NAME:N), each an
+# Article, a dict (one JSON Lines record, checked the same way) or a BadInput (a record the caller could not parse).
+Record = Article | dict | BadInput
+
+
+@dataclass(frozen=True)
+class Records:
+    """Records given in memory under one name for messages (`records`, or `body` for an HTTP request's)."""
+
+    name: str
+    items: list[tuple[int, Record]]
+
+
+def _checked(numbered: Iterable[tuple[int, dict | BadInput]], name: str, seen: dict[str, str]) -> Iterator[Article | Problem]:
+    """Records of one file (or one Records) as articles, checked by from_record; unknown fields told once each."""
+    unknown_told: set[str] = set()
+    for line, item in numbered:
+        if isinstance(item, BadInput):
+            yield Problem(item, True)
+            continue
+        art, problems = from_record(item, name, line)
+        yield from problems
+        if art is None:
+            continue
+        for key in art.extra:
+            if key not in unknown_told:  # once per file and field: the rest are counted
+                unknown_told.add(key)
+                yield Problem(BadInput(name, line, key, "unknown field; kept as extra"), False)
+        yield from _unique(art, seen, name, line)
+
+
+def _given(records: Records, seen: dict[str, str]) -> Iterator[Article | Problem]:
+    """Records given in memory: an Article as it is (its language guessed when empty), a dict as a JSON Lines record."""
+    rest: list[tuple[int, dict | BadInput]] = []
+    for n, item in records.items:
+        if isinstance(item, Article):
+            yield from _checked(rest, records.name, seen)
+            rest = []
+            if not item.id.strip() or not item.body.strip():
+                yield Problem(BadInput(records.name, n, "id" if not item.id.strip() else "body", "empty"), True)
+                continue
+            lang = item.lang or language.guess(item.text)
+            yield from _unique(replace(item, origin=item.origin or f"{records.name}:{n}", lang=lang), seen, records.name, n)
+        elif isinstance(item, (dict, BadInput)):
+            rest.append((n, item))
+        else:
+            rest.append((n, BadInput(records.name, n, "record", f"expected an article or a dict, got {type(item).__name__}")))
+    yield from _checked(rest, records.name, seen)
+
+
+def read(sources: Iterable[str | Path], records: Records | None = None) -> Iterator[Article | Problem]:
+    """Every article of every source, then of the records given in memory, with a Problem for each bad
+    record; ids are unique across them all."""
     seen: dict[str, str] = {}
     for path, root in files_of(sources):
         name = display(path)
         if path.name.endswith(RECORD_SUFFIXES):
-            unknown_told: set[str] = set()
-            for line, item in _records(path):
-                if isinstance(item, BadInput):
-                    yield Problem(item, True)
-                    continue
-                art, problems = from_record(item, name, line)
-                yield from problems
-                if art is None:
-                    continue
-                for key in art.extra:
-                    if key not in unknown_told:  # once per file and field: the rest are counted
-                        unknown_told.add(key)
-                        yield Problem(BadInput(name, line, key, "unknown field; kept as extra"), False)
-                yield from _unique(art, seen, name, line)
+            yield from _checked(_records(path), name, seen)
         else:
             web = path.name.lower().endswith(web_sources.SUFFIXES)
             try:  # a web file streams (a WARC may hold millions of pages); a text file is small
@@ -321,6 +365,8 @@ def read(sources: Iterable[str | Path]) -> Iterator[Article | Problem]:
                 else:
                     item.lang = item.lang or language.guess(item.text)
                     yield from _unique(item, seen, name, line)
+    if records is not None:
+        yield from _given(records, seen)
 
 
 def _unique(art: Article, seen: dict[str, str], file: str, line: int) -> Iterator[Article | Problem]:

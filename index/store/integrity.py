@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from akhbar.index.checksum import sha256_file
 from akhbar.index.errors import AkhbarError, DamagedIndex, IndexNotFound
 from akhbar.index.store import centering, faiss_index, layout, sql, vectors
 from akhbar.index.store.manifest import MANIFEST, Manifest
@@ -61,14 +62,6 @@ class Damage:
     reason: str
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def sample_sha256(path: Path) -> str:
     """sha256 of SAMPLE_BLOCKS blocks spread evenly over the file (all of it when it is small)."""
     size = path.stat().st_size
@@ -93,7 +86,7 @@ def describe(folder: Path, carried: Mapping[str, Mapping[str, object]] | None = 
         if name in BASE_FILES and known and known.get("size") == size:
             out[name] = dict(known)
         else:
-            out[name] = {"size": size, "sha256": sha256(path), "sample_sha256": sample_sha256(path)}
+            out[name] = {"size": size, "sha256": sha256_file(path), "sample_sha256": sample_sha256(path)}
     return out
 
 
@@ -110,7 +103,7 @@ def check_files(folder: Path, manifest: Manifest, deep: bool = False) -> list[Da
             continue
         if size != record["size"]:
             damage.append(Damage(name, f"{size:,} bytes where the manifest recorded {record['size']:,} (truncated or replaced)"))
-        elif (deep or size <= HASH_ON_OPEN) and sha256(path) != record["sha256"]:
+        elif (deep or size <= HASH_ON_OPEN) and sha256_file(path) != record["sha256"]:
             damage.append(Damage(name, "its checksum differs from the manifest's (changed since it was written)"))
         elif not deep and size > HASH_ON_OPEN and record.get("sample_sha256", "") not in ("", sample_sha256(path)):
             damage.append(Damage(name, "the checksum of its sampled blocks differs from the manifest's (replaced or overwritten)"))

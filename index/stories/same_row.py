@@ -1,6 +1,6 @@
 """When two articles are one row of a result list: copies of one article, or two write-ups of one
 event whose headlines read alike. Checked when articles are written, to store copy groups
-(index/stories/links.py), and when a box folds candidates (search/fold.py)."""
+(index/stories/links.py); the search before story rows folded candidates by it too (bench/search_before_story_rows.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Open the live version of an index for reading, and embed queries the way it was built.
 
-OpenIndex is the one holder of a reader's SQLite connection: search/, cli.py and bench/ ask it
+Snapshot is the one holder of a reader's SQLite connection: search/, cli.py and bench/ ask it
 for rows, positions, lexical matches and summaries, and the SQL stays in index/store/sql.py.
 """
 
@@ -22,7 +22,7 @@ from akhbar.index.stories import links
 
 
 @dataclass
-class OpenIndex:
+class Snapshot:
     """One complete index version: manifest, metadata, vectors and FAISS index."""
 
     root: Path
@@ -239,7 +239,7 @@ class OpenIndex:
                 langs += sql.languages_at(self._con, positions[i : i + 500])
         return centering.apply(self.raw_vectors[np.asarray(positions)], langs, self.centers)
 
-    def clone(self) -> OpenIndex:
+    def clone(self) -> Snapshot:
         """Another reader of this version with its own SQLite connection (a connection serves one
         thread at a time), sharing the memory maps, FAISS indexes and centers already open."""
         other = copy.copy(self)
@@ -253,14 +253,14 @@ class OpenIndex:
         return centering.apply(embedder.encode([text]), [language.guess(text)], self.centers)[0]
 
 
-def open_index(root: Path) -> OpenIndex:
+def open_snapshot(root: Path) -> Snapshot:
     """The version CURRENT names; loading checks the manifest before anything else, then the
     files' sizes and row counts (index/store/integrity.py): a damaged file is named, never half-read."""
     folder = layout.current_version(root)
     manifest = Manifest.load(folder)
 
-    def load() -> OpenIndex:
-        idx = OpenIndex(root, folder, manifest, sql.connect_readonly(folder))
+    def load() -> Snapshot:
+        idx = Snapshot(root, folder, manifest, sql.connect_readonly(folder))
         # open every file now (memory maps: cheap), so this reader keeps its version even after
         # later writers have published newer ones and deleted this one
         idx.raw_vectors, idx.faiss, idx.centers  # noqa: B018

@@ -7,21 +7,22 @@ import pytest
 
 from akhbar.cli import app
 from akhbar.index.store.faiss_index import KINDS
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEED_ARTICLES, SEED_PAGE_ID, cli_json, runner
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_serves_the_same_box(kind, copy_of, seed_index, tmp_path):
     index = copy_of(seed_index)
-    exact = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5, window_days=0).hits]
+    exact = [h.id for h in similar_to_id(open_snapshot(index), SEED_PAGE_ID, QueryOptions(k=5, window=0)).hits]
     done = cli_json("reindex", "--kind", kind, "--index", str(index))
     assert done["embedded"] == 0 and done["articles"] == SEED_ARTICLES
     stats = cli_json("stats", "--index", str(index), "--check-recall")
     assert stats["index_kind"] == kind and stats["articles"] == SEED_ARTICLES
     assert stats["recall@10_vs_exact"] >= (1.0 if kind == "flat" else 0.8)
-    got = [h.id for h in similar_to_id(open_index(index), SEED_PAGE_ID, k=5, window_days=0).hits]
+    got = [h.id for h in similar_to_id(open_snapshot(index), SEED_PAGE_ID, QueryOptions(k=5, window=0)).hits]
     assert len(set(got) & set(exact)) >= 4, (got, exact)
     # the kind survives add and remove, which rebuild it from stored vectors
     new = tmp_path / "new.jsonl"

@@ -10,8 +10,9 @@ import orjson
 import pyarrow.parquet as pq
 
 from akhbar.cli import app
-from akhbar.search.query import Ranking, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import ROOT, SEED_PAGE_ID, runner
 
 
@@ -19,7 +20,7 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
     out = tmp_path / "export"
     result = runner.invoke(app, ["export", str(out), "--index", str(seed_index), "--json"])
     assert result.exit_code == 0, result.output
-    idx = open_index(seed_index)
+    idx = open_snapshot(seed_index)
     meta = orjson.loads((out / "akhbar.json").read_bytes())
     assert (meta["model"], meta["model_checksum"], meta["prompt"], meta["chunking"]) == (
         idx.manifest.model,
@@ -52,7 +53,7 @@ def test_export_round_trips_and_qdrant_ranks_as_akhbar(seed_index, tmp_path):
         check=True,
     )
     qdrant = [orjson.loads(line) for line in found.stdout.splitlines()]
-    box = similar_to_id(idx, SEED_PAGE_ID, k=5, window_days=0, ranking=Ranking("dense"))
+    box = similar_to_id(idx, SEED_PAGE_ID, QueryOptions(k=5, window=0, mode="dense"))
     rows = [box.story, *box.hits]  # akhbar folds a story into one row, its own first; Qdrant lists articles
     unfolded = sorted([(h.cosine, h.id) for h in box.hits] + [(c["score"], c["id"]) for h in rows for c in h.also], reverse=True)[:5]
     assert [q["id"] for q in qdrant] == [i for _, i in unfolded]

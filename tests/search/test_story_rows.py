@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import search, similar_to_id
-from akhbar.search.reader import query_embedder
+from akhbar.search.snapshot import query_embedder
 from tests.helpers import SEED_PAGE_ID, SEEDS, TRUTH
 
 NATO_SUBJECT = {
@@ -72,12 +73,12 @@ def test_the_box_takes_any_time_and_orders_nearer_dates_first_without_cutting(id
     assert {"2022", "2024", "2025"} <= years  # no ±90-day window by default
     factors = [day_factor(day, "2023-11-28", DEFAULTS) for day in ("2023-11-28", "2024-07-11", "2025-04-25", "2030-01-01")]
     assert factors[0] == 1.0 and factors == sorted(factors, reverse=True) and factors[-1] >= 1 - DEFAULTS.date_weight
-    windowed = similar_to_id(idx, SEED_PAGE_ID, window_days=90)  # --window stays as a filter: nothing else
+    windowed = similar_to_id(idx, SEED_PAGE_ID, QueryOptions(window=90))  # --window stays as a filter: nothing else
     assert windowed.hits == [] and windowed.story.id == SEED_PAGE_ID  # on the subject within 90 days of 2023-11-28
 
 
 def test_the_reader_language_can_be_asked_for(idx):
-    english = similar_to_id(idx, SEED_PAGE_ID, reader_lang="en")
+    english = similar_to_id(idx, SEED_PAGE_ID, QueryOptions(reader_lang="en"))
     for h in english.hits:
         if any(a["lang"] == "en" for a in story_articles(idx, h.story)):
             assert h.lang == "en", h.id
@@ -87,7 +88,7 @@ def test_the_reader_language_can_be_asked_for(idx):
 
 @pytest.mark.parametrize("text", ["زلزال", "earthquake", "séisme"])
 def test_a_one_word_search_finds_only_earthquakes_in_every_language(idx, query_model, text):
-    box = search(idx, query_model, text, k=10)
+    box = search(idx, query_model, text, QueryOptions(k=10))
     assert box.hits
     shown = [event(h.id) for h in box.hits]
     assert set(shown) <= QUAKES, shown  # no Olympics, no Beirut blast
@@ -105,7 +106,6 @@ def test_a_search_about_nothing_in_the_index_shows_nothing(idx, query_model):
 def test_the_dev_queries_reach_their_stories_in_hybrid_at_least_as_well_as_dense(idx, query_model):
     """seeds/queries.tsv (dev split): recall@10 and rows on the subject, per language, in the
     default mode against dense."""
-    from akhbar.search.query import Ranking
 
     totals: dict[tuple[str, str], list[float]] = {}
     for line in (SEEDS / "queries.tsv").read_text(encoding="utf-8").splitlines():
@@ -114,7 +114,7 @@ def test_the_dev_queries_reach_their_stories_in_hybrid_at_least_as_well_as_dense
         text, lang, _, wanted = (line.split("\t") + [""])[:4]
         wanted_events = set(filter(None, wanted.split(",")))
         for mode in ("dense", "hybrid"):
-            hits = search(idx, query_model, text, ranking=Ranking(mode)).hits
+            hits = search(idx, query_model, text, QueryOptions(mode=mode)).hits
             found = {event(i) for h in hits for i in [h.id, *(a["id"] for a in h.also)]} & wanted_events
             right = sum(event(h.id) in wanted_events for h in hits)
             t = totals.setdefault((mode, lang), [0.0, 0.0, 0.0])

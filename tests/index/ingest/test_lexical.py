@@ -8,7 +8,7 @@ import orjson
 
 from akhbar.index.ingest.terms import document, tokens
 from akhbar.index.ingest.textnorm import normalize, trigram_jaccard
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 
 def test_normalisation_folds_what_outlets_vary():
@@ -65,8 +65,8 @@ def test_lexical_index_follows_add_and_remove(tmp_path, seed_index, copy_of):
     }
     (tmp_path / "new.jsonl").write_bytes(orjson.dumps(row) + b"\n")
     add([tmp_path / "new.jsonl"], root)
-    live = open_index(root)
+    live = open_snapshot(root)
     hit = live.lexical(tokens("ينبع"), 5)
     assert [live.rows([p])[p]["id"] for p, _ in hit] == ["ar-desal-01"]
     remove(["ar-desal-01"], root)
-    assert open_index(root).lexical(tokens("ينبع"), 5) == []
+    assert open_snapshot(root).lexical(tokens("ينبع"), 5) == []

@@ -1,6 +1,6 @@
 """The story link rule (index/stories/rule.py) on given cosines: time, mutual rank across languages and
 the margin of a clear pair as evidence; undated pairs need more. No model: the candidates' cosines
-are given (tests/test_stories.py runs the rule on real articles)."""
+are given (tests/index/stories/test_stories.py runs the rule on real articles)."""
 
 from __future__ import annotations
 

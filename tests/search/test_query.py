@@ -11,14 +11,16 @@ import orjson
 import pytest
 
 from akhbar.cli import app
-from akhbar.search.query import Filters, Ranking, search, similar_to_id
-from akhbar.search.reader import query_embedder
+from akhbar.index.filters import Filters
+from akhbar.search.options import QueryOptions, QueryPlan, Ranking
+from akhbar.search.query import search, similar_to_id
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import query_embedder
 from tests.helpers import NATO_COPIES, SEED_PAGE_ID, runner, topic_of
 
 
 def test_seed_box_puts_the_story_first_across_languages_and_never_twice(idx):
-    box = similar_to_id(idx, "en-nato-01", k=10)
+    box = similar_to_id(idx, "en-nato-01", QueryOptions(k=10))
     ids = [h.id for h in box.hits]
     assert {a["id"] for a in box.story.also} >= NATO_COPIES  # its story: the wire copies and the other languages
     assert not NATO_COPIES & set(ids) and "en-nato-01" not in ids
@@ -28,39 +30,39 @@ def test_seed_box_puts_the_story_first_across_languages_and_never_twice(idx):
 
 
 def test_copies_of_the_article_itself_are_not_rows(idx):
-    box = similar_to_id(idx, "ar-nato-01", k=10, window_days=0)
+    box = similar_to_id(idx, "ar-nato-01", QueryOptions(k=10, window=0))
     assert {c["id"] for c in box.copies} == {"ar-nato-02", "ar-nato-03"}
     assert not NATO_COPIES & {h.id for h in box.hits}
 
 
 def test_window_keeps_the_box_to_the_articles_time(idx):
-    box = similar_to_id(idx, "ar-quake-tr-01", k=10, window_days=90)  # --window: a filter, off by default
+    box = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=10, window=90))  # --window: a filter, off by default
     assert box.filters.since == "2022-11-08" and box.filters.until == "2023-05-07"
     assert box.hits and all("2022-11-08" <= h.date[:10] <= "2023-05-07" for h in box.hits)
-    anytime = similar_to_id(idx, "ar-quake-tr-01", k=10)
+    anytime = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=10))
     assert any(h.date[:10] > "2023-05-07" for h in anytime.hits)  # Morocco and Herat, months later
 
 
 def test_an_undated_article_takes_its_time_from_its_story(idx):
     """The seed page has no date; the site's box under it mixed 2022 to 2025. Ours looks around the
     days of the article's stored story (the NATO ministers' meeting, 2023-11-28)."""
-    box = similar_to_id(idx, SEED_PAGE_ID, k=10, window_days=90)
+    box = similar_to_id(idx, SEED_PAGE_ID, QueryOptions(k=10, window=90))
     assert idx.row(SEED_PAGE_ID)["day"] == ""
     assert (box.filters.since, box.filters.until) == ("2023-08-30", "2024-02-26")
     assert all("2023-08-30" <= h.date[:10] <= "2024-02-26" for h in box.hits)
-    anytime = similar_to_id(idx, SEED_PAGE_ID, k=10, window_days=0)
+    anytime = similar_to_id(idx, SEED_PAGE_ID, QueryOptions(k=10, window=0))
     assert len({h.date[:4] for h in anytime.hits if h.date}) >= 3  # what the window keeps out
 
 
 def test_filters_language_source_and_days(idx):
-    for filters, ok in [
-        (Filters(lang="fr"), lambda h: h.lang == "fr"),
-        (Filters(source="Reuters"), lambda h: h.source == "Reuters"),
-        (Filters(since="2022-01-01", until="2023-12-31"), lambda h: "2022-01-01" <= h.date[:10] <= "2023-12-31"),
+    for options, ok in [
+        (QueryOptions(k=5, lang="fr"), lambda h: h.lang == "fr"),
+        (QueryOptions(k=5, source="Reuters"), lambda h: h.source == "Reuters"),
+        (QueryOptions(k=5, since="2022-01-01", until="2023-12-31"), lambda h: "2022-01-01" <= h.date[:10] <= "2023-12-31"),
     ]:
-        hits = similar_to_id(idx, SEED_PAGE_ID, k=5, filters=filters).hits
-        assert hits and all(ok(h) for h in hits), (filters, hits)
-    assert similar_to_id(idx, SEED_PAGE_ID, k=5, filters=Filters(lang="xx")).hits == []
+        hits = similar_to_id(idx, SEED_PAGE_ID, options).hits
+        assert hits and all(ok(h) for h in hits), (options, hits)
+    assert similar_to_id(idx, SEED_PAGE_ID, QueryOptions(k=5, lang="xx")).hits == []
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +71,9 @@ def query_model(idx):
 
 
 def test_search_by_meaning_crosses_languages(idx, query_model):
-    hits = search(idx, query_model, "earthquake in Morocco, death toll rises in Atlas villages", k=6).hits
+    hits = search(idx, query_model, "earthquake in Morocco, death toll rises in Atlas villages", QueryOptions(k=6)).hits
     assert hits[0].id == "en-quake-ma-01" and set(hits[0].languages) == {"ar", "en", "fr"}  # one row, every language
-    arabic = search(idx, query_model, "OPEC+ oil production cut", k=3, filters=Filters(lang="ar")).hits
+    arabic = search(idx, query_model, "OPEC+ oil production cut", QueryOptions(k=3, lang="ar")).hits
     assert arabic and {h.lang for h in arabic} == {"ar"} and "oil" in arabic[0].id
 
 
@@ -104,8 +106,8 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
     wanted = [len(idx.positions(f)) for f in cases]
 
     def rows(f: Filters, n: int, settings) -> list[str]:
-        asked = story_search.Asked(n, reader_lang="ar")
-        return [r.pos for r in story_search.find(idx, qvec, [], f, Ranking("dense"), asked, settings)]
+        plan = QueryPlan(n, f, Ranking("dense"), reader_lang="ar")
+        return [r.pos for r in story_search.find(idx, qvec, [], plan, settings)]
 
     after = [rows(f, n, DEFAULTS) for f, n in zip(cases, wanted)]
     used, real = [], copies.faiss_selector
@@ -122,8 +124,8 @@ def test_filtering_in_faiss_and_after_agree(idx, monkeypatch):
 
 
 def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
-    plain = similar_to_id(idx, "ar-quake-tr-01", k=3, window_days=0)
-    diverse = similar_to_id(idx, "ar-quake-tr-01", k=3, window_days=0, ranking=Ranking(diverse=True))
+    plain = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=3, window=0))
+    diverse = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=3, window=0, diverse=True))
 
     def redundancy(box) -> float:
         v = idx.vectors_at([h.pos for h in box.hits])
@@ -135,12 +137,12 @@ def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
     from akhbar.search import story_search
     from akhbar.search.story_rows import StoryRow
 
-    many = similar_to_id(idx, "ar-quake-tr-01", k=6, window_days=0).hits
+    many = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=6, window=0)).hits
     rows = [StoryRow(h.story, h.pos, h.score, h.cosine, h.articles, h.languages) for h in many]
     apart = story_search._mmr(rows, idx, 2, lam=0.0)  # redundancy alone: the second row is the least like the first
     v = idx.vectors_at([h.pos for h in many])
     assert apart[1].pos == many[int(np.argmin(v[1:] @ v[0])) + 1].pos
-    recent = similar_to_id(idx, "ar-quake-tr-01", k=3, window_days=0, ranking=Ranking(half_life=30))
+    recent = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=3, window=0, recency=30))
     assert [h.id for h in recent.hits] != [h.id for h in plain.hits]
     assert max(h.date for h in recent.hits) >= max(h.date for h in plain.hits)
     assert sorted(h.date for h in recent.hits)[len(recent.hits) // 2] >= sorted(h.date for h in plain.hits)[len(plain.hits) // 2]

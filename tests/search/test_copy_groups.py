@@ -9,9 +9,10 @@ from collections import Counter
 import pytest
 
 from akhbar.index.synthetic import replicate
-from akhbar.search.query import Filters, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import NATO_COPIES
 
 REPLICAS = 12  # each seed article and 11 near-copies (the same headline, the vector with noise)
@@ -20,9 +21,9 @@ REPLICAS = 12  # each seed article and 11 near-copies (the same headline, the ve
 @pytest.fixture(scope="module")
 def replicated(seed_index, tmp_path_factory):
     root = tmp_path_factory.mktemp("replicated") / "idx"
-    n = open_index(seed_index).manifest.articles * REPLICAS
+    n = open_snapshot(seed_index).manifest.articles * REPLICAS
     replicate(seed_index, root, n, kind="flat")
-    return open_index(root)
+    return open_snapshot(root)
 
 
 def test_the_wire_copies_are_one_stored_group(idx):
@@ -35,7 +36,7 @@ def test_the_wire_copies_are_one_stored_group(idx):
 
 @pytest.mark.parametrize("article", ["ar-nato-01~3", "en-quake-tr-01~5", "fr-quake-ma-02~11"])
 def test_one_row_per_group_with_its_copies_listed_and_counted(replicated, article):
-    box = similar_to_id(replicated, article, k=10)
+    box = similar_to_id(replicated, article, QueryOptions(k=10))
     groups = replicated.copy_groups()
     group_of = {replicated.rows([p], "pos, id")[p]["id"]: groups[p] for p in groups}
     rows = [group_of[h.id] for h in box.hits]
@@ -56,13 +57,13 @@ def test_one_row_per_group_with_its_copies_listed_and_counted(replicated, articl
 def test_without_stored_groups_the_box_folds_the_same_stories(replicated, seed_index):
     """Query-time folding over every copy (what a box did before groups were stored) lists the
     same groups, or splits one in two where noise took replicas under the copy threshold."""
-    unstored = open_index(replicated.root)
+    unstored = open_snapshot(replicated.root)
     unstored._one_per_group["selector"] = None  # this reader searches every article and folds at query time
     groups = replicated.copy_groups()
     group_of = {replicated.rows([p], "pos, id")[p]["id"]: groups[p] for p in groups}
     for article in ("en-nato-01~4", "ar-quake-ma-01~2"):
-        grouped = [group_of[h.id] for h in similar_to_id(replicated, article, k=5).hits]
-        folded = [group_of[h.id] for h in similar_to_id(unstored, article, k=10).hits]
+        grouped = [group_of[h.id] for h in similar_to_id(replicated, article, QueryOptions(k=5)).hits]
+        folded = [group_of[h.id] for h in similar_to_id(unstored, article, QueryOptions(k=10)).hits]
         assert grouped and set(grouped) <= set(folded), (grouped, folded)
 
 
@@ -70,7 +71,7 @@ def test_an_outlet_asked_for_finds_its_copy(idx):
     """ar-nato-02 copies ar-nato-01: a search over one article per group would never reach it, so
     a source filter searches every article. Asked from another story (Vilnius 2023): en-nato-01's
     box would hold it in its own story, not in its rows."""
-    box = similar_to_id(idx, "ev-vilnius-en-1", k=5, filters=Filters(source="سكاي نيوز عربية"))
+    box = similar_to_id(idx, "ev-vilnius-en-1", QueryOptions(k=5, source="سكاي نيوز عربية"))
     assert "ar-nato-02" in [h.id for h in box.hits]
 
 

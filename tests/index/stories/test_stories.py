@@ -8,7 +8,7 @@ import pytest
 
 from akhbar.cli import app
 from akhbar.index import config, writers
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 from akhbar.search.stories import coverage
 from tests.helpers import SEEDS, cli_json, runner, write_jsonl
 
@@ -58,7 +58,7 @@ def test_two_earthquakes_stay_apart(idx):
 
 
 def _stored_equals_fresh(root):
-    idx = open_index(root)
+    idx = open_snapshot(root)
     fresh = idx.fresh_pass()
     assert idx.story_assignments() == {p: story for p, (story, _) in fresh.items()}
     assert idx.copy_groups() == {p: group for p, (_, group) in fresh.items()}
@@ -72,7 +72,7 @@ def test_stored_stories_equal_a_fresh_pass_after_add_and_remove(seed_index, copy
         monkeypatch.setattr(config, "MERGE_BELOW", 1)  # ... or (merge-kept) in a merge that keeps the stored stories
         monkeypatch.setattr(config, "DELTA_SHARE", 1.0 if delta else 0.0)
     root = copy_of(seed_index)
-    before = open_index(root)
+    before = open_snapshot(root)
     nato = coverage(before, "ar-nato-01")
     first, rest = nato.members[0], nato.members[1:]
     first_id = before.rows([first], "pos, id")[first]["id"]
@@ -148,7 +148,7 @@ def test_a_write_to_an_index_stored_under_another_story_rule_relinks_it(seed_ind
     monkeypatch.setattr(config, "MERGE_BELOW", 1)  # as above MERGE_BELOW, where a merge keeps the stored stories
     root = copy_of(seed_index)
     monkeypatch.setattr(config, "STORY_SAME_DAY_CROSS_COSINE", 0.20)  # another rule: it links more
-    stale = open_index(root)
+    stale = open_snapshot(root)
     assert stale.story_assignments() != {p: story for p, (story, _) in stale.fresh_pass().items()}
     monkeypatch.setattr(config, "STORY_RULE", config.STORY_RULE + 1)
     writers.reindex(root, str(stale.manifest.faiss["kind"]))

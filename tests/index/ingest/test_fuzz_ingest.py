@@ -384,7 +384,7 @@ def test_binary_and_other_encodings_are_reported_once(seed, size, name, cp1256_l
 def test_a_real_build_indexes_every_good_article(model_ref, records):
     """End to end: the same kind of corpus through `build` (real model, FAISS, SQLite)."""
     from akhbar.index.writers import build
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
     if not any(r.fate != "bad" for r in records):
         records.append(Record("good", {"id": "one-good", "body": "at least one article"}))
@@ -393,7 +393,7 @@ def test_a_real_build_indexes_every_good_article(model_ref, records):
         src = Path(tmp) / "in.jsonl"
         src.write_bytes(b"".join((r.raw if r.raw is not None else _json(r.fields)) + b"\n" for r in records))
         summary = build([src], Path(tmp) / "idx", on_problem=reported.append)
-        idx = open_index(Path(tmp) / "idx")
+        idx = open_snapshot(Path(tmp) / "idx")
         good_ids = [str(r.fields["id"]) for r in records if r.fate != "bad"]
         assert summary.articles == idx.manifest.articles == len(good_ids)
         for key in good_ids:

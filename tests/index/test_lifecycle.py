@@ -14,8 +14,9 @@ import pytest
 from akhbar.cli import app
 from akhbar.index.store import layout
 from akhbar.index.store.layout import CURRENT
-from akhbar.search.query import Ranking, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import CORPUS, SEED_ARTICLES, cli_json, kill_after_checkpoint, runner, write_jsonl
 
 
@@ -39,11 +40,11 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
         del final[i]
     fresh = tmp_path / "fresh"
     cli_json("build", str(write_jsonl(tmp_path / "final.jsonl", list(final.values()))), "--index", str(fresh))
-    a, b = open_index(live), open_index(fresh)
+    a, b = open_snapshot(live), open_snapshot(fresh)
     assert a.manifest.articles == b.manifest.articles == len(final)
     for article_id in [CORPUS[0]["id"], CORPUS[12]["id"], CORPUS[60]["id"], "ar-nato-01", "en-quake-ma-01"]:
-        x = similar_to_id(a, article_id, k=8, window_days=0)
-        y = similar_to_id(b, article_id, k=8, window_days=0)
+        x = similar_to_id(a, article_id, QueryOptions(k=8, window=0))
+        y = similar_to_id(b, article_id, QueryOptions(k=8, window=0))
         assert [h.id for h in x.hits] == [h.id for h in y.hits], article_id
         assert max(abs(h.score - g.score) for h, g in zip(x.hits, y.hits)) < 5e-3, [(h.score, g.score) for h, g in zip(x.hits, y.hits)]
     assert not set(gone) & {r[0] for r in a.in_order("id")}
@@ -61,11 +62,11 @@ def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_in
     assert 512 <= done < 3000
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
-    assert similar_to_id(open_index(index), "ar-nato-01", k=3).hits
+    assert similar_to_id(open_snapshot(index), "ar-nato-01", QueryOptions(k=3)).hits
     summary = cli_json("build", str(corpus), "--index", str(index))
     assert summary["resumed"] == done and summary["embedded"] == 3000 - done  # nothing embedded twice
     assert summary["articles"] == 3000 and summary["read"] == 3000
-    idx = open_index(index)
+    idx = open_snapshot(index)
     assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}  # none lost
     assert not list(index.glob(".staging-*"))
 
@@ -90,39 +91,39 @@ def test_remove_never_loads_the_model(copy_of, seed_index):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
-    assert open_index(index).manifest.articles == SEED_ARTICLES - 1
+    assert open_snapshot(index).manifest.articles == SEED_ARTICLES - 1
 
 
 def test_remove_everything_is_refused(copy_of, seed_index, tmp_path):
     index = copy_of(seed_index)
     ids = write_jsonl(tmp_path / "ids.jsonl", [])
-    ids.write_text("\n".join(r[0] for r in open_index(index).in_order("id")))
+    ids.write_text("\n".join(r[0] for r in open_snapshot(index).in_order("id")))
     result = runner.invoke(app, ["remove", "--file", str(ids), "--index", str(index)])
     assert result.exit_code == 1 and "the index would be empty" in result.stderr
-    assert open_index(index).manifest.articles == SEED_ARTICLES
+    assert open_snapshot(index).manifest.articles == SEED_ARTICLES
 
 
 def test_a_reader_keeps_its_version_while_writers_publish(copy_of, seed_index):
     index = copy_of(seed_index)
     first = (index / CURRENT).read_text().strip()
-    reader = open_index(index)
-    before = [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits]
+    snapshot = open_snapshot(index)
+    before = [h.id for h in similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)).hits]
     cli_json("remove", "fr-nato-01", "--index", str(index))
     assert (index / first).is_dir()  # the version just replaced stays for readers that opened it
     cli_json("remove", "ar-nato-04", "--index", str(index))
     assert not (index / first).exists()  # older ones go
-    assert [h.id for h in similar_to_id(reader, "en-nato-01", k=5, window_days=0).hits] == before
+    assert [h.id for h in similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)).hits] == before
 
     def named(box) -> set[str]:  # every article a box names: its own story's coverage, its rows and theirs
         return {a["id"] for a in box.story.also} | {h.id for h in box.hits} | {a["id"] for h in box.hits for a in h.also}
 
-    assert "fr-nato-01" in named(similar_to_id(reader, "en-nato-01", k=5, window_days=0))  # the old version, still
-    assert "fr-nato-01" not in named(similar_to_id(open_index(index), "en-nato-01", k=5, window_days=0))
+    assert "fr-nato-01" in named(similar_to_id(snapshot, "en-nato-01", QueryOptions(k=5, window=0)))  # the old version, still
+    assert "fr-nato-01" not in named(similar_to_id(open_snapshot(index), "en-nato-01", QueryOptions(k=5, window=0)))
 
 
 def _box(idx, article_id: str) -> list[tuple[str, float]]:
     """Dense ranking: BM25 ranks base and delta each with its own term statistics until a merge."""
-    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, k=8, window_days=0, ranking=Ranking("dense")).hits]
+    return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, QueryOptions(k=8, window=0, mode="dense")).hits]
 
 
 def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
@@ -160,7 +161,7 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     remove(gone, big)
     live = layout.current_version(big)
     assert (live / sql.DB).stat().st_ino == inode  # the base is shared, not copied
-    delta = open_index(big)
+    delta = open_snapshot(big)
     assert delta.manifest.articles == n + 2 - len(gone)
     assert delta.delta_size() == 3 + 1 + len(gone)
     with __import__("pytest").raises(ArticleNotFound):
@@ -171,14 +172,14 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     assert boxes["fresh-text"] and boxes["fresh-copy"]
 
     reindex(big, "flat")  # the same articles merged into one base, centering kept
-    merged = open_index(big)
+    merged = open_snapshot(big)
     assert (merged.folder / sql.DB).stat().st_ino != inode and merged.delta_size() == 0
     assert {a: _box(merged, a) for a in asked} == boxes
     assert np.allclose(merged.vectors_at([0]), delta.vectors_at([0]))
 
     many = [r[0] for r in merged.in_order("id", int(config.DELTA_SHARE * n) + 1)]
     remove(many, big)  # a delta past DELTA_SHARE of the base: this write merges
-    after = open_index(big)
+    after = open_snapshot(big)
     assert after.delta_size() == 0 and after.manifest.articles == merged.manifest.articles - len(many)
 
 
@@ -191,7 +192,7 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000
     replicate(seed_index, big, n)
-    live = open_index(big)
+    live = open_snapshot(big)
     ids = [r[0] for r in live.in_order("id", int(config.DELTA_SHARE * n) + 1)]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     before = (big / CURRENT).read_text()
@@ -203,11 +204,11 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     assert proc.poll() is None, "the merge finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert (big / CURRENT).read_text() == before and open_index(big).manifest.articles == n  # untouched
+    assert (big / CURRENT).read_text() == before and open_snapshot(big).manifest.articles == n  # untouched
     again = subprocess.run(args, capture_output=True, text=True, env=os.environ.copy())
     assert again.returncode == 0, again.stderr
     summary = orjson.loads(again.stdout)
     assert summary["problems"] == {} and summary["removed"] + summary["resumed"] == len(ids)
-    after = open_index(big)
+    after = open_snapshot(big)
     assert after.manifest.articles == n - len(ids) and after.delta_size() == 0
     assert after.position(ids[0]) is None

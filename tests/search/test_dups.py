@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from akhbar.search.dups import duplicate_groups, folded_share
+from akhbar.search.options import QueryOptions
 from tests.helpers import event_of
 
 SEED_ID = re.compile(r"[a-z]{2}-[a-z-]+-\d\d")  # the seed corpus's ids: language-event-number
@@ -33,7 +34,7 @@ def test_dups_lists_the_copies_the_box_folds(idx):
     from akhbar.search.query import similar_to_id
 
     group_of = {p: tuple(g) for g in duplicate_groups(idx) for p in g}
-    box = similar_to_id(idx, "ar-nato-01", k=10, window_days=0)
+    box = similar_to_id(idx, "ar-nato-01", QueryOptions(k=10, window=0))
     own = group_of[idx.position("ar-nato-01")]
     assert {idx.position(c["id"]) for c in box.copies} | {idx.position("ar-nato-01")} == set(own)
     for hit in box.hits:

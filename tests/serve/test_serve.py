@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from akhbar.cli import app
 from akhbar.index import writers
 from akhbar.index.store import layout
+from akhbar.search.options import QueryOptions
 from tests.conftest import SERVE_TOKEN, Server
 from tests.helpers import SEED_PAGE_ID, SEEDS
 
@@ -232,11 +233,11 @@ def test_an_open_version_answers_after_later_writes_delete_its_folder(served, co
 
     root = copy_of(served.root)
     held = Version(root, readers=2)
-    with held.reader() as idx:
-        expected = [h.id for h in similar_to_id(idx, SEED_PAGE_ID, k=5).hits]
+    with held.snapshot() as idx:
+        expected = [h.id for h in similar_to_id(idx, SEED_PAGE_ID, QueryOptions(k=5)).hits]
     writers.remove(["fr-quake-ma-01"], root)
     writers.remove(["en-quake-ma-01"], root)
     assert not (root / held.name).exists()
-    with held.reader() as a, held.reader() as b:
-        assert [h.id for h in similar_to_id(a, SEED_PAGE_ID, k=5).hits] == expected
-        assert [h.id for h in similar_to_id(b, SEED_PAGE_ID, k=5).hits] == expected
+    with held.snapshot() as a, held.snapshot() as b:
+        assert [h.id for h in similar_to_id(a, SEED_PAGE_ID, QueryOptions(k=5)).hits] == expected
+        assert [h.id for h in similar_to_id(b, SEED_PAGE_ID, QueryOptions(k=5)).hits] == expected

@@ -1,14 +1,16 @@
-"""One row per story (search/fold.py): copies by cosine, rewrites by headline + text + day."""
+"""One row per story: the row rule (index/stories/same_row.py: copies by cosine, rewrites by headline + text +
+day, with search/settings.py's thresholds) and the box that folds a story into one row."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from akhbar.search.fold import same_story
+from akhbar.index.stories.same_row import same_row
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
 from akhbar.search.settings import DEFAULTS
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEED_PAGE_ID, SEEDS
 
 ROW = {"title": "ترامب: أيام مقبلة مهمة للغاية لمحادثات السلام", "day": "2025-04-25"}
@@ -27,13 +29,13 @@ ROW = {"title": "ترامب: أيام مقبلة مهمة للغاية لمحا�
     ],
 )
 def test_same_story_rule(cosine, other, expected):
-    assert same_story(cosine, ROW, other) is expected
+    assert same_row(cosine, ROW, other, DEFAULTS.row_rule) is expected
 
 
 def test_seed_box_folds_the_rewritten_story(seed_index):
     # any time (the Trump story is from 2025, the seed page's own story from 2023); k=15:
     # seeds/events.jsonl's NATO events (Vilnius, Finland, Sweden) rank above the Trump story
-    box = similar_to_id(open_index(seed_index), SEED_PAGE_ID, k=15, window_days=0)
+    box = similar_to_id(open_snapshot(seed_index), SEED_PAGE_ID, QueryOptions(k=15, window=0))
     trump = {f"{SEED_PAGE_ID}/read-also", "ar-peace-01"}  # the page's teaser and Sky News Arabia's article
     rows = [{h.id, *(a["id"] for a in h.also)} for h in box.hits]
     assert [trump <= named for named in rows].count(True) == 1  # one row names both: the story, once
@@ -59,10 +61,10 @@ def test_a_rewrite_of_the_article_itself_is_named_above_the_box(seed_index, copy
     }
     (tmp_path / "update.jsonl").write_bytes(orjson.dumps(row) + b"\n")
     add([tmp_path / "update.jsonl"], root)
-    idx = open_index(root)
+    idx = open_snapshot(root)
     a, b = (idx.position(i) for i in ("ar-nato-01", "ar-nato-01-update"))
     cos = float(idx.vector(a) @ idx.vector(b))
     assert DEFAULTS.story_cosine <= cos < DEFAULTS.duplicate_cosine, cos  # a rewrite, not a copy
-    box = similar_to_id(idx, "ar-nato-01", k=8, window_days=0)
+    box = similar_to_id(idx, "ar-nato-01", QueryOptions(k=8, window=0))
     assert "ar-nato-01-update" in {c["id"] for c in box.copies}
     assert "ar-nato-01-update" not in {h.id for h in box.hits} | {c["id"] for h in box.hits for c in h.also}

@@ -54,9 +54,9 @@ def test_build_reports_every_bad_input_and_goes_on(tmp_path):
     assert summary["problems"]["author: unknown field; kept as extra"] == 1
     stats = orjson.loads(runner.invoke(app, ["stats", "--index", str(index), "--json"]).stdout)
     assert stats["articles"] == 3 and stats["dimension"] == 384
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
-    assert open_index(index).row("g2")["extra"] == {"author": "someone"}
+    assert open_snapshot(index).row("g2")["extra"] == {"author": "someone"}
 
 
 @pytest.mark.model  # builds an index of its own
@@ -95,13 +95,13 @@ def test_refuses_to_write_into_a_folder_that_is_not_an_index(tmp_path):
 @pytest.mark.model  # builds an index of its own
 def test_identical_articles_are_embedded_once(tmp_path):
     from akhbar.index.writers import build
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
     text = {"title": "Same wire copy", "body": "Oil prices rose after OPEC+ agreed to extend output cuts."}
     rows = [{"id": "a", **text}, {"id": "b", **text}, GOOD[0], {"id": "c", **text}, GOOD[2]]
     index = tmp_path / "idx"
     summary = build([write_jsonl(tmp_path / "c.jsonl", rows)], index, batch=2)  # copies inside one batch and across batches
     assert summary.reused_vectors == 2
-    idx = open_index(index)
+    idx = open_snapshot(index)
     raw = idx.raw_vectors
     assert (raw[0] == raw[1]).all() and (raw[0] == raw[3]).all() and not (raw[0] == raw[2]).all()

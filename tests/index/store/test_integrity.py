@@ -15,9 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from akhbar.cli import app
+from akhbar.index.checksum import sha256_file
 from akhbar.index.store import integrity, layout
 from akhbar.index.store.manifest import MANIFEST, Manifest
-from akhbar.search.reader import open_index
+from akhbar.search.snapshot import open_snapshot
 
 runner = CliRunner()
 DAMAGES = ("truncate", "flip", "junk")
@@ -82,7 +83,7 @@ def test_every_file_has_its_size_and_checksum_in_the_manifest(two_versions):
     for name, record in files.items():
         assert record == {
             "size": (folder / name).stat().st_size,
-            "sha256": integrity.sha256(folder / name),
+            "sha256": sha256_file(folder / name),
             "sample_sha256": integrity.sample_sha256(folder / name),
         }
 
@@ -142,7 +143,7 @@ def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch
     monkeypatch.setattr(config, "MERGE_BELOW", 200)
     big = tmp_path / "big"
     replicate(seed_index, big, 400, kind="flat")
-    src = open_index(big)
+    src = open_snapshot(big)
     first = src.rows([0], "pos, title, body, lang")[0]
     title, body, lang = first["title"], first["body"], first["lang"]
     src.close()
@@ -269,7 +270,7 @@ def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions
     monkeypatch.setattr(config, "MERGE_BELOW", 200)  # 400 articles count as large: the write is a delta
     big = tmp_path / "big"
     replicate(seed_index, big, 400, kind="flat")
-    src = open_index(big)
+    src = open_snapshot(big)
     first = src.rows([0], "pos, title, body, lang")[0]
     src.close()
     feed = tmp_path / "feed.jsonl"

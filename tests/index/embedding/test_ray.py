@@ -13,10 +13,11 @@ import ray
 from akhbar.cli import app
 from akhbar.index.embedding import ray_cluster
 from akhbar.index.writers import build
-from akhbar.search.query import Ranking, similar_to_id
-from akhbar.search.reader import open_index
+from akhbar.search.options import QueryOptions
+from akhbar.search.query import similar_to_id
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEEDS, kill_after_checkpoint, runner, write_jsonl
-from tests.test_build import GOOD
+from tests.index.test_build import GOOD
 
 pytestmark = pytest.mark.model  # every Ray test embeds (the make check tier skips them)
 
@@ -39,7 +40,7 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
 
     summary = build([SEEDS], tmp_path / "ray-idx", remote=remote)
     assert encoders[0].embedded_locally == 0  # every text came from the actor pool
-    a, b = open_index(tmp_path / "ray-idx"), open_index(seed_index)
+    a, b = open_snapshot(tmp_path / "ray-idx"), open_snapshot(seed_index)
     assert summary.articles == summary.embedded == a.manifest.articles == b.manifest.articles
     assert a.in_order("pos, id, hash") == b.in_order("pos, id, hash")
     x, y = a.raw_vectors[np.arange(summary.articles)].astype(np.float32), b.raw_vectors[np.arange(summary.articles)].astype(np.float32)
@@ -47,8 +48,8 @@ def test_a_ray_build_equals_a_local_build(seed_index, ray_address, tmp_path):
     assert cosines.min() > 0.999, cosines.min()  # bf16 batch noise: other batches, same settings
     for article_id in ["000_2274472028061bc0", "ar-nato-01", "en-quake-ma-01", "fr-cop28-01"]:
         for mode in ("dense", "hybrid"):
-            p = similar_to_id(a, article_id, k=5, window_days=0, ranking=Ranking(mode))
-            q = similar_to_id(b, article_id, k=5, window_days=0, ranking=Ranking(mode))
+            p = similar_to_id(a, article_id, QueryOptions(k=5, window=0, mode=mode))
+            q = similar_to_id(b, article_id, QueryOptions(k=5, window=0, mode=mode))
             assert [h.id for h in p.hits] == [h.id for h in q.hits], (article_id, mode)
             assert max(abs(h.score - g.score) for h, g in zip(p.hits, q.hits)) < 5e-3
 
@@ -67,7 +68,7 @@ def test_a_killed_ray_build_resumes(tmp_path, ray_address):
     summary = orjson.loads(result.stdout)
     assert summary["resumed"] == done and summary["embedded"] == 1000 - done  # nothing embedded twice
     assert summary["articles"] == summary["read"] == 1000
-    idx = open_index(index)
+    idx = open_snapshot(index)
     assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}
     assert not list(index.glob(".staging-*"))
 

@@ -159,19 +159,19 @@ def test_an_index_refuses_vectors_that_would_not_compare(seed_index, copy_of, tm
 
 def test_add_with_another_float_backend_is_accepted(seed_index, copy_of, tmp_path):
     """Float vectors of another backend join a float index: the text finds its own article at cosine >= 0.99."""
-    from akhbar.search.reader import open_index
+    from akhbar.search.snapshot import open_snapshot
 
-    if open_index(seed_index).manifest.backend["vectors"] != "float":
+    if open_snapshot(seed_index).manifest.backend["vectors"] != "float":
         pytest.skip("auto chose int8 on this CPU: the seed index takes only its own export's vectors")
     idx = copy_of(seed_index)
     new = tmp_path / "new.jsonl"
     new.write_text(json.dumps({"id": "n2", "title": "Oil prices", "body": "Oil prices rose on Monday."}) + "\n")
     r = cli("add", str(new), "--index", str(idx), "--backend", "torch-fp32", "--json")
     assert r.returncode == 0, r.stderr
-    from akhbar.search.reader import query_embedder
+    from akhbar.search.snapshot import query_embedder
 
-    opened = open_index(idx)
-    assert opened.manifest.backend == open_index(seed_index).manifest.backend  # the build's entry stays
+    opened = open_snapshot(idx)
+    assert opened.manifest.backend == open_snapshot(seed_index).manifest.backend  # the build's entry stays
     q = opened.query_vector(query_embedder(opened.manifest), "Oil prices\nOil prices rose on Monday.")  # auto: the build's kind
     scores, found = opened.search(q[None, :], 1)
     assert found[0][0] == opened.position("n2") and scores[0][0] >= 0.99

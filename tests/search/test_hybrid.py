@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from akhbar.search import hybrid
-from akhbar.search.query import Ranking, similar_to_id
+from akhbar.search.options import MODES, QueryOptions
+from akhbar.search.query import similar_to_id
 from akhbar.search.settings import DEFAULTS
 from tests.helpers import event_of
 
@@ -26,9 +27,9 @@ def test_fusion_ranks_agreement_first(method):
         assert fused[3] == 0.6 and max(fused[p] - cosine[p] for p in (1, 2, 4)) == 0.0
 
 
-@pytest.mark.parametrize("mode", hybrid.MODES)
+@pytest.mark.parametrize("mode", MODES)
 def test_every_mode_gives_a_clean_box(idx, mode):
-    box = similar_to_id(idx, "en-quake-ma-01", k=6, window_days=0, ranking=Ranking(mode))
+    box = similar_to_id(idx, "en-quake-ma-01", QueryOptions(k=6, window=0, mode=mode))
     ids = [h.id for h in box.hits]
     assert ids and len(ids) == len(set(ids))
     assert all(h.cosine >= DEFAULTS.min_similarity for h in box.hits)

@@ -22,7 +22,7 @@ from akhbar.index.store import layout, sql
 from tests import webfixtures as w
 from tests.conftest import SERVE_TOKEN, Server
 from tests.helpers import write_jsonl
-from tests.test_web_ingest import BASE, web_corpus
+from tests.index.ingest.test_web_ingest import BASE, web_corpus
 
 pytestmark = pytest.mark.model
 POLITE = ["--delay", "0.05", "--timeout", "2", "--max-mb", "1"]  # 2 s: ample for loopback on busy cores
