@@ -260,7 +260,7 @@ def _to_openvino_int8(ref, source: Path, out: Path) -> dict:
         "prompt": meta.get("prompt"),
         "openvino": ov.__version__,
         "nncf": nncf.__version__,
-        "calibration": {"texts": len(items), "sha256": sha256_of(CALIBRATION)},
+        "calibration": {"texts": len(items), "sha256": sha256_file(CALIBRATION)},
     }
 
 

@@ -11,13 +11,14 @@ import pytest
 
 from akhbar.index import writers
 from akhbar.index.store import layout, vectors
+from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
-from akhbar.search.reader import open_index
 from akhbar.search.settings import QuerySettings
+from akhbar.search.snapshot import open_snapshot
 from tests.helpers import SEED_ARTICLES, SEEDS
 
 # the first of the NATO story's wire copies (its copy group and story are named after it), a
-# Moroccan quake report, and the Tunisian article that kept an Egyptian pair apart (tests/test_stories.py)
+# Moroccan quake report, and the Tunisian article that kept an Egyptian pair apart (tests/index/stories/test_stories.py)
 GONE = {"ar-nato-01", "ar-quake-ma-02", "ev-tunisia24-ar-1"}
 
 
@@ -37,14 +38,14 @@ def test_a_removal_is_a_delta_write_whose_answers_equal_a_fresh_build(seed_index
     before = layout.current_version(root)
     summary = writers.remove(sorted(GONE), root)
     assert summary.removed == len(GONE) and summary.embedded == 0
-    live = open_index(root)
+    live = open_snapshot(root)
     assert live.manifest.articles == SEED_ARTICLES - len(GONE)
     assert live.delta_size() == len(GONE)  # tombstones: no merge, the base files are the version before's
     assert (live.folder / vectors.VECTORS).samefile(before / vectors.VECTORS)
 
     fresh_root = tmp_path / "fresh"
     writers.build([_seeds_without(tmp_path / "seeds", GONE)], fresh_root)
-    fresh = open_index(fresh_root)
+    fresh = open_snapshot(fresh_root)
     ids = sorted(r[0] for r in fresh.in_order("id"))
     assert ids == sorted(r[0] for r in live.in_order("id")) and not GONE & set(ids)
 
@@ -54,8 +55,8 @@ def test_a_removal_is_a_delta_write_whose_answers_equal_a_fresh_build(seed_index
     assert by_id(live) == by_id(fresh)  # every story as a fresh build stores it
     floor, drift = QuerySettings().min_similarity, 0.01
     for article_id in ids:
-        x = similar_to_id(live, article_id, k=8, window_days=0)
-        y = similar_to_id(fresh, article_id, k=8, window_days=0)
+        x = similar_to_id(live, article_id, QueryOptions(k=8, window=0))
+        y = similar_to_id(fresh, article_id, QueryOptions(k=8, window=0))
         # The same articles in the same order, scores within 0.01: a delta write keeps the centering
         # until the next merge refits it (3 of 154 articles removed here moved scores by 0.008 at most),
         # so a row that close to the box's floor may be in one box and not the other.
