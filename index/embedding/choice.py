@@ -98,6 +98,11 @@ def measure(encoders: dict[str, object], rounds: int = ROUNDS) -> dict[str, floa
     return best
 
 
+def choice_file(cpu: Cpu) -> str:
+    """One file per set of CPU flags: a process capped at AVX2 (bench --emulate-avx2) keeps its own."""
+    return f"{CHOICE.removesuffix('.json')}-{cpu.flags_digest}.json"
+
+
 def _cached(path: Path, fp: dict[str, object]) -> Choice | None:
     try:
         data = orjson.loads(path.read_bytes())
@@ -126,7 +131,7 @@ def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], object], threads
     """
     if len(names) == 1:
         return Choice(names[0], f"{names[0]}: the only candidate", {}), None
-    path = runtime_files.export_root(ref) / CHOICE
+    path = runtime_files.export_root(ref) / choice_file(cpu)
     fp = fingerprint(cpu, names, threads)
     cached = _cached(path, fp)
     if cached is not None:

@@ -209,7 +209,7 @@ def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_change
         loaded.append(name)
         return load(name)
 
-    path = runtime_files.export_root(model_ref) / choice.CHOICE
+    path = runtime_files.export_root(model_ref) / choice.choice_file(cpu)
     path.unlink(missing_ok=True)
     first, enc = choice.pick(model_ref, cpu, names, counted)
     assert loaded == names and set(first.tokens_per_second) == set(names)
@@ -220,11 +220,12 @@ def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_change
     other = from_flags(cpu.model, cpu.cores, {"avx2", "fma"})
     choice.pick(model_ref, other, names, counted)
     assert loaded == names * 2  # other CPU flags: measured again
+    assert choice.pick(model_ref, cpu, names, counted)[0] == first and loaded == names * 2  # each flag set keeps its own
     monkeypatch.setattr(choice, "_version", lambda package: "0.0-other")
-    choice.pick(model_ref, other, names, counted)
+    choice.pick(model_ref, cpu, names, counted)
     assert loaded == names * 3  # another runtime version: measured again
     path.write_bytes(b"\x00 not json")
-    choice.pick(model_ref, other, names, counted)
+    choice.pick(model_ref, cpu, names, counted)
     assert loaded == names * 4  # a damaged cache is measured over, not an error
 
 
