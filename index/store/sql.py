@@ -247,6 +247,15 @@ def removed_with_language(con: sqlite3.Connection, before: set[int]) -> list[tup
     ]
 
 
+def languages_held(con: sqlite3.Connection) -> set[str]:
+    """The first and last language (by the lang index: two lookups a table) of the base and the delta,
+    hidden articles included: one element when every article is in one language."""
+    held: set[str] = set()
+    for table in ("base.articles", "main.articles"):
+        held.update(v for v in con.execute(f"SELECT MIN(lang), MAX(lang) FROM {table}").fetchone() if v is not None)
+    return held
+
+
 def removed_in(folder: Path) -> set[int]:
     """Positions a version's delta had removed (read-only): what a write on top of it did not remove."""
     con = sqlite3.connect(f"file:{folder / DELTA_DB}?mode=ro", uri=True)

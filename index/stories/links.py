@@ -244,9 +244,9 @@ def near_removed(con: sqlite3.Connection, space: Space, before: set[int]) -> lis
     change besides those linked to a removed one (`_near`). Exact for articles with fewer than
     MAX_K neighbours above the lowest threshold, as the links are."""
     removed = sql.removed_with_language(con, before)
-    if not removed:
-        return []
     langs = [lang for _, lang in removed]
+    if not removed or len(sql.languages_held(con) | set(langs)) == 1:  # one language: nothing is near in another
+        return []
     queries = space.vectors([p for p, _ in removed], langs)
     return sorted(_near(con, space, queries, langs, min(p for p, _ in removed)))
 
