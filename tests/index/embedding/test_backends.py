@@ -212,21 +212,24 @@ def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_change
     path = runtime_files.export_root(model_ref) / choice.choice_file(cpu)
     path.unlink(missing_ok=True)
     first, enc = choice.pick(model_ref, cpu, names, counted)
-    assert loaded == names and set(first.tokens_per_second) == set(names)
+    assert loaded[: len(names)] == names and set(loaded) == set(names) and set(first.tokens_per_second) == set(names)
     assert first.name == max(first.tokens_per_second, key=first.tokens_per_second.get) == enc.name
     assert first.why.startswith(f"{first.name}: fastest measured on {cpu.label()}") and path.exists()
+    measured = len(loaded)
     again, enc = choice.pick(model_ref, cpu, names, counted)
-    assert (again, enc, loaded) == (first, None, names)  # cached: nothing loaded or measured
+    assert (again, enc, len(loaded)) == (first, None, measured)  # cached: nothing loaded or measured
     other = from_flags(cpu.model, cpu.cores, {"avx2", "fma"})
     choice.pick(model_ref, other, names, counted)
-    assert loaded == names * 2  # other CPU flags: measured again
-    assert choice.pick(model_ref, cpu, names, counted)[0] == first and loaded == names * 2  # each flag set keeps its own
+    assert len(loaded) > measured  # other CPU flags: measured again
+    measured = len(loaded)
+    assert choice.pick(model_ref, cpu, names, counted)[0] == first and len(loaded) == measured  # each flag set keeps its own
     monkeypatch.setattr(choice, "_version", lambda package: "0.0-other")
     choice.pick(model_ref, cpu, names, counted)
-    assert loaded == names * 3  # another runtime version: measured again
+    assert len(loaded) > measured  # another runtime version: measured again
+    measured = len(loaded)
     path.write_bytes(b"\x00 not json")
     choice.pick(model_ref, cpu, names, counted)
-    assert loaded == names * 4  # a damaged cache is measured over, not an error
+    assert len(loaded) > measured  # a damaged cache is measured over, not an error
 
 
 def test_a_build_records_why_auto_picked_its_backend(seed_index):
