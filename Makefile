@@ -34,15 +34,22 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
 	else echo "note: chromium or fonts-noto-core missing and cannot be installed here: the browser test will skip"; fi
 
+# mypy reads the package as `akhbar` through a link to the repository root (pyproject.toml [tool.mypy])
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p .mypy_cache/src && ln -sfn $(CURDIR) .mypy_cache/src/akhbar
+	MYPYPATH=.mypy_cache/src $(BIN)/mypy -p akhbar
 
 check: lint
 	$(BIN)/python -m pytest -q -m "not model"
 
+# two processes (pytest-xdist): a file's tests stay together (--dist loadfile), the model and the seed index
+# are made once for both (tests/conftest.py); each holds ~2.5 GB, so on a machine short of memory:
+# make test TEST_WORKERS=0 (one process)
+TEST_WORKERS ?= 2
 test: lint browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # docs/cli.md from the code (tests/test_docs.py fails in `make check` when it is stale)
 docs: install

@@ -1,4 +1,4 @@
-"""The akhbar command line: parse options, call one function of index/ or search/, print the result."""
+"""The akhbar command line: parse options, call akhbar.Index (facade.py) for every command, print the result."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rich.table import Table
 
 from akhbar.index import config
 from akhbar.index.errors import AkhbarError
-from akhbar.search.options import QueryOptions, metadata
+from akhbar.search.options import NAMES, QueryOptions, metadata
 
 app = typer.Typer(
     add_completion=True,
@@ -64,6 +64,11 @@ UntilOpt = Annotated[Optional[str], _query_option("until")]
 ReaderOpt = Annotated[Optional[str], _query_option("reader_lang")]
 
 
+def _asked(given: dict) -> QueryOptions:
+    """The query options among a command's parameters (typer passes each option as its own parameter)."""
+    return QueryOptions(**{name: given[name] for name in NAMES if name in given})
+
+
 def fails_cleanly(fn: Callable) -> Callable:
     """Turn domain errors into one line on stderr and exit status 1, in one place."""
 
@@ -83,9 +88,9 @@ def fails_cleanly(fn: Callable) -> Callable:
             if os.environ.get("AKHBAR_DEBUG"):
                 raise
             if "index" in kwargs:
-                from akhbar.index.store.integrity import diagnose
+                from akhbar.facade import diagnose
 
-                damaged = diagnose(config.index_dir(kwargs["index"]))
+                damaged = diagnose(kwargs["index"])
                 if damaged is not None:
                     typer.echo(f"Error: {damaged}", err=True)
                     raise typer.Exit(1) from None
@@ -184,10 +189,10 @@ def _remote(address: str | None, sources: list[Path]):
     """None (embed here), or the Ray encoder for build/add; says on stderr that Ray is starting (seconds)."""
     if address is None:
         return None
-    from akhbar.index.embedding import ray_cluster
+    from akhbar.facade import ray_encoder
 
     err.print(f"connecting to Ray ({address})…")
-    return ray_cluster.remote(address, sources)
+    return ray_encoder(address, sources)
 
 
 @app.command()
@@ -206,21 +211,11 @@ def build(
     A killed build resumes where it stopped when the same command is run again (with or without --ray).
     Example: akhbar build seeds/ --index news-index ; akhbar build seeds/ --index news-index --ray local
     """
-    from akhbar.index import writers
+    from akhbar.facade import Index
 
-    root = config.index_dir(index)
+    target = Index(index, model, backend)
     _write_with_progress(
-        functools.partial(
-            writers.build,
-            sources,
-            root,
-            model,
-            strict=strict,
-            backend=backend,  # type: ignore[arg-type]
-            remote=_remote(ray, sources),
-        ),
-        as_json,
-        f"built {root}",
+        functools.partial(target.build, sources, strict=strict, remote=_remote(ray, sources)), as_json, f"built {target.root}"
     )
 
 
@@ -241,7 +236,7 @@ def add(
     """
     from akhbar.facade import Index
 
-    target = Index(index, model, backend)  # type: ignore[arg-type]
+    target = Index(index, model, backend)
     _write_with_progress(
         functools.partial(target.add, sources, strict=strict, remote=_remote(ray, sources)), as_json, f"added to {target.root}"
     )
@@ -265,21 +260,21 @@ def watch(
     article twice; after kill -9 it restarts where it was (its state is in INDEX/watch/).
     Example: akhbar watch feeds.txt --index news-index --every 10m
     """
-    from akhbar.watch.fetch import Fetcher, Politeness
-    from akhbar.watch.rounds import feed_urls, seconds_of
-    from akhbar.watch.rounds import watch as run
+    from akhbar.facade import Index
+    from akhbar.watch.fetch import Politeness
+    from akhbar.watch.rounds import Poll, feed_urls, seconds_of
 
-    urls, interval = feed_urls(feeds), seconds_of(every)
-    root = config.index_dir(index)
-    fetcher = Fetcher(Politeness(delay=delay, timeout=timeout, max_bytes=int(max_mb * 1_000_000)))
+    urls = feed_urls(feeds)
+    poll = Poll(seconds_of(every), rounds, Politeness(delay=delay, timeout=timeout, max_bytes=int(max_mb * 1_000_000)))
+    target = Index(index)
 
     def on_round(summary) -> None:
         err.print(summary.line(), soft_wrap=True)
         if as_json:
             emit([summary.__dict__], (), True)
 
-    err.print(f"watching {len(urls)} feed(s) for {root}, every {every}" + (f", {rounds} round(s)" if rounds else ""))
-    run(root, urls, interval, rounds, fetcher, lambda line: err.print(line, soft_wrap=True), on_round)
+    err.print(f"watching {len(urls)} feed(s) for {target.root}, every {every}" + (f", {rounds} round(s)" if rounds else ""))
+    target.watch(urls, poll, lambda line: err.print(line, soft_wrap=True), on_round)
 
 
 @app.command()
@@ -346,19 +341,7 @@ def similar(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise AkhbarError(f"{file}: cannot read as UTF-8 text ({exc})") from None
-    asked = QueryOptions(
-        k=k,
-        lang=lang,
-        source=source,
-        since=since,
-        until=until,
-        mode=mode,
-        recency=recency,
-        diverse=diverse,
-        explain=explain,
-        window=window,
-        reader_lang=reader_lang,
-    )
+    asked = _asked(locals())
     answer = Index(index, model, backend).similar(article_id, asked, text=text)
     box, rows = answer.box, answer.rows
     if as_json:
@@ -370,7 +353,8 @@ def similar(
     if box.story is not None:
         own = box.story.as_dict()
         also = f" (also {present.also_named(own)})" if own["also"] else ""
-        out.print(f"Its story: {own['articles']} articles in {', '.join(own['languages'])}{also}; akhbar coverage {a['id']}")
+        langs = ", ".join(box.story.languages)
+        out.print(f"Its story: {own['articles']} articles in {langs}{also}; akhbar coverage {a['id']}")
     if box.filters.since or box.filters.until:
         out.print(f"Published {box.filters.since or '…'} to {box.filters.until or '…'}")
     emit(_table_rows(rows), HIT_COLUMNS + (("why",) if explain else ()), False)
@@ -402,18 +386,7 @@ def search(
     """
     from akhbar.facade import Index
 
-    asked = QueryOptions(
-        k=k,
-        lang=lang,
-        source=source,
-        since=since,
-        until=until,
-        mode=mode,
-        recency=recency,
-        diverse=diverse,
-        explain=explain,
-        reader_lang=reader_lang,
-    )
+    asked = _asked(locals())
     rows = Index(index, model, backend).search(text, asked).rows
     emit(rows if as_json else _table_rows(rows), HIT_COLUMNS + (("why",) if explain and not as_json else ()), as_json)
 
@@ -501,10 +474,10 @@ def reindex(
 
     Example: akhbar reindex --kind ivf-sq8 --index news-index
     """
-    from akhbar.index import writers
+    from akhbar.facade import Index
 
-    root = config.index_dir(index)
-    _write_with_progress(functools.partial(writers.reindex, root, kind), as_json, f"reindexed {root}")
+    target = Index(index)
+    _write_with_progress(functools.partial(target.reindex, kind), as_json, f"reindexed {target.root}")
 
 
 @app.command()
@@ -518,9 +491,9 @@ def export(
 
     Example: akhbar export news-export --index news-index  (docs/scale.md: loading it into Qdrant)
     """
-    from akhbar.index import parquet_export
+    from akhbar.facade import Index
 
-    meta = parquet_export.export(config.index_dir(index), folder)
+    meta = Index(index).export(folder)
     summary = {
         "folder": str(folder),
         "articles": meta["articles"],
@@ -562,10 +535,10 @@ def check(
     Names each damaged file and exits 1 when the current version is damaged; says whether the
     previous version is intact. Example: akhbar check --index news-index --deep
     """
-    from akhbar.index.store import integrity
+    from akhbar.facade import Index
 
-    root = config.index_dir(index)
-    states = integrity.check(root, deep)
+    target = Index(index)
+    root, states = target.root, target.check(deep)
     if as_json:
         emit(
             [
@@ -591,8 +564,7 @@ def check(
                 "problem": d.reason,
             }
             for v in states
-            for d in (v.damage or [None])
-            if d is not None
+            for d in v.damage
         ]
         rows += [{"version": v.name, "role": "current" if v.current else "kept", "state": "intact"} for v in states if not v.damage]
         emit(rows, ("version", "role", "state", "file", "problem"), False, title=f"{root}{' (deep)' if deep else ''}")
@@ -622,9 +594,9 @@ def rollback(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
     Uses the same atomic swap as every write. Example: akhbar rollback --index news-index
     """
-    from akhbar.index.store import integrity
+    from akhbar.facade import Index
 
-    left, current = integrity.rollback(config.index_dir(index))
+    left, current = Index(index).rollback()
     emit(
         [{"from": left, "to": current}]
         if as_json
@@ -649,9 +621,8 @@ def evaluate(
     Example: akhbar eval ../shared/data/ecbplus/clusters.jsonl.gz --index ecb-index
     """
     from akhbar.facade import Index
-    from akhbar.search import evaluate as ground_truth_eval  # this command is named evaluate too
 
-    result = ground_truth_eval.evaluate(Index(index).snapshot, ground_truth, k, QueryOptions(mode=mode).ranking().mode)
+    result = Index(index).evaluate(ground_truth, k, mode)
     emit([result] if as_json else [{"what": m, "value": v} for m, v in result.items()], ("what", "value"), as_json)
 
 
@@ -690,7 +661,15 @@ def serve(
 
     if log_format not in LOG_FORMATS:
         raise AkhbarError(f"--log-format '{log_format}' is not one of {', '.join(LOG_FORMATS)}")
-    server.run(config.index_dir(index), host, port, None if read_only else (token or None), workers, read_only, log_format)
+    server.run(
+        config.index_dir(index),
+        host,
+        port,
+        None if read_only else (token or None),
+        workers=workers,
+        read_only=read_only,
+        log_format=log_format,
+    )
 
 
 def _version(asked: bool) -> None:

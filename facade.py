@@ -1,5 +1,6 @@
-"""`akhbar.Index`: open an index, ask it, write to it. The CLI, the HTTP server and a library user call this
-one object, so the open → query → present sequence is written once.
+"""`akhbar.Index`: open an index, ask it, write to it, check it. The only door: every CLI command, every route of
+the HTTP server, the feed poller's writes and a library user go through this one object
+(tests/test_layering.py), so the open → query → present sequence and every write are written once.
 
     from akhbar import Index, QueryOptions
     news = Index("news-index")
@@ -20,10 +21,15 @@ from typing import TYPE_CHECKING
 from akhbar.index import config
 
 if TYPE_CHECKING:
+    from akhbar.index.embedding.contract import RemoteEncoder
+    from akhbar.index.errors import DamagedIndex
     from akhbar.index.stage import BuildSummary
+    from akhbar.index.store.integrity import VersionState
+    from akhbar.index.writers import OnProblem, OnProgress, Source
     from akhbar.search.options import QueryOptions
     from akhbar.search.query import Box
     from akhbar.search.snapshot import Snapshot
+    from akhbar.watch.rounds import Poll, RoundSummary
 
 
 @dataclass
@@ -53,13 +59,14 @@ class Index:
         path: the index directory (None: $AKHBAR_INDEX, else ./akhbar-index).
         model: the model name or folder for text queries (None: the one the index was built with).
         backend: the embedding backend for text queries (auto: the fastest whose vectors match the index's).
+        embedder: a model the caller already holds for this index (a server's), used by text queries and writes.
     """
 
-    def __init__(self, path: str | Path | None = None, model: str | None = None, backend: str = "auto") -> None:
+    def __init__(self, path: str | Path | None = None, model: str | None = None, backend: str = "auto", *, embedder=None) -> None:
         self.root = config.index_dir(Path(path) if path is not None else None)
         self.model, self.backend = model, backend
         self._snapshot: Snapshot | None = None
-        self._embedder = None
+        self._embedder = embedder  # a model the caller already holds for this index (a server's), else loaded on need
 
     @classmethod
     def over(cls, snapshot: Snapshot, embedder=None) -> Index:
@@ -156,23 +163,83 @@ class Index:
 
         return stats.stats(self.root, check_recall)
 
+    def evaluate(self, ground_truth: Path, k: int = 10, mode: str | None = None) -> dict[str, object]:
+        """Scores against ground truth (search/evaluate.py): recall@k and MRR for clusters and labelled pairs,
+        correlation for graded pairs; `mode` is checked as a query's is."""
+        from akhbar.search import evaluate
+        from akhbar.search.options import QueryOptions
+
+        idx = self.snapshot
+        ranking = QueryOptions(mode=mode).ranking() if mode is not None else _defaults().ranking()
+        return evaluate.evaluate(idx, ground_truth, k, ranking.mode)
+
+    # the index's files, checked, kept and exported (index/store/integrity.py, index/parquet_export.py)
+
+    def check(self, deep: bool = False) -> list[VersionState]:
+        """Every kept version, with what is damaged in each (sizes and row counts; `deep`: checksums, SQLite integrity)."""
+        from akhbar.index.store import integrity
+
+        return integrity.check(self.root, deep)
+
+    def rollback(self) -> tuple[str, str]:
+        """Make the previous intact version current again: (the version left, the one now current)."""
+        from akhbar.index.store import integrity
+
+        return integrity.rollback(self.root)
+
+    def export(self, folder: Path) -> dict[str, object]:
+        """The live version as Parquet plus akhbar.json (how it was embedded), for other engines; its description."""
+        from akhbar.index import parquet_export
+
+        return parquet_export.export(self.root, folder)
+
     # writes: each publishes a new version; this object's snapshot stays on the version it opened
+
+    def build(
+        self,
+        sources: Iterable[Source],
+        *,
+        strict: bool = False,
+        on_problem: OnProblem = None,
+        on_progress: OnProgress = None,
+        remote: RemoteEncoder | None = None,
+    ) -> BuildSummary:
+        """A new index from files and folders and records given in memory (index/writers.build); the previous
+        version stays live until the new one is complete, and a killed build of the same files resumes."""
+        from akhbar.index import writers
+
+        return writers.build(
+            sources,
+            self.root,
+            model_name=self.model,
+            strict=strict,
+            backend=self.backend,
+            on_problem=on_problem,
+            on_progress=on_progress,
+            remote=remote,
+        )
 
     def add(
         self,
-        sources: Iterable[str | Path],
+        sources: Iterable[Source],
+        *,
         strict: bool = False,
-        on_problem: Callable | None = None,
-        on_progress: Callable | None = None,
-        remote=None,
+        on_problem: OnProblem = None,
+        on_progress: OnProgress = None,
+        remote: RemoteEncoder | None = None,
     ) -> BuildSummary:
-        """New or changed articles from files and folders into the index (index/writers.add)."""
+        """New or changed articles into the index (index/writers.add), from files and folders and from records
+        given in memory (an Article, or a dict as one JSON Lines record, checked the same way and reported as
+        records:N; or a readers.Records, numbered under its own name), the way sqlite-utils' insert_all and txtai's upsert take them:
+
+            news.add([{"id": "a1", "title": "…", "body": "…", "date": "2024-05-01"}])
+        """
         from akhbar.index import writers
 
         return writers.add(
             sources,
             self.root,
-            self.model,
+            model_name=self.model,
             strict=strict,
             backend=self.backend,
             on_problem=on_problem,
@@ -182,12 +249,42 @@ class Index:
         )
 
     def remove(
-        self, ids: Iterable[str], strict: bool = False, on_problem: Callable | None = None, on_progress: Callable | None = None
+        self, ids: Iterable[str], *, strict: bool = False, on_problem: OnProblem = None, on_progress: OnProgress = None
     ) -> BuildSummary:
         """Take articles out of the index (index/writers.remove); with `strict`, an unknown id fails."""
         from akhbar.index import writers
 
         return writers.remove(ids, self.root, strict=strict, on_problem=on_problem, on_progress=on_progress)
+
+    def reindex(self, kind: str, *, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
+        """The vector index rebuilt as another FAISS kind from the stored vectors; nothing embedded again."""
+        from akhbar.index import writers
+
+        return writers.reindex(self.root, kind, on_problem=on_problem, on_progress=on_progress)
+
+    def watch(self, feeds: list[str], poll: Poll, log: Callable[[str], None], on_round: Callable[[RoundSummary], None]) -> None:
+        """Keep the index current from news feeds (watch/rounds.py): rounds of polling, fetching new links'
+        pages and one write each (through this object's build or add), as `poll` says, until interrupted."""
+        from akhbar.watch.fetch import Fetcher
+        from akhbar.watch.rounds import watch
+
+        watch(self, feeds, poll, Fetcher(poll.politeness), log=log, on_round=on_round)
+
+
+def ray_encoder(address: str, sources: list[Path]) -> RemoteEncoder:
+    """An encoder on a Ray cluster for build and add (`remote=`; index/embedding/ray_cluster.py): 'local' starts
+    one here, 'auto' joins the one `ray start` runs here, HOST:PORT joins a head node."""
+    from akhbar.index.embedding import ray_cluster
+
+    return ray_cluster.remote(address, sources)
+
+
+def diagnose(path: str | Path | None) -> DamagedIndex | None:
+    """What is damaged in the index at `path`, if anything (index/store/integrity.py): what a front end says
+    when a command fails unexpectedly."""
+    from akhbar.index.store.integrity import diagnose as damaged
+
+    return damaged(config.index_dir(Path(path) if path is not None else None))
 
 
 def _defaults() -> QueryOptions:

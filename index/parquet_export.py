@@ -58,7 +58,8 @@ def export(root: Path, out: Path, on_progress: Callable[[int], None] | None = No
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     positions = [r[0] for r in sql.in_order(con, "pos")]
-    writer, files = None, 0
+    writer: pq.ParquetWriter | None = None
+    files = 0
     try:
         for start in range(0, len(positions), ROWS_PER_GROUP):
             part = positions[start : start + ROWS_PER_GROUP]
@@ -71,6 +72,7 @@ def export(root: Path, out: Path, on_progress: Callable[[int], None] | None = No
                     writer.close()
                 writer = pq.ParquetWriter(tmp / f"part-{files:05d}.parquet", table.schema)
                 files += 1
+            assert writer is not None  # the first part (start 0) opened one
             writer.write_table(table)
             if on_progress:
                 on_progress(len(part))

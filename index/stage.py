@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ class BuildSummary:
     unchanged: int = 0  # re-ingested with the same content: nothing to do
     updated: int = 0  # re-ingested with new content: replaced
     removed: int = 0
+    _: KW_ONLY  # the fields below are named at every call
     skipped: int = 0
     embedded: int = 0  # texts this run embedded
     reused_vectors: int = 0  # identical texts: embedded once
@@ -78,6 +79,7 @@ class Stage:
         base_manifest: Manifest | None,
         settings: Settings,
         backend: str,
+        *,
         summary: BuildSummary,
         on_progress: Callable[[int], None] | None,
         embedder: Embedder | None = None,
@@ -99,7 +101,7 @@ class Stage:
         self._embedder = embedder  # a long-running caller's (akhbar serve), already checked against the manifest
         self._encoder: TextEncoder | None = None
         self.remote: Callable[[Embedder, ModelRef], TextEncoder] | None = None  # set by writers._write for a remote run
-        self.ref = None
+        self.ref: ModelRef | None = None  # the model, once embedder() has resolved it
 
     def embedder(self) -> Embedder:
         """Loaded on first need: remove, and add of unchanged articles, never import the model."""
@@ -115,7 +117,7 @@ class Stage:
             self._embedder = Embedder(
                 encoder,
                 encoder.prompt,
-                method=self.settings.method,  # type: ignore[arg-type]
+                method=self.settings.method,  # type: ignore[arg-type]  # a manifest's method, checked when it was written
                 window_tokens=self.settings.window_tokens,
             )
             self.ref = ref
@@ -125,7 +127,11 @@ class Stage:
         """Where this batch's texts are embedded: the local Embedder, or the remote service built around it once."""
         if self._encoder is None:
             e = self.embedder()
-            self._encoder = self.remote(e, self.ref) if self.remote else e
+            if self.remote:
+                assert self.ref is not None  # a remote run resolves the model here: no embedder is passed in
+                self._encoder = self.remote(e, self.ref)
+            else:
+                self._encoder = e
         return self._encoder
 
     def offer(self, art: Article) -> None:
@@ -217,6 +223,7 @@ class Stage:
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)
         else:
+            assert base_manifest is not None  # a build (no base) always merges
             refit = removal and n < config.MERGE_BELOW
             folder, faiss_entry, centers = self.stage, base_manifest.faiss, centering.load(self.stage)
             if refit:
@@ -227,8 +234,10 @@ class Stage:
             links.store_for_delta(self.con, links.space_of(folder, self.dim, faiss_entry, centers), self.removed_before)
             sql.finish(self.con)
         self.con.close()
-        carried = None if merge else {k: v for k, v in base_manifest.files.items() if not (refit and k in REFIT_FILES)}
-        files = integrity.describe(folder, carried)  # shared base files: records carried
+        carried = None
+        if not merge and base_manifest is not None:  # shared base files: records carried (not those a refit wrote)
+            carried = {k: v for k, v in base_manifest.files.items() if not (refit and k in REFIT_FILES)}
+        files = integrity.describe(folder, carried)
         self.manifest(faiss_entry, centers, n, files).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
@@ -265,6 +274,7 @@ class Stage:
             backend = m.backend
         else:
             e = self.embedder()
+            assert self.ref is not None  # a build resolves the model in embedder(): no embedder is passed in
             model, checksum, prompt, precision = self.ref.name, self.ref.checksum, e.prompt, e.precision
             chunking = {"method": e.method, "window_tokens": e.window_tokens}
             backend = e.encoder.describe()
@@ -275,10 +285,14 @@ class Stage:
             self.dim,
             prompt,
             chunking,
-            {"by": "language", "min_articles": centering.MIN_ARTICLES, "languages": sorted(k for k in centers if k != centering.ALL)},
-            precision,
-            faiss_entry,
-            n,
+            centering={
+                "by": "language",
+                "min_articles": centering.MIN_ARTICLES,
+                "languages": sorted(k for k in centers if k != centering.ALL),
+            },
+            precision=precision,
+            faiss=faiss_entry,
+            articles=n,
             counts={"read": s.read, "skipped": s.skipped, "updated": s.updated, "removed": s.removed, "reused_vectors": s.reused_vectors},
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
             files=files,

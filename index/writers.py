@@ -17,14 +17,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 
+import orjson
+
 from akhbar.index import config
+from akhbar.index.article import Article
 from akhbar.index.embedding.contract import RemoteEncoder
 from akhbar.index.embedding.embedder import Embedder
 from akhbar.index.embedding.model import resolve
 from akhbar.index.errors import BadInput, ModelMismatch
-from akhbar.index.ingest.readers import Problem, files_of, read
+from akhbar.index.ingest.readers import Problem, Record, Records, files_of, read
 from akhbar.index.stage import BuildSummary, Settings, Stage
 from akhbar.index.store import faiss_index, integrity, layout, sql
 from akhbar.index.store.manifest import Manifest
@@ -35,26 +39,57 @@ def _reason(p: Problem) -> str:
     return f"{p.error.field}: {reason.split(' at column')[0]}"
 
 
-def _job(kind: str, base: Path | None, sources: list[Path], removals: list[str], settings: Settings, strict: bool) -> str:
-    """Names a job by everything that decides its result, so only the same job resumes."""
+def _job(kind: str, base: Path | None, inputs: Inputs, removals: list[str], *, settings: Settings, strict: bool) -> str:
+    """Names a job by everything that decides its result, so only the same job resumes: files by path, size
+    and time, records given in memory by their content."""
     h = hashlib.sha256(repr((kind, base.name if base else "", settings, strict, sorted(removals))).encode())
-    for f, _ in files_of(sources):
+    for f, _ in files_of(inputs.files):
         st = f.stat()
         h.update(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    if inputs.records is not None:
+        h.update(inputs.records.name.encode())
+        for n, item in inputs.records.items:
+            value = asdict(item) if isinstance(item, Article) else item if isinstance(item, dict) else repr(item)
+            h.update(orjson.dumps([n, value], default=repr))
     return h.hexdigest()[:16]
+
+
+Source = str | Path | Article | dict | Records  # what a writer's `sources` hold (Inputs)
+
+
+class Inputs:
+    """What a write reads: files and folders (a resumable job: the same files resume a killed run), and
+    records given in memory after them (an Article or a dict each, reported as records:N; or a Records, numbered
+    under its own name), whose content names the job, so the same records resume too."""
+
+    def __init__(self, sources: Iterable[Source] = ()) -> None:
+        self.files: list[Path] = []
+        given: list[tuple[int, Record]] = []
+        name = "records"
+        for item in sources:
+            if isinstance(item, (str, Path)):
+                self.files.append(Path(item))
+            elif isinstance(item, Records):
+                name, given = item.name, given + item.items
+            else:
+                given.append((len(given) + 1, item))
+        self.records = Records(name, given) if given else None
+
+    def read(self) -> Iterator[Article | Problem]:
+        return read(self.files, self.records)
 
 
 OnProblem = Callable[[Problem], None] | None  # told of each bad record as it is found
 OnProgress = Callable[[int], None] | None  # told how many articles were just embedded and stored
 
 
-def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
+def _ahead(w: Stage, inputs: Inputs) -> Iterator[str]:
     """The texts this run will embed, in order, read a second time ahead of the writer: after a resumed
     run's skip, not stored when reached (so no unchanged article), each once. A forecast for a pipelining
     encoder (index/embedding/ray_cluster.py); what the writer then asks for is what counts. Remembers the last
     million texts it planned (~100 MB): older ones the writer has stored, and the store answers for them."""
-    handled, planned = 0, {}
-    for item in read(sources):
+    handled, planned = 0, dict[str, None]()
+    for item in inputs.read():
         if isinstance(item, Problem):
             continue
         handled += 1
@@ -70,11 +105,12 @@ def _ahead(w: Stage, sources: list[Path]) -> Iterator[str]:
 def _write(
     root: Path,
     kind: str,
-    sources: Iterable[str | Path],
-    removals: Iterable[str],
+    *,
+    inputs: Inputs,
+    removals: Iterable[str] = (),
     settings: Settings,
     strict: bool,
-    backend: str,
+    backend: str = "auto",
     on_problem: OnProblem,
     on_progress: OnProgress,
     reindex_kind: str | None = None,
@@ -83,26 +119,26 @@ def _write(
     embedder: Embedder | None = None,
 ) -> BuildSummary:
     started = time.perf_counter()
-    sources, removals = [Path(s) for s in sources], list(removals)
+    removals = list(removals)
     summary = BuildSummary()
     with layout.writer_lock(root):
         base = layout.current_version(root) if kind != "build" else None
         base_manifest = Manifest.load(base) if base else None
-        if base_manifest is not None:
+        if base is not None and base_manifest is not None:
             integrity.raise_first(root, base, integrity.check_files(base, base_manifest))  # never build on a damaged version
             if settings.model and resolve(settings.model).name != base_manifest.model:
                 raise ModelMismatch(f"{root} was built with model '{base_manifest.model}', not '{settings.model}'")
             settings = Settings(base_manifest.model, str(base_manifest.chunking["method"]), int(base_manifest.chunking["window_tokens"]))
-        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}:{backend}", base, sources, removals, settings, strict))
+        stage = layout.staging(root, _job(f"{kind}:{reindex_kind}:{backend}", base, inputs, removals, settings=settings, strict=strict))
         try:
             try:
-                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
+                w = Stage(stage, base, base_manifest, settings, backend, summary=summary, on_progress=on_progress, embedder=embedder)
             except integrity.READ_ERRORS:  # a killed run's checkpoint that cannot be read: do the job over
                 layout.discard(stage)
                 stage = layout.staging(root, stage.name[len(layout.STAGING_PREFIX) :])
-                w = Stage(stage, base, base_manifest, settings, backend, summary, on_progress, embedder)
+                w = Stage(stage, base, base_manifest, settings, backend, summary=summary, on_progress=on_progress, embedder=embedder)
             if remote is not None:
-                w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, sources))
+                w.remote = lambda embedder, ref: remote(embedder, ref, _ahead(w, inputs))
 
             def report(problem: Problem) -> None:
                 if strict:
@@ -112,7 +148,7 @@ def _write(
                     on_problem(problem)
 
             handled = 0
-            for item in read(sources):
+            for item in inputs.read():
                 if isinstance(item, Problem):
                     report(item)
                     summary.read += item.skipped
@@ -148,8 +184,9 @@ def _write(
 
 
 def build(
-    sources: Iterable[str | Path],
+    sources: Iterable[Source],
     root: Path,
+    *,
     model_name: str | None = None,
     strict: bool = False,
     backend: str = "auto",
@@ -163,7 +200,8 @@ def build(
     """A new index at `root` from the sources; the previous version stays live until it is complete.
 
     Args:
-        sources: files and folders to ingest.
+        sources: files and folders to ingest, and records given in memory (an Article or a dict, as one JSON
+            Lines record; reported as records:N), read after the files.
         root: the index directory.
         strict: the first bad record aborts the build (and nothing changes).
         batch: articles embedded and committed per step (config.INGEST_BATCH).
@@ -175,21 +213,21 @@ def build(
     return _write(
         root,
         "build",
-        sources,
-        [],
-        Settings(model_name, method, window_tokens),
-        strict,
-        backend,
-        on_problem,
-        on_progress,
+        inputs=Inputs(sources),
+        settings=Settings(model_name, method, window_tokens),
+        strict=strict,
+        backend=backend,
+        on_problem=on_problem,
+        on_progress=on_progress,
         batch=batch,
         remote=remote,
     )
 
 
 def add(
-    sources: Iterable[str | Path],
+    sources: Iterable[Source],
     root: Path,
+    *,
     model_name: str | None = None,
     strict: bool = False,
     backend: str = "auto",
@@ -200,36 +238,44 @@ def add(
 ) -> BuildSummary:
     """New articles into the live index; an id already there is updated if its content changed.
 
-    Only new or changed texts are embedded, the way the index was built (its manifest). A
-    process that keeps a model loaded (akhbar serve) passes its `embedder`, built for this
-    index (search.snapshot.query_embedder), so a write does not load the model again.
+    `sources` are files and folders (a killed add of the same files resumes) and records given in memory (an
+    Article or a dict each, the way sqlite-utils' insert_all and txtai's upsert take them; reported as
+    records:N; the same records given again resume too). Only new or changed texts are embedded, the
+    way the index was built (its manifest). A process that keeps a model loaded (akhbar serve) passes its
+    `embedder`, built for this index (search.snapshot.query_embedder), so a write does not load the model again.
     """
     return _write(
         root,
         "add",
-        sources,
-        [],
-        Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS),
-        strict,
-        backend,
-        on_problem,
-        on_progress,
+        inputs=Inputs(sources),
+        settings=Settings(model_name, config.CHUNK_METHOD, config.WINDOW_TOKENS),
+        strict=strict,
+        backend=backend,
+        on_problem=on_problem,
+        on_progress=on_progress,
         remote=remote,
         embedder=embedder,
     )
 
 
 def remove(
-    ids: Iterable[str], root: Path, strict: bool = False, on_problem: OnProblem = None, on_progress: OnProgress = None
+    ids: Iterable[str], root: Path, *, strict: bool = False, on_problem: OnProblem = None, on_progress: OnProgress = None
 ) -> BuildSummary:
     """Take articles out of the live index (retractions); never loads the model, so embeds nothing
     and never calls on_progress."""
     return _write(
-        root, "remove", [], ids, Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS), strict, "auto", on_problem, on_progress
+        root,
+        "remove",
+        inputs=Inputs(),
+        removals=ids,
+        settings=Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS),
+        strict=strict,
+        on_problem=on_problem,
+        on_progress=on_progress,
     )
 
 
-def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
+def reindex(root: Path, kind: str, *, on_problem: OnProblem = None, on_progress: OnProgress = None) -> BuildSummary:
     """The live index merged into one base with another FAISS kind, from the stored vectors and with
     the same centering: nothing is read or embedded (the callbacks are never called), and results
     differ only by the kind's approximation."""
@@ -237,12 +283,10 @@ def reindex(root: Path, kind: str, on_problem: OnProblem = None, on_progress: On
     return _write(
         root,
         "reindex",
-        [],
-        [],
-        Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS),
-        False,
-        "auto",
-        on_problem,
-        on_progress,
+        inputs=Inputs(),
+        settings=Settings(None, config.CHUNK_METHOD, config.WINDOW_TOKENS),
+        strict=False,
+        on_problem=on_problem,
+        on_progress=on_progress,
         reindex_kind=kind,
     )

@@ -52,8 +52,8 @@ def _ranked(idx: Snapshot, pos: list[int], depth: int, mode: str, settings: Quer
     out = []
     for me, q in zip(pos, idx.vectors_at(pos)):
         terms = hybrid.query_terms(idx, f"{rows[me]['title']}\n{rows[me]['body']}", article=True, settings=settings)
-        found = hybrid.candidates(idx, q, terms, depth + 1, mode, query_lang=rows[me]["lang"], settings=settings)
-        out.append([p for p, _, _ in found.items if p != me][:depth])
+        cands = hybrid.candidates(idx, q, terms, depth + 1, mode, query_lang=rows[me]["lang"], settings=settings)
+        out.append([p for p, _, _ in cands.items if p != me][:depth])
     return out
 
 
@@ -128,7 +128,7 @@ def pairs(idx: Snapshot, rows: list[dict], k: int, mode: str = "dense", settings
 
 
 def evaluate(
-    idx: Snapshot, ground_truth: Path, k: int = 10, mode: str = "dense", per_query: bool = False, settings: QuerySettings = DEFAULTS
+    idx: Snapshot, ground_truth: Path, k: int = 10, mode: str = "dense", *, per_query: bool = False, settings: QuerySettings = DEFAULTS
 ) -> dict[str, object]:
     """Clusters or pairs, told apart by the first line's keys; `per_query` keeps each query's values
     (for paired comparisons of two modes)."""

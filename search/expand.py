@@ -35,7 +35,7 @@ def query_language(idx: Snapshot, text: str, words: Callable[[], list[tuple[int,
     return langs.most_common(1)[0][0] if langs else ""
 
 
-def _pick(order: list[tuple[int, float, float]], seen: Seen, query_lang: str, most: int, similarity: float) -> list[int]:
+def _pick(order: list[Candidate], seen: Seen, query_lang: str, most: int, similarity: float) -> list[int]:
     """The first in the query's language (else the first), then up to `most` in all, in order,
     near that first one."""
     first = next((c[0] for c in order if seen.rows[c[0]]["lang"] == query_lang), order[0][0])
@@ -48,7 +48,7 @@ def _pick(order: list[tuple[int, float, float]], seen: Seen, query_lang: str, mo
     return chosen
 
 
-def seeds(cands: list[tuple[int, float, float]], seen: Seen, query_lang: str, settings: QuerySettings) -> list[int]:
+def seeds(cands: list[Candidate], seen: Seen, query_lang: str, settings: QuerySettings) -> list[int]:
     """Candidates whose cosine with the query reaches settings.query_floor: the best in the
     query's language (a short query's vector is nearest its own language, and its best match
     elsewhere can be off the subject: the Paris Olympics for "séisme"), then up to

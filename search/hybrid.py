@@ -49,6 +49,7 @@ def fuse(
     words: Sequence[tuple[int, float]],
     cosine: dict[int, float],
     lang: dict[int, str],
+    *,
     query_lang: str,
     settings: QuerySettings = DEFAULTS,
 ) -> list[tuple[int, float]]:
@@ -160,7 +161,7 @@ def candidates(
     cosine = {p: seen.cosine[p] for p in pool if p in seen.cosine}
     lang = {p: seen.rows[p]["lang"] for p in cosine}
     if mode == "hybrid":
-        ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang, settings)
+        ranked = fuse([(p, s) for p, s in dense if p in cosine], words, cosine, lang, query_lang=query_lang, settings=settings)
         exhausted = len(ranked) < k
     else:
         found = dense if mode == "dense" else words

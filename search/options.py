@@ -7,7 +7,7 @@ one request small. A query takes a QueryOptions, and its filters and ranking are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import KW_ONLY, dataclass, fields
 from typing import Annotated
 
 from annotated_types import Ge, Le, MaxLen
@@ -56,6 +56,7 @@ class QueryOptions:
     source: Annotated[str | None, MaxLen(200), Help("--source", "Only articles from this source")] = None
     since: Annotated[str | None, MaxLen(32), Help("--since", "Only articles published on or after this day (YYYY-MM-DD)")] = None
     until: Annotated[str | None, MaxLen(32), Help("--until", "Only articles published on or before this day (YYYY-MM-DD)")] = None
+    _: KW_ONLY  # the fields below are named at every call
     mode: Annotated[str, MaxLen(16), Help("--mode", "dense (meaning), lexical (words, BM25) or hybrid (both, fused)")] = DEFAULT_MODE
     recency: Annotated[int, Ge(0), Le(MAX_DAYS), Help("--recency", "Half-life in days: older results count less (0 = off)")] = 0
     diverse: Annotated[bool, Help("--diverse", "Rows that differ from each other (MMR) rather than the closest ones")] = False
@@ -101,6 +102,7 @@ class QueryPlan:
     ranking: Ranking = Ranking()
     reader_lang: str = ""
     query_lang: str = ""
+    _: KW_ONLY  # the fields below are named at every call
     floor: float = -1.0
     anchor: str = ""
     skip: frozenset[str] = frozenset()
@@ -127,9 +129,9 @@ def metadata(name: str) -> tuple[type, object, dict, Help]:
     help_ = None
     for extra in extras:
         if isinstance(extra, Ge):
-            bounds["ge"] = int(extra.ge)  # type: ignore[arg-type]
+            bounds["ge"] = int(extra.ge)  # type: ignore[call-overload]  # annotated_types types a bound as SupportsGe; ours are ints
         elif isinstance(extra, Le):
-            bounds["le"] = int(extra.le)  # type: ignore[arg-type]
+            bounds["le"] = int(extra.le)  # type: ignore[call-overload]  # annotated_types types a bound as SupportsLe; ours are ints
         elif isinstance(extra, MaxLen):
             bounds["max_length"] = extra.max_length
         elif isinstance(extra, Help):

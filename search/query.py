@@ -6,7 +6,7 @@ a search), into one QueryPlan (search/options.py) and hands it to story_search.f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -31,6 +31,7 @@ class Hit:
     score: float  # what the mode ranks by: cosine (dense), BM25 (lexical), fused (hybrid)
     cosine: float
     source: str
+    _: KW_ONLY  # the fields below are named at every call
     date: str
     lang: str
     url: str
@@ -68,6 +69,7 @@ class Box:
     copies_more: int  # copies of the article beyond those listed
     hits: list[Hit]
     filters: Filters
+    _: KW_ONLY  # the fields below are named at every call
     query_vector: np.ndarray  # what --explain compares passages with
     terms: list[str]  # the query's lexical terms, most salient first
     story: Hit | None = None  # the box's article's own story (its coverage), shown before the rows

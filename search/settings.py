@@ -5,7 +5,7 @@ manifest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from functools import cached_property
 
 from akhbar.index import config
@@ -40,6 +40,7 @@ class QuerySettings:
     # Below this cosine (centered space) an article is not "similar": the box ends early rather than
     # fill up with unrelated news. bench/calibrate.py: the 99th percentile of different-topic pairs
     # on ECB+ and MEANTIME (0.228); 99.7% of same-event pairs and all translations score above it.
+    _: KW_ONLY  # the fields below are named at every call
     min_similarity: float = 0.23
     # `similar ID` looks this many days either side of the article's date unless told otherwise:
     # 0, any time. Related stories from other years belong in the box; nearer ones come first by

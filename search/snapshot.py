@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import copy
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +32,10 @@ class Snapshot:
     _con: sqlite3.Connection
     # remembered, shared by clones: a version never changes
     _frequency: dict[str, int] = field(default_factory=dict)
+    _: KW_ONLY  # the fields below are named at every call
     _group_size: dict[str, int] = field(default_factory=dict)
     _story_size: dict[str, int] = field(default_factory=dict)
-    _one_per_group: dict[str, object] = field(default_factory=dict)  # the bytes and the selector below
+    _one_per_group: dict[str, Any] = field(default_factory=dict)  # the bytes and the selector below
 
     def rows(self, positions, columns: str = "*") -> dict[int, dict]:
         """Rows by position (live ones only: a removed position has none); `columns` must include pos."""
@@ -94,11 +96,14 @@ class Snapshot:
 
     def story_of(self, pos: int) -> str:
         """The stored story (the id of its first article) of a live article."""
-        return sql.story_at(self._con, pos)
+        story = sql.story_at(self._con, pos)
+        if story is None:  # every live article has a stories row, written with it
+            raise DamagedIndex(self.root, self.folder / sql.DB, f"no story row for position {pos}")
+        return story
 
     def stories_at(self, positions: list[int]) -> dict[int, str]:
         """The stored story of each live article among the positions (at most ~500 at a time)."""
-        return sql.stories_at(self._con, positions, "story")  # type: ignore[return-value]
+        return sql.stories_at(self._con, positions, "story")
 
     def story_members(self, story: str, limit: int = -1) -> list[int]:
         """Positions of a story's live articles, in arrival order (the first `limit`; -1: all)."""
@@ -195,7 +200,7 @@ class Snapshot:
         return vectors.Rows(self.folder, self.manifest.dimension)
 
     @cached_property
-    def faiss(self) -> tuple[object, object | None]:
+    def faiss(self) -> tuple[Any, Any | None]:
         """(base, delta) FAISS indexes."""
         return faiss_index.load(self.folder)
 
@@ -286,6 +291,6 @@ def query_embedder(manifest: Manifest, model_name: str | None = None, backend: s
     return Embedder(
         load_for(ref, backend, manifest.backend),
         manifest.prompt,
-        method=str(manifest.chunking["method"]),
-        window_tokens=int(manifest.chunking["window_tokens"]),
-    )  # type: ignore[arg-type]
+        method=manifest.chunking["method"],
+        window_tokens=manifest.chunking["window_tokens"],
+    )

@@ -13,7 +13,7 @@ and French articles as two rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 
 import numpy as np
@@ -35,6 +35,7 @@ class StoryRow:
     score: float  # what ordered the row (the mode's score, decayed by date distance in a box)
     cosine: float  # the shown article's cosine with the query
     articles: int  # the story's live articles
+    _: KW_ONLY  # the fields below are named at every call
     languages: list[str]
     also: list[dict] = field(default_factory=list)  # its other articles: the shown one's copies, then nearest the query
     also_more: int = 0
@@ -149,7 +150,11 @@ def build_rows(
         rest = sorted((p for p in read if p != shown and p not in own), key=lambda p: -cos[p])
         langs = sorted({rows[p]["lang"] for p in read + own if rows[p]["lang"]})
         listed = [_listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
-        out.append(StoryRow(story, shown, score, cos.get(shown, 0.0), total, langs, listed, max(0, total - 1 - len(listed))))
+        out.append(
+            StoryRow(
+                story, shown, score, cos.get(shown, 0.0), total, languages=langs, also=listed, also_more=max(0, total - 1 - len(listed))
+            )
+        )
     return out
 
 

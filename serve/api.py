@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Annotated
 
@@ -13,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from akhbar.facade import Index
-from akhbar.search import stats
 from akhbar.search.options import BOX_ONLY, NAMES, QueryOptions, metadata
 from akhbar.serve import labels, writes
 from akhbar.serve.context import BEARER, Context, Limits, context_of, json_response
@@ -37,7 +37,7 @@ class _Asked(BaseModel):
     def read_by(self, request: Request) -> _Asked:
         """reader_lang, else the first language of the request's Accept-Language header, else (None)
         the article's or the query's language."""
-        if not self.reader_lang:
+        if not self.reader_lang:  # type: ignore[has-type]  # a field create_model adds from QueryOptions
             self.reader_lang = next(iter(labels.accepted(request.headers.get("accept-language", ""))), "") or None
         return self
 
@@ -48,7 +48,7 @@ def _options_model(name: str, names: tuple[str, ...]) -> type[_Asked]:
     for field in names:
         kind, default, bounds, help_ = metadata(field)
         fields[field] = (kind, Field(default, description=help_.text, **bounds))
-    return create_model(name, __base__=_Asked, **fields)  # type: ignore[call-overload]
+    return create_model(name, __base__=_Asked, **fields)  # type: ignore[call-overload]  # fields built at run time
 
 
 # The options `similar` and `search` share with the CLI; a box under an indexed article also takes `window`.
@@ -56,11 +56,11 @@ Options = _options_model("Options", tuple(n for n in NAMES if n not in BOX_ONLY)
 BoxOptions = _options_model("BoxOptions", NAMES)
 
 
-class TextQuery(Options):  # type: ignore[misc, valid-type]
+class TextQuery(Options):  # type: ignore[misc, valid-type]  # a model made by create_model, not a class statement
     text: str = Field(..., min_length=1, max_length=Limits().max_text_chars, description="A new article's text")
 
 
-class SearchQuery(Options):  # type: ignore[misc, valid-type]
+class SearchQuery(Options):  # type: ignore[misc, valid-type]  # a model made by create_model, not a class statement
     q: str = Field(..., min_length=1, max_length=Limits().max_query_chars, description="What to look for")
 
 
@@ -117,19 +117,19 @@ async def api_similar(request: Request) -> Response:
     """
     ctx = context_of(request)
     o = _query_options(request).read_by(request)
-    explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None
+    explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None  # type: ignore[attr-defined]  # a QueryOptions field
     payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with)
     return json_response(payload, version=version)
 
 
-def _query_options(request: Request) -> BoxOptions:
-    problems = []
+def _query_options(request: Request) -> _Asked:
+    problems: list[dict] = []
     if len(request.path_params["article_id"]) > MAX_ID:
         problems.append({"loc": ("path", "article_id"), "msg": f"String should have at most {MAX_ID} characters"})
     try:
         o = BoxOptions.model_validate(dict(request.query_params))
     except ValidationError as exc:
-        problems += [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        problems += [dict(e) | {"loc": ("query", *e["loc"])} for e in exc.errors()]
     if problems:
         raise RequestValidationError(problems)
     return o
@@ -219,7 +219,7 @@ async def api_dups(request: Request) -> Response:
 @router.get("/api/stats", tags=["query"], summary="What the index holds and how it was built")
 async def api_stats(request: Request) -> Response:
     ctx = context_of(request)
-    return json_response(await ctx.read(stats.stats, ctx.root))
+    return json_response(await ctx.read(Index(ctx.root).stats))
 
 
 @router.get("/healthz", tags=["service"], summary="The server is up; which worker answered (pid) and which version it answers from")
@@ -256,9 +256,9 @@ async def api_add(
     ctx.authorize(credentials)  # before reading a body the server would refuse anyway
     body = await request.body()
     embedder = await ctx.write_model(ctx.live.current().manifest) if body.strip() else None
-    summary = await ctx.write(
-        credentials, writes.add, ctx.root, body, embedder, ctx.limits.write_seconds, strict, request.headers.get("content-type", ""), url
-    )
+    content_type = request.headers.get("content-type", "")
+    add = functools.partial(writes.add, strict=strict, content_type=content_type, url=url)
+    summary = await ctx.write(credentials, add, ctx.root, body, embedder, ctx.limits.write_seconds)
     return json_response(summary, version=summary["version"])
 
 

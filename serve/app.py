@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar.index.errors import AkhbarError, ArticleNotFound, IndexLocked, IndexNotFound, ModelError, ModelMismatch
-from akhbar.serve import api, docs, metrics, pages
+from akhbar.serve import api, docs, logs, metrics, pages
 from akhbar.serve.context import DEFAULT_LIMITS, BodyTooLarge, Context, Limits, json_response
 from akhbar.serve.settings import TOKEN_ENV, Settings
 from akhbar.serve.writes import WriteTimeout
@@ -126,11 +126,12 @@ def _openapi(app: FastAPI) -> dict:
     """FastAPI's schema, with the box route it does not describe (serve/api.py, api_similar)."""
     if app.openapi_schema is None:
         FastAPI.openapi(app)["paths"]["/api/similar/{article_id}"] = {"get": api.box_operation()}
-    return app.openapi_schema
+    return app.openapi_schema  # type: ignore[return-value]  # FastAPI.openapi has just set it
 
 
 def create_app(settings: Settings, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
     """The application over the index at `settings.root`; writes need `token` (AKHBAR_TOKEN)."""
+    logs.capture_warnings()
     app = FastAPI(
         title="akhbar",
         summary="Similar articles, related coverage and search by meaning, for news",
@@ -142,7 +143,7 @@ def create_app(settings: Settings, token: str | None = None, limits: Limits = DE
     install_error_handlers(app, settings.root)
     app.include_router(api.router)
     app.include_router(metrics.router)
-    app.openapi = lambda: _openapi(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend its schema
     docs.install(app)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limits=limits)

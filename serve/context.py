@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import TypeVar
 
 import anyio
@@ -43,6 +43,7 @@ class Limits:
     max_text_chars: int = 100_000  # POST /api/similar
     max_text_body: int = 512 * 1024  # bytes of any request body except writes
     max_write_body: int = 2 * 1024 * 1024  # bytes of POST /api/articles
+    _: KW_ONLY  # the fields below are named at every call
     read_seconds: float = 30.0
     write_seconds: float = 300.0
 

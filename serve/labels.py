@@ -55,7 +55,7 @@ def accepted(accept_language: str) -> list[str]:
 def choose(*preferred: str | None) -> str:
     """The first of `preferred` the pages have labels for, else English. Callers list ?ui=…, then
     (on an article's page) the article's language, then the browser's Accept-Language."""
-    return next((p for p in preferred if p in UI_LANGUAGES), "en")  # type: ignore[return-value]
+    return next((p for p in preferred if p in UI_LANGUAGES), "en")
 
 
 def words(ui: str) -> dict[str, str]:

@@ -124,7 +124,7 @@ class SharedEmbedder:
         with self._lock:
             if key not in self._loaded:
                 self._loaded[key] = _Serialized(query_embedder(manifest))
-            return self._loaded[key]  # type: ignore[return-value]
+            return self._loaded[key]  # type: ignore[return-value]  # held beside its key: the embedder loaded for it
 
 
 class _Serialized:

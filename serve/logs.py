@@ -66,5 +66,12 @@ def config(log_format: str) -> dict:
             "uvicorn.error": {"level": "INFO"},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "akhbar": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "py.warnings": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},  # see capture_warnings
         },
     }
+
+
+def capture_warnings() -> None:
+    """Python's warnings (a library's FutureWarning when the model loads) as log records in the same
+    format, not bare lines on stderr between the JSON ones. Called in each process that serves."""
+    logging.captureWarnings(True)

@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from akhbar.index.errors import AkhbarError
 from akhbar.serve import logs
@@ -31,7 +32,9 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 FACTORY = "akhbar.serve.app:from_env"
 
 
-def run(root: Path, host: str, port: int, token: str | None, workers: int = 1, read_only: bool = False, log_format: str = "text") -> None:
+def run(
+    root: Path, host: str, port: int, token: str | None, *, workers: int = 1, read_only: bool = False, log_format: str = "text"
+) -> None:
     import uvicorn
 
     run_dir = Path(tempfile.mkdtemp(prefix="akhbar-serve-"))
@@ -49,7 +52,7 @@ def run(root: Path, host: str, port: int, token: str | None, workers: int = 1, r
         if host not in LOOPBACK:
             writes = "off (read-only)" if read_only else ("need the token" if token else "off (no AKHBAR_TOKEN)")
             print(f"warning: listening on {host}: reachable from other machines; writes {writes}", file=sys.stderr)
-        options = {
+        options: dict[str, Any] = {  # uvicorn.run's keywords, the same for one worker and many
             "host": host,
             "port": port,
             "log_config": logs.config(log_format),

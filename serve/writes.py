@@ -1,25 +1,25 @@
-"""Writes over HTTP: the same writers as `akhbar add` and `akhbar remove`, with the server's model.
+"""Writes over HTTP: akhbar.Index's add and remove (facade.py), as `akhbar add` and `akhbar remove` call them,
+with the server's model.
 
-A request body (JSON Lines, or a JSON array of the same objects; an HTML page; an RSS or Atom
-feed, by its Content-Type) is written to a file and read by the same ingest code as `add`, so
-the rules and the per-record problem report are the same: line N of JSON Lines, element N of
-an array or entry N of a feed is reported as `body:N`. An HTML page is one article, its id its
-canonical URL (or the `url` given with it). Writes run one at a
-time in this process; a CLI writer holding the index's lock makes a request fail with 409.
+A request body (JSON Lines, or a JSON array of the same objects; an HTML page; an RSS or Atom feed, by its
+Content-Type) becomes records in memory (index/ingest/readers.py Records, named `body`) that the same ingest
+rules check as a file's, so the per-record problem report is the same: line N of JSON Lines, element N of an
+array or entry N of a feed is reported as `body:N`. An HTML page is one article, its id its canonical URL (or
+the `url` given with it). Writes run one at a time in this process; a CLI writer holding the index's lock
+makes a request fail with 409.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
 import orjson
 
-from akhbar.index import writers
+from akhbar.facade import Index
 from akhbar.index.errors import AkhbarError, BadInput
 from akhbar.index.ingest import feed, webpage
-from akhbar.index.ingest.readers import Problem
+from akhbar.index.ingest.readers import Problem, Records, in_memory
 
 
 class WriteTimeout(AkhbarError):
@@ -37,8 +37,8 @@ def _lines(body: bytes) -> bytes:
     return b"".join(orjson.dumps(item) + b"\n" for item in items)
 
 
-def _input(body: bytes, content_type: str, url: str | None) -> tuple[str, bytes]:
-    """(file suffix, bytes) of the input file `add` reads, by the body's Content-Type."""
+def records_of(body: bytes, content_type: str, url: str | None) -> Records:
+    """The body's articles, numbered as `add` reports them (body:N), by its Content-Type."""
     media = content_type.split(";")[0].strip().lower()
     if media in webpage.HTML_TYPES:
         try:
@@ -46,18 +46,13 @@ def _input(body: bytes, content_type: str, url: str | None) -> tuple[str, bytes]
         except webpage.NotAnArticle as exc:
             hint = "; send its address as ?url=" if str(exc).startswith("no URL") else ""
             raise AkhbarError(f"body: {exc}{hint}") from None
-        return ".jsonl", orjson.dumps(article.record()) + b"\n"
+        return Records("body", [(1, article)])
     if media in feed.FEED_TYPES:
-        return ".xml", body
-    return ".jsonl", _lines(body)
+        return Records("body", list(feed.articles(body, "body")))
+    return in_memory(_lines(body), "body")
 
 
-def _warning(p: Problem) -> str:
-    e = p.error
-    return f"body:{e.line}: field '{e.field}': {e.reason} ({'skipped' if p.skipped else 'kept'})"
-
-
-def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False, content_type: str = "", url: str | None = None) -> dict:
+def add(root: Path, body: bytes, embedder, seconds: float, *, strict: bool = False, content_type: str = "", url: str | None = None) -> dict:
     """Add or update the body's articles; returns add's summary and one warning per problem.
 
     `content_type` picks the reader (JSON by default); `url` is an HTML page's address when it names none.
@@ -76,24 +71,22 @@ def add(root: Path, body: bytes, embedder, seconds: float, strict: bool = False,
         if time.monotonic() > deadline:
             raise WriteTimeout(f"the write took longer than {seconds:g} s and was abandoned; the index is unchanged")
 
-    suffix, data = _input(body, content_type, url)
-    with tempfile.TemporaryDirectory(prefix="akhbar-post-") as tmp:
-        path = Path(tmp) / f"api-{time.strftime('%Y%m%dT%H%M%S')}{suffix}"
-        path.write_bytes(data)
-        try:
-            summary = writers.add(
-                [path], root, strict=strict, on_problem=lambda p: warnings.append(_warning(p)), on_progress=on_progress, embedder=embedder
-            )
-        except BadInput as exc:  # --strict: the first problem, named by its place in the body
-            fail = AkhbarError(f"body:{exc.line}: field '{exc.field}': {exc.reason}")
-            fail.warnings = warnings  # type: ignore[attr-defined]
-            raise fail from None
-        except AkhbarError as exc:
-            exc.warnings = warnings  # type: ignore[attr-defined]
-            raise
+    def on_problem(p: Problem) -> None:
+        warnings.append(str(p))
+
+    records = records_of(body, content_type, url)
+    try:
+        summary = Index(root, embedder=embedder).add([records], strict=strict, on_problem=on_problem, on_progress=on_progress)
+    except BadInput as exc:  # --strict: the first problem, named by its place in the body
+        fail = AkhbarError(str(exc))
+        fail.warnings = warnings  # type: ignore[attr-defined]  # the problems told before, for the 422 answer
+        raise fail from None
+    except AkhbarError as exc:
+        exc.warnings = warnings  # type: ignore[attr-defined]  # the problems told before, for the error answer
+        raise
     return {**summary.as_dict(), "warnings": warnings}
 
 
 def remove(root: Path, article_id: str) -> dict:
     """Take one article out (it was checked to exist); returns remove's summary."""
-    return writers.remove([article_id], root, strict=True).as_dict()
+    return Index(root).remove([article_id], strict=True).as_dict()

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real converted model (once per session) and a real index over seeds/.
+"""Shared fixtures: the real converted model (once per run) and a real index over seeds/ (once per run).
+
+`make test` runs the suite in two processes (pytest-xdist, `-n 2 --dist loadfile`: a file's tests stay in one
+worker, so a module's fixtures are built once). The workers share one model cache and one seed index, each
+made by the first worker to need it while the other waits on a lock (SHARED below), so a second worker costs
+no second conversion or build.
 
 Tests in tiers: a test that uses the model, directly or through a fixture below, is marked
 `model` here, from the fixtures it asks for; tests that build an index in their own folder
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,10 +39,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
+def _shared(tmp_path_factory) -> Path:
+    """A folder for this run: the session's own, or under pytest-xdist the run's, which every worker shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _first_makes(folder: Path):
+    """Hold the run's lock on `folder` (its sibling .lock file): the first worker makes it, the others wait and find it."""
+    from filelock import FileLock
+
+    with FileLock(str(folder) + ".lock"):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory) -> Path:
-    """A fresh cache per session, so every run converts the bundled model for real."""
-    cache = tmp_path_factory.mktemp("akhbar-cache")
+    """A fresh cache per run, so every run converts the bundled model for real (once, for every worker)."""
+    cache = _shared(tmp_path_factory) / "akhbar-cache"
+    cache.mkdir(exist_ok=True)
     os.environ["AKHBAR_CACHE"] = str(cache)
     os.environ.pop("AKHBAR_INDEX", None)
     return cache
@@ -46,7 +68,8 @@ def model_cache(tmp_path_factory) -> Path:
 def model_ref(model_cache):
     from akhbar.index.embedding.model import resolve
 
-    return resolve()
+    with _first_makes(model_cache / "models"):
+        return resolve()
 
 
 @pytest.fixture(scope="session")
@@ -62,17 +85,22 @@ def embedder(model_ref):
     from akhbar.index.embedding.backends import load_for
     from akhbar.index.embedding.embedder import Embedder
 
-    encoder = load_for(model_ref, "auto")
+    with _first_makes(Path(model_ref.path)):  # the backend's export, made once
+        encoder = load_for(model_ref, "auto")
     return Embedder(encoder, encoder.prompt)
 
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, model_ref) -> Path:
-    """A real index (SQLite, FAISS, vectors) over the bundled seeds."""
+    """A real index (SQLite, FAISS, vectors) over the bundled seeds, built once per run; nothing writes it."""
+    from akhbar.index.store.layout import CURRENT
     from akhbar.index.writers import build
 
-    root = tmp_path_factory.mktemp("seed-index") / "idx"
-    build([SEEDS], root)
+    root = _shared(tmp_path_factory) / "seed-index" / "idx"
+    with _first_makes(root.parent):
+        if not (root / CURRENT).exists():
+            root.parent.mkdir(exist_ok=True)
+            build([SEEDS], root)
     return root
 
 

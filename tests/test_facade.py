@@ -3,6 +3,8 @@ library user gets the same answers; its writes publish versions; a missing id is
 
 from __future__ import annotations
 
+import shutil
+
 import orjson
 import pytest
 
@@ -80,3 +82,35 @@ def test_the_package_names_its_version():
     from importlib.metadata import version
 
     assert akhbar.__version__ == version("akhbar")
+
+
+def test_records_in_memory_are_written_as_the_same_records_in_a_file_are(seed_index, copy_of, tmp_path):
+    """Index.add takes Articles and dicts (as sqlite-utils' insert_all and txtai's upsert do), checked by the
+    rules a file's records are: a bad one is named records:N, and the index answers as after adding the file."""
+    from akhbar.index.article import Article
+
+    given = [
+        {
+            "id": "mem-1",
+            "title": "NATO ministers meet",
+            "body": "NATO ministers met in Brussels to discuss support for Ukraine.",
+            "lang": "en",
+        },
+        {"id": "mem-2", "title": "no body"},
+        Article(id="mem-3", title="زلزال", body="ضرب زلزال قوي جنوب المغرب وأودى بحياة المئات.", date="2023-09-09"),
+    ]
+    in_file = [given[0], given[1], {"id": "mem-3", "title": "زلزال", "body": given[2].body, "date": "2023-09-09"}]
+    told: list[str] = []
+    from_memory = Index(copy_of(seed_index)).add(given, on_problem=lambda p: told.append(str(p)))
+    assert told == ["records:2: field 'body': missing (skipped)"]
+    assert from_memory.as_dict()["indexed"] == 2 and from_memory.as_dict()["skipped"] == 1
+    other = tmp_path / "other"
+    shutil.copytree(seed_index, other)
+    from_file = Index(other).add([write_jsonl(tmp_path / "same.jsonl", in_file)])
+    assert from_file.as_dict()["indexed"] == 2
+    memory_root = tmp_path / "copy"
+    for article_id in ("mem-1", "mem-3", "ar-nato-01"):
+        assert Index(memory_root).similar(article_id).rows == Index(other).similar(article_id).rows
+    assert Index(memory_root).coverage("mem-3") == Index(other).coverage("mem-3")
+    with pytest.raises(AkhbarError, match="^records:1: field 'id': missing$"):
+        Index(memory_root).add([{"body": "text"}], strict=True)

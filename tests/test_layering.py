@@ -1,7 +1,7 @@
-"""Data flows one way: index/ never imports search/, only cli.py imports serve/ and watch/, watch/ imports
-index/ alone, the rooms of index/ import each other only downstream (ROOMS), the facade (akhbar.Index) is
-called only from above (the CLI, serve/), and no two modules import each other (directly or round a longer
-loop). Read from the source, so a lazy import counts too."""
+"""Data flows one way: index/ never imports search/, only cli.py imports serve/ (it and the facade watch/),
+watch/ imports index/ alone, the rooms of index/ import each other only downstream (ROOMS), the facade
+(akhbar.Index) is called only from above (the CLI, serve/) and is their only door, and no two modules import
+each other (directly or round a longer loop). Read from the source, so a lazy import counts too."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ PACKAGES = ("index", "search", "serve", "watch")
 # What each room of index/ may import besides itself and the modules every room shares (SHARED). Data flows
 # ingest -> embedding -> store -> stories: ingest reads articles, embedding turns text into vectors, both
 # know nothing of an index on disk; store keeps an index (its lexical table holds ingest's terms); stories
-# are computed over a store. The writers beside the rooms in index/ (writers, stage, synthetic,
+# are computed over a store. The writers beside the rooms in index/ (writers, stage,
 # parquet_export) call any room; no room calls a writer.
 ROOMS = {
     "ingest": set(),
@@ -74,7 +74,7 @@ def test_rooms_import_only_downstream_rooms_and_the_shared_modules():
 
 def test_every_module_of_index_is_in_a_room_or_named_at_the_top():
     top = {m for m in _imports() if m.startswith("akhbar.index.") and _room(m) is None} - {f"akhbar.index.{r}" for r in ROOMS}
-    assert top == SHARED | {"akhbar.index.writers", "akhbar.index.stage", "akhbar.index.synthetic", "akhbar.index.parquet_export"}
+    assert top == SHARED | {"akhbar.index.writers", "akhbar.index.stage", "akhbar.index.parquet_export"}
 
 
 def test_the_facade_is_called_from_above_only():
@@ -82,7 +82,43 @@ def test_the_facade_is_called_from_above_only():
     graph = _imports()
     wrong = {m: "akhbar.facade" for m, deps in graph.items() if "akhbar.facade" in deps and m.split(".")[1] in ("index", "search")}
     assert not wrong, wrong
-    assert {"akhbar.cli", "akhbar.serve.api", "akhbar.serve.pages"} <= {m for m, deps in graph.items() if "akhbar.facade" in deps}
+    assert {"akhbar.cli", "akhbar.serve.api", "akhbar.serve.pages", "akhbar.serve.writes"} <= {
+        m for m, deps in graph.items() if "akhbar.facade" in deps
+    }
+
+
+# What akhbar.Index wraps: above it (the CLI, serve/, watch/) nothing calls these directly.
+BEHIND_THE_FACADE = (
+    "akhbar.index.writers",
+    "akhbar.index.parquet_export",
+    "akhbar.index.store.integrity",
+    "akhbar.index.embedding",
+    "akhbar.search.story_search",
+    "akhbar.search.stories",
+    "akhbar.search.dups",
+    "akhbar.search.stats",
+    "akhbar.search.evaluate",
+)
+
+
+def test_the_facade_is_the_only_door():
+    """Every CLI command but `serve` (whose routes are serve/'s) calls akhbar.Index; the CLI, serve/ and watch/
+    import none of what it wraps, so every read, write, check and export goes through it (watch/ writes
+    through the Index it is given)."""
+    graph = _imports()
+    above = [m for m in graph if m == "akhbar.cli" or m.startswith(("akhbar.serve", "akhbar.watch"))]
+    wrong = {m: sorted(d for d in graph[m] if d.startswith(BEHIND_THE_FACADE)) for m in above}
+    assert not {m: d for m, d in wrong.items() if d}, wrong
+    commands = []
+    for node in ast.parse((ROOT / "cli.py").read_text(encoding="utf-8")).body:
+        is_command = isinstance(node, ast.FunctionDef) and any(
+            isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "command" for d in node.decorator_list
+        )
+        if is_command:
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            commands.append((node.name, "Index" in names))
+    assert len(commands) >= 16, commands  # the rule is checked on the real commands
+    assert [name for name, calls in commands if not calls] == ["serve"], commands
 
 
 def test_only_the_cli_imports_serve():
@@ -94,12 +130,12 @@ def test_only_the_cli_imports_serve():
     assert not {m: d for m, d in wrong.items() if d}, wrong
 
 
-def test_only_the_cli_imports_watch_and_watch_imports_only_index():
+def test_only_the_cli_and_the_facade_import_watch_and_watch_imports_only_index():
     graph = _imports()
     wrong = {
         m: sorted(d for d in deps if d.startswith("akhbar.watch"))
         for m, deps in graph.items()
-        if not m.startswith("akhbar.watch") and m != "akhbar.cli"
+        if not m.startswith("akhbar.watch") and m not in ("akhbar.cli", "akhbar.facade")
     }
     assert not {m: d for m, d in wrong.items() if d}, wrong
     outside = {
@@ -129,3 +165,19 @@ def test_no_import_cycles():
         if not state.get(m):
             visit(m, [m])
     assert not cycles, cycles
+
+
+def test_every_module_is_reached_from_the_cli_or_akhbar_index():
+    """No module of the package is there only for tests or bench/ (bench/synthetic.py, the search before story
+    rows in bench/search_before_story_rows.py live there): each is imported, at some depth, by the command line
+    (`akhbar`, cli.py) or by what `import akhbar` gives (akhbar.Index, akhbar.QueryOptions)."""
+    graph = _imports()
+    reached, todo = set(), ["akhbar.cli", "akhbar.facade", "akhbar.search.options"]
+    while todo:
+        m = todo.pop()
+        if m not in reached:
+            reached.add(m)
+            todo += sorted(graph.get(m, ()))
+    packages = {"akhbar.index", "akhbar.search", "akhbar.serve", "akhbar.watch"} | {f"akhbar.index.{r}" for r in ROOMS}
+    unreached = sorted(set(graph) - reached - packages)
+    assert len(graph) > 70 and not unreached, unreached

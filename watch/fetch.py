@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 import urllib.robotparser
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
@@ -43,6 +43,7 @@ class Response:
     content_type: str
     data: bytes
     etag: str
+    _: KW_ONLY  # the fields below are named at every call
     last_modified: str
 
 
@@ -105,11 +106,16 @@ class Fetcher:
                         raise FetchFailed(url, f"over the size limit (more than {self.polite.max_bytes:,} bytes)", False)
                     chunks.append(tail)
                 return Response(
-                    resp.url, resp.status, ctype, b"".join(chunks), resp.headers.get("ETag", ""), resp.headers.get("Last-Modified", "")
+                    resp.url,
+                    resp.status,
+                    ctype,
+                    b"".join(chunks),
+                    resp.headers.get("ETag", ""),
+                    last_modified=resp.headers.get("Last-Modified", ""),
                 )
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
-                return Response(url, 304, "", b"", exc.headers.get("ETag", ""), exc.headers.get("Last-Modified", ""))
+                return Response(url, 304, "", b"", exc.headers.get("ETag", ""), last_modified=exc.headers.get("Last-Modified", ""))
             raise FetchFailed(url, f"HTTP {exc.code} {exc.reason}", exc.code >= 500 or exc.code in (408, 429)) from None
         except TimeoutError:
             raise FetchFailed(url, f"timed out after {self.polite.timeout:g} s", True) from None

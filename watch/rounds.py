@@ -12,20 +12,43 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import orjson
 
-from akhbar.index import writers
 from akhbar.index.errors import AkhbarError
 from akhbar.index.ingest import feed, webpage
+from akhbar.index.stage import BuildSummary
 from akhbar.index.store import layout, manifest, sql
-from akhbar.watch.fetch import Fetcher, FetchFailed
+from akhbar.watch.fetch import Fetcher, FetchFailed, Politeness
 from akhbar.watch.state import State
 
 Log = Callable[[str], None]
+
+
+class Writer(Protocol):
+    """What the poller writes through: akhbar.Index (facade.py), the one door to an index's writers."""
+
+    root: Path
+
+    def build(self, sources: Iterable[Path], *, on_problem: Callable) -> BuildSummary: ...
+
+    def add(self, sources: Iterable[Path], *, on_problem: Callable) -> BuildSummary: ...
+
+
+@dataclass(frozen=True)
+class Poll:
+    """How the poller runs: a round every `every` seconds (start to start), `rounds` times (None: until
+    interrupted), pressing each site no harder than `politeness`."""
+
+    every: float
+    rounds: int | None = None
+    politeness: Politeness = field(default_factory=Politeness)
+
+
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
 
@@ -69,6 +92,7 @@ class RoundSummary:
     feeds_unchanged: int = 0  # answered 304 Not Modified
     links: int = 0  # distinct article links in the feeds read
     fetched: int = 0  # pages requested
+    _: KW_ONLY  # the fields below are named at every call
     new_articles: int = 0  # written to the index this round
     already_had: int = 0  # links not fetched: in the index or fetched before
     failures: int = 0
@@ -116,8 +140,9 @@ class _KnownIds:
             self.con.close()
 
 
-def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: State, log: Log) -> RoundSummary:
+def run_round(n: int, index: Writer, feeds: list[str], fetcher: Fetcher, *, state: State, log: Log) -> RoundSummary:
     """Poll every feed once, fetch each new link's page, and write the new articles in one write."""
+    root = index.root
     s = RoundSummary(n)
     fetcher.new_round()
     fetcher.seconds = 0.0
@@ -157,13 +182,13 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
     for link in state.retries():
         links.setdefault(link)
 
-    index = _KnownIds(root)
+    known = _KnownIds(root)
     try:
         todo = []
         for link in links:
             if state.known(link):
                 s.already_had += 1
-            elif index.has(link):
+            elif known.has(link):
                 state.already_indexed(link)
                 s.already_had += 1
             else:
@@ -186,7 +211,7 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
                 continue
             finally:
                 s.extracting += time.perf_counter() - started
-            if art.id in pending_ids or (art.id != link and (state.known(art.id) or index.has(art.id))):
+            if art.id in pending_ids or (art.id != link and (state.known(art.id) or known.has(art.id))):
                 state.already_indexed(link)  # another address of an article we have
                 s.already_had += 1
                 continue
@@ -194,14 +219,14 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
             pending_ids.add(art.id)
             log(f"round {n}: page {i}/{len(todo)}: {art.id}")
     finally:
-        index.close()
+        known.close()
     s.fetching = fetcher.seconds
 
     pending = state.pending()
     if pending:
         started = time.perf_counter()
         try:
-            summary = _write(root, state, pending, log)
+            summary = _write(index, state, pending, log)
         except AkhbarError as exc:
             fail("write", f"{exc} (the {len(pending)} fetched articles are kept and written next round)")
             return _finish(s, root)
@@ -212,7 +237,7 @@ def run_round(n: int, root: Path, feeds: list[str], fetcher: Fetcher, state: Sta
     return _finish(s, root)
 
 
-def _write(root: Path, state: State, records: list[dict], log: Log):
+def _write(index: Writer, state: State, records: list[dict], log: Log) -> BuildSummary:
     """The pending articles as one write (a build when there is no index yet), from a JSON Lines file
     that stays byte-identical across a restart, so a killed write resumes instead of starting over."""
     data = b"".join(orjson.dumps(r) + b"\n" for r in records)
@@ -221,8 +246,8 @@ def _write(root: Path, state: State, records: list[dict], log: Log):
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-    writer = writers.add if (root / layout.CURRENT).exists() else writers.build
-    summary = writer([path], root, on_problem=lambda p: log(f"warning: {p}"))
+    writer = index.add if (index.root / layout.CURRENT).exists() else index.build
+    summary = writer([path], on_problem=lambda p: log(f"warning: {p}"))
     path.unlink()
     return summary
 
@@ -234,21 +259,19 @@ def _finish(s: RoundSummary, root: Path) -> RoundSummary:
     return s
 
 
-def watch(
-    root: Path, feeds: list[str], every: float, rounds: int | None, fetcher: Fetcher, log: Log, on_round: Callable[[RoundSummary], None]
-) -> None:
-    """Run rounds every `every` seconds (start to start), `rounds` times or until interrupted."""
-    if layout.is_foreign(root):
-        raise AkhbarError(f"{root}: exists and is not an akhbar index; refusing to write into it")
-    state = State(root)
+def watch(index: Writer, feeds: list[str], poll: Poll, fetcher: Fetcher, *, log: Log, on_round: Callable[[RoundSummary], None]) -> None:
+    """Run rounds as `poll` says, writing through `index`."""
+    if layout.is_foreign(index.root):
+        raise AkhbarError(f"{index.root}: exists and is not an akhbar index; refusing to write into it")
+    state = State(index.root)
     try:
         n = 0
-        while rounds is None or n < rounds:
+        while poll.rounds is None or n < poll.rounds:
             n += 1
             started = time.monotonic()
-            on_round(run_round(n, root, feeds, fetcher, state, log))
-            if rounds is not None and n >= rounds:
+            on_round(run_round(n, index, feeds, fetcher, state=state, log=log))
+            if poll.rounds is not None and n >= poll.rounds:
                 break
-            time.sleep(max(0.0, started + every - time.monotonic()))
+            time.sleep(max(0.0, started + poll.every - time.monotonic()))
     finally:
         state.close()

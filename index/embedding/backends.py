@@ -11,7 +11,8 @@ int8 export only (see `check_comparable`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,8 +91,9 @@ class LoadedBackend:
     name: str
     precision: str
     vectors: str  # FLOAT, or the int8 export's identity: equal strings compare
-    tokenizer: object
+    tokenizer: Any  # a Hugging Face tokenizer (untyped): called on texts, has pad_token_id
     max_tokens: int
+    _: KW_ONLY  # the fields below are named at every call
     dim: int
     prompt: str
     run: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -149,7 +151,9 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     else:
         run = _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
-    return LoadedBackend(spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), int(meta["dimension"]), str(meta["prompt"]), run)
+    return LoadedBackend(
+        spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), dim=int(meta["dimension"]), prompt=str(meta["prompt"]), run=run
+    )
 
 
 def _torch(spec: Spec, ref) -> LoadedBackend:
@@ -176,9 +180,9 @@ def torch_encoder(model, bf16: bool = False) -> LoadedBackend:
         FLOAT,
         model.tokenizer,
         model.get_max_seq_length(),
-        model.get_embedding_dimension(),
-        article_prompt(model),
-        run,
+        dim=model.get_embedding_dimension(),
+        prompt=article_prompt(model),
+        run=run,
     )
 
 
@@ -236,9 +240,11 @@ def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | 
     from akhbar.index.embedding.cpu import detect
 
     cpu = cpu or detect()
-    enc, why = None, ""
+    enc: LoadedBackend | None = None
+    why = ""
     if requested == "auto":
-        picked, enc = choice.pick(ref, cpu, candidates(cpu, installed(), index_backend), loader(ref, cpu, threads), threads)
+        picked, found = choice.pick(ref, cpu, candidates(cpu, installed(), index_backend), loader(ref, cpu, threads), threads)
+        enc = found if isinstance(found, LoadedBackend) else None
         name, why = picked.name, picked.why
     else:
         name = requested

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import orjson
@@ -28,6 +29,18 @@ import orjson
 from akhbar.index import config
 from akhbar.index.embedding import runtime_files
 from akhbar.index.embedding.cpu import Cpu
+
+
+class Encoder(Protocol):
+    """What a measurement needs of a loaded backend (backends.LoadedBackend)."""
+
+    @property
+    def tokenizer(self) -> Callable[..., dict]: ...
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def run(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]: ...
+
 
 CHOICE = "backend-choice.json"
 ROUNDS = 3
@@ -83,7 +96,7 @@ def sample_batch(tokenizer, prompt: str, windows: int = BATCH, tokens: int = con
     return np.asarray(rows, np.int64), np.ones((windows, tokens), np.int64)
 
 
-def measure(encoder, ids: np.ndarray, mask: np.ndarray, rounds: int = ROUNDS) -> float:
+def measure(encoder: Encoder, ids: np.ndarray, mask: np.ndarray, rounds: int = ROUNDS) -> float:
     """Tokens per second of one loaded backend on the batch: best of `rounds` runs after a warm one
     (first-call allocations and JIT outside the clock)."""
     encoder.run(ids, mask)
@@ -105,7 +118,8 @@ def _cached(path: Path, fp: dict[str, object]) -> Choice | None:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
-    if data.get("fingerprint") != fp or data.get("name") not in fp["candidates"]:
+    candidates = fp["candidates"]
+    if data.get("fingerprint") != fp or not isinstance(candidates, list) or data.get("name") not in candidates:
         return None
     return Choice(str(data["name"]), str(data["why"]), {k: float(v) for k, v in data["tokens_per_second"].items()})
 
@@ -120,7 +134,7 @@ def _save(path: Path, choice: Choice, fp: dict[str, object]) -> None:
     os.replace(tmp, path)
 
 
-def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], object], threads: int = 0) -> tuple[Choice, object | None]:
+def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], Encoder], threads: int = 0) -> tuple[Choice, Encoder | None]:
     """The fastest of `names` here (cached), and the winner's loaded backend when this call measured.
 
     `load(name)` loads a backend (backends.open_encoder); one that fails to load is left out and the
@@ -139,8 +153,8 @@ def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], object], threads
     # over the two fastest, so a load change on a shared machine does not decide between them.
     speed: dict[str, float] = {}
     failed: list[str] = []
-    best: tuple[str, object] | None = None
-    batch = None
+    best: tuple[str, Encoder] | None = None
+    batch: tuple[np.ndarray, np.ndarray] | None = None
     for name in names:
         try:
             enc = load(name)
@@ -153,16 +167,16 @@ def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], object], threads
             best = (name, enc)
         del enc
         gc.collect()
-    if best is None:
+    if best is None or batch is None:
         raise RuntimeError("no backend could be loaded: " + "; ".join(failed))
-    ranked = sorted(speed, key=speed.get, reverse=True)
+    ranked = sorted(speed, key=lambda n: speed[n], reverse=True)
     if len(ranked) > 1:  # the runner-up again, then the leader: each keeps its best
         runner = load(ranked[1])
         speed[ranked[1]] = max(speed[ranked[1]], measure(runner, *batch))
         del runner
         gc.collect()
         speed[ranked[0]] = max(speed[ranked[0]], measure(best[1], *batch))
-        ranked = sorted(speed, key=speed.get, reverse=True)
+        ranked = sorted(speed, key=lambda n: speed[n], reverse=True)
     win = ranked[0]
     winner = best[1] if best[0] == win else load(win)
     others = ", ".join(f"{n} {speed[win] / speed[n]:.2f}x slower" for n in ranked[1:])

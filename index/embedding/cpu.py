@@ -6,7 +6,7 @@ import functools
 import hashlib
 import os
 import platform
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass
 from pathlib import Path
 
 
@@ -19,6 +19,7 @@ class Cpu:
     bf16: bool  # native bf16 dot products (avx512_bf16 or AMX)
     amx: bool
     avx512: bool
+    _: KW_ONLY  # the fields below are named at every call
     vnni: bool  # int8 dot products (avx512_vnni or avx_vnni)
     avx2: bool
     flags_digest: str = ""  # sha256 of every flag, sorted: a measured backend choice is redone when it changes
@@ -52,7 +53,7 @@ def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
 def detect(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
     """This machine's CPU (Linux reads /proc/cpuinfo; elsewhere only the model name is known)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    model, flags = platform.processor() or platform.machine(), set()
+    model, flags = platform.processor() or platform.machine(), set[str]()
     try:
         for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             key, _, value = line.partition(":")

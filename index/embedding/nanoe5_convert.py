@@ -15,7 +15,7 @@ import shutil
 import struct
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ class E5File:
     heads: int
     ffn: int
     vocab_rows: int
+    _: KW_ONLY  # the fields below are named at every call
     max_positions: int
     type_vocab: int
     eps: float
@@ -122,13 +123,13 @@ def read_e5(path: Path) -> E5File:
         heads,
         ffn,
         vocab_rows,
-        max_pos,
-        type_vocab,
-        float(eps),
-        pieces,
-        {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-        norm_map,
-        tensors,
+        max_positions=max_pos,
+        type_vocab=type_vocab,
+        eps=float(eps),
+        pieces=pieces,
+        special={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+        norm_map=norm_map,
+        tensors=tensors,
     )
 
 
@@ -175,7 +176,7 @@ def _tokenizer(e5: E5File):
 
     removed = [chr(cp) for cp, out in e5.norm_map.items() if out == "" and unicodedata.normalize("NFKC", chr(cp)) != ""]
     spaces = [chr(cp) for cp, out in e5.norm_map.items() if out == " " and unicodedata.normalize("NFKC", chr(cp)) != " "]
-    steps = [normalizers.NFKC()]
+    steps: list[normalizers.Normalizer] = [normalizers.NFKC()]
     if removed:
         steps.append(normalizers.Replace(Regex(_char_class(removed)), ""))
     if spaces:

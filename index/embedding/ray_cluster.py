@@ -37,7 +37,7 @@ class _EmbedActor:
     """One actor of the pool: loads the model once, with its threads set to its CPUs."""
 
     def __init__(
-        self, model: str, checksum: str, prompt: str, method: str, window_tokens: int, backend: str, threads: int, cache: str | None
+        self, model: str, checksum: str, prompt: str, method: str, window_tokens: int, *, backend: str, threads: int, cache: str | None
     ) -> None:
         if cache:
             os.environ["AKHBAR_CACHE"] = cache
@@ -51,7 +51,7 @@ class _EmbedActor:
         self.embedder = Embedder(
             load_for(ref, backend, threads=threads),
             prompt,
-            method=method,  # type: ignore[arg-type]
+            method=method,  # type: ignore[arg-type]  # the writer's method, checked by its Embedder
             window_tokens=window_tokens,
         )
 

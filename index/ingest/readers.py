@@ -172,6 +172,16 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict | BadInput]]:
         yield from json_lines(f, display(path))
 
 
+def in_memory(data: bytes, name: str) -> Records:
+    """JSON Lines held in memory (an HTTP request's body) as numbered records, read as a file's are: line N
+    reported as NAME:N, bytes that are not UTF-8 text at all once, as line 1."""
+    why = not_text(data[:SNIFF_BYTES], whole=len(data) <= SNIFF_BYTES)
+    if why is not None:
+        return Records(name, [(1, BadInput(name, 1, "file", f"{why}; skipped as a whole"))])
+    text = io.StringIO(data.decode("utf-8", errors="surrogateescape"), newline="")  # split as a file is (_open_text)
+    return Records(name, list(json_lines(text, name)))
+
+
 def json_lines(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict | BadInput]]:
     """(line number, object) for each non-blank line of JSON Lines; a BadInput naming `name` and the line
     for one that is not a JSON object."""

@@ -95,7 +95,7 @@ def article_of(data: bytes, url: str = "", content_type: str | None = None, orig
         fallback_id: the id of a page that names no address and was given none (a file: its path).
     """
     if not is_html_type(content_type):
-        raise NotAnArticle(f"not HTML ({content_type.split(';')[0].strip()})")
+        raise NotAnArticle(f"not HTML ({(content_type or '').split(';')[0].strip()})")
     text = decode(data, content_type)
     tree = load_html(text)
     if tree is None:

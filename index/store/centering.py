@@ -53,7 +53,7 @@ def save(folder: Path, centers: dict[str, np.ndarray]) -> None:
     """Written then renamed: a killed write leaves no half file, and a hard-linked one is replaced, not written."""
     tmp = folder / f".{CENTERS}.tmp"
     with open(tmp, "wb") as f:
-        np.savez(f, **centers)
+        np.savez(f, **centers)  # type: ignore[arg-type]  # numpy types **kwds as allow_pickle: bool; they are arrays
     os.replace(tmp, folder / CENTERS)
 
 

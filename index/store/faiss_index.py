@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def build_delta(folder: Path, positions: list[int], centered: np.ndarray) -> Non
         faiss.write_index(index, str(folder / DELTA_FAISS))
 
 
-def load(folder: Path) -> tuple[object, object | None]:
+def load(folder: Path) -> tuple[Any, Any | None]:
     """(base, delta) indexes. The base is memory-mapped where FAISS can: a cold query reads only
     the lists it probes."""
     import faiss
@@ -100,7 +101,7 @@ def load(folder: Path) -> tuple[object, object | None]:
     return base, delta
 
 
-def search(indexes: tuple[object, object | None], entry: dict, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
+def search(indexes: tuple[Any, Any | None], entry: dict, queries: np.ndarray, k: int, selector=None) -> tuple[np.ndarray, np.ndarray]:
     """Top k (scores, positions) per query over base and delta; -1 pads missing places."""
     base, delta = indexes
     q = np.ascontiguousarray(queries, dtype=np.float32)

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from akhbar.index.checksum import sha256_file
 from akhbar.index.errors import AkhbarError, DamagedIndex, IndexNotFound
@@ -135,7 +135,7 @@ def check_sqlite(folder: Path, pragma: str | None = None) -> list[Damage]:
 
 
 def check_counts(
-    folder: Path, manifest: Manifest, con: sqlite3.Connection, faiss: tuple[object, object | None], whole: bool = False
+    folder: Path, manifest: Manifest, con: sqlite3.Connection, faiss: tuple[Any, Any | None], whole: bool = False
 ) -> list[Damage]:
     """The row counts of vectors, FAISS and SQLite agree, for the base and for the delta, and the
     articles have their story rows (`check_stories`; every one of them when `whole`)."""
@@ -198,7 +198,8 @@ def check_stories(con: sqlite3.Connection, base_rows: int, whole: bool) -> list[
     if missing:
         return [
             Damage(
-                sql.DB if first < base_rows else sql.DELTA_DB, f"{missing:,} articles have no story row (the first at position {first:,})"
+                sql.DB if first is not None and first < base_rows else sql.DELTA_DB,
+                f"{missing:,} articles have no story row (the first at position {first:,})",
             )
         ]
     return []
@@ -241,7 +242,7 @@ class _Unreadable(Exception):
         self.file, self.reason = file, reason
 
 
-def _load_faiss(folder: Path) -> tuple[object, object | None]:
+def _load_faiss(folder: Path) -> tuple[Any, Any | None]:
     """vectors.load_faiss, naming the file FAISS could not read."""
     import faiss
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -25,19 +26,20 @@ class Manifest:
     model_checksum: str
     dimension: int
     prompt: str
-    chunking: dict[str, object]
-    centering: dict[str, object]
+    chunking: dict[str, Any]  # the JSON objects below are read back as written: Any, not object
+    _: KW_ONLY  # the fields below are named at every call
+    centering: dict[str, Any]
     precision: str
-    faiss: dict[str, object]  # kind, factory string, search parameters
+    faiss: dict[str, Any]  # kind, factory string, search parameters
     articles: int
     counts: dict[str, int] = field(default_factory=dict)
     created: str = ""
     # which backend embedded the articles and what its vectors compare with (index/embedding/backends.py);
     # empty in indexes built before backends existed: torch, float vectors
-    backend: dict[str, object] = field(default_factory=dict)
+    backend: dict[str, Any] = field(default_factory=dict)
     format_version: int = config.FORMAT_VERSION
     story_rule: int = 0  # the story rule its stored stories follow (config.STORY_RULE); 0: not recorded
-    files: dict[str, dict[str, object]] = field(default_factory=dict)  # name → {size, sha256}; empty before they were recorded
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {size, sha256}; empty before they were recorded
 
     def save(self, folder: Path) -> None:
         d = dataclasses.asdict(self)

@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -269,7 +270,7 @@ def clear_stories(con: sqlite3.Connection) -> None:
     con.execute("DELETE FROM main.stories")
 
 
-def stories_at(con: sqlite3.Connection, positions: Sequence[int], column: str) -> dict[int, object]:
+def stories_at(con: sqlite3.Connection, positions: Sequence[int], column: str) -> dict[int, Any]:
     """One column of the stories table (link, copy_group, …) for each live article among the
     positions (at most ~500 at a time)."""
     marks = ",".join("?" * len(positions))
@@ -359,7 +360,7 @@ def story_rows(con: sqlite3.Connection) -> dict[int, tuple[str, int, int, str]]:
     return {r[0]: tuple(r[1:]) for r in con.execute(f"SELECT {STORY_COLUMNS} FROM stories")}
 
 
-def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int, bool, str]]) -> None:
+def insert_stories(con: sqlite3.Connection, rows: Sequence[tuple[int, str, int, bool | int, str]]) -> None:
     """(position, story, link, copied, copy group) rows into the connection's main stories table."""
     con.executemany(f"INSERT OR REPLACE INTO main.stories ({STORY_COLUMNS}) VALUES (?, ?, ?, ?, ?)", rows)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,7 +46,7 @@ class Rows:
     def __len__(self) -> int:
         return self.base_rows + len(self.delta)
 
-    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+    def __getitem__(self, positions: np.ndarray | Sequence[int]) -> np.ndarray:
         positions = np.asarray(positions, np.int64)
         if positions.ndim == 0:
             return self[positions[None]][0]

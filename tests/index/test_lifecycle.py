@@ -135,8 +135,8 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     from akhbar.index import config
     from akhbar.index.errors import ArticleNotFound
     from akhbar.index.store import sql
-    from akhbar.index.synthetic import replicate
     from akhbar.index.writers import add, reindex, remove
+    from bench.synthetic import replicate
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000  # stays above MERGE_BELOW after the removals below
@@ -187,7 +187,7 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     """The removals are committed with the checkpoint before the merge starts: the same command
     run again counts them as resumed, not as ids missing from the index, and loses none."""
     from akhbar.index import config
-    from akhbar.index.synthetic import replicate
+    from bench.synthetic import replicate
 
     big = tmp_path / "big"
     n = config.MERGE_BELOW + 2000

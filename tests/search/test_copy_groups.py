@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from akhbar.index.synthetic import replicate
 from akhbar.search.options import QueryOptions
 from akhbar.search.query import similar_to_id
 from akhbar.search.settings import DEFAULTS
 from akhbar.search.snapshot import open_snapshot
+from bench.synthetic import replicate
 from tests.helpers import NATO_COPIES
 
 REPLICAS = 12  # each seed article and 11 near-copies (the same headline, the vector with noise)

@@ -19,7 +19,7 @@ def test_fusion_ranks_agreement_first(method):
     words = [(2, 12.0), (4, 9.0), (1, 1.0)]
     cosine = {1: 0.8, 2: 0.7, 3: 0.6, 4: 0.5}
     lang = {1: "ar", 2: "ar", 3: "en", 4: "ar"}
-    fused = dict(hybrid.fuse(dense, words, cosine, lang, "ar", dataclasses.replace(DEFAULTS, fusion=method)))
+    fused = dict(hybrid.fuse(dense, words, cosine, lang, query_lang="ar", settings=dataclasses.replace(DEFAULTS, fusion=method)))
     order = list(fused)
     assert set(order) == {1, 2, 3, 4}
     assert order.index(2) < order.index(3) and order.index(1) < order.index(4), order  # found by both lists wins

@@ -138,7 +138,7 @@ def test_diverse_rows_differ_more_and_recency_prefers_recent(idx):
     from akhbar.search.story_rows import StoryRow
 
     many = similar_to_id(idx, "ar-quake-tr-01", QueryOptions(k=6, window=0)).hits
-    rows = [StoryRow(h.story, h.pos, h.score, h.cosine, h.articles, h.languages) for h in many]
+    rows = [StoryRow(h.story, h.pos, h.score, h.cosine, h.articles, languages=h.languages) for h in many]
     apart = story_search._mmr(rows, idx, 2, lam=0.0)  # redundancy alone: the second row is the least like the first
     v = idx.vectors_at([h.pos for h in many])
     assert apart[1].pos == many[int(np.argmin(v[1:] @ v[0])) + 1].pos

@@ -1,6 +1,7 @@
-"""Operating `akhbar serve`: every kind of bad request to every route answers one line that names
-the request's own parameters, never the server's files or command-line flags; --log-format json
-writes one JSON object a line; SIGTERM lets a request in flight finish. Real servers on 127.0.0.1."""
+"""Operating `akhbar serve --workers 2 --log-format json`: every kind of bad request to every route
+answers one line that names the request's own parameters, never the server's files or command-line
+flags; the logs hold one JSON object a line; SIGTERM lets a write in flight finish. A real server on
+127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import httpx
 import orjson
 import pytest
 
+from akhbar.index.store import layout
 from tests.conftest import SERVE_TOKEN
-from tests.helpers import ROOT, SEED_PAGE_ID
+from tests.helpers import CORPUS, ROOT, SEED_PAGE_ID
 from tests.serve.servers import Serving
 
 AUTH = {"Authorization": f"Bearer {SERVE_TOKEN}"}
@@ -29,7 +31,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def ops(seed_index, tmp_path_factory):
     root = tmp_path_factory.mktemp("ops") / "idx"
     shutil.copytree(seed_index, root)
-    server = Serving(root, root.parent / "ops.log", "--log-format", "json")
+    server = Serving(root, root.parent / "ops.log", "--workers", "2", "--log-format", "json")
     try:
         yield server.wait()
     finally:
@@ -128,31 +130,6 @@ def test_json_logs_hold_one_object_a_line_for_access_and_errors(ops):
     assert any(r["logger"].startswith("uvicorn") and "Started server process" in r["message"] for r in records)
 
 
-def test_sigterm_lets_the_request_in_flight_finish(seed_index, tmp_path):
-    """The first text query loads the model (seconds): SIGTERM while it runs, and it still answers
-    200; the server (parent and both workers) exits 0 and takes no new connection."""
-    root = tmp_path / "idx"
-    shutil.copytree(seed_index, root)
-    server = Serving(root, tmp_path / "term.log", "--workers", "2").wait()
-    answer: list[httpx.Response] = []
-    try:
-        asking = threading.Thread(
-            target=lambda: answer.append(httpx.post(server.url + "/api/similar", json={"text": "زلزال في المغرب"}, timeout=120))
-        )
-        asking.start()
-        time.sleep(1.0)  # the request is in (the model loads for several seconds)
-        assert asking.is_alive(), "the text query finished before the server could be stopped: nothing was in flight"
-        server.proc.send_signal(signal.SIGTERM)
-        asking.join(120)
-        assert answer and answer[0].status_code == 200, answer and answer[0].text
-        assert answer[0].json()["results"]
-        assert server.proc.wait(60) == 0
-        with pytest.raises(httpx.TransportError):
-            httpx.get(server.url + "/healthz", timeout=2)
-    finally:
-        server.stop()
-
-
 def test_the_docs_pages_load_their_files_from_this_server(ops):
     for page in ("/docs", "/redoc"):
         answer = httpx.get(ops.url + page)
@@ -163,3 +140,22 @@ def test_the_docs_pages_load_their_files_from_this_server(ops):
         for s in sources:
             assert httpx.get(ops.url + s).status_code == 200, s
     assert "SwaggerUIBundle" in httpx.get(ops.url + "/docs-assets/swagger-ui-bundle.js").text[:5000]
+
+
+def test_sigterm_lets_the_write_in_flight_finish(ops):
+    """Last in this module: it stops the server. SIGTERM while a write embeds 40 new texts: the write
+    still answers 200 and publishes, the parent and both workers exit 0, no new connection is taken."""
+    seed = next(a for a in CORPUS if a["id"] == "fr-quake-ma-01")
+    body = [{**seed, "id": f"term-{i}", "body": f"{seed['body']} (mise à jour {i})"} for i in range(40)]
+    answer: list[httpx.Response] = []
+    writing = threading.Thread(target=lambda: answer.append(httpx.post(ops.url + "/api/articles", json=body, headers=AUTH, timeout=300)))
+    writing.start()
+    time.sleep(0.5)
+    assert writing.is_alive(), "the write finished before the server could be stopped: nothing was in flight"
+    ops.proc.send_signal(signal.SIGTERM)
+    writing.join(300)
+    assert answer and answer[0].status_code == 200, answer and answer[0].text
+    assert answer[0].json()["indexed"] == 40 and answer[0].json()["version"] == layout.current_version(ops.root).name
+    assert ops.proc.wait(60) == 0
+    with pytest.raises(httpx.TransportError):
+        httpx.get(ops.url + "/healthz", timeout=2)

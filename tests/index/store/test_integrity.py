@@ -137,8 +137,8 @@ def test_a_delta_version_names_its_delta_files(seed_index, tmp_path, monkeypatch
     (MERGE_BELOW lowered so that 400 articles count as large: what is tested is the layout.)"""
     from akhbar.index import config
     from akhbar.index.store import faiss_index, sql, vectors
-    from akhbar.index.synthetic import replicate
     from akhbar.index.writers import add
+    from bench.synthetic import replicate
 
     monkeypatch.setattr(config, "MERGE_BELOW", 200)
     big = tmp_path / "big"
@@ -216,10 +216,11 @@ def test_a_damaged_checkpoint_is_started_over(two_versions, tmp_path):
     # the same job again, with a checkpoint left as a killed run would, then damaged
     layout.make_current(root, layout.versions(root)[0])
     from akhbar.index import config
-    from akhbar.index.writers import Settings, _job
+    from akhbar.index.writers import Inputs, Settings, _job
 
     base = layout.current_version(root)
-    name = _job("reindex:flat", base, [], [], Settings(Manifest.load(base).model, config.CHUNK_METHOD, config.WINDOW_TOKENS), False)
+    settings = Settings(Manifest.load(base).model, config.CHUNK_METHOD, config.WINDOW_TOKENS)
+    name = _job("reindex:flat:auto", base, Inputs(), [], settings=settings, strict=False)
     stage = root / f"{layout.STAGING_PREFIX}{name}"
     stage.mkdir()
     (stage / "delta.sqlite").write_bytes(os.urandom(4096))
@@ -247,8 +248,8 @@ def test_articles_without_story_rows_are_named_on_open_and_by_check(two_versions
     (the base's last row, a delta's added rows) or by `akhbar check` (any row), naming the file."""
     from akhbar.index import config
     from akhbar.index.store import sql
-    from akhbar.index.synthetic import replicate
     from akhbar.index.writers import add
+    from bench.synthetic import replicate
 
     cases = {"last": "pos = (SELECT MAX(pos) FROM stories)", "middle": "pos = 3"}
     for case, where in cases.items():

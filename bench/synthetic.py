@@ -68,7 +68,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
         base.close()
         t_faiss = time.perf_counter() - t1
         con = sql.connect_base(stage, readonly=False)
-        _replicate_stories(con, vectors.Rows(stage, mf.dimension), centers, rows, stories, n)
+        _replicate_stories(con, vectors.Rows(stage, mf.dimension), centers, rows, stories, n=n)
         con.commit()
         con.close()
         Manifest(
@@ -77,10 +77,10 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
             mf.dimension,
             mf.prompt,
             mf.chunking,
-            mf.centering,
-            mf.precision,
-            entry,
-            n,
+            centering=mf.centering,
+            precision=mf.precision,
+            faiss=entry,
+            articles=n,
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
             files=integrity.describe(stage),
             backend=mf.backend,
@@ -98,7 +98,7 @@ def replicate(src_root: Path, root: Path, n: int, kind: str | None = None, sigma
 
 
 def _replicate_stories(
-    con, raw: vectors.Rows, centers: dict[str, np.ndarray], rows: list[tuple], stories: dict[int, tuple[str, int, int, str]], n: int
+    con, raw: vectors.Rows, centers: dict[str, np.ndarray], rows: list[tuple], stories: dict[int, tuple[str, int, int, str]], *, n: int
 ) -> None:
     """Story rows of the n replicas (see the module's docstring), from the source's rows by position."""
     m = len(rows)
