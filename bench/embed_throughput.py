@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -101,6 +102,9 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
         kinds = ["fp32"] + (["bf16"] if cpu.bf16 else []) + (["int8"] if (cpu.vnni or cpu.avx2) and "onnxruntime" in installed() else [])
         result["gemm_gflops"] = {k: round(gemm_peak(k), 1) for k in kinds}
         return result
+    if kind == "choose":  # what `auto` measured and picked here (index/embedding/choice.py; cached after the first time)
+        enc = load_for(ref, "auto")
+        return {**result, "name": enc.name, "why": enc.chosen}
     if kind == "baseline":
         from akhbar.index.embedding.model import article_prompt, load
 
@@ -151,6 +155,13 @@ def child(kind: str, path: Path, n: int, skip: int, threads: int) -> dict:
     return result
 
 
+# The AVX2 class on an AVX-512 machine: torch's ATen kernels and oneDNN, and OpenVINO's own kernels
+# (OV_CPU_MAX_ISA: with it the pinned 2026.4.1 wheel stops reporting BF16 among the CPU plugin's
+# OPTIMIZATION_CAPABILITIES, with ONEDNN_MAX_CPU_ISA alone it still does). ONNX Runtime has no
+# run-time ISA cap: its figures stay this CPU's AVX-512 ones and are marked so.
+EMULATE_AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "OV_CPU_MAX_ISA": "AVX2"}
+
+
 def run_child(args, kind: str) -> dict:
     out = subprocess.run(
         [
@@ -168,6 +179,7 @@ def run_child(args, kind: str) -> dict:
         ],
         capture_output=True,
         text=True,
+        env={**os.environ, **(EMULATE_AVX2 if args.emulate_avx2 else {})},
     )
     if out.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{out.stderr[-2000:]}")
@@ -183,17 +195,25 @@ def main() -> None:
     ap.add_argument("--backends", default="auto", help="comma-separated: auto and any backend names")
     ap.add_argument("--threads", type=int, default=0, help="threads per backend, 0 = every core")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--emulate-avx2", action="store_true", help="cap torch and OpenVINO at AVX2 (EMULATE_AVX2) in every child")
     ap.add_argument("--json", type=Path, default=None, help="write every round's results here")
     ap.add_argument("--child", default=None)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.data, args.n, args.skip, args.threads)))
         return
-    from akhbar.index.embedding.backends import choose, installed
+    from akhbar.index.embedding.backends import installed
     from akhbar.index.embedding.cpu import detect
 
+    if args.emulate_avx2:
+        os.environ.update(EMULATE_AVX2)  # detect() then reports the capped flags
+        print(
+            "emulated AVX2 class: " + " ".join(f"{k}={v}" for k, v in EMULATE_AVX2.items()) + "; onnxruntime is not capped", file=sys.stderr
+        )
     cpu = detect()
-    auto = choose(cpu, installed())
+    chosen = run_child(args, "choose")
+    auto = chosen["name"]
+    print(f"auto: {chosen['why']}", file=sys.stderr)
     names = list(dict.fromkeys(auto if b == "auto" else b for b in args.backends.split(",")))
     kinds = ["baseline", *names] + ([] if args.no_build else ["build"])
     print(f"CPU: {cpu.label()}; auto backend: {auto}; installed runtimes: {', '.join(sorted(installed()))}", file=sys.stderr)
@@ -215,6 +235,13 @@ def main() -> None:
         f"CPU: {cpu.label()}. Auto backend: {auto}. Load average {load} at the end (other work on the machine "
         f"slows every run; ratios come from the same run). Best of {args.rounds} alternating rounds."
     )
+    print(f"Why {auto}: {chosen['why']}.")
+    if args.emulate_avx2:
+        print(
+            "Emulated AVX2 class on this CPU: "
+            + ", ".join(f"{k}={v}" for k, v in EMULATE_AVX2.items())
+            + ". torch and OpenVINO are capped; ONNX Runtime has no ISA cap, so its rows (and the int8 GEMM peak) are AVX-512 figures."
+        )
     print(f"{base['articles']} SaudiNewsNet articles (skip {args.skip}), {base['tokens']} tokens with the prompt.")
     print(f"GEMM peak (2048×384×1536, all cores, best of {args.rounds}): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in gemm.items()))
     print()
@@ -234,7 +261,19 @@ def main() -> None:
     tok_share = best[auto]["tokenize_seconds"] / best[auto]["seconds"]
     print(f"\nTokenising is {tok_share:.1%} of {auto}'s embedding time (the ceiling of overlapping it with the model).")
     if args.json:
-        args.json.write_text(json.dumps({"cpu": cpu.as_dict(), "auto": auto, "gemm_gflops": gemm, "runs": runs}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "cpu": cpu.as_dict(),
+                    "emulated_avx2": args.emulate_avx2,
+                    "auto": auto,
+                    "auto_why": chosen["why"],
+                    "gemm_gflops": gemm,
+                    "runs": runs,
+                },
+                indent=1,
+            )
+        )
     ours = best[auto]
     print(
         f"akhbar/baseline: {ours['per_second'] / base['per_second']:.2f}× articles/s, "

@@ -23,9 +23,13 @@ WINDOW_TOKENS = 256
 CHUNK_METHOD: Final = "lead"
 EMBED_BATCH_TOKENS = 4096  # padded tokens per forward pass: 2-4k ran fastest here (1.7x vs 1.65x at 8k)
 INGEST_BATCH = 256  # articles embedded and written per step of a build
-# A write to an index of at least MERGE_BELOW articles goes into the version's delta (added rows,
-# hidden removed rows; index/store/sql.py) while the delta stays under DELTA_SHARE of the base; any
-# other write merges: one new base, centering refitted, FAISS rebuilt, equal to a fresh build.
+# A write to an index of at least MERGE_BELOW articles, and a removal at any size, goes into the
+# version's delta (added rows, hidden removed rows: tombstones; index/store/sql.py) while its added
+# rows and its tombstones each stay under DELTA_SHARE of the base; any other write merges: one new
+# base, centering refitted, FAISS rebuilt, equal to a fresh build. A removal relinks only the stories
+# it touched (index/stories/links.py): below MERGE_BELOW a merge reruns the whole story pass, which
+# made removing 100 of 10k cost 20x the merge itself (bench/scale.py); there it refits the centering
+# and rebuilds the small base FAISS instead (index/stage.py, Stage.refit).
 # Below MERGE_BELOW a merge costs seconds; at 1M it costs ~80 s (bench/scale.py), a delta write
 # under 2 s. The delta is searched exactly: 2% of 1M adds ~1 ms to a query.
 MERGE_BELOW = 50_000

@@ -31,6 +31,8 @@ from akhbar.index.store import centering, faiss_index, integrity, layout, sql, v
 from akhbar.index.store.manifest import Manifest
 from akhbar.index.stories import links
 
+REFIT_FILES = (faiss_index.FAISS, centering.CENTERS)  # the base files a small index's removal writes anew (Stage.refit)
+
 
 @dataclass
 class BuildSummary:
@@ -190,8 +192,16 @@ class Stage:
         """Whether the base's stored stories follow another story rule than this code's (config.STORY_RULE)."""
         return self.base_manifest is not None and self.base_manifest.story_rule != config.STORY_RULE
 
-    def finish(self, root: Path, reindex_kind: str | None = None) -> tuple[str, int]:
-        """Publish the stage as a delta write, or merge it into a new base; write the manifest."""
+    def finish(self, root: Path, reindex_kind: str | None = None, removal: bool = False) -> tuple[str, int]:
+        """Publish the stage as a delta write, or merge it into a new base; write the manifest.
+
+        A `removal` (a write that only takes articles out) goes to the delta at any size while the
+        delta stays under its share: the removed rows are hidden (tombstones: `main.removed`, which
+        every read filters), and only the stories that the removed articles touched are linked again
+        (links.store_for_delta). A merge below MERGE_BELOW reruns the whole story pass, which cost
+        more than the merge a removal was measured against (bench/scale.py). Below MERGE_BELOW the
+        removal refits the centering as a fresh build would (`refit`); above, it is kept, as for
+        every delta write."""
         self.delta.close()
         base_manifest = self.base_manifest
         live, hidden = sql.delta_counts(self.con, self.base_rows)
@@ -204,30 +214,55 @@ class Stage:
             )
         merge = (
             reindex_kind is not None
-            or n < config.MERGE_BELOW
+            or (n < config.MERGE_BELOW and not removal)
             or self.base_rows == 0
             or self.stale_stories
-            or sql.delta_size(self.con) > config.DELTA_SHARE * self.base_rows
+            or max(live, sql.delta_size(self.con) - live) > config.DELTA_SHARE * self.base_rows  # added, or tombstones
         )
+        refit = False
         if merge:
             folder, faiss_entry, centers = self.merge(reindex_kind)
         else:
             assert base_manifest is not None  # a build (no base) always merges
+            refit = removal and n < config.MERGE_BELOW
             folder, faiss_entry, centers = self.stage, base_manifest.faiss, centering.load(self.stage)
+            if refit:
+                faiss_entry, centers = self.refit(str(base_manifest.faiss["kind"]))
             positions, langs = sql.delta_rows(self.con)
             centered = centering.apply(vectors.Rows(folder, self.dim)[positions], langs, centers)
             faiss_index.build_delta(folder, positions, centered)
             links.store_for_delta(self.con, links.space_of(folder, self.dim, faiss_entry, centers), self.removed_before)
             sql.finish(self.con)
         self.con.close()
-        files = integrity.describe(
-            folder, None if merge or base_manifest is None else base_manifest.files
-        )  # shared base files: records carried
+        carried = None
+        if not merge and base_manifest is not None:  # shared base files: records carried (not those a refit wrote)
+            carried = {k: v for k, v in base_manifest.files.items() if not (refit and k in REFIT_FILES)}
+        files = integrity.describe(folder, carried)
         self.manifest(faiss_entry, centers, n, files).save(folder)
         version = layout.publish(root, folder).name
         if folder != self.stage:
             layout.discard(self.stage)
         return version, n
+
+    def refit(self, kind: str) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+        """The centering fitted to the live articles, as a fresh build fits it, and the base FAISS rebuilt
+        with it, the removed rows zeroed (a cosine of 0 ranks under every threshold and the box's floor):
+        searches then score as a fresh build's do. For indexes under MERGE_BELOW only (~0.1 s at 10k).
+        Both files replace the stage's hard links by rename, never writing through them.
+
+        Returns:
+            (the manifest's FAISS entry, the centers)
+        """
+        rows = vectors.Rows(self.stage, self.dim)
+        live = sql.in_order(self.con, "pos, lang")
+        pos = np.asarray([p for p, _ in live], np.int64)
+        langs = [lang for _, lang in live]
+        centers = centering.fit([(rows[pos], langs)])
+        in_base = pos < self.base_rows
+        centered = np.zeros((self.base_rows, self.dim), np.float32)
+        centered[pos[in_base]] = centering.apply(rows[pos[in_base]], [lang for lang, b in zip(langs, in_base) if b], centers)
+        centering.save(self.stage, centers)
+        return faiss_index.build(lambda: [centered], self.base_rows, self.dim, self.stage, kind), centers
 
     def manifest(
         self, faiss_entry: dict[str, object], centers: dict[str, np.ndarray], n: int, files: dict[str, dict[str, object]]

@@ -176,7 +176,7 @@ def _write(
                     continue
                 summary.removed += 1
             w.checkpoint(handled)
-            summary.version, summary.articles = w.finish(root, reindex_kind)
+            summary.version, summary.articles = w.finish(root, reindex_kind, removal=kind == "remove")
         except KeyboardInterrupt:
             raise  # the staging folder is the checkpoint: the same command resumes
         except BaseException:

@@ -47,6 +47,7 @@ def stats(root: Path, check_recall: bool = False) -> dict[str, object]:
         "chunking": m.chunking,
         "precision": m.precision,
         "backend": m.backend.get("name", "torch"),
+        "backend_chosen": m.backend.get("chosen", ""),  # why auto picked it (measured); "" when named or older
         "index_kind": m.faiss["kind"],
         "faiss": m.faiss["factory"],
         "search_params": m.faiss.get("params", {}),

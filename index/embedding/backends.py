@@ -1,4 +1,5 @@
-"""Embedding backends: which runtime computes the model, in which arithmetic, chosen per CPU.
+"""Embedding backends: which runtime computes the model, in which arithmetic; `auto` is measured on
+each CPU (index/embedding/choice.py).
 
 Measured on a 2-core AMD EPYC with AVX-512 BF16 and VNNI, no AMX (bench/embed_throughput.py,
 docs/benchmarks.md): OpenVINO in bf16 is the fastest, then ONNX Runtime int8 and OpenVINO fp32,
@@ -44,6 +45,7 @@ SPECS = {
         Spec("onnx-int8-avx2", "onnxruntime", "int8", "onnx-int8-avx2"),
         Spec("openvino-fp32", "openvino", "fp32", "openvino"),
         Spec("openvino-bf16", "openvino", "bf16", "openvino"),
+        Spec("openvino-int8", "openvino", "int8", "openvino-int8"),
     )
 }
 NAMES = ("auto", *SPECS)
@@ -56,37 +58,18 @@ def installed() -> set[str]:
     return {r for r in ("torch", "onnxruntime", "openvino") if importlib.util.find_spec(r) is not None}
 
 
-def preference(cpu: Cpu) -> list[str]:
-    """Fastest first, for this CPU class.
+def candidates(cpu: Cpu, runtimes: set[str], index_backend: dict | None = None) -> list[str]:
+    """What `auto` measures here (index/embedding/choice.py): every float backend whose runtime is
+    installed and whose arithmetic this CPU has natively (bf16 only with avx512_bf16 or AMX: emulated
+    bf16 is ~5x slower than fp32). An int8 index names the one backend whose export made its vectors.
 
-    bf16 CPUs: OpenVINO bf16 measured fastest here (see module doc). Without native bf16, torch fp32
-    already runs near the fp32 GEMM peak (shared/notes: 113 of 122-147 GFLOP/s on an AVX2 EPYC),
-    so only int8 arithmetic can be faster per token: ONNX Runtime int8, in the variant for the
-    CPU's int8 instructions. Not measured on an AVX2-only CPU (none here).
-    """
-    if cpu.bf16:
-        return ["openvino-bf16", "torch-bf16", "onnx-int8-vnni", "openvino-fp32", "torch-fp32"]
-    if cpu.vnni:
-        return ["onnx-int8-vnni", "openvino-fp32", "onnx-fp32", "torch-fp32"]
-    if cpu.avx2:
-        return ["onnx-int8-avx2", "openvino-fp32", "onnx-fp32", "torch-fp32"]
-    return ["openvino-fp32", "onnx-fp32", "torch-fp32"]
-
-
-def choose(cpu: Cpu, runtimes: set[str], index_backend: dict | None = None) -> str:
-    """The backend `auto` means: the fastest this CPU runs whose vectors match the index's (if any).
-
-    An int8 index names the one backend whose export made its vectors; a float index (or none)
-    takes the fastest float or int8 backend for a new build, the fastest float one for an index.
+    int8 backends are never `auto`: their vectors differ from float ones by ~0.005 cosine, so an
+    index built with one takes only that export's vectors; they are chosen by name (--backend).
     """
     if index_backend and index_backend.get("vectors", FLOAT) != FLOAT:
-        return str(index_backend["name"])
-    floats_only = index_backend is not None
-    for name in preference(cpu):
-        spec = SPECS[name]
-        if spec.runtime in runtimes and not (floats_only and spec.precision == "int8"):
-            return name
-    return "torch-fp32"
+        return [str(index_backend["name"])]
+    names = [n for n, s in SPECS.items() if s.precision != "int8" and s.runtime in runtimes and (s.precision != "bf16" or cpu.bf16)]
+    return names or ["torch-fp32"]
 
 
 def validate(name: str, cpu: Cpu) -> Spec:
@@ -114,12 +97,14 @@ class LoadedBackend:
     dim: int
     prompt: str
     run: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    chosen: str = ""  # why `auto` picked it (index/embedding/choice.py); "" when named
 
     def describe(self) -> dict[str, str]:
         """The manifest's `backend` entry."""
         from akhbar.index.embedding.cpu import detect
 
-        return {"name": self.name, "precision": self.precision, "vectors": self.vectors, "cpu": detect().label()}
+        entry = {"name": self.name, "precision": self.precision, "vectors": self.vectors, "cpu": detect().label()}
+        return {**entry, "chosen": self.chosen} if self.chosen else entry
 
 
 def check_comparable(index_backend: dict | None, name: str, vectors: str | None = None) -> None:
@@ -161,7 +146,10 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
 
     quiet_libraries()
     tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
-    run = _openvino(path, spec.precision, threads) if spec.runtime == "openvino" else _onnxruntime(path, threads)
+    if spec.runtime == "openvino":  # int8: what NNCF left in float runs in bf16 where the CPU has it (1.1x f32 here)
+        run = _openvino(path, "bf16" if spec.precision == "bf16" or (spec.precision == "int8" and cpu.bf16) else "f32", threads)
+    else:
+        run = _onnxruntime(path, threads)
     vectors = FLOAT if spec.precision != "int8" else f"{spec.name}:{meta['sha256'][:16]}"
     return LoadedBackend(
         spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), dim=int(meta["dimension"]), prompt=str(meta["prompt"]), run=run
@@ -224,17 +212,47 @@ def _openvino(path, precision: str, threads: int) -> Callable[[np.ndarray, np.nd
     return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0].copy()
 
 
+def loader(ref, cpu: Cpu, threads: int = 0) -> Callable[[str], LoadedBackend]:
+    """Loads backends by name for one model; torch-fp32 and torch-bf16 share one loaded model."""
+    models: dict[str, object] = {}
+
+    def load(name: str) -> LoadedBackend:
+        if SPECS[name].runtime != "torch":
+            return open_encoder(name, ref, cpu, threads)
+        import torch
+
+        from akhbar.index.embedding.model import load as load_model
+
+        validate(name, cpu)
+        torch.set_num_threads(threads or cpu.cores)
+        if "model" not in models:
+            models["model"] = load_model(ref)
+        return torch_encoder(models["model"], bf16=SPECS[name].precision == "bf16")
+
+    return load
+
+
 def load_for(ref, requested: str, index_backend: dict | None = None, cpu: Cpu | None = None, threads: int = 0) -> LoadedBackend:
     """The encoder to embed with: `requested` ('auto' or a name) for an index built with
-    `index_backend` (None for a new build), refused if its vectors would not compare."""
+    `index_backend` (None for a new build), refused if its vectors would not compare. `auto` is
+    the fastest candidate measured on this CPU (index/embedding/choice.py, cached)."""
+    from akhbar.index.embedding import choice
     from akhbar.index.embedding.cpu import detect
 
     cpu = cpu or detect()
-    name = choose(cpu, installed(), index_backend) if requested == "auto" else requested
+    enc: LoadedBackend | None = None
+    why = ""
+    if requested == "auto":
+        picked, found = choice.pick(ref, cpu, candidates(cpu, installed(), index_backend), loader(ref, cpu, threads), threads)
+        enc = found if isinstance(found, LoadedBackend) else None
+        name, why = picked.name, picked.why
+    else:
+        name = requested
     validate(name, cpu)
     if index_backend is not None:
         check_comparable(index_backend, name)  # before any export or load
-    enc = open_encoder(name, ref, cpu, threads)
+    enc = enc or open_encoder(name, ref, cpu, threads)
+    enc.chosen = why
     if index_backend is not None:
         check_comparable(index_backend, name, enc.vectors)
     return enc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
 from dataclasses import KW_ONLY, asdict, dataclass
@@ -21,6 +22,7 @@ class Cpu:
     _: KW_ONLY  # the fields below are named at every call
     vnni: bool  # int8 dot products (avx512_vnni or avx_vnni)
     avx2: bool
+    flags_digest: str = ""  # sha256 of every flag, sorted: a measured backend choice is redone when it changes
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -34,6 +36,7 @@ class Cpu:
 def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
     """A Cpu from /proc/cpuinfo-style flag names."""
     amx = "amx_bf16" in flags or "amx_tile" in flags
+    digest = hashlib.sha256(" ".join(sorted(flags)).encode()).hexdigest()[:16]
     return Cpu(
         model=model,
         cores=cores,
@@ -42,6 +45,7 @@ def from_flags(model: str, cores: int, flags: set[str]) -> Cpu:
         avx512="avx512f" in flags,
         vnni="avx512_vnni" in flags or "avx_vnni" in flags,
         avx2="avx2" in flags,
+        flags_digest=digest,
     )
 
 
@@ -60,4 +64,14 @@ def detect(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
                 flags = set(value.split())
     except OSError:
         pass
-    return from_flags(model, cores, flags)
+    return from_flags(model, cores, capped(flags, os.environ.get("ONEDNN_MAX_CPU_ISA", "")))
+
+
+def capped(flags: set[str], max_isa: str) -> set[str]:
+    """The flags a process told to use at most `max_isa` (oneDNN's ONEDNN_MAX_CPU_ISA: the runtimes'
+    kernels follow it, and OV_CPU_MAX_ISA alike) may use: under an AVX2 cap no AVX-512 or AMX, so the
+    backend choice and the bench see the AVX2 class they emulate (bench/embed_throughput.py --emulate-avx2)."""
+    if not max_isa.upper().startswith("AVX2"):
+        return flags
+    keep_vnni = max_isa.upper().startswith("AVX2_VNNI")
+    return {f for f in flags if not f.startswith(("avx512", "amx")) and (keep_vnni or f != "avx_vnni")}

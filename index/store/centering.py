@@ -50,8 +50,11 @@ def stage(folder: Path, base: Path | None) -> None:
 
 
 def save(folder: Path, centers: dict[str, np.ndarray]) -> None:
-    with open(folder / CENTERS, "wb") as f:
+    """Written then renamed: a killed write leaves no half file, and a hard-linked one is replaced, not written."""
+    tmp = folder / f".{CENTERS}.tmp"
+    with open(tmp, "wb") as f:
         np.savez(f, **centers)  # type: ignore[arg-type]  # numpy types **kwds as allow_pickle: bool; they are arrays
+    os.replace(tmp, folder / CENTERS)
 
 
 def load(folder: Path) -> dict[str, np.ndarray]:

@@ -74,7 +74,9 @@ def build(chunks: Callable[[], Iterable[np.ndarray]], n: int, dim: int, folder: 
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
     for chunk in chunks():
         index.add(np.ascontiguousarray(chunk, dtype=np.float32))
-    faiss.write_index(index, str(folder / FAISS))
+    tmp = folder / f".{FAISS}.tmp"  # then renamed: a killed write leaves no half file, and a hard-linked one is replaced, not written
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, folder / FAISS)
     return entry
 
 

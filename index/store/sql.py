@@ -248,6 +248,15 @@ def removed_with_language(con: sqlite3.Connection, before: set[int]) -> list[tup
     ]
 
 
+def languages_held(con: sqlite3.Connection) -> set[str]:
+    """The first and last language (by the lang index: two lookups a table) of the base and the delta,
+    hidden articles included: one element when every article is in one language."""
+    held: set[str] = set()
+    for table in ("base.articles", "main.articles"):
+        held.update(v for v in con.execute(f"SELECT MIN(lang), MAX(lang) FROM {table}").fetchone() if v is not None)
+    return held
+
+
 def removed_in(folder: Path) -> set[int]:
     """Positions a version's delta had removed (read-only): what a write on top of it did not remove."""
     con = sqlite3.connect(f"file:{folder / DELTA_DB}?mode=ro", uri=True)
@@ -274,9 +283,11 @@ def story_link(con: sqlite3.Connection, pos: int) -> tuple[int, bool]:
     return link, bool(copied)
 
 
-def linked_to(con: sqlite3.Connection, pos: int) -> list[int]:
-    """Articles whose story link is this position."""
-    return [r[0] for r in con.execute("SELECT pos FROM story_of WHERE link = ?", (pos,))]
+def children_of(con: sqlite3.Connection, positions: Sequence[int]) -> list[tuple[int, int, bool]]:
+    """(pos, link, copied) of the articles whose story link is one of the positions (at most ~500)."""
+    marks = ",".join("?" * len(positions))
+    rows = con.execute(f"SELECT pos, link, copied FROM story_of WHERE link IN ({marks})", [int(p) for p in positions])
+    return [(r[0], r[1], bool(r[2])) for r in rows]
 
 
 def rows_at(con: sqlite3.Connection, positions: Sequence[int], columns: str) -> list[tuple]:

@@ -24,9 +24,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "akhbar.cli", *args], capture_output=True, text=True, timeout=600)
 
 
-def test_choice_follows_cpu_features(tmp_path):
-    from akhbar.index.embedding.backends import choose
-    from akhbar.index.embedding.cpu import detect, from_flags
+def test_auto_measures_the_float_backends_this_cpu_runs_natively(tmp_path):
+    from akhbar.index.embedding.backends import candidates
+    from akhbar.index.embedding.cpu import capped, detect, from_flags
 
     everything = {"torch", "onnxruntime", "openvino"}
     bf16 = from_flags("EPYC 9R14", 2, {"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
@@ -35,15 +35,23 @@ def test_choice_follows_cpu_features(tmp_path):
     avx2 = from_flags("EPYC 7R13", 2, {"avx2", "fma"})
     old = from_flags("Atom", 2, {"sse4_2"})
     assert amx.bf16 and amx.amx and not avx2.vnni and not old.avx2
-    assert choose(bf16, everything) == choose(amx, everything) == "openvino-bf16"
-    assert choose(bf16, {"torch"}) == "torch-bf16"
-    assert choose(vnni, everything) == "onnx-int8-vnni"
-    assert choose(avx2, everything) == "onnx-int8-avx2"
-    assert choose(avx2, {"torch"}) == choose(old, {"torch"}) == "torch-fp32"
-    assert choose(old, everything) == "openvino-fp32"
-    # an index decides what its vectors compare with: a float index never gets int8, an int8 one its own export
-    assert choose(avx2, everything, {}) == "openvino-fp32"
-    assert choose(bf16, everything, {"name": "onnx-int8-avx2", "vectors": "onnx-int8-avx2:ab12"}) == "onnx-int8-avx2"
+    assert len({c.flags_digest for c in (bf16, amx, vnni, avx2, old)}) == 5  # any flag change measures again
+    floats = ["torch-fp32", "onnx-fp32", "openvino-fp32"]
+    assert (
+        candidates(bf16, everything)
+        == candidates(amx, everything)
+        == ["torch-fp32", "torch-bf16", "onnx-fp32", "openvino-fp32", "openvino-bf16"]
+    )
+    assert candidates(vnni, everything) == candidates(avx2, everything) == candidates(old, everything) == floats  # no emulated bf16
+    assert candidates(bf16, {"torch"}) == ["torch-fp32", "torch-bf16"] and candidates(old, {"torch"}) == ["torch-fp32"]
+    # an index decides what its vectors compare with: a float index gets floats, an int8 one its own export
+    assert candidates(avx2, everything, {}) == floats
+    assert candidates(bf16, everything, {"name": "onnx-int8-avx2", "vectors": "onnx-int8-avx2:ab12"}) == ["onnx-int8-avx2"]
+    # a process capped at AVX2 (bench/embed_throughput.py --emulate-avx2) sees the AVX2 class
+    flags = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "avx_vnni"}
+    assert capped(flags, "") == capped(flags, "AVX512_CORE_AMX") == flags
+    assert capped(flags, "AVX2") == {"avx2", "fma"} and capped(flags, "avx2_vnni") == {"avx2", "fma", "avx_vnni"}
+    assert candidates(from_flags("EPYC 9R14", 2, capped(flags, "AVX2")), everything) == floats
     info = tmp_path / "cpuinfo"
     info.write_text(
         "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
@@ -183,3 +191,53 @@ def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
     cos = (Embedder(enc, "query: ").encode(TEXTS) * Embedder(torch_encoder(st_model), "query: ").encode(TEXTS)).sum(1)
     assert cos.min() >= 0.99, cos
     check_comparable({"name": "onnx-int8-vnni", "vectors": enc.vectors}, enc.name, enc.vectors)  # its own index: accepted
+
+
+def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_changes(model_ref, monkeypatch):
+    """Whichever backend wins here, `auto` is the fastest one measured, every candidate has its
+    figure, and the choice is reused until the CPU flags or a runtime's version change."""
+    from akhbar.index.embedding import choice, runtime_files
+    from akhbar.index.embedding.backends import installed, loader
+    from akhbar.index.embedding.cpu import detect, from_flags
+
+    cpu = detect()
+    names = ["torch-fp32"] + (["openvino-fp32"] if "openvino" in installed() else ["onnx-fp32"])
+    loaded: list[str] = []
+    load = loader(model_ref, cpu)
+
+    def counted(name: str):
+        loaded.append(name)
+        return load(name)
+
+    path = runtime_files.export_root(model_ref) / choice.choice_file(cpu)
+    path.unlink(missing_ok=True)
+    first, enc = choice.pick(model_ref, cpu, names, counted)
+    assert loaded[: len(names)] == names and set(loaded) == set(names) and set(first.tokens_per_second) == set(names)
+    assert first.name == max(first.tokens_per_second, key=first.tokens_per_second.get) == enc.name
+    assert first.why.startswith(f"{first.name}: fastest measured on {cpu.label()}") and path.exists()
+    measured = len(loaded)
+    again, enc = choice.pick(model_ref, cpu, names, counted)
+    assert (again, enc, len(loaded)) == (first, None, measured)  # cached: nothing loaded or measured
+    other = from_flags(cpu.model, cpu.cores, {"avx2", "fma"})
+    choice.pick(model_ref, other, names, counted)
+    assert len(loaded) > measured  # other CPU flags: measured again
+    measured = len(loaded)
+    assert choice.pick(model_ref, cpu, names, counted)[0] == first and len(loaded) == measured  # each flag set keeps its own
+    monkeypatch.setattr(choice, "_version", lambda package: "0.0-other")
+    choice.pick(model_ref, cpu, names, counted)
+    assert len(loaded) > measured  # another runtime version: measured again
+    measured = len(loaded)
+    path.write_bytes(b"\x00 not json")
+    choice.pick(model_ref, cpu, names, counted)
+    assert len(loaded) > measured  # a damaged cache is measured over, not an error
+
+
+def test_a_build_records_why_auto_picked_its_backend(seed_index):
+    from akhbar.index.store import layout
+    from akhbar.index.store.manifest import Manifest
+
+    backend = Manifest.load(layout.current_version(seed_index)).backend
+    assert backend["chosen"].startswith(f"{backend['name']}: fastest measured on ")
+    out = cli("stats", "--index", str(seed_index), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["backend_chosen"] == backend["chosen"]
