@@ -35,5 +35,9 @@ def test_every_mode_gives_a_clean_box(idx, mode):
     assert all(h.cosine >= DEFAULTS.min_similarity for h in box.hits)
     if mode == "lexical":  # words alone take the other earthquake (Turkey) for this one
         assert any("quake-tr" in i for i in ids[:2]), ids
-    else:
-        assert event_of(ids[0]) in ("ar-quake-ma", "fr-quake-ma"), ids
+    else:  # the Moroccan quake's Arabic and French coverage is folded into the box's own story, not shown as rows
+        # (the rehousing programme five days later, ar-quake-ma-03, is a story of its own and may be a row)
+        days_one_to_three = {"ar-quake-ma-01", "ar-quake-ma-02", "fr-quake-ma-01", "fr-quake-ma-02"}
+        assert {"ar-quake-ma", "fr-quake-ma"} <= {event_of(a["id"]) for a in box.story.also}, box.story.also
+        assert not days_one_to_three & set(ids), ids
+        assert "quake" in ids[0] or "herat" in ids[0], ids  # the next row is another earthquake (Herat, Turkey)
