@@ -87,17 +87,6 @@ def display_title(row: dict) -> str:
     return lead if len(lead) <= 90 else lead[:90].rsplit(" ", 1)[0] + " …"
 
 
-def _copy(row: dict, score: float) -> dict:
-    return {
-        "id": row["id"],
-        "title": row["title"],
-        "source": row["source"],
-        "date": row["date"],
-        "lang": row["lang"],
-        "score": round(score, 4),
-    }
-
-
 def _window(day: str, days: int) -> tuple[str, str]:
     d = date.fromisoformat(day)
     return (d - timedelta(days=days)).isoformat(), (d + timedelta(days=days)).isoformat()
@@ -167,7 +156,7 @@ def similar_to_id(idx: Snapshot, article_id: str, options: QueryOptions = QueryO
     own, found = story_rows.one_row_per_event(idx, row, own, found, settings.copies_listed)
     hits = [_hit(idx, r) for r in found[: plan.k]]
     members, cosines, size = copy_groups.listed(idx, qvec, [row["pos"]], settings.copies_listed, hybrid.ROW_COLUMNS)[row["pos"]]
-    copies = [_copy(r, c) for r, c in zip(members, cosines)]
+    copies = [story_rows.listed(r, c) for r, c in zip(members, cosines)]
     return Box(
         article={
             "id": row["id"],

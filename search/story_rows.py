@@ -103,7 +103,7 @@ def rank_stories(
     return sorted(((s, sc, p) for s, (sc, p) in best.items()), key=lambda x: -x[1])
 
 
-def _listed(row: dict, cosine: float) -> dict:
+def listed(row: dict, cosine: float) -> dict:
     """A folded article: its title names it where it has no source (a saved page's read-also teaser)."""
     return {
         "id": row["id"],
@@ -159,7 +159,7 @@ def build_rows(
         own = [p for p in copies[shown][0] if p != shown and p in rows]
         rest = sorted((p for p in read if p != shown and p not in own), key=lambda p: -cos[p])
         langs = sorted({rows[p]["lang"] for p in read + own if rows[p]["lang"]})
-        listed = [_listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
+        listed = [listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
         out.append(
             StoryRow(
                 story, shown, score, cos.get(shown, 0.0), total, languages=langs, also=listed, also_more=max(0, total - 1 - len(listed))
@@ -208,7 +208,7 @@ def one_row_per_event(idx: Snapshot, article: dict, own: StoryRow, rows: list[St
             kept.append(i)
             continue
         if len(into.also) < limit:
-            into.also = into.also + [_listed(me, r.cosine)]
+            into.also = into.also + [listed(me, r.cosine)]
             into.also_more += r.articles - 1
         else:
             into.also_more += r.articles
