@@ -159,10 +159,10 @@ def build_rows(
         own = [p for p in copies[shown][0] if p != shown and p in rows]
         rest = sorted((p for p in read if p != shown and p not in own), key=lambda p: -cos[p])
         langs = sorted({rows[p]["lang"] for p in read + own if rows[p]["lang"]})
-        listed = [listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
+        folded = [listed(rows[p], cos[p]) for p in (own + rest)[:limit]]
         out.append(
             StoryRow(
-                story, shown, score, cos.get(shown, 0.0), total, languages=langs, also=listed, also_more=max(0, total - 1 - len(listed))
+                story, shown, score, cos.get(shown, 0.0), total, languages=langs, also=folded, also_more=max(0, total - 1 - len(folded))
             )
         )
     return out
