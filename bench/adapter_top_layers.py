@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from akhbar.train.finetune import embed, top_forward
 from bench.adapter_eval import ans, interval
 from bench.adapter_train import SEED, pairs
 from bench.adapter_vectors import centred
@@ -41,30 +42,6 @@ def lower_states(st, texts: list[str], cut: int, batch: int = 64) -> list:
             f"  lower states {min(i + batch, len(texts))}/{len(texts)} ({(i + batch) / (time.perf_counter() - t):.0f}/s)", file=sys.stderr
         )
     return out
-
-
-def top_forward(layers, states: list):
-    """Pad, run the top layers, mean-pool over tokens, normalise (what the model's pooling does)."""
-    import torch
-
-    n = max(len(s) for s in states)
-    h = torch.zeros(len(states), n, states[0].shape[1])
-    mask = torch.zeros(len(states), n)
-    for r, s in enumerate(states):
-        h[r, : len(s)], mask[r, : len(s)] = s, 1
-    add = (1.0 - mask)[:, None, None, :] * torch.finfo(torch.float32).min
-    for layer in layers:
-        h = layer(h, attention_mask=add)
-        h = h[0] if isinstance(h, tuple) else h
-    pooled = (h * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)
-    return torch.nn.functional.normalize(pooled, dim=1)
-
-
-def embed(layers, states: list, batch: int = 128) -> np.ndarray:
-    import torch
-
-    with torch.inference_mode():
-        return np.concatenate([top_forward(layers, states[i : i + batch]).numpy() for i in range(0, len(states), batch)])
 
 
 def main() -> None:
@@ -96,7 +73,7 @@ def main() -> None:
     texts, langs, score = ans(args.data)
     ans_states = lower_states(st, texts, cut)
     t_states = time.perf_counter() - t0
-    before = score(centred(embed(base_layers, ans_states), langs))
+    before = score(centred(embed(base_layers, ans_states, batch=128), langs))
     layers = torch.nn.ModuleList(copy.deepcopy(base_layers)).train()
     opt = torch.optim.AdamW(layers.parameters(), lr=args.lr, weight_decay=0.01)
     by_day: dict[str, list[int]] = {}
@@ -127,7 +104,7 @@ def main() -> None:
                 print(f"  epoch {epoch + 1} step {step}/{len(batches)} loss {float(loss.detach()):.4f}", file=sys.stderr)
     t_train = time.perf_counter() - t1
     layers.eval()
-    after = score(centred(embed(list(layers), ans_states), langs))
+    after = score(centred(embed(list(layers), ans_states, batch=128), langs))
     print(f"record: {record}, top {args.top}, epochs {args.epochs}, lr {args.lr}, train pairs {len(rows)}")
     print(f"lower-state pass {t_states:.0f}s, training {t_train:.0f}s")
     print("| ANS measure | original top layers [95% CI] | fine-tuned top layers [95% CI] | difference [95% CI] |\n|---|---|---|---|")
