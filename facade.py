@@ -118,6 +118,8 @@ class Index:
 
         if (article_id is None) == (text is None):
             raise AkhbarError("give exactly one of an article id or a text")
+        if text is not None and not text.strip():
+            raise AkhbarError("the article text is empty")
         o = options or _defaults()
         o.check()  # a bad mode or day before the model loads
         idx = self.snapshot
@@ -130,8 +132,11 @@ class Index:
 
     def search(self, text: str, options: QueryOptions | None = None) -> Answer:
         """Search by meaning and words, in any language: one row per story, each language's coverage found."""
+        from akhbar.index.errors import AkhbarError
         from akhbar.search import present, query
 
+        if not text.strip():
+            raise AkhbarError("the search text is empty")
         o = options or _defaults()
         o.check()  # a bad mode or day before the model loads
         idx = self.snapshot

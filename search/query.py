@@ -12,7 +12,6 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from akhbar.index.errors import AkhbarError
 from akhbar.index.filters import Filters
 from akhbar.index.ingest import language
 from akhbar.search import copies as copy_groups
@@ -183,8 +182,6 @@ def similar_to_text(
     """The box for an article that is not in the index (a draft, a page from elsewhere): its
     stories, the text's own (a story it was copied from) among them."""
     ranking, filters = options.ranking(), options.filters()
-    if not text.strip():
-        raise AkhbarError("the article text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=True, settings=settings)
     lang = language.guess(text)
     plan = QueryPlan(options.k, filters, ranking, reader_lang=options.reader_lang or lang, query_lang=lang, floor=settings.min_similarity)
@@ -196,8 +193,6 @@ def search(idx: Snapshot, embedder, text: str, options: QueryOptions = QueryOpti
     where the story has it, every language's coverage found through the best same-language
     matches (search/expand.py); rows under the floor are not shown."""
     ranking, filters = options.ranking(), options.filters()
-    if not text.strip():
-        raise AkhbarError("the search text is empty")
     qvec, terms = idx.query_vector(embedder, text), hybrid.query_terms(idx, text, article=False, settings=settings)
     grouped = idx.one_per_copy_group is not None  # as the search's own lexical list: one article per copy group
     lang = expand.query_language(idx, text, lambda: hybrid.lexical_list(idx, terms, settings, grouped))
