@@ -126,7 +126,15 @@ def _box(idx, article_id: str) -> list[tuple[str, float]]:
     return [(h.id, round(h.score, 4)) for h in similar_to_id(idx, article_id, QueryOptions(k=8, window=0, mode="dense")).hits]
 
 
-def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
+# "Large" is MERGE_BELOW articles and more; the tests lower it to LARGE_FROM (in this process with
+# monkeypatch, in a CLI process through LARGE_CLI) so that 7,000 articles take the large index's paths
+# (delta writes, stories kept in a merge) in seconds rather than the 52,000 that took a minute a test.
+# (At 7,000 the ids `<seed id>~0` ... `~44` exist: the tests below ask for `~41`.)
+LARGE_FROM = 5000
+LARGE_CLI = "import sys; from akhbar.index import config; config.MERGE_BELOW = int(sys.argv.pop(1)); from akhbar.cli import app; app()"
+
+
+def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index, monkeypatch):
     """At MERGE_BELOW articles and more, add/update/remove write a small delta beside the shared base;
     results equal those of the same articles merged into one base (same centering); past
     DELTA_SHARE of the base, a write merges."""
@@ -138,8 +146,9 @@ def test_a_large_index_writes_a_delta_then_merges(tmp_path, seed_index):
     from akhbar.index.writers import add, reindex, remove
     from bench.synthetic import replicate
 
+    monkeypatch.setattr(config, "MERGE_BELOW", LARGE_FROM)
     big = tmp_path / "big"
-    n = config.MERGE_BELOW + 2000  # stays above MERGE_BELOW after the removals below
+    n = LARGE_FROM + 2000  # stays above MERGE_BELOW after the removals below
     replicate(seed_index, big, n, kind="flat")
     before = layout.current_version(big)
     inode = (before / sql.DB).stat().st_ino
@@ -190,17 +199,17 @@ def test_a_remove_killed_while_merging_resumes_without_false_problems(tmp_path, 
     from bench.synthetic import replicate
 
     big = tmp_path / "big"
-    n = config.MERGE_BELOW + 2000
+    n = LARGE_FROM + 2000
     replicate(seed_index, big, n)
     live = open_snapshot(big)
     ids = [r[0] for r in live.in_order("id", int(config.DELTA_SHARE * n) + 1)]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     before = (big / CURRENT).read_text()
-    args = [sys.executable, "-m", "akhbar.cli", "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
+    args = [sys.executable, "-c", LARGE_CLI, str(LARGE_FROM), "remove", "--file", str(tmp_path / "ids.txt"), "--index", str(big), "--json"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 120
-    while not list(big.glob(".staging-*/merged/vectors.f16")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    while not list(big.glob(".staging-*/merged")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)  # the merge has begun: the checkpoint holding the removals is committed
     assert proc.poll() is None, "the merge finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
