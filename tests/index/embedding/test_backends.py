@@ -203,6 +203,8 @@ def test_int8_is_close_to_fp32_but_its_own_kind(model_ref, st_model):
 def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_changes(model_ref, monkeypatch):
     """Whichever backend wins here, `auto` is the fastest one measured, every candidate has its
     figure, and the choice is reused until the CPU flags or a runtime's version change."""
+    import functools
+
     from akhbar.index.embedding import choice, runtime_files
     from akhbar.index.embedding.backends import installed, loader
     from akhbar.index.embedding.cpu import detect, from_flags
@@ -212,9 +214,17 @@ def test_auto_is_measured_once_cached_and_measured_again_when_the_machine_change
     loaded: list[str] = []
     load = loader(model_ref, cpu)
 
+    kept: dict[str, object] = {}
+
     def counted(name: str):
+        """Counts what `pick` asks to load; each backend is really loaded once (compiling it 10 times took most of a minute)."""
         loaded.append(name)
-        return load(name)
+        if name not in kept:
+            kept[name] = load(name)
+        return kept[name]
+
+    # the caching is under test, not the figures: one short window per timed run is enough
+    monkeypatch.setattr(choice, "sample_batch", functools.partial(choice.sample_batch, windows=1, tokens=64))
 
     # a file of this test's own: the suite's other process may cache its own `auto` choice (other candidates) meanwhile
     monkeypatch.setattr(choice, "choice_file", lambda cpu, named=choice.choice_file: f"test-{named(cpu)}")
