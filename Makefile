@@ -49,7 +49,7 @@ check: lint
 # make test TEST_WORKERS=0 (one process)
 TEST_WORKERS ?= 2
 test: lint browser-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # docs/cli.md from the code (tests/test_docs.py fails in `make check` when it is stale)
 docs: install

@@ -33,10 +33,39 @@ settings.load_profile("akhbar-quick")
 MODEL_FIXTURES = {"model_ref", "st_model", "embedder", "seed_index", "idx", "query_model"}
 
 
+# The order files are handed to the two workers (`make test` passes --no-loadscope-reorder, so xdist
+# keeps it): first one file that makes the model and the seed index (test_cli.py), then every file that
+# needs no model, which the other worker runs while the first converts and measures (~1 min it used to
+# spend waiting on the lock), then the slowest model files (measured with --durations), so neither worker
+# is left with a long file at the end, then the rest.
+FIRST = "tests/test_cli.py"
+SLOWEST = [
+    "tests/index/embedding/test_backends.py",
+    "tests/watch/test_watch.py",
+    "tests/index/embedding/test_ray.py",
+    "tests/index/test_lifecycle.py",
+    "tests/serve/test_serve_ops.py",
+    "tests/serve/test_serve_workers.py",
+    "tests/index/embedding/test_embed.py",
+]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def rank(name: str) -> tuple[int, int]:
+        if name == FIRST:
+            return (0, 0)
+        if not any(i.get_closest_marker("model") for i in files[name]):
+            return (1, 0)
+        return (2, SLOWEST.index(name)) if name in SLOWEST else (3, 0)
+
+    items[:] = [i for name in sorted(files, key=rank) for i in files[name]]  # sorted() is stable: collection order within a rank
 
 
 def _shared(tmp_path_factory) -> Path:
