@@ -51,21 +51,24 @@ def test_add_update_remove_equal_a_fresh_build(tmp_path):
     assert [r[0] for r in a.in_order("pos")] == list(range(len(final)))
 
 
+N_KILLED = 5 * 256  # five of the writer's batches (config.INGEST_BATCH): killed after two, three are left to resume
+
+
 def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_index):
     index = copy_of(seed_index)
     before = (index / CURRENT).read_text()
     rows = [
-        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."} for i in range(3000)
+        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."} for i in range(N_KILLED)
     ]
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     done = kill_after_checkpoint(["build", str(corpus), "--index", str(index)], index, 512)
-    assert 512 <= done < 3000
+    assert 512 <= done < N_KILLED
     # the live index is the old one, whole and queryable, while the killed build's checkpoint waits
     assert (index / CURRENT).read_text() == before
     assert similar_to_id(open_snapshot(index), "ar-nato-01", QueryOptions(k=3)).hits
     summary = cli_json("build", str(corpus), "--index", str(index))
-    assert summary["resumed"] == done and summary["embedded"] == 3000 - done  # nothing embedded twice
-    assert summary["articles"] == 3000 and summary["read"] == 3000
+    assert summary["resumed"] == done and summary["embedded"] == N_KILLED - done  # nothing embedded twice
+    assert summary["articles"] == N_KILLED and summary["read"] == N_KILLED
     idx = open_snapshot(index)
     assert {r[0] for r in idx.in_order("id")} == {r["id"] for r in rows}  # none lost
     assert not list(index.glob(".staging-*"))
