@@ -247,7 +247,7 @@ def convert(source: Path, target: Path, tuning: Path | None = None) -> None:
         modules = [Transformer(str(hf), max_seq_length=e5.max_positions), Pooling(e5.hidden, "mean"), Normalize()]
         model = SentenceTransformer(modules=modules, prompts=PROMPTS, device="cpu", similarity_fn_name="cosine")
         out = work / "st"
-        model.save(str(out))
+        model.save(str(out), create_model_card=False)  # its README runs the model on a usage example: ~1 s a conversion
         if not target.exists():  # another process may have converted it meanwhile
             os.replace(out, target)
     finally:
