@@ -117,6 +117,7 @@ async def api_similar(request: Request) -> Response:
     """
     ctx = context_of(request)
     o = _query_options(request).read_by(request)
+    o.asked().check()  # a bad mode or day answers 422 before the model loads for explain
     explain_with = await ctx.model(ctx.live.current().manifest) if o.explain else None  # type: ignore[attr-defined]  # a QueryOptions field
     payload, version = await ctx.read(similar_to_id, ctx, request.path_params["article_id"], o, explain_with)
     return json_response(payload, version=version)
@@ -177,6 +178,7 @@ router.add_route("/api/similar/{article_id:path}", api_similar, methods=["GET"],
 )
 async def api_similar_text(request: Request, body: TextQuery) -> Response:
     ctx = context_of(request)
+    body.asked().check()  # a bad mode or day answers 422 before the model loads (7 s, once a worker)
     embedder = await ctx.model(ctx.live.current().manifest)
     payload, version = await ctx.read(similar_to_text, ctx, body.read_by(request), body.text, False, embedder)
     return json_response(payload, version=version)
@@ -190,6 +192,7 @@ async def api_similar_text(request: Request, body: TextQuery) -> Response:
 )
 async def api_search(request: Request, o: Annotated[SearchQuery, Query()]) -> Response:
     ctx = context_of(request)
+    o.asked().check()  # a bad mode or day answers 422 before the model loads
     embedder = await ctx.model(ctx.live.current().manifest)
     payload, version = await ctx.read(similar_to_text, ctx, o.read_by(request), o.q, True, embedder)
     return json_response(payload, version=version)
