@@ -57,9 +57,8 @@ N_KILLED = 5 * 256  # five of the writer's batches (config.INGEST_BATCH): killed
 def test_killed_build_resumes_without_embedding_twice(tmp_path, copy_of, seed_index):
     index = copy_of(seed_index)
     before = (index / CURRENT).read_text()
-    rows = [
-        {"id": f"n{i}", "body": f"Article number {i} about the economy, markets, trade and prices in region {i % 17}."} for i in range(N_KILLED)
-    ]
+    body = "Article number {} about the economy, markets, trade and prices in region {}."
+    rows = [{"id": f"n{i}", "body": body.format(i, i % 17)} for i in range(N_KILLED)]
     corpus = write_jsonl(tmp_path / "many.jsonl", rows)
     done = kill_after_checkpoint(["build", str(corpus), "--index", str(index)], index, 512)
     assert 512 <= done < N_KILLED
