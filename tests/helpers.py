@@ -62,6 +62,27 @@ def kill_after_checkpoint(args: list[str], index: Path, at_least: int) -> int:
     return checkpoint_consumed(index)
 
 
+def ranking_differences(x: list, y: list, within: float) -> list[str]:
+    """Where two rankings of one query (hits with .id and .score, over two builds of the same articles)
+    differ by more than embedding noise: the scores rank by rank must agree within `within`, and two
+    ids may swap places only when they are a near tie (the seeds hold ties 1e-4 apart, and a build whose
+    batches are cut elsewhere, or another backend the CPU measured faster, orders them either way).
+    An empty list: the same answer."""
+    if len(x) != len(y):
+        return [f"{len(x)} hits against {len(y)}"]
+    xs, ys = {h.id: h.score for h in x}, {h.id: h.score for h in y}
+    problems = []
+    for rank, (a, b) in enumerate(zip(x, y)):
+        if abs(a.score - b.score) >= within:
+            problems.append(f"rank {rank}: {a.id} {a.score:.4f} against {b.id} {b.score:.4f}")
+        for hit, other, last in ((a, ys, y[-1].score), (b, xs, x[-1].score)):
+            # an id in one list only must be at the cut: within `within` of the other's last score
+            elsewhere = other.get(hit.id, last)
+            if a.id != b.id and abs(elsewhere - hit.score) >= within:
+                problems.append(f"rank {rank}: {hit.id} {hit.score:.4f} is {elsewhere:.4f} in the other ranking")
+    return problems
+
+
 def cli_json(*args: str) -> dict:
     """Run a command with --json; it must succeed with one JSON object."""
     result = runner.invoke(app, [*args, "--json"])
