@@ -140,12 +140,10 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
         torch.set_num_threads(threads)
         return _torch(spec, ref)
     path, meta = runtime_files.artifact(ref, spec.artifact)
-    from transformers import AutoTokenizer
-
     from akhbar.index.embedding.offline import quiet_libraries
 
     quiet_libraries()
-    tok = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
+    tok = _tokenizer(ref.path)
     if spec.runtime == "openvino":  # int8: what NNCF left in float runs in bf16 where the CPU has it (1.1x f32 here)
         run = _openvino(path, "bf16" if spec.precision == "bf16" or (spec.precision == "int8" and cpu.bf16) else "f32", threads)
     else:
@@ -154,6 +152,27 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     return LoadedBackend(
         spec.name, spec.precision, vectors, tok, int(meta["max_tokens"]), dim=int(meta["dimension"]), prompt=str(meta["prompt"]), run=run
     )
+
+
+def _tokenizer(path: str):
+    """The model's fast tokenizer. A folder whose tokenizer is the generic fast one (the converted default
+    model's) loads it directly: AutoTokenizer imports torch, ~1.8 s of every process that runs an
+    exported backend (a Ray actor, `akhbar serve`)."""
+    import json
+    from pathlib import Path
+
+    config_file = Path(path) / "tokenizer_config.json"
+    generic = config_file.is_file() and json.loads(config_file.read_text()).get("tokenizer_class") in (
+        "TokenizersBackend",
+        "PreTrainedTokenizerFast",
+    )
+    if generic:
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(path, local_files_only=True)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path, local_files_only=True)
 
 
 def _torch(spec: Spec, ref) -> LoadedBackend:
