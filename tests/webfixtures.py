@@ -179,7 +179,7 @@ def atom(base: str, items: list[tuple[str, str]], title: str) -> bytes:
 
 # the faults, each at its own path
 MISSING = "/ar/2026/12/01/removed.html"  # 404
-SLOW = "/en/2026/12/02/slow.html"  # answers after SLOW_SECONDS, past the poller's timeout (2 s in the tests)
+SLOW = "/en/2026/12/02/slow.html"  # answers after SLOW_SECONDS, past the poller's timeout (1 s in the tests)
 HUGE = "/fr/2026/12/02/huge.html"  # over the size limit
 PDF = "/en/2026/12/02/report.pdf"  # not HTML
 SECTION = "/world"  # HTML with no article

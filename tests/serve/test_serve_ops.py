@@ -155,8 +155,11 @@ def test_sigterm_lets_the_write_in_flight_finish(ops):
     assert run_dir.name.startswith("akhbar-serve-") and (run_dir / "metrics").is_dir()
     answer: list[httpx.Response] = []
     writing = threading.Thread(target=lambda: answer.append(httpx.post(ops.url + "/api/articles", json=body, headers=AUTH, timeout=300)))
+    staged = set(ops.root.glob(layout.STAGING_PREFIX + "*"))
     writing.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 120
+    while set(ops.root.glob(layout.STAGING_PREFIX + "*")) == staged and writing.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the write has begun (its staging folder): a loaded worker embeds the 16 in ~0.7 s
     assert writing.is_alive(), "the write finished before the server could be stopped: nothing was in flight"
     ops.proc.send_signal(signal.SIGTERM)
     writing.join(300)

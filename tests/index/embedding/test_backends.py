@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SEED_PAGE_ID
+from tests.helpers import CORPUS, SEED_PAGE_ID
 
 TEXTS = [
     "مجلس الوزراء يوافق على ميزانية العام المقبل ويقر زيادة الإنفاق على التعليم والصحة",
@@ -265,3 +265,22 @@ def test_a_build_records_why_auto_picked_its_backend(seed_index):
     out = cli("stats", "--index", str(seed_index), "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["backend_chosen"] == backend["chosen"]
+
+
+def test_the_file_tokenizer_gives_the_ids_autotokenizer_gives(model_ref):
+    """ONNX Runtime and OpenVINO tokenize with `tokenizers` alone (backends.FileTokenizer: no torch
+    import); on every seed text, prompted or not, one at a time and batched, its ids are AutoTokenizer's."""
+    from transformers import AutoTokenizer
+
+    from akhbar.index.embedding.backends import FileTokenizer, _tokenizer
+
+    assert isinstance(_tokenizer(model_ref), FileTokenizer)  # the converted default model takes the fast path
+    ours, theirs = FileTokenizer(Path(model_ref.path)), AutoTokenizer.from_pretrained(model_ref.path, local_files_only=True)
+    texts = [r[k] for r in CORPUS for k in ("title", "body") if r.get(k)]
+    texts += ["passage: " + t for t in texts[:40]] + ["", "   ", "\u200f\u200e", "<s></s><pad> 😀 " * 3, "ا" * 5000]
+    for special in (True, False):
+        assert ours(texts, add_special_tokens=special) == {"input_ids": theirs(texts, add_special_tokens=special)["input_ids"]}
+        assert all(
+            ours(t, add_special_tokens=special)["input_ids"] == theirs(t, add_special_tokens=special)["input_ids"] for t in texts[::25]
+        )
+    assert ours.pad_token_id == theirs.pad_token_id
