@@ -174,11 +174,15 @@ def test_a_killed_watch_restarts_where_it_was_and_fetches_nothing_twice(tmp_path
         ]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
-        ready = (lambda: _pending(index) >= 2) if moment == "fetching" else round_file.exists
+
+        def ready() -> bool:
+            if moment == "fetching":
+                return _pending(index) >= 2
+            # the round's build has begun (its staging folder): it loads the model, then embeds, in ~1 s here
+            return round_file.exists() and any(index.glob(layout.STAGING_PREFIX + "*"))
+
         while not ready() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if moment == "writing":
-            time.sleep(0.5)  # into the build: loading the model, embedding
+            time.sleep(0.01)
         assert proc.poll() is None, "the watcher finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
