@@ -5,8 +5,10 @@ peak is 2x the bf16 one, yet OpenVINO bf16 ran the whole model about as fast as 
 (issue 27: 8.33 against 8.83 articles/s), and the runtimes' kernels change with their versions.
 So on first use each candidate
 runs the same batch (real multilingual text, windows of config.WINDOW_TOKENS), best of 3 runs, one
-candidate loaded at a time (memory), and the two fastest once more in reverse order so a load
-change on a shared machine does not decide between them. The result is cached beside the model's exports (runtime_files.export_root, keyed
+candidate loaded at a time (memory), then the two fastest again, one run of each in turn, so a load
+change on a shared machine falls on both (a suite sharing the cores with other jobs picked torch-bf16
+over openvino-bf16 in 2 of 5 runs of the sequential measurement; openvino-bf16 was 1.3-1.6x faster
+measured back to back). The result is cached beside the model's exports (runtime_files.export_root, keyed
 on the converted model's identity) with a fingerprint: the CPU (model, cores, a digest of every
 flag), the runtimes' versions and the export recipe. Any change to it measures again.
 """
@@ -149,8 +151,7 @@ def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], Encoder], thread
         return cached, None
     print(f"akhbar: measuring {', '.join(names)} on this CPU to choose the backend (once)", file=sys.stderr)
     # One candidate loaded at a time beside the best so far: all five at once took ~3 GB, and a test
-    # run sharing the machine was killed for memory. Then the order is reversed for a second pass
-    # over the two fastest, so a load change on a shared machine does not decide between them.
+    # run sharing the machine was killed for memory. Then the two fastest take turns, run by run.
     speed: dict[str, float] = {}
     failed: list[str] = []
     best: tuple[str, Encoder] | None = None
@@ -170,19 +171,23 @@ def pick(ref, cpu: Cpu, names: list[str], load: Callable[[str], Encoder], thread
     if best is None or batch is None:
         raise RuntimeError("no backend could be loaded: " + "; ".join(failed))
     ranked = sorted(speed, key=lambda n: speed[n], reverse=True)
-    if len(ranked) > 1:  # the runner-up again, then the leader: each keeps its best
-        runner = load(ranked[1])
-        speed[ranked[1]] = max(speed[ranked[1]], measure(runner, *batch))
-        del runner
-        gc.collect()
-        speed[ranked[0]] = max(speed[ranked[0]], measure(best[1], *batch))
+    winner = best[1]
+    if len(ranked) > 1:  # the two fastest again, run by run in turn: a load change falls on both
+        duel = {ranked[0]: best[1], ranked[1]: load(ranked[1])}
+        again = dict.fromkeys(duel, 0.0)
+        for _ in range(ROUNDS):
+            for name, enc in duel.items():
+                again[name] = max(again[name], measure(enc, *batch, rounds=1))
+        speed.update(again)  # the two compared under the same conditions, whatever the first pass met
         ranked = sorted(speed, key=lambda n: speed[n], reverse=True)
+        winner = duel[ranked[0]] if ranked[0] in duel else load(ranked[0])
+        del duel
+        gc.collect()
     win = ranked[0]
-    winner = best[1] if best[0] == win else load(win)
     others = ", ".join(f"{n} {speed[win] / speed[n]:.2f}x slower" for n in ranked[1:])
     why = (
         f"{win}: fastest measured on {cpu.label()} ({speed[win]:,.0f} tokens/s, {BATCH}x{config.WINDOW_TOKENS}-token "
-        f"batches, best of {ROUNDS} runs, the two fastest twice); {others or 'no other candidate'}"
+        f"batches, best of {ROUNDS} runs, the two fastest again in turns); {others or 'no other candidate'}"
         + ("; " + "; ".join(failed) if failed else "")
         + f"; measured {time.strftime('%Y-%m-%d %H:%M')}"
     )
