@@ -154,7 +154,7 @@ def open_encoder(name: str, ref, cpu: Cpu, threads: int = 0) -> LoadedBackend:
     )
 
 
-def _tokenizer(path: str):
+def _tokenizer(path: str) -> Any:
     """The model's fast tokenizer. A folder whose tokenizer is the generic fast one (the converted default
     model's) loads it directly: AutoTokenizer imports torch, ~1.8 s of every process that runs an
     exported backend (a Ray actor, `akhbar serve`)."""
