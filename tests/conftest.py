@@ -41,12 +41,13 @@ MODEL_FIXTURES = {"model_ref", "st_model", "embedder", "seed_index", "idx", "que
 FIRST = "tests/test_cli.py"
 SLOWEST = [
     "tests/index/embedding/test_backends.py",
-    "tests/watch/test_watch.py",
     "tests/index/embedding/test_ray.py",
+    "tests/watch/test_watch.py",
     "tests/index/test_lifecycle.py",
-    "tests/serve/test_serve_ops.py",
     "tests/serve/test_serve_workers.py",
-    "tests/index/embedding/test_embed.py",
+    "tests/index/embedding/test_train.py",
+    "tests/index/embedding/test_model.py",
+    "tests/index/test_removal.py",
 ]
 
 
