@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from akhbar.index import config
+from akhbar.index.errors import AkhbarError
 
 if TYPE_CHECKING:
     from akhbar.index.embedding.contract import RemoteEncoder
@@ -113,7 +114,6 @@ class Index:
             ArticleNotFound: no article with that id.
             AkhbarError: neither or both of article_id and text; a bad mode or day in the options.
         """
-        from akhbar.index.errors import AkhbarError
         from akhbar.search import present, query
 
         if (article_id is None) == (text is None):
@@ -132,7 +132,6 @@ class Index:
 
     def search(self, text: str, options: QueryOptions | None = None) -> Answer:
         """Search by meaning and words, in any language: one row per story, each language's coverage found."""
-        from akhbar.index.errors import AkhbarError
         from akhbar.search import present, query
 
         if not text.strip():

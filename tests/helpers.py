@@ -75,10 +75,12 @@ def ranking_differences(x: list, y: list, within: float) -> list[str]:
     for rank, (a, b) in enumerate(zip(x, y)):
         if abs(a.score - b.score) >= within:
             problems.append(f"rank {rank}: {a.id} {a.score:.4f} against {b.id} {b.score:.4f}")
+        if a.id == b.id:
+            continue
         for hit, other, last in ((a, ys, y[-1].score), (b, xs, x[-1].score)):
             # an id in one list only must be at the cut: within `within` of the other's last score
             elsewhere = other.get(hit.id, last)
-            if a.id != b.id and abs(elsewhere - hit.score) >= within:
+            if abs(elsewhere - hit.score) >= within:
                 problems.append(f"rank {rank}: {hit.id} {hit.score:.4f} is {elsewhere:.4f} in the other ranking")
     return problems
 
