@@ -62,24 +62,47 @@ def kill_after_checkpoint(args: list[str], index: Path, at_least: int) -> int:
     return checkpoint_consumed(index)
 
 
-def ranking_differences(x: list, y: list, within: float) -> list[str]:
+def story_members(idx) -> dict[str, frozenset[str]]:
+    """Each stored story of an opened index, by its name: the ids of its members. Two builds that took
+    the same articles in another order name a story after different members; its members are the same."""
+    assigned = idx.story_assignments()
+    ids = {p: row["id"] for p, row in idx.rows(list(assigned), "pos, id").items()}
+    members: dict[str, set[str]] = {}
+    for pos, story in assigned.items():
+        members.setdefault(story, set()).add(ids[pos])
+    return {story: frozenset(m) for story, m in members.items()}
+
+
+def ranking_differences(x: list, y: list, within: float, stories: tuple[dict, dict] | None = None) -> list[str]:
     """Where two rankings of one query (hits with .id and .score, over two builds of the same articles)
     differ by more than embedding noise: the scores rank by rank must agree within `within`, and two
-    ids may swap places only when they are a near tie (the seeds hold ties 1e-4 apart, and a build whose
+    hits may swap places only when they are a near tie (the seeds hold ties 1e-4 apart, and a build whose
     batches are cut elsewhere, or another backend the CPU measured faster, orders them either way).
+    A box's hit stands for its story, shown by its best member, and two members a near tie apart are
+    shown either way: hits with a story are compared by story, by name, or by members when `stories`
+    gives each build's (story_members), for builds that took the articles in another order.
     An empty list: the same answer."""
     if len(x) != len(y):
         return [f"{len(x)} hits against {len(y)}"]
-    xs, ys = {h.id: h.score for h in x}, {h.id: h.score for h in y}
+
+    def keyer(members: dict | None):
+        def key(hit) -> object:
+            story = getattr(hit, "story", None)
+            return hit.id if story is None else members[story] if members is not None else story
+
+        return key
+
+    kx, ky = (keyer(None), keyer(None)) if stories is None else (keyer(stories[0]), keyer(stories[1]))
+    xs, ys = {kx(h): h.score for h in x}, {ky(h): h.score for h in y}
     problems = []
     for rank, (a, b) in enumerate(zip(x, y)):
         if abs(a.score - b.score) >= within:
             problems.append(f"rank {rank}: {a.id} {a.score:.4f} against {b.id} {b.score:.4f}")
-        if a.id == b.id:
+        if kx(a) == ky(b):
             continue
-        for hit, other, last in ((a, ys, y[-1].score), (b, xs, x[-1].score)):
-            # an id in one list only must be at the cut: within `within` of the other's last score
-            elsewhere = other.get(hit.id, last)
+        for hit, key, other, last in ((a, kx(a), ys, y[-1].score), (b, ky(b), xs, x[-1].score)):
+            # a hit in one list only must be at the cut: within `within` of the other's last score
+            elsewhere = other.get(key, last)
             if abs(elsewhere - hit.score) >= within:
                 problems.append(f"rank {rank}: {hit.id} {hit.score:.4f} is {elsewhere:.4f} in the other ranking")
     return problems
