@@ -187,8 +187,11 @@ def test_fetcher_is_polite_and_gives_up_where_it_should():
         assert site.log[-1][2]["Accept"].startswith("text/html")
         assert site.requests[w.PRIVATE] == 0 and site.requests["/robots.txt"] == 1
         times = [t for t, _, _ in site.log]
-        # one host: a request every `delay` (0.2 s) at most; arrivals jitter by how long each connection took to reach the server
-        assert min(b - a for a, b in zip(times, times[1:])) >= 0.15
+        # one host: a request every `delay` (0.2 s) at most. Arrivals jitter by how long each connection took to
+        # reach the server (up to 50 ms seen on a loaded machine), so the gaps are held to the delay on average,
+        # and each to half of it (a fetcher that did not wait would send them milliseconds apart)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert min(gaps) >= 0.1 and sum(gaps) / len(gaps) >= 0.19, gaps
         assert {h.get("User-Agent") for _, _, h in site.log} == {USER_AGENT} and USER_AGENT.startswith("akhbar/")
 
 
