@@ -85,24 +85,21 @@ def ranking_differences(x: list, y: list, within: float, stories: tuple[dict, di
     if len(x) != len(y):
         return [f"{len(x)} hits against {len(y)}"]
 
-    def keyer(members: dict | None):
-        def key(hit) -> object:
-            story = getattr(hit, "story", None)
-            return hit.id if story is None else members[story] if members is not None else story
+    def key(hit, members: dict | None) -> object:
+        story = getattr(hit, "story", None)
+        return hit.id if story is None else story if members is None else members[story]
 
-        return key
-
-    kx, ky = (keyer(None), keyer(None)) if stories is None else (keyer(stories[0]), keyer(stories[1]))
-    xs, ys = {kx(h): h.score for h in x}, {ky(h): h.score for h in y}
+    mx, my = stories or (None, None)
+    xs, ys = {key(h, mx): h.score for h in x}, {key(h, my): h.score for h in y}
     problems = []
     for rank, (a, b) in enumerate(zip(x, y)):
         if abs(a.score - b.score) >= within:
             problems.append(f"rank {rank}: {a.id} {a.score:.4f} against {b.id} {b.score:.4f}")
-        if kx(a) == ky(b):
+        if key(a, mx) == key(b, my):
             continue
-        for hit, key, other, last in ((a, kx(a), ys, y[-1].score), (b, ky(b), xs, x[-1].score)):
+        for hit, members, other, last in ((a, mx, ys, y[-1].score), (b, my, xs, x[-1].score)):
             # a hit in one list only must be at the cut: within `within` of the other's last score
-            elsewhere = other.get(key, last)
+            elsewhere = other.get(key(hit, members), last)
             if abs(elsewhere - hit.score) >= within:
                 problems.append(f"rank {rank}: {hit.id} {hit.score:.4f} is {elsewhere:.4f} in the other ranking")
     return problems
