@@ -8,15 +8,19 @@ from akhbar.search.snapshot import Snapshot
 from akhbar.search.stories import Story
 
 
+def _name(copy: dict) -> str:
+    """A folded copy's name: its outlet, else its title (a saved page's read-also teaser), else its id."""
+    return copy["source"] or copy.get("title") or copy["id"]
+
+
 def outlet(copy: dict) -> str:
     """'source (day)' for a folded copy, the way the box names other outlets."""
-    name = copy["source"] or copy.get("title") or copy["id"]
-    return f"{name} ({copy['date'][:10]})" if copy["date"] else name
+    return f"{_name(copy)} ({copy['date'][:10]})" if copy["date"] else _name(copy)
 
 
 def also_named(row: dict) -> str:
     """'Le Monde · fr, Reuters · en, +3': a row's folded coverage, the way the table shows it."""
-    named = [f"{c['source'] or c.get('title') or c['id']} · {c['lang']}" for c in row["also"]]
+    named = [f"{_name(c)} · {c['lang']}" for c in row["also"]]
     return ", ".join(named + ([f"+{row['also_more']}"] if row["also_more"] else []))
 
 
